@@ -1,0 +1,235 @@
+//! [`AllFailed`]: every error of a chain, in order, each tagged with its alternative.
+
+use std::error::Error;
+use std::fmt;
+
+/// One failed attempt: which alternative failed, and the error it returned.
+///
+/// ```
+/// use fallback_core::Failure;
+///
+/// let failure = Failure::new("openai", 0, "rate limited");
+/// assert_eq!(failure.alternative(), "openai");
+/// assert_eq!(failure.index(), 0);
+/// assert_eq!(*failure.error(), "rate limited");
+/// assert_eq!(failure.to_string(), "openai: rate limited");
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Failure<E> {
+    alternative: &'static str,
+    index: usize,
+    error: E,
+}
+
+impl<E> Failure<E> {
+    /// A failure of the alternative named `alternative`, at position `index` (0 is the
+    /// primary), that returned `error`.
+    pub const fn new(alternative: &'static str, index: usize, error: E) -> Self {
+        Failure {
+            alternative,
+            index,
+            error,
+        }
+    }
+
+    /// The alternative's source text as written in the macro, e.g. `"anthropic"` or
+    /// `"providers::local"`.
+    pub fn alternative(&self) -> &'static str {
+        self.alternative
+    }
+
+    /// The alternative's position in the chain: 0 for the primary, 1 for the first
+    /// fallback, and so on.
+    pub fn index(&self) -> usize {
+        self.index
+    }
+
+    /// The error the alternative returned, converted into the chain's error type.
+    pub fn error(&self) -> &E {
+        &self.error
+    }
+
+    /// Takes the error out of the failure.
+    pub fn into_error(self) -> E {
+        self.error
+    }
+}
+
+impl<E: fmt::Display> fmt::Display for Failure<E> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}", self.alternative, self.error)
+    }
+}
+
+/// Every error of a fallback chain, in the order the alternatives ran.
+///
+/// Declare it as the error type of a `#[fallback]` function (`Result<T, AllFailed<E>>`)
+/// to get every error instead of only the last. It is never empty. Its `Display` fits one
+/// log line:
+///
+/// ```
+/// use fallback_core::{AllFailed, Failure};
+///
+/// let mut errors = AllFailed::new(Failure::new("openai", 0, "429 rate limited"), 2);
+/// errors.push(Failure::new("anthropic", 1, "503 overloaded"));
+/// assert_eq!(
+///     errors.to_string(),
+///     "all 2 alternatives failed: [0] openai: 429 rate limited; [1] anthropic: 503 overloaded"
+/// );
+/// assert_eq!(*errors.last().error(), "503 overloaded");
+/// ```
+///
+/// When the error filter stops the chain early, it holds the errors up to and including
+/// the one the filter rejected, and says so:
+///
+/// ```
+/// use fallback_core::{AllFailed, Failure};
+///
+/// let errors = AllFailed::new(Failure::new("openai", 0, "401 invalid key"), 3);
+/// assert!(errors.stopped_early());
+/// assert_eq!(
+///     errors.to_string(),
+///     "1 of 3 alternatives failed, the last with an error the filter does not recover from: \
+///      [0] openai: 401 invalid key"
+/// );
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AllFailed<E> {
+    /// Never empty.
+    failures: Vec<Failure<E>>,
+    /// How many alternatives the chain has, tried or not.
+    alternatives: usize,
+}
+
+impl<E> AllFailed<E> {
+    /// Starts a collection with its first failure, for a chain of `alternatives`
+    /// alternatives in all.
+    pub fn new(first: Failure<E>, alternatives: usize) -> Self {
+        AllFailed {
+            failures: vec![first],
+            alternatives,
+        }
+    }
+
+    /// The macros' constructor: `failures` is not empty (checked at compile time by
+    /// [`crate::__private::all_failed`]).
+    pub(crate) fn from_parts(failures: Vec<Failure<E>>, alternatives: usize) -> Self {
+        AllFailed {
+            failures,
+            alternatives,
+        }
+    }
+
+    /// Records the next failure.
+    pub fn push(&mut self, failure: Failure<E>) {
+        self.failures.push(failure);
+    }
+
+    /// The failures, in the order the alternatives ran.
+    pub fn failures(&self) -> &[Failure<E>] {
+        &self.failures
+    }
+
+    /// Iterates over the failures, in order.
+    pub fn iter(&self) -> std::slice::Iter<'_, Failure<E>> {
+        self.failures.iter()
+    }
+
+    /// The errors alone, in order.
+    pub fn errors(&self) -> impl Iterator<Item = &E> {
+        self.failures.iter().map(Failure::error)
+    }
+
+    /// How many alternatives failed (at least 1).
+    pub fn len(&self) -> usize {
+        self.failures.len()
+    }
+
+    /// Always `false`: an `AllFailed` holds at least one failure. Present because a
+    /// type with `len` is expected to have it.
+    pub fn is_empty(&self) -> bool {
+        self.failures.is_empty()
+    }
+
+    /// How many alternatives the chain has, including any that never ran because the
+    /// filter stopped the chain.
+    pub fn alternatives(&self) -> usize {
+        self.alternatives
+    }
+
+    /// `true` when the filter stopped the chain before every alternative had run.
+    pub fn stopped_early(&self) -> bool {
+        self.failures.len() < self.alternatives
+    }
+
+    /// The first failure: the primary's.
+    pub fn first(&self) -> &Failure<E> {
+        &self.failures[0]
+    }
+
+    /// The last failure: the one that ended the chain.
+    pub fn last(&self) -> &Failure<E> {
+        &self.failures[self.failures.len() - 1]
+    }
+
+    /// The last error, dropping the others: what a plain `Result<T, E>` chain returns.
+    pub fn into_last(mut self) -> E {
+        // `new` puts one failure in and nothing takes one out, so `pop` finds one.
+        match self.failures.pop() {
+            Some(last) => last.into_error(),
+            None => unreachable!("AllFailed is never empty"),
+        }
+    }
+
+    /// The failures, in order.
+    pub fn into_failures(self) -> Vec<Failure<E>> {
+        self.failures
+    }
+}
+
+impl<E> IntoIterator for AllFailed<E> {
+    type Item = Failure<E>;
+    type IntoIter = std::vec::IntoIter<Failure<E>>;
+
+    fn into_iter(self) -> Self::IntoIter {
+        self.failures.into_iter()
+    }
+}
+
+impl<'a, E> IntoIterator for &'a AllFailed<E> {
+    type Item = &'a Failure<E>;
+    type IntoIter = std::slice::Iter<'a, Failure<E>>;
+
+    fn into_iter(self) -> Self::IntoIter {
+        self.failures.iter()
+    }
+}
+
+impl<E: fmt::Display> fmt::Display for AllFailed<E> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.stopped_early() {
+            write!(
+                f,
+                "{} of {} alternatives failed, the last with an error the filter does not recover from: ",
+                self.failures.len(),
+                self.alternatives
+            )?;
+        } else {
+            write!(f, "all {} alternatives failed: ", self.failures.len())?;
+        }
+        for (position, failure) in self.failures.iter().enumerate() {
+            if position > 0 {
+                f.write_str("; ")?;
+            }
+            write!(f, "[{}] {failure}", failure.index)?;
+        }
+        Ok(())
+    }
+}
+
+impl<E: Error + 'static> Error for AllFailed<E> {
+    /// The last error: the one that ended the chain.
+    fn source(&self) -> Option<&(dyn Error + 'static)> {
+        Some(self.last().error())
+    }
+}

@@ -1,0 +1,23 @@
+//! The small runtime behind the [`fallback`](https://docs.rs/fallback) crate.
+//!
+//! ```
+//! use fallback_core::{AllFailed, Failure};
+//!
+//! let errors = AllFailed::new(Failure::new("openai", 0, "rate limited"), 2);
+//! assert_eq!(errors.last().alternative(), "openai");
+//! ```
+//!
+//! Depend on `fallback`, not on this crate: `fallback` re-exports everything here
+//! together with the macros that use it. This crate holds what the generated code calls
+//! into: the error types ([`AllFailed`], [`Failure`]) and, hidden, the helpers that make
+//! a mistake in a macro's input surface as a type error on the token at fault.
+
+#![forbid(unsafe_code)]
+#![deny(missing_docs)]
+
+mod all_failed;
+
+pub use all_failed::{AllFailed, Failure};
+
+#[doc(hidden)]
+pub mod __private;

@@ -1,0 +1,36 @@
+//! Collects every mistake in a macro's input, so one compile reports them all.
+
+/// A bag of errors, folded into one [`syn::Error`] with [`syn::Error::combine`].
+#[derive(Default)]
+pub struct Errors {
+    collected: Option<syn::Error>,
+}
+
+impl Errors {
+    /// Records one more mistake.
+    pub fn push(&mut self, error: syn::Error) {
+        match &mut self.collected {
+            Some(collected) => collected.combine(error),
+            None => self.collected = Some(error),
+        }
+    }
+
+    /// Records the error of `result`, if any, and passes its value on.
+    pub fn take<T>(&mut self, result: syn::Result<T>) -> Option<T> {
+        match result {
+            Ok(value) => Some(value),
+            Err(error) => {
+                self.push(error);
+                None
+            }
+        }
+    }
+
+    /// `Ok` when nothing was recorded.
+    pub fn finish(self) -> syn::Result<()> {
+        match self.collected {
+            Some(error) => Err(error),
+            None => Ok(()),
+        }
+    }
+}

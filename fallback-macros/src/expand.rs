@@ -1,0 +1,291 @@
+//! Stage 4, code: tokens only, from a model already checked.
+//!
+//! [`chain`] is the engine every front end shares: it turns a list of attempts into the
+//! sequence of `match`es a careful person writes by hand. [`function`] builds the
+//! attempts of a `#[fallback]` function and wraps the chain in the function.
+
+use proc_macro2::{Ident, Span, TokenStream, TokenTree};
+use quote::{format_ident, quote, quote_spanned, ToTokens};
+use syn::{Block, Expr};
+
+use crate::model::{first_span, Alternative, Callee, ErrorMode, Function, Options, Param, Passing};
+
+/// One attempt of a chain.
+pub struct Attempt {
+    /// The alternative's name, as `AllFailed` reports it.
+    pub name: String,
+    /// The user's token this attempt stands for: type errors about it land there.
+    pub span: Span,
+    /// An expression producing the attempt's `Result<T, Ei>`, already awaited in an
+    /// `async` chain. The engine places it where it runs only when its turn comes.
+    pub outcome: TokenStream,
+}
+
+/// A chain ready to expand.
+pub struct Chain<'a> {
+    /// The path of the runtime (`::fallback` unless `crate = ...`).
+    pub krate: &'a TokenStream,
+    /// At least two.
+    pub attempts: Vec<Attempt>,
+    /// `on = ...`.
+    pub filter: Option<&'a Expr>,
+    /// The type each error converts into before the filter sees it.
+    pub error: TokenStream,
+    /// `true` to return every error as `AllFailed<error>`, `false` for the last one.
+    pub collect: bool,
+}
+
+/// The body of a chain: statements, then the tail expression giving its `Result`.
+///
+/// ```text
+/// // Input: attempts a, b, c; `on = f`; the last error wins.
+/// // Output:
+/// let __fallback_on = filter::<E, _>(f);
+/// match outcome(a) {
+///     Ok(ok) => return Ok(ok),
+///     Err(err) => {
+///         let err: E = convert(err);
+///         if !__fallback_on(&err) { return Err(err); }
+///     }
+/// }
+/// match outcome(b) { /* the same */ }
+/// match outcome(c) {
+///     Ok(ok) => Ok(ok),
+///     Err(err) => Err(convert(err)),
+/// }
+/// ```
+///
+/// Each error goes out of scope before the next attempt starts, so the future holds one
+/// attempt at a time and no error. Without a filter an error that is not returned is
+/// dropped unconverted: its conversion is only type-checked. With `collect` each error
+/// is kept, and `AllFailed` is built (one allocation) only when the chain fails.
+pub fn chain(chain: &Chain) -> TokenStream {
+    let krate = chain.krate;
+    let error = &chain.error;
+    let on = Ident::new("__fallback_on", Span::mixed_site());
+    let filter = chain.filter.map(|filter| {
+        quote! { let #on = #krate::__private::filter::<#error, _>(#filter); }
+    });
+    let last = chain.attempts.len() - 1;
+    let total = chain.attempts.len();
+    let mut statements = TokenStream::new();
+    let mut failures = Vec::new();
+    for (index, attempt) in chain.attempts.iter().enumerate() {
+        let span = attempt.span;
+        let outcome = &attempt.outcome;
+        let ok = Ident::new("__fallback_ok", Span::mixed_site().located_at(span));
+        let err = Ident::new("__fallback_err", Span::mixed_site().located_at(span));
+        let convert = quote_spanned! {span=> #krate::__private::convert::<#error, _>(#err) };
+        let scrutinee = quote_spanned! {span=> #krate::__private::outcome(#outcome) };
+        let is_last = index == last;
+        if chain.collect {
+            let kept = format_ident!("__fallback_err{}", index, span = Span::mixed_site());
+            let name = &attempt.name;
+            failures.push(quote! { #krate::Failure::new(#name, #index, #kept) });
+            statements.extend(quote_spanned! {span=>
+                let #kept: #error = match #scrutinee {
+                    ::core::result::Result::Ok(#ok) => return ::core::result::Result::Ok(#ok),
+                    ::core::result::Result::Err(#err) => #convert,
+                };
+            });
+            let all_failed = quote! {
+                ::core::result::Result::Err(#krate::__private::all_failed(#total, [#(#failures),*]))
+            };
+            if is_last {
+                statements.extend(all_failed);
+            } else if chain.filter.is_some() {
+                statements.extend(quote! {
+                    if !#on(&#kept) {
+                        return #all_failed;
+                    }
+                });
+            }
+        } else if is_last {
+            statements.extend(quote_spanned! {span=>
+                match #scrutinee {
+                    ::core::result::Result::Ok(#ok) => ::core::result::Result::Ok(#ok),
+                    ::core::result::Result::Err(#err) => ::core::result::Result::Err(#convert),
+                }
+            });
+        } else if chain.filter.is_some() {
+            statements.extend(quote_spanned! {span=>
+                match #scrutinee {
+                    ::core::result::Result::Ok(#ok) => return ::core::result::Result::Ok(#ok),
+                    ::core::result::Result::Err(#err) => {
+                        let #err: #error = #convert;
+                        if !#on(&#err) {
+                            return ::core::result::Result::Err(#err);
+                        }
+                    }
+                }
+            });
+        } else {
+            statements.extend(quote_spanned! {span=>
+                match #scrutinee {
+                    ::core::result::Result::Ok(#ok) => return ::core::result::Result::Ok(#ok),
+                    ::core::result::Result::Err(#err) => {
+                        #krate::__private::discard::<#error, _>(#err)
+                    }
+                }
+            });
+        }
+    }
+    quote! { #filter #statements }
+}
+
+/// A `#[fallback]` function, expanded.
+///
+/// ```text
+/// // Input:
+/// #[fallback(primary = a, then = [b], on = f)]
+/// async fn complete(prompt: &str, n: Big) -> Result<T, E>;
+/// // Output:
+/// async fn complete(prompt: &str, n: Big) -> Result<T, E> {
+///     /* chain(), with the attempts: */
+///     //   a(prompt, clone_arg(&n)).await
+///     //   b(prompt, n).await
+/// }
+/// ```
+pub fn function(function: &Function, options: &Options) -> TokenStream {
+    let krate = options.krate();
+    let ret = &function.ret;
+    let mut alternatives: Vec<&Alternative> = Vec::new();
+    let body_primary = function.body.as_ref().map(|body| Alternative {
+        name: function.sig.ident.to_string(),
+        callee: Callee::Body(body.clone()),
+    });
+    alternatives.extend(options.primary.as_ref().map(|(_, primary)| primary));
+    alternatives.extend(body_primary.as_ref());
+    alternatives.extend(options.then.iter().flat_map(|(_, then)| then));
+
+    let last = alternatives.len() - 1;
+    let attempts = alternatives
+        .iter()
+        .enumerate()
+        .map(|(index, alternative)| Attempt {
+            name: alternative.name.clone(),
+            span: alternative.span(),
+            outcome: match &alternative.callee {
+                Callee::Call(callee) => call(function, callee, index == last, &krate),
+                Callee::Body(body) => body_call(function, body, &krate),
+            },
+        })
+        .collect();
+    let (error, collect) = match &function.mode {
+        ErrorMode::Last => (
+            quote_spanned! {first_span(ret)=> <#ret as #krate::__private::FallbackResult>::Err },
+            false,
+        ),
+        ErrorMode::All(error) => (error.to_token_stream(), true),
+    };
+    let body = chain(&Chain {
+        krate: &krate,
+        attempts,
+        filter: options.on.as_ref(),
+        error,
+        collect,
+    });
+    let Function {
+        attrs, vis, sig, ..
+    } = function;
+    quote! {
+        #(#attrs)*
+        #vis #sig {
+            #body
+        }
+    }
+}
+
+/// `alternative(args)`, awaited in an `async` function.
+fn call(function: &Function, callee: &Expr, is_last: bool, krate: &TokenStream) -> TokenStream {
+    let span = first_span(callee);
+    let args = function.params.iter().map(|param| pass(param, is_last, krate));
+    let callee = match callee {
+        Expr::Path(_) => callee.to_token_stream(),
+        _ => quote_spanned! {span=> (#callee) },
+    };
+    let call = quote_spanned! {span=> #callee(#(#args),*) };
+    if function.is_async() {
+        quote_spanned! {span=> #call.await }
+    } else {
+        call
+    }
+}
+
+/// How one attempt receives a parameter: references as they are, `&mut` reborrowed,
+/// owned values cloned, and everything moved into the last attempt.
+fn pass(param: &Param, is_last: bool, krate: &TokenStream) -> TokenStream {
+    let binding = &param.binding;
+    match (param.passing, is_last) {
+        (Passing::Shared, _) | (_, true) => binding.clone(),
+        (Passing::Unique, false) => quote! { &mut *#binding },
+        (Passing::Owned, false) => {
+            quote_spanned! {param.ty_span=> #krate::__private::CloneArg::clone_arg(&#binding) }
+        }
+    }
+}
+
+/// The function's own body as the primary: it runs in a block of its own, on copies of
+/// the parameters it may consume, so that the fallbacks still have the originals.
+///
+/// ```text
+/// // Input: async fn f(prompt: String) -> Result<T, E> { body }
+/// // Output (the first attempt):
+/// {
+///     let prompt = clone_arg(&prompt);
+///     ascribe::<Result<T, E>, _>(async { body }).await
+/// }
+/// ```
+fn body_call(function: &Function, body: &Block, krate: &TokenStream) -> TokenStream {
+    let used = idents_in(body.to_token_stream());
+    let copies = function
+        .params
+        .iter()
+        .filter(|param| param.receiver.is_none())
+        .filter(|param| param.passing != Passing::Shared || param.mutability.is_some())
+        .filter(|param| used.iter().any(|ident| param.binding.to_string() == *ident))
+        .map(|param| {
+            let binding = &param.binding;
+            let mutability = param.mutability;
+            let value = match param.passing {
+                Passing::Owned => pass(param, false, krate),
+                Passing::Unique => quote! { &mut *#binding },
+                Passing::Shared => binding.clone(),
+            };
+            quote! {
+                #[allow(unused_variables)]
+                let #mutability #binding = #value;
+            }
+        });
+    let ret = &function.ret;
+    let body_ret = match &function.mode {
+        ErrorMode::Last => ret.to_token_stream(),
+        ErrorMode::All(error) => quote! {
+            ::core::result::Result<<#ret as #krate::__private::FallbackResult>::Ok, #error>
+        },
+    };
+    if function.is_async() {
+        quote! {{
+            #(#copies)*
+            #krate::__private::ascribe::<#body_ret, _>(async #body).await
+        }}
+    } else {
+        quote! {{
+            #(#copies)*
+            #krate::__private::call(|| -> #body_ret #body)
+        }}
+    }
+}
+
+/// Every identifier in `tokens`, nested groups included.
+fn idents_in(tokens: TokenStream) -> Vec<String> {
+    let mut idents = Vec::new();
+    for tree in tokens {
+        match tree {
+            TokenTree::Ident(ident) => idents.push(ident.to_string()),
+            TokenTree::Group(group) => idents.extend(idents_in(group.stream())),
+            TokenTree::Punct(_) | TokenTree::Literal(_) => {}
+        }
+    }
+    idents
+}

@@ -1,0 +1,506 @@
+//! Stage 2, meaning: what the parsed tokens say. Every mistake found here is recorded
+//! in an [`Errors`] and the build goes on, so one compile reports all of them.
+
+use proc_macro2::{Span, TokenStream};
+use quote::{quote, ToTokens};
+use syn::{
+    Attribute, Block, Expr, FnArg, GenericArgument, Ident, Pat, PathArguments, ReceiverKind,
+    ReturnType, Signature, Type, Visibility,
+};
+
+use crate::errors::Errors;
+use crate::parse::{FnItem, OptionList, RawOption};
+
+/// The options `#[fallback(...)]` accepts, with what each takes; the list an
+/// unknown-option error shows.
+pub const OPTIONS: &[(&str, &str)] = &[
+    ("primary", "the first alternative: `primary = openai`"),
+    ("then", "the fallbacks, in order: `then = [anthropic, local]`"),
+    ("on", "which errors move on to the next alternative: `on = is_transient`"),
+    ("crate", "the path of the `fallback` crate: `crate = my_reexport::fallback`"),
+];
+
+/// One alternative of a chain as the user wrote it.
+pub struct Alternative {
+    /// How errors and reports name it: its source text, e.g. `providers::openai`.
+    pub name: String,
+    pub callee: Callee,
+}
+
+/// What an alternative is.
+pub enum Callee {
+    /// A callable expression (a path or a closure), called with the function's arguments.
+    Call(Expr),
+    /// The function's own body, which is the primary when there is no `primary = ...`.
+    Body(Block),
+}
+
+impl Alternative {
+    /// The token errors about this alternative point at.
+    pub fn span(&self) -> Span {
+        match &self.callee {
+            Callee::Call(expr) => first_span(expr),
+            Callee::Body(block) => block.brace_token.span.open(),
+        }
+    }
+}
+
+/// The options of one `#[fallback(...)]`, each checked on its own.
+#[derive(Default)]
+pub struct Options {
+    /// `primary = ...`, with its key for errors that point at it.
+    pub primary: Option<(Ident, Alternative)>,
+    /// `then = [...]`, with its key.
+    pub then: Option<(Ident, Vec<Alternative>)>,
+    /// `on = ...`.
+    pub on: Option<Expr>,
+    /// `crate = ...`: the path generated code reaches the runtime through.
+    pub krate: Option<TokenStream>,
+}
+
+impl Options {
+    /// Reads the options, recording every mistake (unknown or repeated keys, values of
+    /// the wrong shape) and keeping what is usable.
+    pub fn from_list(list: OptionList, errors: &mut Errors) -> Options {
+        let mut options = Options::default();
+        let mut seen: Vec<Ident> = Vec::new();
+        for raw in list.options {
+            let key = raw.key.to_string();
+            if !OPTIONS.iter().any(|(name, _)| *name == key) {
+                errors.push(unknown_option(&raw.key));
+                continue;
+            }
+            if let Some(first) = seen.iter().find(|seen| **seen == raw.key) {
+                let mut error = syn::Error::new(
+                    raw.key.span(),
+                    format!("`{key}` is given twice; keep one"),
+                );
+                error.combine(syn::Error::new(first.span(), format!("first `{key}` here")));
+                errors.push(error);
+                continue;
+            }
+            seen.push(raw.key.clone());
+            options.set(raw, errors);
+        }
+        options
+    }
+
+    fn set(&mut self, raw: RawOption, errors: &mut Errors) {
+        let RawOption { key, value, .. } = raw;
+        match key.to_string().as_str() {
+            "primary" => {
+                if let Some(alternative) = errors.take(alternative(value)) {
+                    self.primary = Some((key, alternative));
+                }
+            }
+            "then" => {
+                let list = alternatives(&key, value, errors);
+                if let Some(list) = errors.take(list) {
+                    self.then = Some((key, list));
+                }
+            }
+            "on" => {
+                if let Some(filter) = errors.take(callable(value, "an error filter")) {
+                    self.on = Some(filter);
+                }
+            }
+            "crate" => {
+                if let Some(path) = errors.take(crate_path(value)) {
+                    self.krate = Some(path);
+                }
+            }
+            _ => unreachable!("`from_list` only passes keys listed in OPTIONS"),
+        }
+    }
+
+    /// The path generated code reaches the runtime through: `crate = ...`, or
+    /// `::fallback`.
+    pub fn krate(&self) -> TokenStream {
+        self.krate.clone().unwrap_or_else(|| quote!(::fallback))
+    }
+}
+
+fn unknown_option(key: &Ident) -> syn::Error {
+    let valid: Vec<String> = OPTIONS.iter().map(|(name, _)| format!("`{name}`")).collect();
+    let mut message = format!("unknown option `{key}`");
+    if let Some(near) = closest(&key.to_string()) {
+        message.push_str(&format!("; did you mean `{near}`?"));
+    }
+    message.push_str(&format!("\nvalid options: {}", valid.join(", ")));
+    for (name, meaning) in OPTIONS {
+        message.push_str(&format!("\n  {name}: {meaning}"));
+    }
+    syn::Error::new(key.span(), message)
+}
+
+/// The valid option closest to a misspelt one, if any is close.
+fn closest(key: &str) -> Option<&'static str> {
+    OPTIONS
+        .iter()
+        .map(|(name, _)| (edit_distance(key, name), *name))
+        .filter(|(distance, name)| *distance <= name.len() / 3 + 1)
+        .min()
+        .map(|(_, name)| name)
+}
+
+fn edit_distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut row: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut diagonal = row[0];
+        row[0] = i + 1;
+        for (j, cb) in b.iter().enumerate() {
+            let above = row[j + 1];
+            row[j + 1] = (above + 1).min(row[j] + 1).min(diagonal + usize::from(ca != *cb));
+            diagonal = above;
+        }
+    }
+    row[b.len()]
+}
+
+/// An expression that will be called: anything but a literal (a path, a closure, a
+/// call that returns a function...). What it is called with is checked by the compiler
+/// on the generated call, which points back at this expression.
+fn callable(value: Expr, what: &str) -> syn::Result<Expr> {
+    match &value {
+        Expr::Lit(literal) => Err(syn::Error::new_spanned(
+            literal,
+            format!(
+                "expected {what}: a function path or a closure, found a literal \
+                 (write e.g. `on = is_transient` or `on = |e| e.is_retryable()`)"
+            ),
+        )),
+        _ => Ok(value),
+    }
+}
+
+fn alternative(value: Expr) -> syn::Result<Alternative> {
+    let expr = callable(value, "an alternative")?;
+    Ok(Alternative {
+        name: source_text(&expr),
+        callee: Callee::Call(expr),
+    })
+}
+
+fn alternatives(key: &Ident, value: Expr, errors: &mut Errors) -> syn::Result<Vec<Alternative>> {
+    let array = match value {
+        Expr::Array(array) => array,
+        other => {
+            let text = source_text(&other);
+            return Err(syn::Error::new_spanned(
+                other,
+                format!("`{key}` takes a list of alternatives in brackets: `{key} = [{text}]`"),
+            ));
+        }
+    };
+    if array.elems.is_empty() {
+        return Err(syn::Error::new(
+            array.bracket_token.span.join(),
+            format!("`{key} = []` names no alternative; list at least one: `{key} = [fallback_fn]`"),
+        ));
+    }
+    Ok(array
+        .elems
+        .into_iter()
+        .filter_map(|expr| errors.take(alternative(expr)))
+        .collect())
+}
+
+fn crate_path(value: Expr) -> syn::Result<TokenStream> {
+    match value {
+        Expr::Path(path) if path.qself.is_none() => Ok(path.path.into_token_stream()),
+        Expr::Lit(syn::ExprLit {
+            lit: syn::Lit::Str(text),
+            ..
+        }) => text.parse::<syn::Path>().map(ToTokens::into_token_stream),
+        other => Err(syn::Error::new_spanned(
+            other,
+            "`crate` takes the path of the `fallback` crate: `crate = my_reexport::fallback`",
+        )),
+    }
+}
+
+/// How an alternative's name reads in errors and reports: the expression's source text,
+/// with the spaces a token stream puts everywhere taken out where Rust would not write
+/// them (`providers::openai`, not `providers :: openai`).
+pub fn source_text(expr: &Expr) -> String {
+    let spaced = expr.to_token_stream().to_string();
+    let mut text = String::with_capacity(spaced.len());
+    let mut chars = spaced.chars().peekable();
+    while let Some(c) = chars.next() {
+        if c == ' ' {
+            let before = text.chars().last();
+            let after = chars.peek().copied();
+            let tight_before = matches!(before, Some(':' | '.' | '(' | '[' | '&' | '!'));
+            let tight_after = matches!(after, Some(':' | '.' | '(' | ')' | '[' | ']' | ',' | '?' | ';'));
+            if tight_before || tight_after {
+                continue;
+            }
+        }
+        text.push(c);
+    }
+    text
+}
+
+/// The span of the first token of `tokens`: where an error about them points, since a
+/// span covering several tokens cannot be made on stable Rust.
+pub fn first_span(tokens: &impl ToTokens) -> Span {
+    tokens
+        .to_token_stream()
+        .into_iter()
+        .next()
+        .map_or_else(Span::call_site, |tree| tree.span())
+}
+
+/// How an attempt receives one of the function's parameters.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum Passing {
+    /// `&T`, `&self`: the reference is copied.
+    Shared,
+    /// `&mut T`, `&mut self`: reborrowed for each attempt, moved into the last.
+    Unique,
+    /// Anything else: cloned for each attempt, moved into the last.
+    Owned,
+}
+
+/// One parameter of the function.
+pub struct Param {
+    /// The binding: the parameter's identifier, or the `self` token.
+    pub binding: TokenStream,
+    pub passing: Passing,
+    /// Where "must be `Clone`" points: the parameter's type, or `self`.
+    pub ty_span: Span,
+    /// `mut`, if written on it; only a body that is the primary sees it.
+    pub mutability: Option<syn::Token![mut]>,
+    pub receiver: Option<ReceiverKindSeen>,
+}
+
+/// The receiver forms the expansion treats differently.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum ReceiverKindSeen {
+    /// `&self`, `&mut self`.
+    Reference,
+    /// `self`, `mut self`, `self: Box<Self>`...
+    Value,
+}
+
+/// What the chain returns when every alternative fails.
+pub enum ErrorMode {
+    /// `Result<T, E>`: the last error.
+    Last,
+    /// `Result<T, AllFailed<E>>`: every error; holds `E`.
+    All(Type),
+}
+
+/// The function under the attribute, read.
+pub struct Function {
+    pub attrs: Vec<Attribute>,
+    pub vis: Visibility,
+    /// The signature as it will be emitted: the user's, with `mut` taken off the
+    /// parameters (only a body that is the primary mutates them, through its own copy).
+    pub sig: Signature,
+    pub body: Option<Block>,
+    pub params: Vec<Param>,
+    /// The declared return type.
+    pub ret: Type,
+    pub mode: ErrorMode,
+}
+
+impl Function {
+    /// Reads the function, recording what `#[fallback]` cannot work with.
+    pub fn from_item(item: FnItem, errors: &mut Errors) -> Option<Function> {
+        let FnItem {
+            attrs,
+            vis,
+            mut sig,
+            body,
+        } = item;
+        let mut params = Vec::new();
+        for arg in sig.inputs.iter_mut() {
+            if let Some(param) = errors.take(param(arg)) {
+                params.push(param);
+            }
+        }
+        if let Some(variadic) = &sig.variadic {
+            errors.push(syn::Error::new_spanned(
+                variadic,
+                "`#[fallback]` cannot pass variadic arguments on to alternatives",
+            ));
+        }
+        let ret = match &sig.output {
+            ReturnType::Type(_, ty) => Some((**ty).clone()),
+            ReturnType::Default => {
+                errors.push(syn::Error::new(
+                    sig.paren_token.span.close(),
+                    format!(
+                        "`{}` has no return type; a `#[fallback]` function returns \
+                         `Result<T, E>`: add `-> Result<T, E>`",
+                        sig.ident
+                    ),
+                ));
+                None
+            }
+        }?;
+        if !matches!(ret, Type::Path(_)) {
+            errors.push(syn::Error::new_spanned(
+                &ret,
+                "a `#[fallback]` function returns `Result<T, E>` (or an alias of it)",
+            ));
+            return None;
+        }
+        let mode = error_mode(&ret);
+        Some(Function {
+            attrs,
+            vis,
+            sig,
+            body,
+            params,
+            ret,
+            mode,
+        })
+    }
+
+    /// Whether the function is `async`.
+    pub fn is_async(&self) -> bool {
+        self.sig.asyncness.is_some()
+    }
+}
+
+/// Reads one parameter, taking `mut` off it (see [`Function::sig`]).
+fn param(arg: &mut FnArg) -> syn::Result<Param> {
+    match arg {
+        FnArg::Receiver(receiver) => {
+            let self_token = receiver.self_token;
+            let mutability = receiver.mutability.take();
+            let (passing, kind) = match &receiver.kind {
+                ReceiverKind::Reference(_, _, None) => (Passing::Shared, ReceiverKindSeen::Reference),
+                ReceiverKind::Reference(_, _, Some(_)) => (Passing::Unique, ReceiverKindSeen::Reference),
+                ReceiverKind::Typed(_, ty) => (passing_of(ty), receiver_kind_of(ty)),
+                _ => (Passing::Owned, ReceiverKindSeen::Value),
+            };
+            Ok(Param {
+                binding: self_token.into_token_stream(),
+                passing,
+                ty_span: self_token.span,
+                mutability,
+                receiver: Some(kind),
+            })
+        }
+        FnArg::Typed(typed) => {
+            let Pat::Ident(pat) = &mut *typed.pat else {
+                return Err(syn::Error::new_spanned(
+                    &typed.pat,
+                    "`#[fallback]` passes each parameter on by name; give this one a name \
+                     (`name: Type`) and destructure it inside the alternatives",
+                ));
+            };
+            if pat.by_ref.is_some() || pat.subpat.is_some() {
+                return Err(syn::Error::new_spanned(
+                    &*pat,
+                    "`#[fallback]` passes each parameter on by name; write it as `name: Type`",
+                ));
+            }
+            let mutability = pat.mutability.take();
+            Ok(Param {
+                binding: pat.ident.to_token_stream(),
+                passing: passing_of(&typed.ty),
+                ty_span: first_span(&typed.ty),
+                mutability,
+                receiver: None,
+            })
+        }
+    }
+}
+
+fn passing_of(ty: &Type) -> Passing {
+    match ty {
+        Type::Reference(reference) if reference.mutability.is_some() => Passing::Unique,
+        Type::Reference(_) => Passing::Shared,
+        Type::Group(group) => passing_of(&group.elem),
+        Type::Paren(paren) => passing_of(&paren.elem),
+        _ => Passing::Owned,
+    }
+}
+
+fn receiver_kind_of(ty: &Type) -> ReceiverKindSeen {
+    match passing_of(ty) {
+        Passing::Owned => ReceiverKindSeen::Value,
+        Passing::Shared | Passing::Unique => ReceiverKindSeen::Reference,
+    }
+}
+
+/// `Result<T, AllFailed<E>>` (any path ending in those names) collects every error;
+/// anything else returns the last one.
+fn error_mode(ret: &Type) -> ErrorMode {
+    let Some(error) = generic_args(ret).and_then(|args| args.get(1).copied()) else {
+        return ErrorMode::Last;
+    };
+    match generic_args(error) {
+        Some(inner) if last_segment_is(error, "AllFailed") && inner.len() == 1 => {
+            ErrorMode::All(inner[0].clone())
+        }
+        _ => ErrorMode::Last,
+    }
+}
+
+fn last_segment_is(ty: &Type, name: &str) -> bool {
+    matches!(ty, Type::Path(path) if path.path.segments.last().is_some_and(|s| s.ident == name))
+}
+
+/// The type arguments of a path type's last segment: `[T, E]` for `Result<T, E>`.
+fn generic_args(ty: &Type) -> Option<Vec<&Type>> {
+    let Type::Path(path) = ty else { return None };
+    let PathArguments::AngleBracketed(args) = &path.path.segments.last()?.arguments else {
+        return None;
+    };
+    Some(
+        args.args
+            .iter()
+            .filter_map(|arg| match arg {
+                GenericArgument::Type(ty) => Some(ty),
+                _ => None,
+            })
+            .collect(),
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn source_text_reads_like_rust() {
+        let name = |text: &str| source_text(&syn::parse_str(text).unwrap());
+        assert_eq!(name("providers :: openai"), "providers::openai");
+        assert_eq!(name("Self::openai"), "Self::openai");
+        assert_eq!(name("|p: &str| local(p)"), "|p: &str| local(p)");
+        assert_eq!(name("make(a, b).call"), "make(a, b).call");
+    }
+
+    #[test]
+    fn a_misspelt_option_finds_its_neighbour() {
+        assert_eq!(closest("them"), Some("then"));
+        assert_eq!(closest("primay"), Some("primary"));
+        assert_eq!(closest("onn"), Some("on"));
+        assert_eq!(closest("timeout_everything"), None);
+    }
+
+    #[test]
+    fn all_failed_is_read_from_the_return_type() {
+        let mode = |text: &str| error_mode(&syn::parse_str(text).unwrap());
+        assert!(matches!(mode("Result<u8, AllFailed<MyError>>"), ErrorMode::All(_)));
+        assert!(matches!(mode("Result<u8, fallback::AllFailed<E>>"), ErrorMode::All(_)));
+        assert!(matches!(mode("Result<u8, MyError>"), ErrorMode::Last));
+        assert!(matches!(mode("io::Result<u8>"), ErrorMode::Last));
+    }
+
+    #[test]
+    fn parameters_are_passed_by_their_type() {
+        let passing = |text: &str| passing_of(&syn::parse_str(text).unwrap());
+        assert_eq!(passing("&str"), Passing::Shared);
+        assert_eq!(passing("&'a mut Vec<u8>"), Passing::Unique);
+        assert_eq!(passing("String"), Passing::Owned);
+        assert_eq!(passing("u32"), Passing::Owned);
+        assert_eq!(passing("impl AsRef<str> + Clone"), Passing::Owned);
+    }
+}
