@@ -75,9 +75,47 @@ pub fn ascribe<R, F: Future<Output = R>>(body: F) -> F {
 /// Runs a body used as the primary of a non-`async` function; `return` inside it
 /// returns from the body only.
 #[inline(always)]
-pub fn call<R>(body: impl FnOnce() -> R) -> R {
+pub fn run_body<R>(body: impl FnOnce() -> R) -> R {
     body()
 }
+
+/// Defines `callN(closure, a1, ..., aN)`: calls a closure alternative with the
+/// function's arguments. Passing the closure through an `FnOnce(A1, ..)` bound lets the
+/// compiler infer its parameter types from the arguments (`|prompt| prompt.len()`) and
+/// keeps an annotated one (`|prompt: &str| async move { .. }`) from being made generic
+/// over the reference's lifetime, which would forbid returning a future that borrows it.
+macro_rules! call_with {
+    ($($name:ident($($arg:ident: $ty:ident),*);)*) => {$(
+        #[doc(hidden)]
+        #[inline(always)]
+        pub fn $name<F, $($ty,)* R>(alternative: F, $($arg: $ty),*) -> R
+        where
+            F: FnOnce($($ty),*) -> R,
+        {
+            alternative($($arg),*)
+        }
+    )*};
+}
+
+call_with! {
+    call0();
+    call1(a1: A1);
+    call2(a1: A1, a2: A2);
+    call3(a1: A1, a2: A2, a3: A3);
+    call4(a1: A1, a2: A2, a3: A3, a4: A4);
+    call5(a1: A1, a2: A2, a3: A3, a4: A4, a5: A5);
+    call6(a1: A1, a2: A2, a3: A3, a4: A4, a5: A5, a6: A6);
+    call7(a1: A1, a2: A2, a3: A3, a4: A4, a5: A5, a6: A6, a7: A7);
+    call8(a1: A1, a2: A2, a3: A3, a4: A4, a5: A5, a6: A6, a7: A7, a8: A8);
+    call9(a1: A1, a2: A2, a3: A3, a4: A4, a5: A5, a6: A6, a7: A7, a8: A8, a9: A9);
+    call10(a1: A1, a2: A2, a3: A3, a4: A4, a5: A5, a6: A6, a7: A7, a8: A8, a9: A9, a10: A10);
+    call11(a1: A1, a2: A2, a3: A3, a4: A4, a5: A5, a6: A6, a7: A7, a8: A8, a9: A9, a10: A10, a11: A11);
+    call12(a1: A1, a2: A2, a3: A3, a4: A4, a5: A5, a6: A6, a7: A7, a8: A8, a9: A9, a10: A10, a11: A11, a12: A12);
+}
+
+/// The most parameters a closure alternative gets through a `callN` helper; one with
+/// more is called directly (and then needs its parameter types written out).
+pub const MAX_CLOSURE_ARITY: usize = 12;
 
 /// A copy of an owned argument for an attempt that is not the last one.
 #[diagnostic::on_unimplemented(

@@ -196,15 +196,27 @@ pub fn function(function: &Function, options: &Options) -> TokenStream {
     }
 }
 
+/// Keep in step with `fallback_core::__private::MAX_CLOSURE_ARITY`.
+const MAX_CLOSURE_ARITY: usize = 12;
+
 /// `alternative(args)`, awaited in an `async` function.
 fn call(function: &Function, callee: &Expr, is_last: bool, krate: &TokenStream) -> TokenStream {
     let span = first_span(callee);
-    let args = function.params.iter().map(|param| pass(param, is_last, krate));
-    let callee = match callee {
-        Expr::Path(_) => callee.to_token_stream(),
-        _ => quote_spanned! {span=> (#callee) },
+    let args: Vec<_> = function
+        .params
+        .iter()
+        .map(|param| pass(param, is_last, krate))
+        .collect();
+    let call = match callee {
+        Expr::Path(_) => quote_spanned! {span=> #callee(#(#args),*) },
+        // A closure goes through `callN`, which gives it its parameter types from the
+        // arguments (see `fallback_core::__private::call_with`).
+        Expr::Closure(_) if args.len() <= MAX_CLOSURE_ARITY => {
+            let helper = format_ident!("call{}", args.len(), span = span);
+            quote_spanned! {span=> #krate::__private::#helper(#callee, #(#args),*) }
+        }
+        _ => quote_spanned! {span=> (#callee)(#(#args),*) },
     };
-    let call = quote_spanned! {span=> #callee(#(#args),*) };
     if function.is_async() {
         quote_spanned! {span=> #call.await }
     } else {
@@ -272,7 +284,7 @@ fn body_call(function: &Function, body: &Block, krate: &TokenStream) -> TokenStr
     } else {
         quote! {{
             #(#copies)*
-            #krate::__private::call(|| -> #body_ret #body)
+            #krate::__private::run_body(|| -> #body_ret #body)
         }}
     }
 }
