@@ -263,7 +263,7 @@ mod filter {
     ) -> Result<String, Error>;
 
     #[test]
-    fn a_filter_expression_may_use_the_arguments_and_is_evaluated_once() {
+    fn a_filter_expression_may_use_the_arguments() {
         let script = Script::new(&[("a", TRANSIENT), ("b", TRANSIENT), ("c", OK)]);
         let seen = Cell::new(0);
         // The filter accepts the first error only: `b`'s error stops the chain.
@@ -273,6 +273,40 @@ mod filter {
         );
         assert_eq!(script.calls(), ["a", "b"]);
         assert_eq!(seen.get(), 2);
+    }
+
+    /// Counts how often the filter expression itself is evaluated.
+    fn built(evaluations: &Cell<usize>) -> fn(&Error) -> bool {
+        evaluations.set(evaluations.get() + 1);
+        is_transient
+    }
+
+    async fn a3(script: &Script, _: &Cell<usize>) -> Result<String, Error> {
+        script.call("a")
+    }
+    async fn b3(script: &Script, _: &Cell<usize>) -> Result<String, Error> {
+        script.call("b")
+    }
+    async fn c3(script: &Script, _: &Cell<usize>) -> Result<String, Error> {
+        script.call("c")
+    }
+
+    #[fallback(primary = a3, then = [b3, c3], on = built(evaluations))]
+    async fn chain_with_evaluated_filter(
+        script: &Script,
+        evaluations: &Cell<usize>,
+    ) -> Result<String, Error>;
+
+    #[test]
+    fn the_filter_expression_is_evaluated_only_when_an_error_needs_a_decision() {
+        let evaluations = Cell::new(0);
+        let script = Script::new(&[("a", OK), ("b", OK), ("c", OK)]);
+        assert!(run(chain_with_evaluated_filter(&script, &evaluations)).is_ok());
+        assert_eq!(evaluations.get(), 0, "nothing to decide on success");
+
+        let script = Script::new(&[("a", TRANSIENT), ("b", TRANSIENT), ("c", TRANSIENT)]);
+        assert!(run(chain_with_evaluated_filter(&script, &evaluations)).is_err());
+        assert_eq!(evaluations.get(), 2, "once per error but the last");
     }
 }
 

@@ -20,11 +20,38 @@ pub trait FallbackResult {
     type Ok;
     /// The error type.
     type Err;
+    /// `Ok(value)`.
+    fn from_ok(value: Self::Ok) -> Self;
+    /// `Err(error)`.
+    fn from_err(error: Self::Err) -> Self;
 }
 
 impl<T, E> FallbackResult for Result<T, E> {
     type Ok = T;
     type Err = E;
+
+    #[inline(always)]
+    fn from_ok(value: T) -> Self {
+        Ok(value)
+    }
+
+    #[inline(always)]
+    fn from_err(error: E) -> Self {
+        Err(error)
+    }
+}
+
+/// `Ok(value)` as the declared return type `R`. The bound sits on `R`, not on the
+/// argument, so that a return type that is not a `Result` is reported on that type.
+#[inline(always)]
+pub fn ok<R: FallbackResult<Ok = T>, T>(value: T) -> R {
+    R::from_ok(value)
+}
+
+/// `Err(error)` as the declared return type `R` (see [`ok`]).
+#[inline(always)]
+pub fn err<R: FallbackResult<Err = E>, E>(error: E) -> R {
+    R::from_err(error)
 }
 
 /// What one attempt produced. Only `Result` implements it; the bound turns "an
@@ -53,16 +80,19 @@ impl<T, E> Outcome for Result<T, E> {
     }
 }
 
-/// The result of one attempt, checked to be a `Result`.
+/// The result of one attempt, checked to be a `Result`. (`T` and `E` are parameters of
+/// their own so that an attempt that is not a `Result` fails one bound, not several.)
 #[inline(always)]
-pub fn outcome<R: Outcome>(attempt: R) -> Result<R::Ok, R::Err> {
+pub fn outcome<T, E, R: Outcome<Ok = T, Err = E>>(attempt: R) -> Result<T, E> {
     attempt.into_result()
 }
 
-/// Checks that the `on = ...` expression is a filter for errors of type `E`.
+/// Asks the filter (`on = ...`) whether `error` moves on to the next alternative. The
+/// check that the filter is an `impl Fn(&E) -> bool` and the call are one expression,
+/// so a wrong filter is one error, on the filter.
 #[inline(always)]
-pub fn filter<E, F: Fn(&E) -> bool>(filter: F) -> F {
-    filter
+pub fn accepts<E, F: Fn(&E) -> bool>(filter: F, error: &E) -> bool {
+    filter(error)
 }
 
 /// Fixes the output type of a body used as the primary, so that `?` inside it knows
@@ -147,6 +177,10 @@ pub fn all_failed<E, const N: usize>(
 }
 
 /// An alternative's error in the chain's error type.
+///
+/// A plain `From` bound, on purpose: when the alternative's error type is still unknown
+/// (a closure returning `Ok(..)`), the reflexive `From<E> for E` lets the compiler infer
+/// it as `E`.
 #[inline(always)]
 pub fn convert<E, Ei>(error: Ei) -> E
 where

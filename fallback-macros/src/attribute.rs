@@ -50,14 +50,14 @@ fn stand_in(item: FnItem, error: syn::Error) -> TokenStream {
     let error = error.to_compile_error();
     let body = match body {
         Some(body) => quote! { #body },
-        None => quote! {{
-            ::core::unimplemented!("`#[fallback]` could not expand this function; see the error above")
-        }},
+        // No formatting: the stand-in must also be valid in a `const fn`.
+        None => quote! {{ ::core::unimplemented!() }},
     };
     quote! {
         #(#attrs)*
-        #[allow(unused_variables)]
+        #[allow(unused_variables, unused_mut)]
         #vis #sig #body
         #error
     }
 }
+

@@ -29,8 +29,16 @@ pub struct Chain<'a> {
     pub attempts: Vec<Attempt>,
     /// `on = ...`.
     pub filter: Option<&'a Expr>,
+    /// The success type.
+    pub ok: TokenStream,
     /// The type each error converts into before the filter sees it.
     pub error: TokenStream,
+    /// The chain's error type: `error`, or `AllFailed<error>`.
+    pub returned_error: TokenStream,
+    /// Makes the chain's return value from a success: a path called with it.
+    pub wrap_ok: TokenStream,
+    /// Makes the chain's return value from its error (`error`, or `AllFailed<error>`).
+    pub wrap_err: TokenStream,
     /// `true` to return every error as `AllFailed<error>`, `false` for the last one.
     pub collect: bool,
 }
@@ -40,97 +48,160 @@ pub struct Chain<'a> {
 /// ```text
 /// // Input: attempts a, b, c; `on = f`; the last error wins.
 /// // Output:
-/// let __fallback_on = filter::<E, _>(f);
 /// match outcome(a) {
-///     Ok(ok) => return Ok(ok),
+///     Ok(ok) => return wrap_ok(ok),
 ///     Err(err) => {
 ///         let err: E = convert(err);
-///         if !__fallback_on(&err) { return Err(err); }
+///         if !accepts::<E, _>(f, &err) { return wrap_err(err); }
 ///     }
 /// }
 /// match outcome(b) { /* the same */ }
 /// match outcome(c) {
-///     Ok(ok) => Ok(ok),
-///     Err(err) => Err(convert(err)),
+///     Ok(ok) => wrap_ok(ok),
+///     Err(err) => wrap_err(convert(err)),
 /// }
 /// ```
 ///
 /// Each error goes out of scope before the next attempt starts, so the future holds one
-/// attempt at a time and no error. Without a filter an error that is not returned is
+/// attempt at a time and no error. The filter expression is evaluated where a decision
+/// is needed, so nothing of it is kept in the future, and it costs nothing on success. Without a filter an error that is not returned is
 /// dropped unconverted: its conversion is only type-checked. With `collect` each error
 /// is kept, and `AllFailed` is built (one allocation) only when the chain fails.
+///
+/// Every token of an attempt's code is spanned at the user's token it stands for, so a
+/// type error about an alternative (wrong `Ok` type, no `From` for its error, not a
+/// future) lands on that alternative, and one about the filter on the filter.
 pub fn chain(chain: &Chain) -> TokenStream {
-    let krate = chain.krate;
-    let error = &chain.error;
-    let on = Ident::new("__fallback_on", Span::mixed_site());
-    let filter = chain.filter.map(|filter| {
-        quote! { let #on = #krate::__private::filter::<#error, _>(#filter); }
-    });
+    let Chain {
+        error,
+        wrap_ok,
+        wrap_err,
+        ..
+    } = chain;
+    let accepts = |value: &Ident| {
+        chain.filter.map(|filter| {
+            let span = first_span(filter);
+            let krate = respan(chain.krate, span);
+            quote_spanned! {span=> #krate::__private::accepts::<#error, _>(#filter, &#value) }
+        })
+    };
+    // Paths that carry the error type as an argument are spanned where that type comes
+    // from (the return type), so a return type that is not a `Result` is reported once,
+    // there; a conversion that does not exist is still reported on the alternative,
+    // where the error value comes from.
+    // `wrapper(value)`, spanned at the wrapper's origin (the return type) but for the
+    // value: the value is first bound with its expected type written out, so that a
+    // return type that is not a `Result` is reported on that type, once, while a value
+    // of the wrong type is still reported on the alternative that produced it.
+    let wrap = |wrapper: &TokenStream, ty: &TokenStream, value: &TokenStream| {
+        let span = first_span(wrapper);
+        let bound = Ident::new("__fallback_value", Span::mixed_site().located_at(span));
+        quote_spanned! {span=> {
+            let #bound: #ty = #value;
+            #wrapper(#bound)
+        }}
+    };
+    let ok_ty = &chain.ok;
+    let returned_error = &chain.returned_error;
+    let error_span = first_span(error);
+    let error_krate = respan(chain.krate, error_span);
     let last = chain.attempts.len() - 1;
     let total = chain.attempts.len();
     let mut statements = TokenStream::new();
     let mut failures = Vec::new();
     for (index, attempt) in chain.attempts.iter().enumerate() {
         let span = attempt.span;
+        let krate = respan(chain.krate, span);
         let outcome = &attempt.outcome;
         let ok = Ident::new("__fallback_ok", Span::mixed_site().located_at(span));
         let err = Ident::new("__fallback_err", Span::mixed_site().located_at(span));
-        let convert = quote_spanned! {span=> #krate::__private::convert::<#error, _>(#err) };
+        let convert =
+            quote_spanned! {error_span=> #error_krate::__private::convert::<#error, _>(#err) };
         let scrutinee = quote_spanned! {span=> #krate::__private::outcome(#outcome) };
         let is_last = index == last;
         if chain.collect {
             let kept = format_ident!("__fallback_err{}", index, span = Span::mixed_site());
             let name = &attempt.name;
             failures.push(quote! { #krate::Failure::new(#name, #index, #kept) });
+            let served = wrap(wrap_ok, ok_ty, &ok.to_token_stream());
             statements.extend(quote_spanned! {span=>
                 let #kept: #error = match #scrutinee {
-                    ::core::result::Result::Ok(#ok) => return ::core::result::Result::Ok(#ok),
+                    ::core::result::Result::Ok(#ok) => return #served,
                     ::core::result::Result::Err(#err) => #convert,
                 };
             });
-            let all_failed = quote! {
-                ::core::result::Result::Err(#krate::__private::all_failed(#total, [#(#failures),*]))
-            };
+            let all_failed = wrap(
+                wrap_err,
+                returned_error,
+                &quote! { #krate::__private::all_failed(#total, [#(#failures),*]) },
+            );
             if is_last {
                 statements.extend(all_failed);
-            } else if chain.filter.is_some() {
+            } else if let Some(accepted) = accepts(&kept) {
                 statements.extend(quote! {
-                    if !#on(&#kept) {
+                    if !#accepted {
                         return #all_failed;
                     }
                 });
             }
         } else if is_last {
+            let served = wrap(wrap_ok, ok_ty, &ok.to_token_stream());
+            let failed = wrap(wrap_err, returned_error, &convert);
             statements.extend(quote_spanned! {span=>
                 match #scrutinee {
-                    ::core::result::Result::Ok(#ok) => ::core::result::Result::Ok(#ok),
-                    ::core::result::Result::Err(#err) => ::core::result::Result::Err(#convert),
+                    ::core::result::Result::Ok(#ok) => #served,
+                    ::core::result::Result::Err(#err) => #failed,
                 }
             });
-        } else if chain.filter.is_some() {
+        } else if let Some(accepted) = accepts(&err) {
+            let served = wrap(wrap_ok, ok_ty, &ok.to_token_stream());
+            let stopped = wrap(wrap_err, returned_error, &err.to_token_stream());
             statements.extend(quote_spanned! {span=>
                 match #scrutinee {
-                    ::core::result::Result::Ok(#ok) => return ::core::result::Result::Ok(#ok),
+                    ::core::result::Result::Ok(#ok) => return #served,
                     ::core::result::Result::Err(#err) => {
                         let #err: #error = #convert;
-                        if !#on(&#err) {
-                            return ::core::result::Result::Err(#err);
+                        if !#accepted {
+                            return #stopped;
                         }
                     }
                 }
             });
         } else {
+            let served = wrap(wrap_ok, ok_ty, &ok.to_token_stream());
+            let discard =
+                quote_spanned! {error_span=> #error_krate::__private::discard::<#error, _>(#err) };
             statements.extend(quote_spanned! {span=>
                 match #scrutinee {
-                    ::core::result::Result::Ok(#ok) => return ::core::result::Result::Ok(#ok),
+                    ::core::result::Result::Ok(#ok) => return #served,
                     ::core::result::Result::Err(#err) => {
-                        #krate::__private::discard::<#error, _>(#err)
+                        #discard
                     }
                 }
             });
         }
     }
-    quote! { #filter #statements }
+    statements
+}
+
+/// `tokens` placed at `span` for error reports, each keeping its own hygiene: the
+/// runtime path in code about an alternative must point at that alternative, not at the
+/// attribute.
+fn respan(tokens: &TokenStream, span: Span) -> TokenStream {
+    tokens
+        .clone()
+        .into_iter()
+        .map(|mut tree| {
+            if let TokenTree::Group(group) = &tree {
+                let mut inner = proc_macro2::Group::new(group.delimiter(), respan(&group.stream(), span));
+                inner.set_span(group.span().located_at(span));
+                tree = TokenTree::Group(inner);
+            } else {
+                tree.set_span(tree.span().located_at(span));
+            }
+            tree
+        })
+        .collect()
 }
 
 /// A `#[fallback]` function, expanded.
@@ -171,18 +242,35 @@ pub fn function(function: &Function, options: &Options) -> TokenStream {
             },
         })
         .collect();
+    // Everything about the declared return type is spanned at it, so that one which is
+    // not a `Result` gives one error, there.
+    let ret_span = first_span(ret);
+    // The exact span, not only its location: then every use of the projection below is
+    // the user's return type to the compiler, and a return type that is not a `Result`
+    // gives the same error everywhere, which the compiler reports once.
+    let ret_krate: TokenStream = krate
+        .clone()
+        .into_iter()
+        .map(|mut tree| {
+            tree.set_span(ret_span);
+            tree
+        })
+        .collect();
+    let fallback_result = quote_spanned! {ret_span=> <#ret as #ret_krate::__private::FallbackResult> };
+    let returned_error = quote_spanned! {ret_span=> #fallback_result::Err };
     let (error, collect) = match &function.mode {
-        ErrorMode::Last => (
-            quote_spanned! {first_span(ret)=> <#ret as #krate::__private::FallbackResult>::Err },
-            false,
-        ),
+        ErrorMode::Last => (returned_error.clone(), false),
         ErrorMode::All(error) => (error.to_token_stream(), true),
     };
     let body = chain(&Chain {
         krate: &krate,
         attempts,
         filter: options.on.as_ref(),
+        ok: quote_spanned! {ret_span=> #fallback_result::Ok },
         error,
+        returned_error,
+        wrap_ok: quote_spanned! {ret_span=> #ret_krate::__private::ok::<#ret, _> },
+        wrap_err: quote_spanned! {ret_span=> #ret_krate::__private::err::<#ret, _> },
         collect,
     });
     let Function {
@@ -232,6 +320,7 @@ fn pass(param: &Param, is_last: bool, krate: &TokenStream) -> TokenStream {
         (Passing::Shared, _) | (_, true) => binding.clone(),
         (Passing::Unique, false) => quote! { &mut *#binding },
         (Passing::Owned, false) => {
+            let krate = respan(krate, param.ty_span);
             quote_spanned! {param.ty_span=> #krate::__private::CloneArg::clone_arg(&#binding) }
         }
     }

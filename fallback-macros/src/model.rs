@@ -56,6 +56,9 @@ pub struct Options {
     pub on: Option<Expr>,
     /// `crate = ...`: the path generated code reaches the runtime through.
     pub krate: Option<TokenStream>,
+    /// The keys written, valid or not, and the valid keys an unknown one is a
+    /// misspelling of: an option written wrongly is not also reported missing.
+    pub written: Vec<String>,
 }
 
 impl Options {
@@ -66,17 +69,17 @@ impl Options {
         let mut seen: Vec<Ident> = Vec::new();
         for raw in list.options {
             let key = raw.key.to_string();
+            options.written.push(key.clone());
             if !OPTIONS.iter().any(|(name, _)| *name == key) {
+                options.written.extend(closest(&key).map(String::from));
                 errors.push(unknown_option(&raw.key));
                 continue;
             }
-            if let Some(first) = seen.iter().find(|seen| **seen == raw.key) {
-                let mut error = syn::Error::new(
+            if seen.contains(&raw.key) {
+                errors.push(syn::Error::new(
                     raw.key.span(),
                     format!("`{key}` is given twice; keep one"),
-                );
-                error.combine(syn::Error::new(first.span(), format!("first `{key}` here")));
-                errors.push(error);
+                ));
                 continue;
             }
             seen.push(raw.key.clone());
@@ -100,7 +103,8 @@ impl Options {
                 }
             }
             "on" => {
-                if let Some(filter) = errors.take(callable(value, "an error filter")) {
+                let example = "`on = is_transient` or `on = |e| e.is_retryable()`";
+                if let Some(filter) = errors.take(callable(value, "an error filter", example)) {
                     self.on = Some(filter);
                 }
             }
@@ -111,6 +115,11 @@ impl Options {
             }
             _ => unreachable!("`from_list` only passes keys listed in OPTIONS"),
         }
+    }
+
+    /// Whether `key` was written, rightly or not.
+    pub fn written(&self, key: &str) -> bool {
+        self.written.iter().any(|written| written == key)
     }
 
     /// The path generated code reaches the runtime through: `crate = ...`, or
@@ -161,13 +170,13 @@ fn edit_distance(a: &str, b: &str) -> usize {
 /// An expression that will be called: anything but a literal (a path, a closure, a
 /// call that returns a function...). What it is called with is checked by the compiler
 /// on the generated call, which points back at this expression.
-fn callable(value: Expr, what: &str) -> syn::Result<Expr> {
+fn callable(value: Expr, what: &str, example: &str) -> syn::Result<Expr> {
     match &value {
         Expr::Lit(literal) => Err(syn::Error::new_spanned(
             literal,
             format!(
                 "expected {what}: a function path or a closure, found a literal \
-                 (write e.g. `on = is_transient` or `on = |e| e.is_retryable()`)"
+                 (write e.g. {example})"
             ),
         )),
         _ => Ok(value),
@@ -175,7 +184,8 @@ fn callable(value: Expr, what: &str) -> syn::Result<Expr> {
 }
 
 fn alternative(value: Expr) -> syn::Result<Alternative> {
-    let expr = callable(value, "an alternative")?;
+    let example = "`openai`, `providers::openai` or `|prompt| local(prompt)`";
+    let expr = callable(value, "an alternative", example)?;
     Ok(Alternative {
         name: source_text(&expr),
         callee: Callee::Call(expr),

@@ -9,7 +9,7 @@ use crate::model::{Function, Options, ReceiverKindSeen};
 /// function: every broken one is reported.
 pub fn function(options: &Options, function: &Function) -> syn::Result<()> {
     let mut errors = Errors::default();
-    if options.then.is_none() {
+    if !options.written("then") {
         errors.push(syn::Error::new(
             Span::call_site(),
             "missing `then = [...]`: name at least one fallback, \
@@ -26,7 +26,7 @@ pub fn function(options: &Options, function: &Function) -> syn::Result<()> {
                 function.sig.ident
             ),
         )),
-        (None, None) => errors.push(syn::Error::new(
+        (None, None) if !options.written("primary") => errors.push(syn::Error::new(
             function.sig.ident.span(),
             format!(
                 "`{}` has no body and no `primary`: add `primary = first_alternative` \
@@ -48,7 +48,7 @@ pub fn function(options: &Options, function: &Function) -> syn::Result<()> {
                 ));
             }
         }
-        (Some(_), None) => {}
+        (Some(_), None) | (None, None) => {}
     }
     if let Some(constness) = &function.sig.constness {
         errors.push(syn::Error::new(

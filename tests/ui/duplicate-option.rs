@@ -1,0 +1,25 @@
+// The same option (`on`) given twice.
+use fallback::fallback;
+
+#[derive(Debug)]
+struct MyError;
+
+fn openai(prompt: &str) -> Result<String, MyError> {
+    Ok(format!("openai: {prompt}"))
+}
+
+fn anthropic(prompt: &str) -> Result<String, MyError> {
+    Ok(format!("anthropic: {prompt}"))
+}
+
+fn is_transient(_: &MyError) -> bool {
+    true
+}
+
+#[fallback(primary = openai, then = [anthropic], on = is_transient, on = is_transient)]
+fn complete(prompt: &str) -> Result<String, MyError>;
+
+fn main() {
+    let _ = (openai, anthropic, is_transient);
+    let _ = complete("rust");
+}

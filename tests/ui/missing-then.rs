@@ -1,0 +1,21 @@
+// No `then = [...]`: a chain needs at least one fallback.
+use fallback::fallback;
+
+#[derive(Debug)]
+struct MyError;
+
+fn openai(prompt: &str) -> Result<String, MyError> {
+    Ok(format!("openai: {prompt}"))
+}
+
+fn anthropic(prompt: &str) -> Result<String, MyError> {
+    Ok(format!("anthropic: {prompt}"))
+}
+
+#[fallback(primary = openai)]
+fn complete(prompt: &str) -> Result<String, MyError>;
+
+fn main() {
+    let _ = (openai, anthropic);
+    let _ = complete("rust");
+}

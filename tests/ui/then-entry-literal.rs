@@ -1,0 +1,21 @@
+// A literal (`42`) among the fallbacks of `then = [...]`.
+use fallback::fallback;
+
+#[derive(Debug)]
+struct MyError;
+
+fn openai(prompt: &str) -> Result<String, MyError> {
+    Ok(format!("openai: {prompt}"))
+}
+
+fn anthropic(prompt: &str) -> Result<String, MyError> {
+    Ok(format!("anthropic: {prompt}"))
+}
+
+#[fallback(primary = openai, then = [anthropic, 42])]
+fn complete(prompt: &str) -> Result<String, MyError>;
+
+fn main() {
+    let _ = (openai, anthropic);
+    let _ = complete("rust");
+}

@@ -1,0 +1,313 @@
+//! Zero cost, measured: heap allocations per call (a counting global allocator) and
+//! the size of the generated future against the `match` a careful person writes by hand.
+
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::cell::Cell;
+use std::future::Future;
+use std::pin::pin;
+use std::task::{Context, Poll, Waker};
+
+use fallback::{fallback, AllFailed};
+
+/// The system allocator, counting the allocations made on threads that asked it to.
+struct Counting;
+
+thread_local! {
+    static COUNTING: Cell<bool> = const { Cell::new(false) };
+    static ALLOCATIONS: Cell<usize> = const { Cell::new(0) };
+}
+
+unsafe impl GlobalAlloc for Counting {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        if COUNTING.with(Cell::get) {
+            ALLOCATIONS.with(|count| count.set(count.get() + 1));
+        }
+        // SAFETY: forwarded unchanged; the caller upholds `alloc`'s contract.
+        unsafe { System.alloc(layout) }
+    }
+
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        // SAFETY: forwarded unchanged; `ptr` came from `System.alloc` above.
+        unsafe { System.dealloc(ptr, layout) }
+    }
+}
+
+#[global_allocator]
+static ALLOCATOR: Counting = Counting;
+
+/// Creates and polls `make()`'s future to completion (the alternatives here never
+/// wait), counting the heap allocations made meanwhile. No executor is involved: a no-op
+/// waker polls it, so every allocation counted is the chain's.
+fn allocations<F: Future>(make: impl FnOnce() -> F) -> (usize, F::Output) {
+    ALLOCATIONS.with(|count| count.set(0));
+    COUNTING.with(|counting| counting.set(true));
+    let output = {
+        let mut future = pin!(make());
+        let mut context = Context::from_waker(Waker::noop());
+        loop {
+            if let Poll::Ready(output) = future.as_mut().poll(&mut context) {
+                break output;
+            }
+        }
+    };
+    COUNTING.with(|counting| counting.set(false));
+    (ALLOCATIONS.with(Cell::get), output)
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Error {
+    Transient,
+    Fatal,
+}
+
+fn is_transient(error: &Error) -> bool {
+    *error == Error::Transient
+}
+
+/// Which alternatives fail, and how: `script[k]` is alternative k's outcome.
+type Script = [Result<u32, Error>; 3];
+
+async fn a(script: &Script) -> Result<u32, Error> {
+    script[0]
+}
+async fn b(script: &Script) -> Result<u32, Error> {
+    script[1]
+}
+async fn c(script: &Script) -> Result<u32, Error> {
+    script[2]
+}
+
+#[fallback(primary = a, then = [b, c], on = is_transient)]
+async fn filtered(script: &Script) -> Result<u32, Error>;
+
+#[fallback(primary = a, then = [b, c])]
+async fn unfiltered(script: &Script) -> Result<u32, Error>;
+
+#[fallback(primary = a, then = [b, c], on = is_transient)]
+async fn collecting(script: &Script) -> Result<u32, AllFailed<Error>>;
+
+fn sync_b(script: &Script) -> Result<u32, Error> {
+    script[1]
+}
+fn sync_c(script: &Script) -> Result<u32, Error> {
+    script[2]
+}
+
+#[fallback(then = [sync_b, sync_c], on = is_transient)]
+fn sync_chain(script: &Script) -> Result<u32, Error> {
+    script[0]
+}
+
+const T: Result<u32, Error> = Err(Error::Transient);
+const F: Result<u32, Error> = Err(Error::Fatal);
+
+mod allocations {
+    use super::*;
+
+    #[test]
+    fn the_success_path_allocates_nothing() {
+        let script = [Ok(1), Ok(2), Ok(3)];
+        assert_eq!(allocations(|| filtered(&script)), (0, Ok(1)));
+        assert_eq!(allocations(|| unfiltered(&script)), (0, Ok(1)));
+        assert_eq!(allocations(|| collecting(&script)).0, 0);
+        assert_eq!(allocations(|| async { sync_chain(&script) }), (0, Ok(1)));
+    }
+
+    #[test]
+    fn the_fallback_paths_allocate_nothing() {
+        for (script, served) in [([T, Ok(2), Ok(3)], 2), ([T, T, Ok(3)], 3)] {
+            assert_eq!(allocations(|| filtered(&script)), (0, Ok(served)));
+            assert_eq!(allocations(|| unfiltered(&script)), (0, Ok(served)));
+            let (count, result) = allocations(|| collecting(&script));
+            assert_eq!((count, result.ok()), (0, Some(served)));
+            assert_eq!(allocations(|| async { sync_chain(&script) }), (0, Ok(served)));
+        }
+    }
+
+    #[test]
+    fn failing_with_the_last_error_allocates_nothing() {
+        assert_eq!(allocations(|| filtered(&[T, T, F])), (0, Err(Error::Fatal)));
+        assert_eq!(allocations(|| filtered(&[F, Ok(2), Ok(3)])), (0, Err(Error::Fatal)));
+        assert_eq!(allocations(|| unfiltered(&[F, F, T])), (0, Err(Error::Transient)));
+    }
+
+    #[test]
+    fn building_all_failed_is_the_one_allocation() {
+        let (count, result) = allocations(|| collecting(&[T, T, T]));
+        assert_eq!(count, 1);
+        assert_eq!(result.unwrap_err().len(), 3);
+        let (count, result) = allocations(|| collecting(&[T, F, Ok(3)]));
+        assert_eq!(count, 1);
+        assert_eq!(result.unwrap_err().len(), 2);
+    }
+}
+
+/// Alternatives with a real state to keep across an await: a buffer and a pending
+/// point, so the futures have a size worth comparing.
+mod sizes {
+    use super::*;
+
+    /// Returns `Pending` once, so that the alternatives hold state across a suspension.
+    async fn yield_once() {
+        let mut yielded = false;
+        std::future::poll_fn(|context| {
+            if yielded {
+                Poll::Ready(())
+            } else {
+                yielded = true;
+                context.waker().wake_by_ref();
+                Poll::Pending
+            }
+        })
+        .await
+    }
+
+    /// A large error, to show the generated chain does not hold one across the next
+    /// attempt.
+    #[derive(Debug, Clone, PartialEq)]
+    struct BigError([u8; 256]);
+
+    fn retryable(error: &BigError) -> bool {
+        error.0[0] == 0
+    }
+
+    async fn small(n: u32) -> Result<u32, BigError> {
+        yield_once().await;
+        if n == 0 { Err(BigError([0; 256])) } else { Ok(n) }
+    }
+
+    async fn large(n: u32) -> Result<u32, BigError> {
+        let buffer = [n as u8; 512];
+        yield_once().await;
+        Ok(buffer.iter().map(|byte| u32::from(*byte)).sum())
+    }
+
+    #[fallback(primary = small, then = [large, small], on = retryable)]
+    async fn generated(n: u32) -> Result<u32, BigError>;
+
+    /// The hand-written twin: nested `match`es in an `async fn`, doing the same calls.
+    async fn hand_written(n: u32) -> Result<u32, BigError> {
+        match small(n).await {
+            Ok(value) => Ok(value),
+            Err(error) => {
+                if !retryable(&error) {
+                    return Err(error);
+                }
+                match large(n).await {
+                    Ok(value) => Ok(value),
+                    Err(error) => {
+                        if !retryable(&error) {
+                            return Err(error);
+                        }
+                        small(n).await
+                    }
+                }
+            }
+        }
+    }
+
+    #[fallback(primary = small, then = [large, small])]
+    async fn generated_unfiltered(n: u32) -> Result<u32, BigError>;
+
+    async fn hand_written_unfiltered(n: u32) -> Result<u32, BigError> {
+        match small(n).await {
+            Ok(value) => Ok(value),
+            Err(_) => match large(n).await {
+                Ok(value) => Ok(value),
+                Err(_) => small(n).await,
+            },
+        }
+    }
+
+    #[fallback(primary = small, then = [large, small], on = retryable)]
+    async fn generated_collecting(n: u32) -> Result<u32, AllFailed<BigError>>;
+
+    /// Collecting by hand keeps the earlier errors until the end, as the macro does.
+    async fn hand_written_collecting(n: u32) -> Result<u32, AllFailed<BigError>> {
+        use fallback::Failure;
+        let first = match small(n).await {
+            Ok(value) => return Ok(value),
+            Err(error) => error,
+        };
+        if !retryable(&first) {
+            return Err(AllFailed::new(Failure::new("small", 0, first), 3));
+        }
+        let second = match large(n).await {
+            Ok(value) => return Ok(value),
+            Err(error) => error,
+        };
+        if !retryable(&second) {
+            let mut all = AllFailed::new(Failure::new("small", 0, first), 3);
+            all.push(Failure::new("large", 1, second));
+            return Err(all);
+        }
+        match small(n).await {
+            Ok(value) => Ok(value),
+            Err(third) => {
+                let mut all = AllFailed::new(Failure::new("small", 0, first), 3);
+                all.push(Failure::new("large", 1, second));
+                all.push(Failure::new("small", 2, third));
+                Err(all)
+            }
+        }
+    }
+
+    #[fallback(then = [large, small], on = retryable)]
+    async fn generated_body(n: u32) -> Result<u32, BigError> {
+        small(n).await
+    }
+
+    fn report(name: &str, generated: usize, hand_written: usize) {
+        println!("future size, {name}: generated {generated} bytes, hand-written {hand_written} bytes");
+        assert!(
+            generated <= hand_written,
+            "{name}: generated future is {generated} bytes, hand-written {hand_written}"
+        );
+    }
+
+    #[test]
+    fn the_generated_future_is_no_larger_than_the_hand_written_match() {
+        report(
+            "filtered",
+            size_of_val(&generated(1)),
+            size_of_val(&hand_written(1)),
+        );
+        report(
+            "unfiltered",
+            size_of_val(&generated_unfiltered(1)),
+            size_of_val(&hand_written_unfiltered(1)),
+        );
+        report(
+            "AllFailed",
+            size_of_val(&generated_collecting(1)),
+            size_of_val(&hand_written_collecting(1)),
+        );
+        report(
+            "body as primary",
+            size_of_val(&generated_body(1)),
+            size_of_val(&hand_written(1)),
+        );
+    }
+
+    #[test]
+    fn the_twins_compute_the_same_thing() {
+        // A size comparison means something only if both do the same work.
+        for n in [0, 1, 7] {
+            let twins = (
+                futures::executor::block_on(generated(n)),
+                futures::executor::block_on(hand_written(n)),
+                futures::executor::block_on(generated_body(n)),
+            );
+            assert_eq!(twins.0, twins.1);
+            assert_eq!(twins.0, twins.2);
+            assert_eq!(
+                futures::executor::block_on(generated_unfiltered(n)),
+                futures::executor::block_on(hand_written_unfiltered(n))
+            );
+            assert_eq!(
+                futures::executor::block_on(generated_collecting(n)),
+                futures::executor::block_on(hand_written_collecting(n))
+            );
+        }
+    }
+}
