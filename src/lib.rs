@@ -1,8 +1,81 @@
-//! Try-in-order fallbacks for fallible calls.
+//! Try-in-order fallbacks for fallible calls, written at compile time: call provider A;
+//! if it fails in a way worth recovering from, call B, then C.
+//!
+//! ```
+//! use fallback::{fallback, AllFailed};
+//!
+//! #[derive(Debug, PartialEq)]
+//! enum LlmError {
+//!     RateLimited,
+//!     Unavailable,
+//!     InvalidRequest,
+//! }
+//!
+//! fn is_transient(error: &LlmError) -> bool {
+//!     *error != LlmError::InvalidRequest
+//! }
+//!
+//! async fn openai(prompt: &str) -> Result<String, LlmError> {
+//!     Err(LlmError::RateLimited)
+//! }
+//! async fn anthropic(prompt: &str) -> Result<String, LlmError> {
+//!     Ok(format!("anthropic: {prompt}"))
+//! }
+//! async fn local(prompt: &str) -> Result<String, LlmError> {
+//!     Err(LlmError::Unavailable)
+//! }
+//!
+//! /// openai, then anthropic, then the local model: for transient errors only.
+//! #[fallback(primary = openai, then = [anthropic, local], on = is_transient)]
+//! async fn complete(prompt: &str) -> Result<String, LlmError>;
+//!
+//! /// Every error, in order, when all fail.
+//! #[fallback(primary = openai, then = [local], on = is_transient)]
+//! async fn complete_offline(prompt: &str) -> Result<String, AllFailed<LlmError>>;
+//!
+//! # futures::executor::block_on(async {
+//! assert_eq!(complete("hi").await, Ok("anthropic: hi".to_string()));
+//!
+//! let errors = complete_offline("hi").await.unwrap_err();
+//! assert_eq!(
+//!     errors.to_string(),
+//!     "all 2 alternatives failed: [0] openai: RateLimited; [1] local: Unavailable"
+//! );
+//! # });
+//! # impl std::fmt::Display for LlmError {
+//! #     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+//! #         std::fmt::Debug::fmt(self, f)
+//! #     }
+//! # }
+//! ```
+//!
+//! The chain is known when the program is compiled, so [`#[fallback]`](fallback) writes
+//! the code a careful person would write by hand: one `match` per alternative in one
+//! `async` body. No boxing, no `Vec`, no dynamic dispatch, no heap allocation (except
+//! [`AllFailed`], and only when every alternative failed), a future no larger than the
+//! hand-written one; and the compiler checks the filter, the alternatives' signatures
+//! and the options before the program runs, with errors on the token at fault.
+//!
+//! # What is here
+//!
+//! - [`#[fallback]`](fallback): turns a function into a fallback chain. Its
+//!   documentation has the options, the rules and the code it writes.
+//! - [`AllFailed`] and [`Failure`]: every error of a failed chain, in order, each tagged
+//!   with the alternative that raised it.
+//!
+//! Depend on this crate alone; `fallback-core` and `fallback-macros` are its parts.
+
+#![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
 pub use fallback_core::{AllFailed, Failure};
 pub use fallback_macros::fallback;
 
+/// Not public API: what the macros' generated code calls. May change in any release.
 #[doc(hidden)]
 pub use fallback_core::__private;
+
+/// The README's examples, compiled and run as doc-tests so that it stays true.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+pub struct ReadmeDoctests;

@@ -333,7 +333,13 @@ mod errors {
         let errors = run(chain_collecting(&script)).unwrap_err();
         let tagged: Vec<_> = errors
             .iter()
-            .map(|failure| (failure.index(), failure.alternative(), failure.error().clone()))
+            .map(|failure| {
+                (
+                    failure.index(),
+                    failure.alternative(),
+                    failure.error().clone(),
+                )
+            })
             .collect();
         assert_eq!(
             tagged,
@@ -439,7 +445,10 @@ mod errors {
     }
 
     async fn read_config(path: &str) -> std::io::Result<String> {
-        Err(std::io::Error::new(std::io::ErrorKind::NotFound, path.to_string()))
+        Err(std::io::Error::new(
+            std::io::ErrorKind::NotFound,
+            path.to_string(),
+        ))
     }
 
     async fn default_config(_: &str) -> std::io::Result<String> {
@@ -485,13 +494,25 @@ mod arguments {
 
     /// Each alternative fails unless it is the `serving` one.
     async fn alt0(_: Counted, serving: usize) -> Result<usize, Error> {
-        if serving == 0 { Ok(0) } else { Err(Error::Transient("0")) }
+        if serving == 0 {
+            Ok(0)
+        } else {
+            Err(Error::Transient("0"))
+        }
     }
     async fn alt1(_: Counted, serving: usize) -> Result<usize, Error> {
-        if serving == 1 { Ok(1) } else { Err(Error::Transient("1")) }
+        if serving == 1 {
+            Ok(1)
+        } else {
+            Err(Error::Transient("1"))
+        }
     }
     async fn alt2(_: Counted, serving: usize) -> Result<usize, Error> {
-        if serving == 2 { Ok(2) } else { Err(Error::Transient("2")) }
+        if serving == 2 {
+            Ok(2)
+        } else {
+            Err(Error::Transient("2"))
+        }
     }
 
     #[fallback(primary = alt0, then = [alt1, alt2])]
@@ -512,7 +533,11 @@ mod arguments {
     }
 
     async fn by_ref0(request: &Counted) -> Result<usize, Error> {
-        Err(Error::Transient(if request.clones.get() == 0 { "0" } else { "cloned" }))
+        Err(Error::Transient(if request.clones.get() == 0 {
+            "0"
+        } else {
+            "cloned"
+        }))
     }
     async fn by_ref1(_: &Counted) -> Result<usize, Error> {
         Ok(1)
@@ -575,7 +600,11 @@ mod alternatives {
         use super::Error;
 
         pub async fn openai(prompt: &str) -> Result<String, Error> {
-            Err(Error::Transient(if prompt.is_empty() { "empty" } else { "429" }))
+            Err(Error::Transient(if prompt.is_empty() {
+                "empty"
+            } else {
+                "429"
+            }))
         }
 
         pub async fn anthropic(prompt: &str) -> Result<String, Error> {
@@ -617,7 +646,11 @@ mod alternatives {
     }
 
     async fn always_fails(prompt: &str) -> Result<String, Error> {
-        Err(Error::Transient(if prompt.is_empty() { "empty" } else { "down" }))
+        Err(Error::Transient(if prompt.is_empty() {
+            "empty"
+        } else {
+            "down"
+        }))
     }
 
     #[fallback(
@@ -633,7 +666,10 @@ mod alternatives {
             .iter()
             .map(|failure| failure.alternative())
             .collect();
-        assert_eq!(names, ["providers::openai", "|prompt: &str| always_fails(prompt)"]);
+        assert_eq!(
+            names,
+            ["providers::openai", "|prompt: &str| always_fails(prompt)"]
+        );
         assert!(run(by_path_collecting("hi")).is_ok());
     }
 }
@@ -668,7 +704,10 @@ mod bodies {
 
     #[test]
     fn question_mark_in_the_body_returns_from_the_primary() {
-        assert_eq!(run(with_body("fatal".into())), Err(Error::Fatal("body refused")));
+        assert_eq!(
+            run(with_body("fatal".into())),
+            Err(Error::Fatal("body refused"))
+        );
     }
 
     #[fallback(then = [backup])]
@@ -693,7 +732,9 @@ mod bodies {
         if trimmed.is_empty() {
             return Err(Error::Transient("blank"));
         }
-        trimmed.parse().map_err(|_| Error::Transient("not a number"))
+        trimmed
+            .parse()
+            .map_err(|_| Error::Transient("not a number"))
     }
 
     #[test]
@@ -704,7 +745,11 @@ mod bodies {
 
     #[fallback(then = [backup])]
     async fn collecting_body(prompt: String) -> Result<String, AllFailed<Error>> {
-        Err(Error::Transient(if prompt.is_empty() { "empty" } else { "body" }))?;
+        Err(Error::Transient(if prompt.is_empty() {
+            "empty"
+        } else {
+            "body"
+        }))?;
         Ok(prompt)
     }
 
@@ -785,8 +830,14 @@ mod signatures {
 
     #[test]
     fn a_method_passes_self_first() {
-        let up = Client { healthy: true, calls: vec![] };
-        let down = Client { healthy: false, calls: vec![] };
+        let up = Client {
+            healthy: true,
+            calls: vec![],
+        };
+        let down = Client {
+            healthy: false,
+            calls: vec![],
+        };
         assert_eq!(run(up.complete("x")), Ok("primary: x".into()));
         assert_eq!(run(down.complete("x")), Ok("secondary: x".into()));
         assert_eq!(run(up.with_body("x")), Ok("body: x".into()));
@@ -795,20 +846,30 @@ mod signatures {
 
     #[test]
     fn a_mut_self_method_reborrows_self_for_each_attempt() {
-        let mut client = Client { healthy: true, calls: vec![] };
+        let mut client = Client {
+            healthy: true,
+            calls: vec![],
+        };
         assert_eq!(run(client.record()), Ok(2));
         assert_eq!(client.calls, ["primary", "secondary"]);
     }
 
     #[test]
     fn a_self_method_clones_self_for_every_attempt_but_the_last() {
-        let client = Client { healthy: true, calls: vec![] };
+        let client = Client {
+            healthy: true,
+            calls: vec![],
+        };
         // The primary got a clone (one "cloned" entry); the secondary got the original.
         assert_eq!(run(client.consume()), Ok(0));
     }
 
     async fn describe<T: Display>(value: T) -> Result<String, Error> {
-        Err(Error::Transient(if value.to_string().is_empty() { "empty" } else { "no" }))
+        Err(Error::Transient(if value.to_string().is_empty() {
+            "empty"
+        } else {
+            "no"
+        }))
     }
 
     async fn describe_again<T>(value: T) -> Result<String, Error>
@@ -837,10 +898,12 @@ mod signatures {
     }
 
     async fn first_word(text: &str) -> Result<&str, Error> {
-        text.split_whitespace().next().ok_or(Error::Transient("no words"))
+        text.split_whitespace()
+            .next()
+            .ok_or(Error::Transient("no words"))
     }
 
-    async fn whole<'a>(text: &'a str) -> Result<&'a str, Error> {
+    async fn whole(text: &str) -> Result<&str, Error> {
         Ok(text)
     }
 
@@ -854,7 +917,11 @@ mod signatures {
     }
 
     fn sync_a(n: i32) -> Result<i32, Error> {
-        if n > 0 { Ok(n) } else { Err(Error::Transient("not positive")) }
+        if n > 0 {
+            Ok(n)
+        } else {
+            Err(Error::Transient("not positive"))
+        }
     }
 
     fn sync_b(n: i32) -> Result<i32, Error> {
@@ -995,6 +1062,9 @@ mod hygiene {
     #[test]
     fn generated_code_does_not_collide_with_user_names() {
         assert_eq!(super::run(hygienic(3, 4)), ::core::result::Result::Ok(12));
-        assert_eq!(super::run(hygienic_body(3, 4)), ::core::result::Result::Ok(12));
+        assert_eq!(
+            super::run(hygienic_body(3, 4)),
+            ::core::result::Result::Ok(12)
+        );
     }
 }

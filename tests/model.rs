@@ -94,9 +94,12 @@ async fn all4(script: &Script, token: Token) -> Result<u32, AllFailed<Error>>;
 #[fallback(primary = alt0, then = [alt1, alt2, alt3, alt4], on = recoverable)]
 async fn all5(script: &Script, token: Token) -> Result<u32, AllFailed<Error>>;
 
+/// The errors a failed chain met, with the index of the alternative that raised each.
+type Failures = Vec<(usize, Error)>;
+
 /// The rules, written plainly: the calls a chain makes and its result, with every
 /// error met on the way.
-fn model(outcomes: &[Outcome]) -> (Vec<usize>, Result<u32, Vec<(usize, Error)>>) {
+fn model(outcomes: &[Outcome]) -> (Vec<usize>, Result<u32, Failures>) {
     let mut calls = Vec::new();
     let mut errors = Vec::new();
     for (index, outcome) in outcomes.iter().enumerate() {
@@ -123,7 +126,10 @@ fn model(outcomes: &[Outcome]) -> (Vec<usize>, Result<u32, Vec<(usize, Error)>>)
 
 /// Runs a generated chain (`chain` awaits it) on `outcomes`: the calls it made, its
 /// result, and how often it cloned the owned argument.
-fn observe<T>(outcomes: &[Outcome], chain: impl FnOnce(&Script, Token) -> T) -> (Vec<usize>, T, usize) {
+fn observe<T>(
+    outcomes: &[Outcome],
+    chain: impl FnOnce(&Script, Token) -> T,
+) -> (Vec<usize>, T, usize) {
     let script = Script {
         outcomes: outcomes.to_vec(),
         calls: RefCell::default(),

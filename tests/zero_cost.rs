@@ -120,15 +120,24 @@ mod allocations {
             assert_eq!(allocations(|| unfiltered(&script)), (0, Ok(served)));
             let (count, result) = allocations(|| collecting(&script));
             assert_eq!((count, result.ok()), (0, Some(served)));
-            assert_eq!(allocations(|| async { sync_chain(&script) }), (0, Ok(served)));
+            assert_eq!(
+                allocations(|| async { sync_chain(&script) }),
+                (0, Ok(served))
+            );
         }
     }
 
     #[test]
     fn failing_with_the_last_error_allocates_nothing() {
         assert_eq!(allocations(|| filtered(&[T, T, F])), (0, Err(Error::Fatal)));
-        assert_eq!(allocations(|| filtered(&[F, Ok(2), Ok(3)])), (0, Err(Error::Fatal)));
-        assert_eq!(allocations(|| unfiltered(&[F, F, T])), (0, Err(Error::Transient)));
+        assert_eq!(
+            allocations(|| filtered(&[F, Ok(2), Ok(3)])),
+            (0, Err(Error::Fatal))
+        );
+        assert_eq!(
+            allocations(|| unfiltered(&[F, F, T])),
+            (0, Err(Error::Transient))
+        );
     }
 
     #[test]
@@ -173,7 +182,11 @@ mod sizes {
 
     async fn small(n: u32) -> Result<u32, BigError> {
         yield_once().await;
-        if n == 0 { Err(BigError([0; 256])) } else { Ok(n) }
+        if n == 0 {
+            Err(BigError([0; 256]))
+        } else {
+            Ok(n)
+        }
     }
 
     async fn large(n: u32) -> Result<u32, BigError> {
@@ -258,7 +271,9 @@ mod sizes {
     }
 
     fn report(name: &str, generated: usize, hand_written: usize) {
-        println!("future size, {name}: generated {generated} bytes, hand-written {hand_written} bytes");
+        println!(
+            "future size, {name}: generated {generated} bytes, hand-written {hand_written} bytes"
+        );
         assert!(
             generated <= hand_written,
             "{name}: generated future is {generated} bytes, hand-written {hand_written}"

@@ -118,6 +118,8 @@ macro_rules! call_with {
     ($($name:ident($($arg:ident: $ty:ident),*);)*) => {$(
         #[doc(hidden)]
         #[inline(always)]
+        // One parameter per argument of the user's function: as many as it has.
+        #[allow(clippy::too_many_arguments)]
         pub fn $name<F, $($ty,)* R>(alternative: F, $($arg: $ty),*) -> R
         where
             F: FnOnce($($ty),*) -> R,

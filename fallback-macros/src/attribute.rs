@@ -60,4 +60,3 @@ fn stand_in(item: FnItem, error: syn::Error) -> TokenStream {
         #error
     }
 }
-

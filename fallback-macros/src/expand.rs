@@ -193,7 +193,8 @@ fn respan(tokens: &TokenStream, span: Span) -> TokenStream {
         .into_iter()
         .map(|mut tree| {
             if let TokenTree::Group(group) = &tree {
-                let mut inner = proc_macro2::Group::new(group.delimiter(), respan(&group.stream(), span));
+                let mut inner =
+                    proc_macro2::Group::new(group.delimiter(), respan(&group.stream(), span));
                 inner.set_span(group.span().located_at(span));
                 tree = TokenTree::Group(inner);
             } else {
@@ -256,7 +257,8 @@ pub fn function(function: &Function, options: &Options) -> TokenStream {
             tree
         })
         .collect();
-    let fallback_result = quote_spanned! {ret_span=> <#ret as #ret_krate::__private::FallbackResult> };
+    let fallback_result =
+        quote_spanned! {ret_span=> <#ret as #ret_krate::__private::FallbackResult> };
     let returned_error = quote_spanned! {ret_span=> #fallback_result::Err };
     let (error, collect) = match &function.mode {
         ErrorMode::Last => (returned_error.clone(), false),

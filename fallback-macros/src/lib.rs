@@ -4,12 +4,12 @@
 //!
 //! How the crate is organised, one module per stage:
 //!
-//! - [`parse`]: the attribute's `key = value` list and the function it is on, as tokens;
-//! - [`model`]: what those tokens mean (options, alternatives, parameters), with every
+//! - `parse`: the attribute's `key = value` list and the function it is on, as tokens;
+//! - `model`: what those tokens mean (options, alternatives, parameters), with every
 //!   mistake collected instead of stopping at the first;
-//! - [`validate`]: rules that involve more than one option;
-//! - [`expand`]: the code, one engine for every front end;
-//! - [`attribute`]: the `#[fallback]` front end tying the stages together.
+//! - `validate`: rules that involve more than one option;
+//! - `expand`: the code, one engine for every front end;
+//! - `attribute`: the `#[fallback]` front end tying the stages together.
 
 #![deny(missing_docs)]
 
@@ -22,8 +22,133 @@ mod validate;
 
 use proc_macro::TokenStream;
 
-/// Turns a function into a try-in-order fallback chain. See the `fallback` crate's
-/// documentation for the options and the code this writes.
+/// Turns a function into a try-in-order fallback chain: call the primary; if it fails
+/// with an error worth recovering from, call the next alternative, and so on.
+///
+/// ```
+/// use fallback::fallback;
+///
+/// #[derive(Debug, PartialEq)]
+/// enum LlmError {
+///     RateLimited,
+///     InvalidRequest,
+/// }
+///
+/// fn is_transient(error: &LlmError) -> bool {
+///     *error == LlmError::RateLimited
+/// }
+///
+/// async fn openai(prompt: &str) -> Result<String, LlmError> {
+///     Err(LlmError::RateLimited)
+/// }
+///
+/// async fn anthropic(prompt: &str) -> Result<String, LlmError> {
+///     Ok(format!("anthropic: {prompt}"))
+/// }
+///
+/// #[fallback(primary = openai, then = [anthropic], on = is_transient)]
+/// async fn complete(prompt: &str) -> Result<String, LlmError>;
+///
+/// # futures::executor::block_on(async {
+/// assert_eq!(complete("hello").await, Ok("anthropic: hello".to_string()));
+/// # });
+/// ```
+///
+/// # Options
+///
+/// | option | meaning |
+/// |---|---|
+/// | `primary = f` | the first alternative; omit it to make the function's body the primary |
+/// | `then = [g, h]` | the fallbacks, in order (at least one) |
+/// | `on = pred` | an `impl Fn(&E) -> bool`: which errors move on; the others are returned at once. Omitted: every error moves on |
+/// | `crate = path` | where the `fallback` crate is, for crates that re-export it (`crate = my::fallback` or `crate = "my::fallback"`) |
+///
+/// An alternative is any callable expression: a path (`openai`,
+/// `providers::openai`, `Self::openai`) or a closure (`|prompt| async move { .. }`;
+/// its parameter types are taken from the function's, so they can be left out).
+///
+/// # The code this writes for you
+///
+/// The example above becomes this (the real expansion writes every path absolutely
+/// and goes through `fallback::__private` helpers that are identity functions: they
+/// exist only so that a mistake is reported on your token, and compile to nothing):
+///
+/// ```text
+/// async fn complete(prompt: &str) -> Result<String, LlmError> {
+///     match openai(prompt).await {
+///         Ok(reply) => return Ok(reply),
+///         Err(error) => {
+///             let error: LlmError = From::from(error);
+///             if !is_transient(&error) {
+///                 return Err(error);
+///             }
+///         } // the error is dropped here, before the next attempt starts
+///     }
+///     match anthropic(prompt).await {
+///         Ok(reply) => Ok(reply),
+///         Err(error) => Err(From::from(error)),
+///     }
+/// }
+/// ```
+///
+/// One `match` per alternative in one `async` body: no boxing, no allocation, no
+/// dynamic dispatch, and a future no larger than the nested `match` you would write.
+///
+/// # Rules
+///
+/// - **Order and laziness.** Alternatives run strictly in order. An alternative's future
+///   is not even created until the one before it has failed, and nothing runs after an
+///   `Ok`.
+/// - **The filter.** `on` is evaluated when an error needs a decision, and sees the
+///   error converted into the declared error type `E`. An error it rejects is returned
+///   at once. The last alternative's error is returned whatever the filter says.
+/// - **Errors.** Each alternative may fail with its own error type `Ei`, given
+///   `E: From<Ei>`. When every alternative fails, `Result<T, E>` returns the last error;
+///   declare `Result<T, fallback::AllFailed<E>>` to get every error, in order, each
+///   tagged with the alternative's name (its source text). `AllFailed` is the only
+///   allocation a chain makes, and only when it fails. Without a filter, an error that
+///   is not returned is dropped without being converted.
+/// - **Arguments.** Every alternative is called with the function's arguments (`self`
+///   first for methods). References are passed as they are, `&mut` references
+///   reborrowed; an owned argument is cloned for every attempt but the last
+///   alternative's, which gets the original. Serving from alternative *k* (counting from
+///   0) of *n* therefore costs `min(k + 1, n - 1)` clones; pass a reference to avoid
+///   them.
+/// - **The body.** A function without a body (`...;`) is a pure dispatcher and needs a
+///   `primary`. A function with a body and no `primary` makes the body the primary:
+///   `return` and `?` in it end the primary's attempt, and it gets its own copies of
+///   the owned arguments it uses, so the fallbacks still get the originals.
+///
+/// ```
+/// # use fallback::fallback;
+/// # #[derive(Debug, PartialEq)] struct ParseError;
+/// fn parse_hex(text: &str) -> Result<u32, ParseError> {
+///     u32::from_str_radix(text.trim_start_matches("0x"), 16).map_err(|_| ParseError)
+/// }
+///
+/// #[fallback(then = [parse_hex])]
+/// fn parse(text: &str) -> Result<u32, ParseError> {
+///     text.parse().map_err(|_| ParseError)
+/// }
+///
+/// assert_eq!(parse("42"), Ok(42));
+/// assert_eq!(parse("0x2a"), Ok(42));
+/// ```
+///
+/// - **Signatures.** Methods (`&self`, `&mut self`, `self`), generics, `where`
+///   clauses, `impl Trait` arguments, lifetimes, return types behind an alias
+///   (`io::Result<T>`) and plain (non-`async`) functions all work. The future is `Send`
+///   when the alternatives' futures are.
+/// - **Panics and cancellation.** A panic propagates; it is not a reason to fall back.
+///   Dropping the future drops the attempt in flight and starts nothing else.
+///
+/// # Mistakes
+///
+/// Each misuse is a compile error on the token at fault that says how to fix it: an
+/// unknown or repeated option, a missing or empty `then`, a filter of the wrong type,
+/// an alternative with the wrong arguments, `Ok` type or error type, an owned argument
+/// that is not `Clone`, a return type that is not a `Result`, an `async` alternative in
+/// a plain `fn`... The function is still emitted, so one mistake gives one error.
 #[proc_macro_attribute]
 pub fn fallback(args: TokenStream, item: TokenStream) -> TokenStream {
     attribute::expand(args.into(), item.into()).into()

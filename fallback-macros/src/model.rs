@@ -15,9 +15,18 @@ use crate::parse::{FnItem, OptionList, RawOption};
 /// unknown-option error shows.
 pub const OPTIONS: &[(&str, &str)] = &[
     ("primary", "the first alternative: `primary = openai`"),
-    ("then", "the fallbacks, in order: `then = [anthropic, local]`"),
-    ("on", "which errors move on to the next alternative: `on = is_transient`"),
-    ("crate", "the path of the `fallback` crate: `crate = my_reexport::fallback`"),
+    (
+        "then",
+        "the fallbacks, in order: `then = [anthropic, local]`",
+    ),
+    (
+        "on",
+        "which errors move on to the next alternative: `on = is_transient`",
+    ),
+    (
+        "crate",
+        "the path of the `fallback` crate: `crate = my_reexport::fallback`",
+    ),
 ];
 
 /// One alternative of a chain as the user wrote it.
@@ -130,7 +139,10 @@ impl Options {
 }
 
 fn unknown_option(key: &Ident) -> syn::Error {
-    let valid: Vec<String> = OPTIONS.iter().map(|(name, _)| format!("`{name}`")).collect();
+    let valid: Vec<String> = OPTIONS
+        .iter()
+        .map(|(name, _)| format!("`{name}`"))
+        .collect();
     let mut message = format!("unknown option `{key}`");
     if let Some(near) = closest(&key.to_string()) {
         message.push_str(&format!("; did you mean `{near}`?"));
@@ -160,7 +172,9 @@ fn edit_distance(a: &str, b: &str) -> usize {
         row[0] = i + 1;
         for (j, cb) in b.iter().enumerate() {
             let above = row[j + 1];
-            row[j + 1] = (above + 1).min(row[j] + 1).min(diagonal + usize::from(ca != *cb));
+            row[j + 1] = (above + 1)
+                .min(row[j] + 1)
+                .min(diagonal + usize::from(ca != *cb));
             diagonal = above;
         }
     }
@@ -206,7 +220,9 @@ fn alternatives(key: &Ident, value: Expr, errors: &mut Errors) -> syn::Result<Ve
     if array.elems.is_empty() {
         return Err(syn::Error::new(
             array.bracket_token.span.join(),
-            format!("`{key} = []` names no alternative; list at least one: `{key} = [fallback_fn]`"),
+            format!(
+                "`{key} = []` names no alternative; list at least one: `{key} = [fallback_fn]`"
+            ),
         ));
     }
     Ok(array
@@ -356,7 +372,7 @@ pub enum ErrorMode {
     /// `Result<T, E>`: the last error.
     Last,
     /// `Result<T, AllFailed<E>>`: every error; holds `E`.
-    All(Type),
+    All(Box<Type>),
 }
 
 /// The function under the attribute, read.
@@ -440,8 +456,12 @@ fn param(arg: &mut FnArg) -> syn::Result<Param> {
             let self_token = receiver.self_token;
             let mutability = receiver.mutability.take();
             let (passing, kind) = match &receiver.kind {
-                ReceiverKind::Reference(_, _, None) => (Passing::Shared, ReceiverKindSeen::Reference),
-                ReceiverKind::Reference(_, _, Some(_)) => (Passing::Unique, ReceiverKindSeen::Reference),
+                ReceiverKind::Reference(_, _, None) => {
+                    (Passing::Shared, ReceiverKindSeen::Reference)
+                }
+                ReceiverKind::Reference(_, _, Some(_)) => {
+                    (Passing::Unique, ReceiverKindSeen::Reference)
+                }
                 ReceiverKind::Typed(_, ty) => (passing_of(ty), receiver_kind_of(ty)),
                 _ => (Passing::Owned, ReceiverKindSeen::Value),
             };
@@ -504,7 +524,7 @@ fn error_mode(ret: &Type) -> ErrorMode {
     };
     match generic_args(error) {
         Some(inner) if last_segment_is(error, "AllFailed") && inner.len() == 1 => {
-            ErrorMode::All(inner[0].clone())
+            ErrorMode::All(Box::new(inner[0].clone()))
         }
         _ => ErrorMode::Last,
     }
@@ -542,7 +562,10 @@ mod tests {
         assert_eq!(name("Self::openai"), "Self::openai");
         assert_eq!(name("|p: &str| local(p)"), "|p: &str| local(p)");
         assert_eq!(name("make(a, b).call"), "make(a, b).call");
-        assert_eq!(name("|p| async move {\n    local(p).await\n}"), "|p| async move { local(p).await }");
+        assert_eq!(
+            name("|p| async move {\n    local(p).await\n}"),
+            "|p| async move { local(p).await }"
+        );
     }
 
     #[test]
@@ -556,8 +579,14 @@ mod tests {
     #[test]
     fn all_failed_is_read_from_the_return_type() {
         let mode = |text: &str| error_mode(&syn::parse_str(text).unwrap());
-        assert!(matches!(mode("Result<u8, AllFailed<MyError>>"), ErrorMode::All(_)));
-        assert!(matches!(mode("Result<u8, fallback::AllFailed<E>>"), ErrorMode::All(_)));
+        assert!(matches!(
+            mode("Result<u8, AllFailed<MyError>>"),
+            ErrorMode::All(_)
+        ));
+        assert!(matches!(
+            mode("Result<u8, fallback::AllFailed<E>>"),
+            ErrorMode::All(_)
+        ));
         assert!(matches!(mode("Result<u8, MyError>"), ErrorMode::Last));
         assert!(matches!(mode("io::Result<u8>"), ErrorMode::Last));
     }

@@ -67,9 +67,8 @@ impl Parse for FnItem {
         let attrs = input.call(Attribute::parse_outer)?;
         let vis: Visibility = input.parse()?;
         if !starts_function(input) {
-            return Err(input.error(
-                "`#[fallback]` goes on a function: `async fn name(args) -> Result<T, E>`",
-            ));
+            return Err(input
+                .error("`#[fallback]` goes on a function: `async fn name(args) -> Result<T, E>`"));
         }
         let sig: Signature = input.parse()?;
         let body = if input.peek(Token![;]) {
