@@ -20,20 +20,16 @@ pub fn expand(args: TokenStream, item: TokenStream) -> TokenStream {
     };
     let mut errors = Errors::default();
     let options = syn::parse2::<OptionList>(args).map(|list| Options::from_list(list, &mut errors));
+    let options = errors.take(options);
     let function = Function::from_item(fn_item.clone(), &mut errors);
-    match (options, function) {
-        (Ok(options), Some(function)) => {
-            errors.take(validate::function(&options, &function));
-            match errors.finish() {
-                Ok(()) => expand::function(&function, &options),
-                Err(error) => stand_in(fn_item, error),
-            }
-        }
-        (Err(error), _) => {
-            errors.push(error);
-            stand_in(fn_item, errors.finish().unwrap_err())
-        }
-        (Ok(_), None) => stand_in(fn_item, errors.finish().unwrap_err()),
+    // The rules across options only make sense once each option could be read.
+    if let (Some(options), Some(function)) = (&options, &function) {
+        errors.take(validate::function(options, function));
+    }
+    match (errors.finish(), options, function) {
+        (Ok(()), Some(options), Some(function)) => expand::function(&function, &options),
+        (Err(error), _, _) => stand_in(fn_item, error),
+        (Ok(()), _, _) => unreachable!("every `None` above comes with an error"),
     }
 }
 
@@ -58,5 +54,73 @@ fn stand_in(item: FnItem, error: syn::Error) -> TokenStream {
         #[allow(unused_variables, unused_mut)]
         #vis #sig #body
         #error
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use proc_macro2::TokenStream;
+    use proptest::prelude::*;
+
+    /// Token text from the macro's own vocabulary and beyond, nested in balanced groups.
+    fn tokens() -> impl Strategy<Value = String> {
+        let leaf = prop_oneof![
+            Just("primary".to_string()),
+            Just("then".to_string()),
+            Just("on".to_string()),
+            Just("crate".to_string()),
+            Just("=".to_string()),
+            Just(",".to_string()),
+            Just("|".to_string()),
+            Just("::".to_string()),
+            Just("&".to_string()),
+            Just("->".to_string()),
+            Just(";".to_string()),
+            Just("fn".to_string()),
+            Just("async".to_string()),
+            Just("self".to_string()),
+            Just("Self".to_string()),
+            Just("mut".to_string()),
+            Just("Result".to_string()),
+            Just("AllFailed".to_string()),
+            Just("<".to_string()),
+            Just(">".to_string()),
+            Just("42".to_string()),
+            Just("\"s\"".to_string()),
+            "[a-z]{1,3}",
+        ];
+        leaf.prop_recursive(4, 48, 8, |inner| {
+            (prop::collection::vec(inner, 0..8), 0..4usize).prop_map(|(items, delimiter)| {
+                let body = items.join(" ");
+                match delimiter {
+                    0 => format!("({body})"),
+                    1 => format!("[{body}]"),
+                    2 => format!("{{{body}}}"),
+                    _ => body,
+                }
+            })
+        })
+    }
+
+    /// A mostly valid function around random pieces, to reach past the first check.
+    fn item() -> impl Strategy<Value = String> {
+        (tokens(), tokens(), prop::bool::ANY).prop_map(|(params, ret, body)| {
+            let end = if body { "{ todo() }" } else { ";" };
+            format!("async fn f({params}) -> {ret} {end}")
+        })
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(2000))]
+
+        #[test]
+        fn no_input_makes_the_macro_panic(args in tokens(), item in prop_oneof![tokens(), item()]) {
+            let (Ok(args), Ok(item)) = (args.parse::<TokenStream>(), item.parse::<TokenStream>())
+            else {
+                return Ok(());
+            };
+            let output = super::expand(args, item);
+            prop_assert!(!output.is_empty());
+        }
     }
 }
