@@ -69,7 +69,7 @@
 #![deny(missing_docs)]
 
 pub use fallback_core::{AllFailed, Failure};
-pub use fallback_macros::fallback;
+pub use fallback_macros::{fallback, fallback_chain};
 
 /// Not public API: what the macros' generated code calls. May change in any release.
 #[doc(hidden)]

@@ -200,3 +200,130 @@ where
 {
     drop(error);
 }
+
+/// Stands in for a `fallback_chain!` whose input has a mistake: a future of any output
+/// type, so that the code around the macro type-checks and the mistake gives one error.
+/// It is never polled: the program does not compile.
+pub struct StandIn<T>(core::marker::PhantomData<fn() -> T>);
+
+impl<T> StandIn<T> {
+    /// The stand-in.
+    pub fn new() -> Self {
+        StandIn(core::marker::PhantomData)
+    }
+}
+
+impl<T> Default for StandIn<T> {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl<T> Future for StandIn<T> {
+    type Output = T;
+
+    fn poll(
+        self: core::pin::Pin<&mut Self>,
+        _: &mut core::task::Context<'_>,
+    ) -> core::task::Poll<T> {
+        unreachable!("a program with a `fallback_chain!` mistake does not compile")
+    }
+}
+
+/// Makes the operands of a `fallback_chain!` agree on their `Ok` type `T` and, when no
+/// `error = ..` is given, on their error type `E`. Every value passes through it: the
+/// first operand's values define `T` and `E` (plain parameters, so inference flows both
+/// ways); a later operand's are checked with the chain's type as the `Self` of the
+/// bound, so that one whose type is still unknown (`async { Ok(default()) }`) is inferred
+/// from it, and one of another type is an error on that operand that says what to do.
+/// A zero-sized value that compiles to nothing.
+pub struct Agree<T, E>(core::marker::PhantomData<fn(T, E) -> (T, E)>);
+
+impl<T, E> Agree<T, E> {
+    /// The witness.
+    #[inline(always)]
+    pub fn new() -> Self {
+        Agree(core::marker::PhantomData)
+    }
+
+    /// The first operand's success: defines `T`.
+    #[inline(always)]
+    pub fn first_ok(&self, value: T) -> T {
+        value
+    }
+
+    /// The first operand's error: defines `E`.
+    #[inline(always)]
+    pub fn first_error(&self, error: E) -> E {
+        error
+    }
+
+    /// A later operand's success.
+    #[inline(always)]
+    pub fn ok<Ti>(&self, value: Ti) -> T
+    where
+        T: SameOk<Ti>,
+    {
+        T::same(value)
+    }
+
+    /// A later operand's error, kept.
+    #[inline(always)]
+    pub fn error<Ei>(&self, error: Ei) -> E
+    where
+        E: SameError<Ei>,
+    {
+        E::same(error)
+    }
+
+    /// An operand's error that nothing will look at.
+    #[inline(always)]
+    pub fn discard<Ei>(&self, error: Ei)
+    where
+        E: SameError<Ei>,
+    {
+        drop(error);
+    }
+}
+
+impl<T, E> Default for Agree<T, E> {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+/// An operand's `Ok` type `Ti` is the chain's (`Self`).
+#[diagnostic::on_unimplemented(
+    message = "this operand succeeds with `{Ti}`, but the first one with `{Self}`",
+    label = "expected `Result<{Self}, _>`",
+    note = "every operand of a chain must succeed with the same type"
+)]
+pub trait SameOk<Ti> {
+    /// The value, as the chain's.
+    fn same(value: Ti) -> Self;
+}
+
+impl<T> SameOk<T> for T {
+    #[inline(always)]
+    fn same(value: T) -> T {
+        value
+    }
+}
+
+/// An operand's error type `Ei` is the chain's (`Self`).
+#[diagnostic::on_unimplemented(
+    message = "this operand fails with `{Ei}`, but the first one with `{Self}`",
+    label = "expected `Result<_, {Self}>`",
+    note = "the operands of a chain must fail with one error type, or the chain must name the type to convert every error into: add `error = YourError` (with `From` for each operand's error)"
+)]
+pub trait SameError<Ei> {
+    /// The error, as the chain's.
+    fn same(error: Ei) -> Self;
+}
+
+impl<E> SameError<E> for E {
+    #[inline(always)]
+    fn same(error: E) -> E {
+        error
+    }
+}

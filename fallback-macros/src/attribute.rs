@@ -5,7 +5,7 @@ use proc_macro2::TokenStream;
 use quote::quote;
 
 use crate::errors::Errors;
-use crate::model::{Function, Options};
+use crate::model::{Function, Options, ATTRIBUTE_OPTIONS};
 use crate::parse::{FnItem, OptionList};
 use crate::{expand, validate};
 
@@ -19,7 +19,8 @@ pub fn expand(args: TokenStream, item: TokenStream) -> TokenStream {
         }
     };
     let mut errors = Errors::default();
-    let options = syn::parse2::<OptionList>(args).map(|list| Options::from_list(list, &mut errors));
+    let options = syn::parse2::<OptionList>(args)
+        .map(|list| Options::from_list(list, ATTRIBUTE_OPTIONS, &mut errors));
     let options = errors.take(options);
     let function = Function::from_item(fn_item.clone(), &mut errors);
     // The rules across options only make sense once each option could be read.

@@ -19,6 +19,8 @@ pub struct Attempt {
     /// An expression producing the attempt's `Result<T, Ei>`, already awaited in an
     /// `async` chain. The engine places it where it runs only when its turn comes.
     pub outcome: TokenStream,
+    /// The name under which `outcome` sees the previous attempt's error, if it asked.
+    pub previous: Option<Ident>,
 }
 
 /// A chain ready to expand.
@@ -29,12 +31,13 @@ pub struct Chain<'a> {
     pub attempts: Vec<Attempt>,
     /// `on = ...`.
     pub filter: Option<&'a Expr>,
-    /// The success type.
-    pub ok: TokenStream,
-    /// The type each error converts into before the filter sees it.
-    pub error: TokenStream,
-    /// The chain's error type: `error`, or `AllFailed<error>`.
-    pub returned_error: TokenStream,
+    /// The declared success type; `None` leaves it to inference.
+    pub ok: Option<TokenStream>,
+    /// The type each error converts into (with `From`) before the filter sees it;
+    /// `None` converts nothing: the attempts' error types must agree.
+    pub error: Option<TokenStream>,
+    /// The chain's declared error type (`error` or `AllFailed<error>`), if known.
+    pub returned_error: Option<TokenStream>,
     /// Makes the chain's return value from a success: a path called with it.
     pub wrap_ok: TokenStream,
     /// Makes the chain's return value from its error (`error`, or `AllFailed<error>`).
@@ -64,9 +67,14 @@ pub struct Chain<'a> {
 ///
 /// Each error goes out of scope before the next attempt starts, so the future holds one
 /// attempt at a time and no error. The filter expression is evaluated where a decision
-/// is needed, so nothing of it is kept in the future, and it costs nothing on success. Without a filter an error that is not returned is
-/// dropped unconverted: its conversion is only type-checked. With `collect` each error
-/// is kept, and `AllFailed` is built (one allocation) only when the chain fails.
+/// is needed, so nothing of it is kept in the future, and it costs nothing on success.
+/// Without a filter an error that is not returned is dropped unconverted: its
+/// conversion is only type-checked.
+///
+/// Two variations keep an error instead: with `collect` every error is kept, and
+/// `AllFailed` is built (one allocation) only when the chain fails; an attempt written
+/// `err => expr` makes the attempt before it keep its error as
+/// `let __fallback_previous_k = match ..`, and sees it as `let err = &__fallback_previous_k;`.
 ///
 /// Every token of an attempt's code is spanned at the user's token it stands for, so a
 /// type error about an alternative (wrong `Ok` type, no `From` for its error, not a
@@ -78,10 +86,28 @@ pub fn chain(chain: &Chain) -> TokenStream {
         wrap_err,
         ..
     } = chain;
+    let typed = |binding: &Ident, ty: &Option<TokenStream>| match ty {
+        Some(ty) => quote! { #binding: #ty },
+        None => binding.to_token_stream(),
+    };
+    // `wrapper(value)`, spanned at the wrapper's origin (the return type) but for the
+    // value: the value is first bound with its expected type written out, so that a
+    // return type that is not a `Result` is reported on that type, once, while a value
+    // of the wrong type is still reported on the alternative that produced it.
+    let wrap = |wrapper: &TokenStream, ty: &Option<TokenStream>, value: &TokenStream| {
+        let span = first_span(wrapper);
+        let bound = Ident::new("__fallback_value", Span::mixed_site().located_at(span));
+        let binding = typed(&bound, ty);
+        quote_spanned! {span=> {
+            let #binding = #value;
+            #wrapper(#bound)
+        }}
+    };
     let accepts = |value: &Ident| {
         chain.filter.map(|filter| {
             let span = first_span(filter);
             let krate = respan(chain.krate, span);
+            let error = error.clone().unwrap_or_else(|| quote!(_));
             quote_spanned! {span=> #krate::__private::accepts::<#error, _>(#filter, &#value) }
         })
     };
@@ -89,50 +115,91 @@ pub fn chain(chain: &Chain) -> TokenStream {
     // from (the return type), so a return type that is not a `Result` is reported once,
     // there; a conversion that does not exist is still reported on the alternative,
     // where the error value comes from.
-    // `wrapper(value)`, spanned at the wrapper's origin (the return type) but for the
-    // value: the value is first bound with its expected type written out, so that a
-    // return type that is not a `Result` is reported on that type, once, while a value
-    // of the wrong type is still reported on the alternative that produced it.
-    let wrap = |wrapper: &TokenStream, ty: &TokenStream, value: &TokenStream| {
-        let span = first_span(wrapper);
-        let bound = Ident::new("__fallback_value", Span::mixed_site().located_at(span));
-        quote_spanned! {span=> {
-            let #bound: #ty = #value;
-            #wrapper(#bound)
-        }}
+    // Without a declared type, values pass through `Agree`, which makes the attempts
+    // agree with the first on it (see `fallback_core::__private::Agree`).
+    let agree = Ident::new("__fallback_agree", Span::mixed_site());
+    let convert = |err: &Ident, index: usize| match error {
+        Some(error) => {
+            let span = first_span(error);
+            let krate = respan(chain.krate, span);
+            quote_spanned! {span=> #krate::__private::convert::<#error, _>(#err) }
+        }
+        None if index == 0 => quote_spanned! {err.span()=> #agree.first_error(#err) },
+        None => quote_spanned! {err.span()=> #agree.error(#err) },
     };
-    let ok_ty = &chain.ok;
-    let returned_error = &chain.returned_error;
-    let error_span = first_span(error);
-    let error_krate = respan(chain.krate, error_span);
+    let discard = |err: &Ident, index: usize| match error {
+        Some(error) => {
+            let span = first_span(error);
+            let krate = respan(chain.krate, span);
+            quote_spanned! {span=> #krate::__private::discard::<#error, _>(#err) }
+        }
+        None if index == 0 => quote_spanned! {err.span()=> drop(#agree.first_error(#err)) },
+        None => quote_spanned! {err.span()=> #agree.discard(#err) },
+    };
+    let success = |ok: &Ident, index: usize| match &chain.ok {
+        Some(_) => ok.to_token_stream(),
+        None if index == 0 => quote_spanned! {ok.span()=> #agree.first_ok(#ok) },
+        None => quote_spanned! {ok.span()=> #agree.ok(#ok) },
+    };
+    let kept = |index: usize| format_ident!("__fallback_err{}", index, span = Span::mixed_site());
+    let previous =
+        |index: usize| format_ident!("__fallback_previous{}", index, span = Span::mixed_site());
+
     let last = chain.attempts.len() - 1;
     let total = chain.attempts.len();
     let mut statements = TokenStream::new();
+    if chain.ok.is_none() || error.is_none() {
+        let krate = chain.krate;
+        let ok = chain.ok.clone().unwrap_or_else(|| quote!(_));
+        let error = error.clone().unwrap_or_else(|| quote!(_));
+        statements.extend(quote! {
+            let #agree = #krate::__private::Agree::<#ok, #error>::new();
+        });
+    }
     let mut failures = Vec::new();
     for (index, attempt) in chain.attempts.iter().enumerate() {
         let span = attempt.span;
         let krate = respan(chain.krate, span);
-        let outcome = &attempt.outcome;
         let ok = Ident::new("__fallback_ok", Span::mixed_site().located_at(span));
         let err = Ident::new("__fallback_err", Span::mixed_site().located_at(span));
-        let convert =
-            quote_spanned! {error_span=> #error_krate::__private::convert::<#error, _>(#err) };
+        let outcome = match (&attempt.previous, index) {
+            (Some(name), 1..) => {
+                let source = if chain.collect {
+                    kept(index - 1)
+                } else {
+                    previous(index - 1)
+                };
+                let outcome = &attempt.outcome;
+                quote! {{
+                    let #name = &#source;
+                    #outcome
+                }}
+            }
+            _ => attempt.outcome.clone(),
+        };
         let scrutinee = quote_spanned! {span=> #krate::__private::outcome(#outcome) };
+        let served = wrap(wrap_ok, &chain.ok, &success(&ok, index));
         let is_last = index == last;
+        let next_wants_error = chain
+            .attempts
+            .get(index + 1)
+            .is_some_and(|next| next.previous.is_some());
+
         if chain.collect {
-            let kept = format_ident!("__fallback_err{}", index, span = Span::mixed_site());
+            let kept = kept(index);
             let name = &attempt.name;
             failures.push(quote! { #krate::Failure::new(#name, #index, #kept) });
-            let served = wrap(wrap_ok, ok_ty, &ok.to_token_stream());
+            let binding = typed(&kept, error);
+            let converted = convert(&err, index);
             statements.extend(quote_spanned! {span=>
-                let #kept: #error = match #scrutinee {
+                let #binding = match #scrutinee {
                     ::core::result::Result::Ok(#ok) => return #served,
-                    ::core::result::Result::Err(#err) => #convert,
+                    ::core::result::Result::Err(#err) => #converted,
                 };
             });
             let all_failed = wrap(
                 wrap_err,
-                returned_error,
+                &chain.returned_error,
                 &quote! { #krate::__private::all_failed(#total, [#(#failures),*]) },
             );
             if is_last {
@@ -145,40 +212,47 @@ pub fn chain(chain: &Chain) -> TokenStream {
                 });
             }
         } else if is_last {
-            let served = wrap(wrap_ok, ok_ty, &ok.to_token_stream());
-            let failed = wrap(wrap_err, returned_error, &convert);
+            let failed = wrap(wrap_err, &chain.returned_error, &convert(&err, index));
             statements.extend(quote_spanned! {span=>
                 match #scrutinee {
                     ::core::result::Result::Ok(#ok) => #served,
                     ::core::result::Result::Err(#err) => #failed,
                 }
             });
-        } else if let Some(accepted) = accepts(&err) {
-            let served = wrap(wrap_ok, ok_ty, &ok.to_token_stream());
-            let stopped = wrap(wrap_err, returned_error, &err.to_token_stream());
-            statements.extend(quote_spanned! {span=>
-                match #scrutinee {
-                    ::core::result::Result::Ok(#ok) => return #served,
-                    ::core::result::Result::Err(#err) => {
-                        let #err: #error = #convert;
-                        if !#accepted {
-                            return #stopped;
-                        }
-                    }
-                }
-            });
         } else {
-            let served = wrap(wrap_ok, ok_ty, &ok.to_token_stream());
-            let discard =
-                quote_spanned! {error_span=> #error_krate::__private::discard::<#error, _>(#err) };
-            statements.extend(quote_spanned! {span=>
-                match #scrutinee {
-                    ::core::result::Result::Ok(#ok) => return #served,
-                    ::core::result::Result::Err(#err) => {
-                        #discard
+            // What the `Err` arm does: convert the error if anything will look at it,
+            // ask the filter, and hand the error on if the next attempt wants it.
+            let mut on_error = TokenStream::new();
+            if chain.filter.is_some() || next_wants_error {
+                let binding = typed(&err, error);
+                let converted = convert(&err, index);
+                on_error.extend(quote_spanned! {span=> let #binding = #converted; });
+            }
+            if let Some(accepted) = accepts(&err) {
+                let stopped = wrap(wrap_err, &chain.returned_error, &err.to_token_stream());
+                on_error.extend(quote_spanned! {span=>
+                    if !#accepted {
+                        return #stopped;
+                    }
+                });
+            }
+            let matched = |on_error: TokenStream| {
+                quote_spanned! {span=>
+                    match #scrutinee {
+                        ::core::result::Result::Ok(#ok) => return #served,
+                        ::core::result::Result::Err(#err) => { #on_error }
                     }
                 }
-            });
+            };
+            if next_wants_error {
+                let previous = typed(&previous(index), error);
+                let matched = matched(quote! { #on_error #err });
+                statements.extend(quote! { let #previous = #matched; });
+            } else if chain.filter.is_some() {
+                statements.extend(matched(on_error));
+            } else {
+                statements.extend(matched(discard(&err, index)));
+            }
         }
     }
     statements
@@ -225,6 +299,7 @@ pub fn function(function: &Function, options: &Options) -> TokenStream {
     let body_primary = function.body.as_ref().map(|body| Alternative {
         name: function.sig.ident.to_string(),
         callee: Callee::Body(body.clone()),
+        previous: None,
     });
     alternatives.extend(options.primary.as_ref().map(|(_, primary)| primary));
     alternatives.extend(body_primary.as_ref());
@@ -240,7 +315,9 @@ pub fn function(function: &Function, options: &Options) -> TokenStream {
             outcome: match &alternative.callee {
                 Callee::Call(callee) => call(function, callee, index == last, &krate),
                 Callee::Body(body) => body_call(function, body, &krate),
+                Callee::Attempt(expr) => awaited(expr, function.is_async()),
             },
+            previous: alternative.previous.clone(),
         })
         .collect();
     // Everything about the declared return type is spanned at it, so that one which is
@@ -268,9 +345,9 @@ pub fn function(function: &Function, options: &Options) -> TokenStream {
         krate: &krate,
         attempts,
         filter: options.on.as_ref(),
-        ok: quote_spanned! {ret_span=> #fallback_result::Ok },
-        error,
-        returned_error,
+        ok: Some(quote_spanned! {ret_span=> #fallback_result::Ok }),
+        error: Some(error),
+        returned_error: Some(returned_error),
         wrap_ok: quote_spanned! {ret_span=> #ret_krate::__private::ok::<#ret, _> },
         wrap_err: quote_spanned! {ret_span=> #ret_krate::__private::err::<#ret, _> },
         collect,
@@ -284,6 +361,80 @@ pub fn function(function: &Function, options: &Options) -> TokenStream {
             #body
         }
     }
+}
+
+/// `expr.await` in an `async` chain, `expr` in a plain one.
+fn awaited(expr: &Expr, is_async: bool) -> TokenStream {
+    let span = first_span(expr);
+    if is_async {
+        quote_spanned! {span=> #expr.await }
+    } else {
+        expr.to_token_stream()
+    }
+}
+
+/// `fallback_chain!(a | b, options)`, expanded: the chain in an `async` block, which
+/// borrows what the operands borrow and moves what they move, and runs nothing before
+/// it is first polled.
+///
+/// ```text
+/// // Input: fallback_chain!(a(&req) | b(req), on = f)
+/// // Output:
+/// async {
+///     match outcome(a(&req).await) { /* as in `chain` */ }
+///     match outcome(b(req).await) { /* as in `chain` */ }
+/// }
+/// ```
+pub fn inline(alternatives: &[Alternative], options: &Options) -> TokenStream {
+    let krate = options.krate();
+    let attempts = alternatives
+        .iter()
+        .map(|alternative| Attempt {
+            name: alternative.name.clone(),
+            span: alternative.span(),
+            outcome: match &alternative.callee {
+                Callee::Attempt(expr) | Callee::Call(expr) => awaited(expr, true),
+                Callee::Body(body) => quote! { #body },
+            },
+            previous: alternative.previous.clone(),
+        })
+        .collect();
+    // `error = E` converts every error into `E`; `error = AllFailed<E>` also collects
+    // them (`AllFailed<_>`: without converting).
+    let (error, returned_error, collect) = match options.error.as_ref().map(all_failed_of) {
+        None => (None, None, false),
+        Some((declared, None)) => (Some(declared.clone()), Some(declared), false),
+        Some((declared, Some(inner))) => {
+            let converted =
+                (!matches!(inner, syn::Type::Infer(_))).then(|| inner.to_token_stream());
+            (converted, Some(declared), true)
+        }
+    };
+    let body = chain(&Chain {
+        krate: &krate,
+        attempts,
+        filter: options.on.as_ref(),
+        ok: None,
+        error,
+        returned_error,
+        wrap_ok: quote!(::core::result::Result::Ok),
+        wrap_err: quote!(::core::result::Result::Err),
+        collect,
+    });
+    quote! {
+        async {
+            #body
+        }
+    }
+}
+
+/// The declared error type, and `E` if it is `AllFailed<E>`.
+fn all_failed_of(declared: &syn::Type) -> (TokenStream, Option<syn::Type>) {
+    let inner = match crate::model::error_mode_of_error(declared) {
+        ErrorMode::All(inner) => Some(*inner),
+        ErrorMode::Last => None,
+    };
+    (declared.to_token_stream(), inner)
 }
 
 /// Keep in step with `fallback_core::__private::MAX_CLOSURE_ARITY`.

@@ -9,11 +9,13 @@
 //!   mistake collected instead of stopping at the first;
 //! - `validate`: rules that involve more than one option;
 //! - `expand`: the code, one engine for every front end;
-//! - `attribute`: the `#[fallback]` front end tying the stages together.
+//! - `attribute` and `chain`: the `#[fallback]` and `fallback_chain!` front ends tying
+//!   the stages together.
 
 #![deny(missing_docs)]
 
 mod attribute;
+mod chain;
 mod errors;
 mod expand;
 mod model;
@@ -152,4 +154,110 @@ use proc_macro::TokenStream;
 #[proc_macro_attribute]
 pub fn fallback(args: TokenStream, item: TokenStream) -> TokenStream {
     attribute::expand(args.into(), item.into()).into()
+}
+
+/// Tries futures in order: `fallback_chain!(a(&req) | b(&req) | c(req))` is a future of
+/// the first `Ok`, trying the next operand when one fails.
+///
+/// ```
+/// use fallback::fallback_chain;
+///
+/// #[derive(Debug, PartialEq)]
+/// enum LlmError {
+///     RateLimited,
+///     InvalidRequest,
+/// }
+///
+/// fn is_transient(error: &LlmError) -> bool {
+///     *error == LlmError::RateLimited
+/// }
+///
+/// async fn openai(prompt: &str) -> Result<String, LlmError> {
+///     Err(LlmError::RateLimited)
+/// }
+///
+/// async fn anthropic(prompt: &str) -> Result<String, LlmError> {
+///     Ok(format!("anthropic: {prompt}"))
+/// }
+///
+/// # futures::executor::block_on(async {
+/// let prompt = String::from("hello");
+/// let reply = fallback_chain!(openai(&prompt) | anthropic(&prompt), on = is_transient).await;
+/// assert_eq!(reply, Ok("anthropic: hello".to_string()));
+/// # });
+/// ```
+///
+/// Each operand is an expression giving a future of `Result<T, E>`. The macro places
+/// each operand inside the state machine it writes, so an operand's whole expression,
+/// arguments included, runs only when its turn comes; nothing runs before the chain is
+/// first polled. Operands borrow what they borrow (no cloning), and the last one may move
+/// a value the earlier ones borrowed. `async { .. }` blocks are operands too. Write
+/// `fallback_chain!(..)`, `fallback_chain![..]` or `fallback_chain! {..}`: a macro
+/// cannot be called with `<..>`.
+///
+/// Operands are separated by `|`; one with a `|` of its own (a closure, a bitwise or)
+/// needs parentheses. The options follow a comma.
+///
+/// # Options
+///
+/// | option | meaning |
+/// |---|---|
+/// | `on = pred` | an `impl Fn(&E) -> bool`: which errors move on; the others are returned at once. Omitted: every error moves on |
+/// | `error = E` | the chain's error type: each operand's error is converted into it with `From`. Omitted: the operands' error types must be the same, and nothing is converted |
+/// | `error = AllFailed<E>` | fail with every error, in order, each tagged with its operand's source text (`AllFailed<_>`: the operands' own error type, unconverted) |
+/// | `crate = path` | where the `fallback` crate is, for crates that re-export it |
+///
+/// # The previous error
+///
+/// An operand written `err => expr` sees the error that made the operand before it
+/// fail, as `err: &E`, for example to repair a request or report upstream. Nothing is
+/// mutated, and only an operand that asks for the error keeps it alive.
+///
+/// ```
+/// # use fallback::fallback_chain;
+/// #[derive(Debug, PartialEq)]
+/// struct TooLong {
+///     limit: usize,
+/// }
+///
+/// async fn strict(text: &str) -> Result<String, TooLong> {
+///     if text.len() > 5 { Err(TooLong { limit: 5 }) } else { Ok(text.to_string()) }
+/// }
+///
+/// async fn truncated(text: &str, limit: usize) -> Result<String, TooLong> {
+///     Ok(text.chars().take(limit).collect())
+/// }
+///
+/// # futures::executor::block_on(async {
+/// let text = "a long prompt";
+/// let reply = fallback_chain!(strict(text) | err => truncated(text, err.limit)).await;
+/// assert_eq!(reply, Ok("a lon".to_string()));
+/// # });
+/// ```
+///
+/// # The code this writes for you
+///
+/// ```text
+/// // fallback_chain!(openai(&prompt) | anthropic(&prompt), on = is_transient)
+/// async {
+///     match openai(&prompt).await {
+///         Ok(reply) => return Ok(reply),
+///         Err(error) => {
+///             if !is_transient(&error) {
+///                 return Err(error);
+///             }
+///         }
+///     }
+///     match anthropic(&prompt).await {
+///         Ok(reply) => Ok(reply),
+///         Err(error) => Err(error),
+///     }
+/// }
+/// ```
+///
+/// The rules of `#[fallback]` hold: strict order, laziness, the filter, the last error
+/// or `AllFailed`, no heap allocation, no boxing.
+#[proc_macro]
+pub fn fallback_chain(input: TokenStream) -> TokenStream {
+    chain::expand(input.into()).into()
 }

@@ -9,19 +9,40 @@ use syn::{
 };
 
 use crate::errors::Errors;
-use crate::parse::{FnItem, OptionList, RawOption};
+use crate::parse::{Entry, FnItem, OptionList, RawOption, RawValue};
 
-/// The options `#[fallback(...)]` accepts, with what each takes; the list an
-/// unknown-option error shows.
-pub const OPTIONS: &[(&str, &str)] = &[
+/// An option a front end accepts, with what it takes: the list an unknown-option error
+/// shows.
+pub type OptionTable = &'static [(&'static str, &'static str)];
+
+/// The options of `#[fallback(...)]`.
+pub const ATTRIBUTE_OPTIONS: OptionTable = &[
     ("primary", "the first alternative: `primary = openai`"),
     (
         "then",
-        "the fallbacks, in order: `then = [anthropic, local]`",
+        "the fallbacks, in order: `then = [anthropic, local]` \
+         (`then = [err => repair(prompt, err)]` gets the previous error)",
     ),
     (
         "on",
         "which errors move on to the next alternative: `on = is_transient`",
+    ),
+    (
+        "crate",
+        "the path of the `fallback` crate: `crate = my_reexport::fallback`",
+    ),
+];
+
+/// The options of `fallback_chain!(... , options)`.
+pub const CHAIN_OPTIONS: OptionTable = &[
+    (
+        "on",
+        "which errors move on to the next operand: `on = is_transient`",
+    ),
+    (
+        "error",
+        "the chain's error type, each operand's converted with `From`: `error = LlmError`; \
+         `error = AllFailed<LlmError>` for every error",
     ),
     (
         "crate",
@@ -34,6 +55,9 @@ pub struct Alternative {
     /// How errors and reports name it: its source text, e.g. `providers::openai`.
     pub name: String,
     pub callee: Callee,
+    /// `name =>` before it: the name its expression gives the previous alternative's
+    /// error (`&E`).
+    pub previous: Option<Ident>,
 }
 
 /// What an alternative is.
@@ -42,19 +66,48 @@ pub enum Callee {
     Call(Expr),
     /// The function's own body, which is the primary when there is no `primary = ...`.
     Body(Block),
+    /// An expression that is the attempt itself: a future in an `async` chain (an
+    /// operand of `fallback_chain!`, or `err => expr` in `then`), a `Result` otherwise.
+    Attempt(Expr),
 }
 
 impl Alternative {
     /// The token errors about this alternative point at.
     pub fn span(&self) -> Span {
         match &self.callee {
-            Callee::Call(expr) => first_span(expr),
+            Callee::Call(expr) | Callee::Attempt(expr) => first_span(expr),
             Callee::Body(block) => block.brace_token.span.open(),
+        }
+    }
+
+    /// An alternative from a list entry: `expr` is called with the function's
+    /// arguments; `name => expr` is an attempt that sees the previous error as `name`.
+    pub fn from_entry(entry: Entry) -> syn::Result<Alternative> {
+        let Entry { previous, expr } = entry;
+        let example = "`openai`, `providers::openai` or `|prompt| local(prompt)`";
+        let expr = callable(expr, "an alternative", example)?;
+        Ok(Alternative {
+            name: source_text(&expr),
+            callee: match previous {
+                Some(_) => Callee::Attempt(expr),
+                None => Callee::Call(expr),
+            },
+            previous,
+        })
+    }
+
+    /// An operand of `fallback_chain!`: the expression is the attempt's future.
+    pub fn from_operand(entry: Entry) -> Alternative {
+        let Entry { previous, expr } = entry;
+        Alternative {
+            name: source_text(&expr),
+            callee: Callee::Attempt(expr),
+            previous,
         }
     }
 }
 
-/// The options of one `#[fallback(...)]`, each checked on its own.
+/// The options of one macro call, each checked on its own.
 #[derive(Default)]
 pub struct Options {
     /// `primary = ...`, with its key for errors that point at it.
@@ -63,6 +116,8 @@ pub struct Options {
     pub then: Option<(Ident, Vec<Alternative>)>,
     /// `on = ...`.
     pub on: Option<Expr>,
+    /// `error = ...`: the chain's declared error type.
+    pub error: Option<Type>,
     /// `crate = ...`: the path generated code reaches the runtime through.
     pub krate: Option<TokenStream>,
     /// The keys written, valid or not, and the valid keys an unknown one is a
@@ -72,16 +127,18 @@ pub struct Options {
 
 impl Options {
     /// Reads the options, recording every mistake (unknown or repeated keys, values of
-    /// the wrong shape) and keeping what is usable.
-    pub fn from_list(list: OptionList, errors: &mut Errors) -> Options {
+    /// the wrong shape) and keeping what is usable. `table` says which keys are valid.
+    pub fn from_list(list: OptionList, table: OptionTable, errors: &mut Errors) -> Options {
         let mut options = Options::default();
         let mut seen: Vec<Ident> = Vec::new();
         for raw in list.options {
             let key = raw.key.to_string();
             options.written.push(key.clone());
-            if !OPTIONS.iter().any(|(name, _)| *name == key) {
-                options.written.extend(closest(&key).map(String::from));
-                errors.push(unknown_option(&raw.key));
+            if !table.iter().any(|(name, _)| *name == key) {
+                options
+                    .written
+                    .extend(closest(&key, table).map(String::from));
+                errors.push(unknown_option(&raw.key, table));
                 continue;
             }
             if seen.contains(&raw.key) {
@@ -98,10 +155,16 @@ impl Options {
     }
 
     fn set(&mut self, raw: RawOption, errors: &mut Errors) {
-        let RawOption { key, value, .. } = raw;
+        let RawOption { key, value } = raw;
         match key.to_string().as_str() {
             "primary" => {
-                if let Some(alternative) = errors.take(alternative(value)) {
+                let primary = single(&key, value).and_then(|expr| {
+                    Alternative::from_entry(Entry {
+                        previous: None,
+                        expr,
+                    })
+                });
+                if let Some(alternative) = errors.take(primary) {
                     self.primary = Some((key, alternative));
                 }
             }
@@ -113,16 +176,25 @@ impl Options {
             }
             "on" => {
                 let example = "`on = is_transient` or `on = |e| e.is_retryable()`";
-                if let Some(filter) = errors.take(callable(value, "an error filter", example)) {
+                let filter =
+                    single(&key, value).and_then(|expr| callable(expr, "an error filter", example));
+                if let Some(filter) = errors.take(filter) {
                     self.on = Some(filter);
                 }
             }
+            "error" => match value {
+                RawValue::Type(ty) => self.error = Some(ty),
+                other => errors.push(syn::Error::new(
+                    value_span(&other),
+                    "`error` takes a type: `error = LlmError` or `error = AllFailed<LlmError>`",
+                )),
+            },
             "crate" => {
-                if let Some(path) = errors.take(crate_path(value)) {
+                if let Some(path) = errors.take(single(&key, value).and_then(crate_path)) {
                     self.krate = Some(path);
                 }
             }
-            _ => unreachable!("`from_list` only passes keys listed in OPTIONS"),
+            _ => unreachable!("`from_list` only passes keys of the table"),
         }
     }
 
@@ -138,25 +210,22 @@ impl Options {
     }
 }
 
-fn unknown_option(key: &Ident) -> syn::Error {
-    let valid: Vec<String> = OPTIONS
-        .iter()
-        .map(|(name, _)| format!("`{name}`"))
-        .collect();
+fn unknown_option(key: &Ident, table: OptionTable) -> syn::Error {
+    let valid: Vec<String> = table.iter().map(|(name, _)| format!("`{name}`")).collect();
     let mut message = format!("unknown option `{key}`");
-    if let Some(near) = closest(&key.to_string()) {
+    if let Some(near) = closest(&key.to_string(), table) {
         message.push_str(&format!("; did you mean `{near}`?"));
     }
     message.push_str(&format!("\nvalid options: {}", valid.join(", ")));
-    for (name, meaning) in OPTIONS {
+    for (name, meaning) in table {
         message.push_str(&format!("\n  {name}: {meaning}"));
     }
     syn::Error::new(key.span(), message)
 }
 
 /// The valid option closest to a misspelt one, if any is close.
-fn closest(key: &str) -> Option<&'static str> {
-    OPTIONS
+fn closest(key: &str, table: OptionTable) -> Option<&'static str> {
+    table
         .iter()
         .map(|(name, _)| (edit_distance(key, name), *name))
         .filter(|(distance, name)| *distance <= name.len() / 3 + 1)
@@ -181,6 +250,26 @@ fn edit_distance(a: &str, b: &str) -> usize {
     row[b.len()]
 }
 
+fn value_span(value: &RawValue) -> Span {
+    match value {
+        RawValue::List(bracket, _) => bracket.span.join(),
+        RawValue::Type(ty) => first_span(ty),
+        RawValue::Expr(expr) => first_span(expr),
+    }
+}
+
+/// The value of an option that takes one expression, not a list.
+fn single(key: &Ident, value: RawValue) -> syn::Result<Expr> {
+    match value {
+        RawValue::Expr(expr) => Ok(expr),
+        RawValue::Type(ty) => Ok(syn::parse2(ty.into_token_stream())?),
+        RawValue::List(bracket, _) => Err(syn::Error::new(
+            bracket.span.join(),
+            format!("`{key}` takes one value, not a list"),
+        )),
+    }
+}
+
 /// An expression that will be called: anything but a literal (a path, a closure, a
 /// call that returns a function...). What it is called with is checked by the compiler
 /// on the generated call, which points back at this expression.
@@ -197,38 +286,38 @@ fn callable(value: Expr, what: &str, example: &str) -> syn::Result<Expr> {
     }
 }
 
-fn alternative(value: Expr) -> syn::Result<Alternative> {
-    let example = "`openai`, `providers::openai` or `|prompt| local(prompt)`";
-    let expr = callable(value, "an alternative", example)?;
-    Ok(Alternative {
-        name: source_text(&expr),
-        callee: Callee::Call(expr),
-    })
-}
-
-fn alternatives(key: &Ident, value: Expr, errors: &mut Errors) -> syn::Result<Vec<Alternative>> {
-    let array = match value {
-        Expr::Array(array) => array,
-        other => {
+fn alternatives(
+    key: &Ident,
+    value: RawValue,
+    errors: &mut Errors,
+) -> syn::Result<Vec<Alternative>> {
+    let (bracket, entries) = match value {
+        RawValue::List(bracket, entries) => (bracket, entries),
+        RawValue::Expr(other) => {
             let text = source_text(&other);
             return Err(syn::Error::new_spanned(
                 other,
                 format!("`{key}` takes a list of alternatives in brackets: `{key} = [{text}]`"),
             ));
         }
+        RawValue::Type(ty) => {
+            return Err(syn::Error::new_spanned(
+                ty,
+                format!("`{key}` takes a list of alternatives in brackets: `{key} = [b, c]`"),
+            ))
+        }
     };
-    if array.elems.is_empty() {
+    if entries.is_empty() {
         return Err(syn::Error::new(
-            array.bracket_token.span.join(),
+            bracket.span.join(),
             format!(
                 "`{key} = []` names no alternative; list at least one: `{key} = [fallback_fn]`"
             ),
         ));
     }
-    Ok(array
-        .elems
+    Ok(entries
         .into_iter()
-        .filter_map(|expr| errors.take(alternative(expr)))
+        .filter_map(|entry| errors.take(Alternative::from_entry(entry)))
         .collect())
 }
 
@@ -522,6 +611,11 @@ fn error_mode(ret: &Type) -> ErrorMode {
     let Some(error) = generic_args(ret).and_then(|args| args.get(1).copied()) else {
         return ErrorMode::Last;
     };
+    error_mode_of_error(error)
+}
+
+/// `AllFailed<E>` (any path ending in that name) collects every error into it.
+pub fn error_mode_of_error(error: &Type) -> ErrorMode {
     match generic_args(error) {
         Some(inner) if last_segment_is(error, "AllFailed") && inner.len() == 1 => {
             ErrorMode::All(Box::new(inner[0].clone()))
@@ -570,6 +664,7 @@ mod tests {
 
     #[test]
     fn a_misspelt_option_finds_its_neighbour() {
+        let closest = |key| closest(key, ATTRIBUTE_OPTIONS);
         assert_eq!(closest("them"), Some("then"));
         assert_eq!(closest("primay"), Some("primary"));
         assert_eq!(closest("onn"), Some("on"));

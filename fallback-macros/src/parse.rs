@@ -1,10 +1,12 @@
-//! Stage 1, syntax: the attribute's `key = value` list and the item it is attached to.
-//! Nothing here knows what an option means; that is [`crate::model`]'s job.
+//! Stage 1, syntax: the `key = value` option list, the function under `#[fallback]`,
+//! and the operands of `fallback_chain!`. Nothing here knows what an option means;
+//! that is [`crate::model`]'s job.
 
+use proc_macro2::{Span, TokenStream, TokenTree};
 use syn::ext::IdentExt;
-use syn::parse::{Parse, ParseStream};
+use syn::parse::{Parse, ParseStream, Parser};
 use syn::punctuated::Punctuated;
-use syn::{Attribute, Block, Expr, Ident, Signature, Token, Visibility};
+use syn::{token, Attribute, Block, Expr, Ident, Signature, Token, Type, Visibility};
 
 /// `key = value, key = value, ...`, as written.
 pub struct OptionList {
@@ -24,7 +26,41 @@ impl Parse for OptionList {
 /// syntax error.
 pub struct RawOption {
     pub key: Ident,
-    pub value: Expr,
+    pub value: RawValue,
+}
+
+/// What follows `key =`.
+pub enum RawValue {
+    /// `[a, err => b(err)]`: a list of alternatives.
+    List(token::Bracket, Punctuated<Entry, Token![,]>),
+    /// A type, for the one option that takes one (`error = AllFailed<E>`), which would
+    /// not parse as an expression.
+    Type(Type),
+    /// Anything else.
+    Expr(Expr),
+}
+
+/// One alternative in a list: an expression, optionally preceded by `name =>` to bind
+/// the error the previous alternative failed with.
+pub struct Entry {
+    pub previous: Option<Ident>,
+    pub expr: Expr,
+}
+
+impl Parse for Entry {
+    fn parse(input: ParseStream) -> syn::Result<Self> {
+        let previous = if input.peek(Ident) && input.peek2(Token![=>]) {
+            let name: Ident = input.parse()?;
+            input.parse::<Token![=>]>()?;
+            Some(name)
+        } else {
+            None
+        };
+        Ok(Entry {
+            previous,
+            expr: input.parse()?,
+        })
+    }
 }
 
 impl Parse for RawOption {
@@ -47,7 +83,15 @@ impl Parse for RawOption {
                 format!("`{key} =` needs a value after the `=`"),
             ));
         }
-        let value = input.parse()?;
+        let value = if input.peek(token::Bracket) {
+            let content;
+            let bracket = syn::bracketed!(content in input);
+            RawValue::List(bracket, Punctuated::parse_terminated(&content)?)
+        } else if key == "error" {
+            RawValue::Type(input.parse()?)
+        } else {
+            RawValue::Expr(input.parse()?)
+        };
         Ok(RawOption { key, value })
     }
 }
@@ -104,4 +148,110 @@ fn starts_function(input: ParseStream) -> bool {
             return false;
         }
     }
+}
+
+/// The input of `fallback_chain!`: operands separated by `|`, then, after a comma, the
+/// options.
+pub struct ChainInput {
+    pub operands: Vec<Entry>,
+    /// What follows the comma after the operands, to be parsed as an [`OptionList`].
+    pub options: TokenStream,
+}
+
+/// Splits `fallback_chain!`'s input into operands and options.
+///
+/// The operands are split at each `|` that stands alone between them (never inside
+/// brackets, and never one half of `||`), not parsed as one expression: an expression
+/// parser would read `a | b` as a bitwise or, and `| a | b` as a closure. The chain
+/// ends at the first comma outside brackets after which its operands all parse, so a
+/// comma inside `a::<X, Y>(..)` does not end it.
+pub fn chain_input(tokens: TokenStream) -> syn::Result<ChainInput> {
+    let trees: Vec<TokenTree> = tokens.into_iter().collect();
+    if trees.is_empty() {
+        return Err(syn::Error::new(
+            Span::call_site(),
+            "empty chain: write the alternatives separated by `|`, \
+             e.g. `fallback_chain!(primary(&x) | fallback(&x))`",
+        ));
+    }
+    let commas: Vec<usize> = (0..trees.len())
+        .filter(|&index| is_punct(&trees[index], ','))
+        .collect();
+    let mut first_error: Option<syn::Error> = None;
+    for end in commas.iter().copied().chain([trees.len()]) {
+        match operands(&trees[..end]) {
+            Ok(operands) => {
+                let options = trees
+                    .get(end + 1..)
+                    .unwrap_or_default()
+                    .iter()
+                    .cloned()
+                    .collect();
+                return Ok(ChainInput { operands, options });
+            }
+            Err(error) => {
+                first_error.get_or_insert(error);
+            }
+        }
+    }
+    Err(first_error.unwrap_or_else(|| syn::Error::new(Span::call_site(), "expected a chain")))
+}
+
+fn operands(trees: &[TokenTree]) -> syn::Result<Vec<Entry>> {
+    let mut pieces: Vec<(&[TokenTree], Option<&TokenTree>)> = Vec::new();
+    let mut start = 0;
+    for index in 0..trees.len() {
+        if is_separator(trees, index) {
+            pieces.push((&trees[start..index], Some(&trees[index])));
+            start = index + 1;
+        }
+    }
+    pieces.push((&trees[start..], None));
+    pieces
+        .iter()
+        .enumerate()
+        .map(|(position, (piece, pipe_after))| {
+            if piece.is_empty() {
+                let (pipe, message) = match (position, pipe_after) {
+                    (0, Some(pipe)) => (
+                        pipe.span(),
+                        "leading `|`: a chain starts with its first operand, \
+                         e.g. `fallback_chain!(a(&x) | b(&x))`",
+                    ),
+                    (_, None) => (
+                        pieces[position - 1]
+                            .1
+                            .map_or_else(Span::call_site, TokenTree::span),
+                        "trailing `|`: add the missing operand after it, or remove it",
+                    ),
+                    (_, Some(pipe)) => (
+                        pipe.span(),
+                        "empty operand: there is nothing between these `|`s \
+                         (a closure operand needs parentheses, and a call)",
+                    ),
+                };
+                return Err(syn::Error::new(pipe, message));
+            }
+            Entry::parse.parse2(piece.iter().cloned().collect())
+        })
+        .collect()
+}
+
+/// A `|` between operands: alone, not half of `||`.
+fn is_separator(trees: &[TokenTree], index: usize) -> bool {
+    let TokenTree::Punct(punct) = &trees[index] else {
+        return false;
+    };
+    let joined_to_next = punct.spacing() == proc_macro2::Spacing::Joint
+        && trees
+            .get(index + 1)
+            .is_some_and(|next| is_punct(next, '|') || is_punct(next, '='));
+    let joined_to_previous = index > 0
+        && matches!(&trees[index - 1], TokenTree::Punct(previous)
+            if previous.as_char() == '|' && previous.spacing() == proc_macro2::Spacing::Joint);
+    punct.as_char() == '|' && !joined_to_next && !joined_to_previous
+}
+
+fn is_punct(tree: &TokenTree, c: char) -> bool {
+    matches!(tree, TokenTree::Punct(punct) if punct.as_char() == c)
 }

@@ -1,9 +1,10 @@
 //! Stage 3, rules across options: checks only, nothing is built here.
 
 use proc_macro2::Span;
+use syn::{BinOp, Expr};
 
 use crate::errors::Errors;
-use crate::model::{Function, Options, ReceiverKindSeen};
+use crate::model::{Alternative, Callee, Function, Options, ReceiverKindSeen, CHAIN_OPTIONS};
 
 /// The rules of `#[fallback]` that involve more than one option, or an option and the
 /// function: every broken one is reported.
@@ -57,4 +58,63 @@ pub fn function(options: &Options, function: &Function) -> syn::Result<()> {
         ));
     }
     errors.finish()
+}
+
+/// The rules of `fallback_chain!`'s operands.
+pub fn chain(alternatives: &[Alternative]) -> syn::Result<()> {
+    let mut errors = Errors::default();
+    if let [only] = alternatives {
+        errors.push(single_operand(only));
+    }
+    if let Some(Alternative {
+        previous: Some(name),
+        ..
+    }) = alternatives.first()
+    {
+        errors.push(syn::Error::new(
+            name.span(),
+            format!(
+                "`{name} =>` binds the error of the operand before, \
+                 and the first operand has none: remove `{name} =>`"
+            ),
+        ));
+    }
+    for alternative in alternatives {
+        if let Callee::Attempt(Expr::Binary(binary)) = &alternative.callee {
+            if let BinOp::Or(or) = binary.op {
+                errors.push(syn::Error::new(
+                    or.spans[0],
+                    "`||` between operands: separate operands with a single `|`",
+                ));
+            }
+        }
+    }
+    errors.finish()
+}
+
+/// The error for a chain of one operand, which is often an option written first.
+fn single_operand(only: &Alternative) -> syn::Error {
+    if let Callee::Attempt(Expr::Assign(assign)) = &only.callee {
+        if let Expr::Path(path) = &*assign.left {
+            if let Some(key) = path.path.get_ident() {
+                if CHAIN_OPTIONS.iter().any(|(name, _)| key == name) {
+                    return syn::Error::new(
+                        key.span(),
+                        format!(
+                            "options come after the chain: \
+                             `fallback_chain!(a(&x) | b(&x), {key} = ...)`"
+                        ),
+                    );
+                }
+            }
+        }
+    }
+    syn::Error::new(
+        only.span(),
+        format!(
+            "a chain needs at least two operands separated by `|`, \
+             e.g. `fallback_chain!({} | fallback(..))`; a single future needs no macro",
+            only.name
+        ),
+    )
 }

@@ -1,0 +1,47 @@
+//! The `fallback_chain!` front end: split the operands, read the options, validate,
+//! expand with the engine `#[fallback]` uses. On a mistake the errors come with the
+//! best expansion possible, so that the code around the macro still type-checks and
+//! one mistake gives one error.
+
+use proc_macro2::TokenStream;
+use quote::quote;
+
+use crate::errors::Errors;
+use crate::model::{Alternative, Options, CHAIN_OPTIONS};
+use crate::parse::{self, OptionList};
+use crate::{expand, validate};
+
+/// `fallback_chain!(input)`, expanded.
+pub fn expand(input: TokenStream) -> TokenStream {
+    let mut errors = Errors::default();
+    let Some(parsed) = errors.take(parse::chain_input(input)) else {
+        return with_errors(errors, None, &quote!(::fallback));
+    };
+    let options = syn::parse2::<OptionList>(parsed.options)
+        .map(|list| Options::from_list(list, CHAIN_OPTIONS, &mut errors));
+    let options = errors.take(options).unwrap_or_default();
+    let alternatives: Vec<Alternative> = parsed
+        .operands
+        .into_iter()
+        .map(Alternative::from_operand)
+        .collect();
+    let valid = errors.take(validate::chain(&alternatives)).is_some();
+    let expansion = valid.then(|| expand::inline(&alternatives, &options));
+    with_errors(errors, expansion, &options.krate())
+}
+
+/// The expansion, preceded by the errors if there are any. Without an expansion, a
+/// stand-in future of any output type takes its place.
+fn with_errors(errors: Errors, expansion: Option<TokenStream>, krate: &TokenStream) -> TokenStream {
+    let expansion = expansion.unwrap_or_else(|| quote! { #krate::__private::StandIn::new() });
+    match errors.finish() {
+        Ok(()) => expansion,
+        Err(error) => {
+            let error = error.to_compile_error();
+            quote! {{
+                #error
+                #expansion
+            }}
+        }
+    }
+}
