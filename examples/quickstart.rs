@@ -4,7 +4,7 @@
 
 use std::fmt;
 
-use fallback::{fallback, AllFailed};
+use fallback::{fallback, fallback_chain, AllFailed};
 
 /// What our (pretend) LLM providers fail with.
 #[derive(Debug)]
@@ -73,7 +73,24 @@ async fn main() {
 
     println!("complete_offline(\"rust\"): every provider fails");
     match complete_offline("rust").await {
-        Ok(reply) => println!("  => {reply}"),
-        Err(errors) => println!("  => {errors}"),
+        Ok(reply) => println!("  => {reply}\n"),
+        Err(errors) => println!("  => {errors}\n"),
     }
+
+    println!("fallback_chain!: inline, and the fallback sees why the primary failed");
+    let prompt = String::from("rust");
+    let reply = fallback_chain!(
+        openai(&prompt) | err => explain(&prompt, err),
+        on = is_transient,
+    )
+    .await;
+    match reply {
+        Ok(reply) => println!("  => {reply}"),
+        Err(error) => println!("  => failed: {error}"),
+    }
+}
+
+async fn explain(prompt: &str, previous: &LlmError) -> Result<String, LlmError> {
+    println!("  explain   <- {prompt:?} (openai said: {previous})");
+    Ok(format!("a cached answer about {prompt}"))
 }

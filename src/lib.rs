@@ -60,6 +60,9 @@
 //!
 //! - [`#[fallback]`](fallback): turns a function into a fallback chain. Its
 //!   documentation has the options, the rules and the code it writes.
+//! - [`fallback_chain!`]: the same, inline: `fallback_chain!(a(&req) | b(&req)).await`.
+//!   Operands run only when their turn comes, borrow without cloning, and an operand
+//!   written `err => expr` sees the error the previous one failed with.
 //! - [`AllFailed`] and [`Failure`]: every error of a failed chain, in order, each tagged
 //!   with the alternative that raised it.
 //!

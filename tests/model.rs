@@ -6,7 +6,7 @@
 use std::cell::{Cell, RefCell};
 use std::rc::Rc;
 
-use fallback::{fallback, AllFailed};
+use fallback::{fallback, fallback_chain, AllFailed};
 use proptest::prelude::*;
 
 /// What an alternative does when called.
@@ -169,6 +169,77 @@ fn run_all(outcomes: &[Outcome]) -> (Vec<usize>, Result<u32, AllFailed<Error>>, 
     }
 }
 
+async fn operand(script: &Script, index: usize) -> Result<u32, Error> {
+    play(script, index)
+}
+
+/// What an inline chain did: its calls, its result as `Result<T, E>`, and as
+/// `Result<T, AllFailed<E>>` (run again on the same outcomes).
+type InlineRun = (
+    Vec<usize>,
+    Result<u32, Error>,
+    Result<u32, AllFailed<Error>>,
+);
+
+/// The same chains, inline: `fallback_chain!` with operands 0 to n-1.
+fn run_inline(outcomes: &[Outcome]) -> InlineRun {
+    use futures::executor::block_on;
+    let script = Script {
+        outcomes: outcomes.to_vec(),
+        calls: RefCell::default(),
+    };
+    let s = &script;
+    let last = match outcomes.len() {
+        2 => block_on(fallback_chain!(
+            operand(s, 0) | operand(s, 1),
+            on = recoverable
+        )),
+        3 => block_on(fallback_chain!(
+            operand(s, 0) | operand(s, 1) | operand(s, 2),
+            on = recoverable
+        )),
+        4 => block_on(fallback_chain!(
+            operand(s, 0) | operand(s, 1) | operand(s, 2) | operand(s, 3),
+            on = recoverable
+        )),
+        5 => block_on(fallback_chain!(
+            operand(s, 0) | operand(s, 1) | operand(s, 2) | operand(s, 3) | operand(s, 4),
+            on = recoverable
+        )),
+        n => unreachable!("no chain of {n}"),
+    };
+    let calls = std::mem::take(&mut *script.calls.borrow_mut());
+    let all = match outcomes.len() {
+        2 => block_on(fallback_chain!(
+            operand(s, 0) | operand(s, 1),
+            on = recoverable,
+            error = AllFailed<Error>
+        )),
+        3 => block_on(fallback_chain!(
+            operand(s, 0) | operand(s, 1) | operand(s, 2),
+            on = recoverable,
+            error = AllFailed<Error>
+        )),
+        4 => block_on(fallback_chain!(
+            operand(s, 0) | operand(s, 1) | operand(s, 2) | operand(s, 3),
+            on = recoverable,
+            error = AllFailed<Error>
+        )),
+        5 => block_on(fallback_chain!(
+            operand(s, 0) | operand(s, 1) | operand(s, 2) | operand(s, 3) | operand(s, 4),
+            on = recoverable,
+            error = AllFailed<Error>
+        )),
+        n => unreachable!("no chain of {n}"),
+    };
+    assert_eq!(
+        *script.calls.borrow(),
+        calls,
+        "both forms make the same calls"
+    );
+    (calls, last, all)
+}
+
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(512))]
 
@@ -210,6 +281,29 @@ proptest! {
                 prop_assert_eq!(all.stopped_early(), calls.len() < outcomes.len());
             }
             (result, expected) => prop_assert!(false, "got {:?}, model says {:?}", result, expected),
+        }
+    }
+
+    #[test]
+    fn an_inline_chain_behaves_like_the_model(
+        outcomes in prop::collection::vec(outcome(), 2..=5)
+    ) {
+        let (model_calls, model_result) = model(&outcomes);
+        let (calls, last, all) = run_inline(&outcomes);
+        prop_assert_eq!(&calls, &model_calls);
+        let expected_last = model_result
+            .clone()
+            .map_err(|errors| errors.last().unwrap().1.clone());
+        prop_assert_eq!(last, expected_last);
+        match (all, model_result) {
+            (Ok(value), Ok(expected)) => prop_assert_eq!(value, expected),
+            (Err(all), Err(expected)) => {
+                let got: Vec<_> = all.iter().map(|f| (f.index(), f.error().clone())).collect();
+                prop_assert_eq!(got, expected);
+                let name = all.first().alternative();
+                prop_assert_eq!(name, "operand(s, 0)");
+            }
+            (all, expected) => prop_assert!(false, "got {:?}, model says {:?}", all, expected),
         }
     }
 }

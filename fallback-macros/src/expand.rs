@@ -44,6 +44,10 @@ pub struct Chain<'a> {
     pub wrap_err: TokenStream,
     /// `true` to return every error as `AllFailed<error>`, `false` for the last one.
     pub collect: bool,
+    /// Where a missing `From` for an attempt's error is reported: on the declared type
+    /// (`#[fallback]`, where it is also the return type, so that a return type that is
+    /// not a `Result` is reported once, there), or on the attempt.
+    pub conversions_at_declared_type: bool,
 }
 
 /// The body of a chain: statements, then the tail expression giving its `Result`.
@@ -108,7 +112,7 @@ pub fn chain(chain: &Chain) -> TokenStream {
             let span = first_span(filter);
             let krate = respan(chain.krate, span);
             let error = error.clone().unwrap_or_else(|| quote!(_));
-            quote_spanned! {span=> #krate::__private::accepts::<#error, _>(#filter, &#value) }
+            quote_spanned! {span=> #krate::__private::accepts::<#error, _>(&#value, #filter) }
         })
     };
     // Paths that carry the error type as an argument are spanned where that type comes
@@ -117,11 +121,19 @@ pub fn chain(chain: &Chain) -> TokenStream {
     // where the error value comes from.
     // Without a declared type, values pass through `Agree`, which makes the attempts
     // agree with the first on it (see `fallback_core::__private::Agree`).
-    let agree = Ident::new("__fallback_agree", Span::mixed_site());
+    let agree = agree_ident();
+    let conversion_span = |err: &Ident, error: &TokenStream| {
+        if chain.conversions_at_declared_type {
+            first_span(error)
+        } else {
+            err.span()
+        }
+    };
     let convert = |err: &Ident, index: usize| match error {
         Some(error) => {
-            let span = first_span(error);
+            let span = conversion_span(err, error);
             let krate = respan(chain.krate, span);
+            let error = respan(error, span);
             quote_spanned! {span=> #krate::__private::convert::<#error, _>(#err) }
         }
         None if index == 0 => quote_spanned! {err.span()=> #agree.first_error(#err) },
@@ -129,11 +141,12 @@ pub fn chain(chain: &Chain) -> TokenStream {
     };
     let discard = |err: &Ident, index: usize| match error {
         Some(error) => {
-            let span = first_span(error);
+            let span = conversion_span(err, error);
             let krate = respan(chain.krate, span);
+            let error = respan(error, span);
             quote_spanned! {span=> #krate::__private::discard::<#error, _>(#err) }
         }
-        None if index == 0 => quote_spanned! {err.span()=> drop(#agree.first_error(#err)) },
+        None if index == 0 => quote_spanned! {err.span()=> #agree.discard_first(#err) },
         None => quote_spanned! {err.span()=> #agree.discard(#err) },
     };
     let success = |ok: &Ident, index: usize| match &chain.ok {
@@ -351,6 +364,7 @@ pub fn function(function: &Function, options: &Options) -> TokenStream {
         wrap_ok: quote_spanned! {ret_span=> #ret_krate::__private::ok::<#ret, _> },
         wrap_err: quote_spanned! {ret_span=> #ret_krate::__private::err::<#ret, _> },
         collect,
+        conversions_at_declared_type: true,
     });
     let Function {
         attrs, vis, sig, ..
@@ -361,6 +375,11 @@ pub fn function(function: &Function, options: &Options) -> TokenStream {
             #body
         }
     }
+}
+
+/// The local holding the `Agree` witness of a chain without declared types.
+fn agree_ident() -> Ident {
+    Ident::new("__fallback_agree", Span::mixed_site())
 }
 
 /// `expr.await` in an `async` chain, `expr` in a plain one.
@@ -387,12 +406,24 @@ fn awaited(expr: &Expr, is_async: bool) -> TokenStream {
 /// ```
 pub fn inline(alternatives: &[Alternative], options: &Options) -> TokenStream {
     let krate = options.krate();
+    let agree = agree_ident();
+    // An `async` block is told the chain's types, so that what its body leaves open is
+    // inferred (the other operands' types are their own, and are checked against them).
+    let expect = if options.error.is_some() {
+        quote!(expect_ok)
+    } else {
+        quote!(expect)
+    };
     let attempts = alternatives
         .iter()
         .map(|alternative| Attempt {
             name: alternative.name.clone(),
             span: alternative.span(),
             outcome: match &alternative.callee {
+                Callee::Attempt(expr @ Expr::Async(_)) => {
+                    let span = first_span(expr);
+                    quote_spanned! {span=> #agree.#expect(#expr).await }
+                }
                 Callee::Attempt(expr) | Callee::Call(expr) => awaited(expr, true),
                 Callee::Body(body) => quote! { #body },
             },
@@ -420,6 +451,7 @@ pub fn inline(alternatives: &[Alternative], options: &Options) -> TokenStream {
         wrap_ok: quote!(::core::result::Result::Ok),
         wrap_err: quote!(::core::result::Result::Err),
         collect,
+        conversions_at_declared_type: false,
     });
     quote! {
         async {

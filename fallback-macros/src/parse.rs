@@ -88,7 +88,13 @@ impl Parse for RawOption {
             let bracket = syn::bracketed!(content in input);
             RawValue::List(bracket, Punctuated::parse_terminated(&content)?)
         } else if key == "error" {
-            RawValue::Type(input.parse()?)
+            RawValue::Type(input.parse().map_err(|error| {
+                syn::Error::new(
+                    error.span(),
+                    "`error` takes a type: `error = LlmError`, or `error = AllFailed<LlmError>` \
+                     for every error",
+                )
+            })?)
         } else {
             RawValue::Expr(input.parse()?)
         };

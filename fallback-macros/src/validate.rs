@@ -62,9 +62,27 @@ pub fn function(options: &Options, function: &Function) -> syn::Result<()> {
 
 /// The rules of `fallback_chain!`'s operands.
 pub fn chain(alternatives: &[Alternative]) -> syn::Result<()> {
+    if let Some(error) = options_first(alternatives) {
+        return Err(error);
+    }
     let mut errors = Errors::default();
+    let or = |alternative: &Alternative| match &alternative.callee {
+        Callee::Attempt(Expr::Binary(binary)) => match binary.op {
+            BinOp::Or(or) => Some(or),
+            _ => None,
+        },
+        _ => None,
+    };
+    for or in alternatives.iter().filter_map(or) {
+        errors.push(syn::Error::new(
+            or.spans[0],
+            "`||` between operands: separate operands with a single `|`",
+        ));
+    }
     if let [only] = alternatives {
-        errors.push(single_operand(only));
+        if or(only).is_none() {
+            errors.push(single_operand(only));
+        }
     }
     if let Some(Alternative {
         previous: Some(name),
@@ -79,36 +97,31 @@ pub fn chain(alternatives: &[Alternative]) -> syn::Result<()> {
             ),
         ));
     }
-    for alternative in alternatives {
-        if let Callee::Attempt(Expr::Binary(binary)) = &alternative.callee {
-            if let BinOp::Or(or) = binary.op {
-                errors.push(syn::Error::new(
-                    or.spans[0],
-                    "`||` between operands: separate operands with a single `|`",
-                ));
-            }
-        }
-    }
     errors.finish()
 }
 
-/// The error for a chain of one operand, which is often an option written first.
+/// The error for options written before the operands (`fallback_chain!(on = f, a | b)`),
+/// which then read as a first operand `on = f`. Reported alone: what follows is not
+/// options, and nothing else about the input means anything.
+pub fn options_first(alternatives: &[Alternative]) -> Option<syn::Error> {
+    let Some(Callee::Attempt(Expr::Assign(assign))) = alternatives.first().map(|a| &a.callee)
+    else {
+        return None;
+    };
+    let Expr::Path(path) = &*assign.left else {
+        return None;
+    };
+    let key = path.path.get_ident()?;
+    CHAIN_OPTIONS.iter().any(|(name, _)| key == name).then(|| {
+        syn::Error::new(
+            key.span(),
+            format!("options come after the chain: `fallback_chain!(a(&x) | b(&x), {key} = ...)`"),
+        )
+    })
+}
+
+/// The error for a chain of one operand.
 fn single_operand(only: &Alternative) -> syn::Error {
-    if let Callee::Attempt(Expr::Assign(assign)) = &only.callee {
-        if let Expr::Path(path) = &*assign.left {
-            if let Some(key) = path.path.get_ident() {
-                if CHAIN_OPTIONS.iter().any(|(name, _)| key == name) {
-                    return syn::Error::new(
-                        key.span(),
-                        format!(
-                            "options come after the chain: \
-                             `fallback_chain!(a(&x) | b(&x), {key} = ...)`"
-                        ),
-                    );
-                }
-            }
-        }
-    }
     syn::Error::new(
         only.span(),
         format!(

@@ -1,0 +1,6 @@
+// `fallback_chain!()` with nothing in it.
+use fallback::fallback_chain;
+
+fn main() {
+    let _chain = fallback_chain!();
+}

@@ -1,0 +1,14 @@
+// `err =>` on the first operand, which has no previous error.
+use fallback::fallback_chain;
+
+async fn openai(prompt: &str) -> Result<String, ()> {
+    Ok(prompt.to_string())
+}
+
+async fn anthropic(prompt: &str) -> Result<String, ()> {
+    Ok(prompt.to_string())
+}
+
+fn main() {
+    let _chain = fallback_chain!(err => openai("hi") | anthropic("hi"));
+}
