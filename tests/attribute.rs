@@ -1022,6 +1022,190 @@ mod panics_and_cancellation {
     }
 }
 
+/// Shapes found by review, each once broken: every one must keep compiling and working.
+mod edge_cases {
+    use std::error::Error as StdError;
+    use std::pin::Pin;
+
+    use super::*;
+
+    #[derive(Debug)]
+    struct Plain;
+
+    impl std::fmt::Display for Plain {
+        fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.write_str("plain")
+        }
+    }
+
+    impl StdError for Plain {}
+
+    async fn boxed_backup(n: u32) -> Result<u32, Box<dyn StdError>> {
+        Ok(n + 100)
+    }
+
+    #[fallback(then = [boxed_backup])]
+    async fn coerced(n: u32) -> Result<u32, Box<dyn StdError>> {
+        if n == 0 {
+            return Err(Box::new(Plain));
+        }
+        Ok(n)
+    }
+
+    #[test]
+    fn an_async_body_coerces_to_the_declared_return_type() {
+        assert_eq!(run(coerced(0)).unwrap(), 100);
+        assert_eq!(run(coerced(1)).unwrap(), 1);
+    }
+
+    struct Named {
+        name: String,
+    }
+
+    impl Named {
+        async fn fallback_name(&self) -> Result<&str, Error> {
+            Ok("fallback")
+        }
+
+        #[fallback(then = [Self::fallback_name])]
+        async fn name(&self) -> Result<&str, Error> {
+            if self.name.is_empty() {
+                return Err(Error::Transient("no name"));
+            }
+            Ok(&self.name)
+        }
+    }
+
+    #[test]
+    fn an_async_body_may_return_a_borrow_that_derefs() {
+        let named = Named { name: "ada".into() };
+        assert_eq!(run(named.name()), Ok("ada"));
+        assert_eq!(
+            run(Named {
+                name: String::new()
+            }
+            .name()),
+            Ok("fallback")
+        );
+    }
+
+    macro_rules! declare {
+        ($name:ident, $ret:ty) => {
+            #[fallback(primary = a, then = [b])]
+            async fn $name(script: &Script) -> $ret;
+        };
+    }
+
+    declare!(through_macro_rules, Result<String, Error>);
+
+    #[test]
+    fn a_return_type_from_a_macro_rules_fragment_works() {
+        let script = Script::new(&[("a", TRANSIENT), ("b", Ok("from b"))]);
+        assert_eq!(run(through_macro_rules(&script)), Ok("from b".to_string()));
+    }
+
+    #[fallback(then = [parse_strict])]
+    fn with_inner_attribute(text: &str) -> Result<u32, Error> {
+        #![allow(unused_variables)]
+        let unused = 1;
+        Err(Error::Transient(if text.is_empty() {
+            "empty"
+        } else {
+            "body"
+        }))
+    }
+
+    fn parse_strict(text: &str) -> Result<u32, Error> {
+        text.parse().map_err(|_| Error::Fatal("not a number"))
+    }
+
+    #[test]
+    fn inner_attributes_in_the_body_apply_to_the_function() {
+        assert_eq!(with_inner_attribute("7"), Ok(7));
+    }
+
+    struct Counter {
+        attempts: Vec<&'static str>,
+    }
+
+    impl Counter {
+        fn first(self: Pin<&mut Self>) -> Result<usize, Error> {
+            self.get_mut().attempts.push("first");
+            Err(Error::Transient("first"))
+        }
+
+        fn second(self: Pin<&mut Self>) -> Result<usize, Error> {
+            let this = self.get_mut();
+            this.attempts.push("second");
+            Ok(this.attempts.len())
+        }
+
+        #[fallback(primary = Self::first, then = [Self::first, Self::second])]
+        fn pinned(self: Pin<&mut Self>) -> Result<usize, Error>;
+    }
+
+    #[test]
+    fn a_pinned_mutable_receiver_is_reborrowed_for_each_attempt() {
+        let mut counter = Counter { attempts: vec![] };
+        assert_eq!(Pin::new(&mut counter).pinned(), Ok(3));
+        assert_eq!(counter.attempts, ["first", "first", "second"]);
+    }
+
+    fn note(log: Option<&mut Vec<&'static str>>) -> Result<(), Error> {
+        if let Some(log) = log {
+            log.push("noted");
+        }
+        Err(Error::Transient("note"))
+    }
+
+    fn finish(log: Option<&mut Vec<&'static str>>) -> Result<(), Error> {
+        log.map(|log| log.push("finished"))
+            .ok_or(Error::Fatal("no log"))
+    }
+
+    #[fallback(primary = note, then = [note, finish])]
+    fn optional_log(log: Option<&mut Vec<&'static str>>) -> Result<(), Error>;
+
+    #[test]
+    fn an_optional_mutable_reference_is_reborrowed_for_each_attempt() {
+        let mut log = Vec::new();
+        assert_eq!(optional_log(Some(&mut log)), Ok(()));
+        assert_eq!(log, ["noted", "noted", "finished"]);
+        assert_eq!(optional_log(None), Err(Error::Fatal("no log")));
+    }
+
+    /// # Safety
+    /// `byte` must be valid for reads.
+    unsafe fn read_checked(byte: *const u8) -> Result<u8, Error> {
+        // SAFETY: the caller guarantees `byte` is valid.
+        let value = unsafe { *byte };
+        if value == 0 {
+            Err(Error::Transient("zero"))
+        } else {
+            Ok(value)
+        }
+    }
+
+    /// # Safety
+    /// `byte` must be valid for reads.
+    unsafe fn read_any(byte: *const u8) -> Result<u8, Error> {
+        // SAFETY: the caller guarantees `byte` is valid.
+        Ok(unsafe { *byte } + 1)
+    }
+
+    /// # Safety
+    /// `byte` must be valid for reads.
+    #[fallback(primary = read_checked, then = [read_any])]
+    unsafe fn read(byte: *const u8) -> Result<u8, Error>;
+
+    #[test]
+    fn an_unsafe_fn_calls_its_alternatives_in_an_unsafe_context() {
+        let zero = 0u8;
+        // SAFETY: `zero` is a valid byte.
+        assert_eq!(unsafe { read(&zero) }, Ok(1));
+    }
+}
+
 /// The expansion names nothing the user could shadow: `core` is a local module here,
 /// and the user's locals carry the names the generated code uses.
 mod hygiene {

@@ -96,11 +96,11 @@ pub fn accepts<E, F: Fn(&E) -> bool>(error: &E, filter: F) -> bool {
     filter(error)
 }
 
-/// Fixes the output type of a body used as the primary, so that `?` inside it knows
-/// which error type to convert into.
+/// `None`, of the declared return type: returning it first fixes the return type of the
+/// block a body used as the primary runs in. Never `Some`.
 #[inline(always)]
-pub fn ascribe<R, F: Future<Output = R>>(body: F) -> F {
-    body
+pub fn no_value<R>() -> Option<R> {
+    None
 }
 
 /// Runs a body used as the primary of a non-`async` function; `return` inside it

@@ -77,6 +77,11 @@ impl<E: fmt::Display> fmt::Display for Failure<E> {
 ///     "all 2 alternatives failed: [0] openai: 429 rate limited; [1] anthropic: 503 overloaded"
 /// );
 /// assert_eq!(*errors.last().error(), "503 overloaded");
+///
+/// // The count of alternatives never falls below the failures recorded:
+/// let only = AllFailed::new(Failure::new("local", 0, "down"), 0);
+/// assert_eq!(only.alternatives(), 1);
+/// assert_eq!(only.to_string(), "the only alternative failed: [0] local: down");
 /// ```
 ///
 /// When the error filter stops the chain early, it holds the errors up to and including
@@ -107,13 +112,14 @@ impl<E> AllFailed<E> {
     pub fn new(first: Failure<E>, alternatives: usize) -> Self {
         AllFailed {
             failures: vec![first],
-            alternatives,
+            alternatives: alternatives.max(1),
         }
     }
 
     /// The macros' constructor: `failures` is not empty (checked at compile time by
     /// [`crate::__private::all_failed`]).
     pub(crate) fn from_parts(failures: Vec<Failure<E>>, alternatives: usize) -> Self {
+        let alternatives = alternatives.max(failures.len());
         AllFailed {
             failures,
             alternatives,
@@ -123,6 +129,8 @@ impl<E> AllFailed<E> {
     /// Records the next failure.
     pub fn push(&mut self, failure: Failure<E>) {
         self.failures.push(failure);
+        // A chain has at least as many alternatives as failed.
+        self.alternatives = self.alternatives.max(self.failures.len());
     }
 
     /// The failures, in the order the alternatives ran.
@@ -214,6 +222,8 @@ impl<E: fmt::Display> fmt::Display for AllFailed<E> {
                 self.failures.len(),
                 self.alternatives
             )?;
+        } else if self.failures.len() == 1 {
+            f.write_str("the only alternative failed: ")?;
         } else {
             write!(f, "all {} alternatives failed: ", self.failures.len())?;
         }

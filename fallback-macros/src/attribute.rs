@@ -2,10 +2,11 @@
 //! user's function is still emitted so that one mistake gives one error.
 
 use proc_macro2::TokenStream;
-use quote::quote;
+use quote::{quote, ToTokens};
+use syn::{FnArg, Pat, ReturnType};
 
 use crate::errors::Errors;
-use crate::model::{Function, Options, ATTRIBUTE_OPTIONS};
+use crate::model::{impl_trait_in, Callee, Function, Options, ATTRIBUTE_OPTIONS};
 use crate::parse::{FnItem, OptionList};
 use crate::{expand, validate};
 
@@ -29,7 +30,7 @@ pub fn expand(args: TokenStream, item: TokenStream) -> TokenStream {
     }
     match (errors.finish(), options, function) {
         (Ok(()), Some(options), Some(function)) => expand::function(&function, &options),
-        (Err(error), _, _) => stand_in(fn_item, error),
+        (Err(error), options, _) => stand_in(fn_item, options.as_ref(), error),
         (Ok(()), _, _) => unreachable!("every `None` above comes with an error"),
     }
 }
@@ -37,18 +38,21 @@ pub fn expand(args: TokenStream, item: TokenStream) -> TokenStream {
 /// The user's function as written, plus the errors: a function with a body keeps it; a
 /// bodyless one gets a body that type-checks, so callers compile and only the real
 /// mistake is reported.
-fn stand_in(item: FnItem, error: syn::Error) -> TokenStream {
+fn stand_in(item: FnItem, options: Option<&Options>, error: syn::Error) -> TokenStream {
+    let error = error.to_compile_error();
+    let primary_call = options.and_then(|options| primary_call(&item, options));
     let FnItem {
         attrs,
         vis,
         sig,
         body,
     } = item;
-    let error = error.to_compile_error();
-    let body = match body {
-        Some(body) => quote! { #body },
+    let body = match (body, primary_call) {
+        (Some(body), _) => quote! { #body },
+        // An `impl Trait` in the return type needs a value to infer it from.
+        (None, Some(call)) => quote! {{ ::core::result::Result::Ok(#call?) }},
         // No formatting: the stand-in must also be valid in a `const fn`.
-        None => quote! {{ ::core::unimplemented!() }},
+        (None, None) => quote! {{ ::core::unimplemented!() }},
     };
     quote! {
         #(#attrs)*
@@ -56,6 +60,33 @@ fn stand_in(item: FnItem, error: syn::Error) -> TokenStream {
         #vis #sig #body
         #error
     }
+}
+
+/// `primary(args)` (awaited in an `async fn`), for a stand-in whose return type has an
+/// `impl Trait` in it; `None` when there is no such need, or no way.
+fn primary_call(item: &FnItem, options: &Options) -> Option<TokenStream> {
+    let ReturnType::Type(_, ret) = &item.sig.output else {
+        return None;
+    };
+    impl_trait_in(ret.to_token_stream())?;
+    let (_, primary) = options.primary.as_ref()?;
+    let Callee::Call(callee) = &primary.callee else {
+        return None;
+    };
+    let args = item
+        .sig
+        .inputs
+        .iter()
+        .map(|arg| match arg {
+            FnArg::Receiver(receiver) => Some(receiver.self_token.to_token_stream()),
+            FnArg::Typed(typed) => match &*typed.pat {
+                Pat::Ident(pat) => Some(pat.ident.to_token_stream()),
+                _ => None,
+            },
+        })
+        .collect::<Option<Vec<_>>>()?;
+    let awaited = item.sig.asyncness.map(|_| quote!(.await));
+    Some(quote! { (#callee)(#(#args),*) #awaited })
 }
 
 #[cfg(test)]

@@ -369,8 +369,17 @@ pub fn function(function: &Function, options: &Options) -> TokenStream {
     let Function {
         attrs, vis, sig, ..
     } = function;
+    // An `unsafe fn` keeps calling its alternatives in an unsafe context (edition 2024
+    // no longer gives its body one).
+    let (unsafe_attr, body) = match sig.safety {
+        syn::Safety::Unsafe(_) => (quote!(#[allow(unused_unsafe)]), quote!(unsafe { #body })),
+        _ => (quote!(), body),
+    };
     quote! {
         #(#attrs)*
+        #unsafe_attr
+        // The parameters are passed on by name, whatever they are called.
+        #[allow(clippy::used_underscore_binding)]
         #vis #sig {
             #body
         }
@@ -486,6 +495,7 @@ fn call(function: &Function, callee: &Expr, is_last: bool, krate: &TokenStream) 
         // arguments (see `fallback_core::__private::call_with`).
         Expr::Closure(_) if args.len() <= MAX_CLOSURE_ARITY => {
             let helper = format_ident!("call{}", args.len(), span = span);
+            let krate = respan(krate, span);
             quote_spanned! {span=> #krate::__private::#helper(#callee, #(#args),*) }
         }
         _ => quote_spanned! {span=> (#callee)(#(#args),*) },
@@ -504,6 +514,8 @@ fn pass(param: &Param, is_last: bool, krate: &TokenStream) -> TokenStream {
     match (param.passing, is_last) {
         (Passing::Shared, _) | (_, true) => binding.clone(),
         (Passing::Unique, false) => quote! { &mut *#binding },
+        (Passing::PinnedUnique, false) => quote! { #binding.as_mut() },
+        (Passing::OptionalUnique, false) => quote! { #binding.as_deref_mut() },
         (Passing::Owned, false) => {
             let krate = respan(krate, param.ty_span);
             quote_spanned! {param.ty_span=> #krate::__private::CloneArg::clone_arg(&#binding) }
@@ -534,12 +546,11 @@ fn body_call(function: &Function, body: &Block, krate: &TokenStream) -> TokenStr
             let binding = &param.binding;
             let mutability = param.mutability;
             let value = match param.passing {
-                Passing::Owned => pass(param, false, krate),
-                Passing::Unique => quote! { &mut *#binding },
                 Passing::Shared => binding.clone(),
+                _ => pass(param, false, krate),
             };
             quote! {
-                #[allow(unused_variables)]
+                #[allow(unused_variables, clippy::shadow_reuse, clippy::shadow_same)]
                 let #mutability #binding = #value;
             }
         });
@@ -551,9 +562,19 @@ fn body_call(function: &Function, body: &Block, krate: &TokenStream) -> TokenStr
         },
     };
     if function.is_async() {
+        // The first `return` fixes the block's return type to the declared one, so that
+        // the body's `return`s and tail coerce to it (`Box<E>` to `Box<dyn Error>`,
+        // `&String` to `&str`) as they would in the function itself.
+        let r = Ident::new("__fallback_returned", Span::mixed_site());
         quote! {{
             #(#copies)*
-            #krate::__private::ascribe::<#body_ret, _>(async #body).await
+            async {
+                if let ::core::option::Option::Some(#r) = #krate::__private::no_value::<#body_ret>() {
+                    return #r;
+                }
+                #body
+            }
+            .await
         }}
     } else {
         quote! {{

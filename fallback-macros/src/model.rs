@@ -433,6 +433,17 @@ pub enum Passing {
     Unique,
     /// Anything else: cloned for each attempt, moved into the last.
     Owned,
+    /// `Pin<&mut T>` (`self: Pin<&mut Self>`): reborrowed with `as_mut()`.
+    PinnedUnique,
+    /// `Option<&mut T>`: reborrowed with `as_deref_mut()`.
+    OptionalUnique,
+}
+
+impl Passing {
+    /// Reborrowed with `as_mut()` or `as_deref_mut()`, which need a mutable binding.
+    pub fn reborrows_through_a_method(self) -> bool {
+        matches!(self, Passing::PinnedUnique | Passing::OptionalUnique)
+    }
 }
 
 /// One parameter of the function.
@@ -513,10 +524,19 @@ impl Function {
                 None
             }
         }?;
+        let ret = peeled(&ret).clone();
         if !matches!(ret, Type::Path(_)) {
             errors.push(syn::Error::new_spanned(
                 &ret,
                 "a `#[fallback]` function returns `Result<T, E>` (or an alias of it)",
+            ));
+            return None;
+        }
+        if let Some(span) = impl_trait_in(ret.to_token_stream()) {
+            errors.push(syn::Error::new(
+                span,
+                "`#[fallback]` names the return type inside the function, which `impl Trait` \
+                 does not allow: write the concrete type, or box it (`Box<dyn Trait>`)",
             ));
             return None;
         }
@@ -554,6 +574,9 @@ fn param(arg: &mut FnArg) -> syn::Result<Param> {
                 ReceiverKind::Typed(_, ty) => (passing_of(ty), receiver_kind_of(ty)),
                 _ => (Passing::Owned, ReceiverKindSeen::Value),
             };
+            if passing.reborrows_through_a_method() {
+                receiver.mutability = Some(Default::default());
+            }
             Ok(Param {
                 binding: self_token.into_token_stream(),
                 passing,
@@ -577,9 +600,13 @@ fn param(arg: &mut FnArg) -> syn::Result<Param> {
                 ));
             }
             let mutability = pat.mutability.take();
+            let passing = passing_of(&typed.ty);
+            if passing.reborrows_through_a_method() {
+                pat.mutability = Some(Default::default());
+            }
             Ok(Param {
                 binding: pat.ident.to_token_stream(),
-                passing: passing_of(&typed.ty),
+                passing,
                 ty_span: first_span(&typed.ty),
                 mutability,
                 receiver: None,
@@ -589,11 +616,19 @@ fn param(arg: &mut FnArg) -> syn::Result<Param> {
 }
 
 fn passing_of(ty: &Type) -> Passing {
+    let wraps_unique = |name: &str| {
+        last_segment_is(ty, name)
+            && generic_args(ty).is_some_and(
+                |args| matches!(args.as_slice(), [inner] if passing_of(inner) == Passing::Unique),
+            )
+    };
     match ty {
         Type::Reference(reference) if reference.mutability.is_some() => Passing::Unique,
         Type::Reference(_) => Passing::Shared,
         Type::Group(group) => passing_of(&group.elem),
         Type::Paren(paren) => passing_of(&paren.elem),
+        _ if wraps_unique("Pin") => Passing::PinnedUnique,
+        _ if wraps_unique("Option") => Passing::OptionalUnique,
         _ => Passing::Owned,
     }
 }
@@ -601,8 +636,26 @@ fn passing_of(ty: &Type) -> Passing {
 fn receiver_kind_of(ty: &Type) -> ReceiverKindSeen {
     match passing_of(ty) {
         Passing::Owned => ReceiverKindSeen::Value,
-        Passing::Shared | Passing::Unique => ReceiverKindSeen::Reference,
+        _ => ReceiverKindSeen::Reference,
     }
+}
+
+/// The type inside `macro_rules!` fragment groups and parentheses.
+fn peeled(ty: &Type) -> &Type {
+    match ty {
+        Type::Group(group) => peeled(&group.elem),
+        Type::Paren(paren) => peeled(&paren.elem),
+        other => other,
+    }
+}
+
+/// The first `impl` in `ty`, which the body cannot name.
+pub fn impl_trait_in(tokens: TokenStream) -> Option<Span> {
+    tokens.into_iter().find_map(|tree| match tree {
+        TokenTree::Ident(ident) if ident == "impl" => Some(ident.span()),
+        TokenTree::Group(group) => impl_trait_in(group.stream()),
+        _ => None,
+    })
 }
 
 /// `Result<T, AllFailed<E>>` (any path ending in those names) collects every error;
@@ -625,12 +678,14 @@ pub fn error_mode_of_error(error: &Type) -> ErrorMode {
 }
 
 fn last_segment_is(ty: &Type, name: &str) -> bool {
-    matches!(ty, Type::Path(path) if path.path.segments.last().is_some_and(|s| s.ident == name))
+    matches!(peeled(ty), Type::Path(path) if path.path.segments.last().is_some_and(|s| s.ident == name))
 }
 
 /// The type arguments of a path type's last segment: `[T, E]` for `Result<T, E>`.
 fn generic_args(ty: &Type) -> Option<Vec<&Type>> {
-    let Type::Path(path) = ty else { return None };
+    let Type::Path(path) = peeled(ty) else {
+        return None;
+    };
     let PathArguments::AngleBracketed(args) = &path.path.segments.last()?.arguments else {
         return None;
     };
@@ -694,5 +749,8 @@ mod tests {
         assert_eq!(passing("String"), Passing::Owned);
         assert_eq!(passing("u32"), Passing::Owned);
         assert_eq!(passing("impl AsRef<str> + Clone"), Passing::Owned);
+        assert_eq!(passing("Pin<&mut Self>"), Passing::PinnedUnique);
+        assert_eq!(passing("Option<&mut Vec<u8>>"), Passing::OptionalUnique);
+        assert_eq!(passing("Option<&u8>"), Passing::Owned);
     }
 }

@@ -121,11 +121,22 @@ impl Parse for FnItem {
                 .error("`#[fallback]` goes on a function: `async fn name(args) -> Result<T, E>`"));
         }
         let sig: Signature = input.parse()?;
+        let mut attrs = attrs;
         let body = if input.peek(Token![;]) {
             input.parse::<Token![;]>()?;
             None
         } else {
-            Some(input.parse()?)
+            // `#![attr]` at the top of the body applies to the function; it goes on it,
+            // since the body is moved into a block of its own.
+            let content;
+            let brace_token = syn::braced!(content in input);
+            let mut inner = content.call(Attribute::parse_inner)?;
+            for attr in &mut inner {
+                attr.style = syn::AttrStyle::Outer;
+            }
+            attrs.extend(inner);
+            let stmts = content.call(Block::parse_within)?;
+            Some(Block { brace_token, stmts })
         };
         Ok(FnItem {
             attrs,
