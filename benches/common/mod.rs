@@ -1,0 +1,236 @@
+//! The scenarios every benchmark measures, shared by `chains.rs` (criterion, time) and
+//! `instructions.rs` (callgrind, instructions).
+//!
+//! One chain of three alternatives, in six versions doing the same calls:
+//! `#[fallback]` and its hand-written twins (nested `match` in an `async fn`, as SPEC §5
+//! names it, and the flat sequence of `match`es, which is what the macro writes);
+//! `fallback_chain!` and its twin (the same `match` in an awaited `async` block); and a
+//! boxed dynamic chain of the shape the runtime peers use (synaptic's
+//! `RunnableWithFallbacks`: `Vec<Box<dyn Fn(I) -> Pin<Box<dyn Future>>>>`, the input
+//! cloned for every attempt, the filter boxed). Three paths: the primary serves, the
+//! first fallback serves, all fail. The alternatives are trivial and opaque
+//! (`#[inline(never)]`, `black_box`), so what is measured is the chain's own cost.
+
+#![allow(dead_code)] // each bench binary uses part of it
+
+use std::future::Future;
+use std::hint::black_box;
+use std::pin::{pin, Pin};
+use std::task::{Context, Poll, Waker};
+
+use fallback::{fallback, fallback_chain};
+
+/// A small error, as an LLM client's would be, with a kind the filter reads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Error {
+    pub transient: bool,
+    pub code: u16,
+}
+
+pub fn is_transient(error: &Error) -> bool {
+    error.transient
+}
+
+/// What each alternative returns, read through `black_box` so nothing is folded.
+pub type Script = [Result<u32, Error>; 3];
+
+const DOWN: Result<u32, Error> = Err(Error {
+    transient: true,
+    code: 503,
+});
+
+/// The three paths measured.
+pub const SCENARIOS: [(&str, Script); 3] = [
+    ("success", [Ok(1), Ok(2), Ok(3)]),
+    ("one_fallback", [DOWN, Ok(2), Ok(3)]),
+    ("all_fail", [DOWN, DOWN, DOWN]),
+];
+
+/// The prompt every alternative gets: borrowed by the macros, cloned by the boxed chain.
+pub const PROMPT: &str = "Summarize the following text in one sentence, then list three key facts.";
+
+#[inline(never)]
+pub async fn openai(prompt: &str, script: &Script) -> Result<u32, Error> {
+    black_box(prompt);
+    black_box(script)[0]
+}
+
+#[inline(never)]
+pub async fn anthropic(prompt: &str, script: &Script) -> Result<u32, Error> {
+    black_box(prompt);
+    black_box(script)[1]
+}
+
+#[inline(never)]
+pub async fn local(prompt: &str, script: &Script) -> Result<u32, Error> {
+    black_box(prompt);
+    black_box(script)[2]
+}
+
+#[fallback(primary = openai, then = [anthropic, local], on = is_transient)]
+pub async fn generated(prompt: &str, script: &Script) -> Result<u32, Error>;
+
+/// `#[fallback]`'s twin: the nested `match` a careful person writes in an `async fn`.
+pub async fn hand_written(prompt: &str, script: &Script) -> Result<u32, Error> {
+    match openai(prompt, script).await {
+        Ok(value) => Ok(value),
+        Err(error) => {
+            if !is_transient(&error) {
+                return Err(error);
+            }
+            match anthropic(prompt, script).await {
+                Ok(value) => Ok(value),
+                Err(error) => {
+                    if !is_transient(&error) {
+                        return Err(error);
+                    }
+                    local(prompt, script).await
+                }
+            }
+        }
+    }
+}
+
+/// The careful hand-written version: a flat sequence of `match`es, each error dropped
+/// before the next attempt starts. This is what `#[fallback]` writes.
+pub async fn flat_twin(prompt: &str, script: &Script) -> Result<u32, Error> {
+    match openai(prompt, script).await {
+        Ok(value) => return Ok(value),
+        Err(error) => {
+            if !is_transient(&error) {
+                return Err(error);
+            }
+        }
+    }
+    match anthropic(prompt, script).await {
+        Ok(value) => return Ok(value),
+        Err(error) => {
+            if !is_transient(&error) {
+                return Err(error);
+            }
+        }
+    }
+    local(prompt, script).await
+}
+
+pub async fn inline(prompt: &str, script: &Script) -> Result<u32, Error> {
+    fallback_chain!(
+        openai(prompt, script) | anthropic(prompt, script) | local(prompt, script),
+        on = is_transient
+    )
+    .await
+}
+
+/// `fallback_chain!`'s twin: the same `match` in an awaited `async` block.
+pub async fn inline_twin(prompt: &str, script: &Script) -> Result<u32, Error> {
+    async {
+        match openai(prompt, script).await {
+            Ok(value) => Ok(value),
+            Err(error) => {
+                if !is_transient(&error) {
+                    return Err(error);
+                }
+                match anthropic(prompt, script).await {
+                    Ok(value) => Ok(value),
+                    Err(error) => {
+                        if !is_transient(&error) {
+                            return Err(error);
+                        }
+                        local(prompt, script).await
+                    }
+                }
+            }
+        }
+    }
+    .await
+}
+
+type BoxedFuture = Pin<Box<dyn Future<Output = Result<u32, Error>>>>;
+type BoxedAlternative = Box<dyn Fn(String, Script) -> BoxedFuture>;
+
+/// The runtime peers' shape: a `Vec` of boxed alternatives returning boxed futures,
+/// the input cloned for every attempt (the first included), the filter boxed.
+pub struct BoxedChain {
+    alternatives: Vec<BoxedAlternative>,
+    filter: Box<dyn Fn(&Error) -> bool>,
+}
+
+impl BoxedChain {
+    pub fn new() -> BoxedChain {
+        let alternatives: Vec<BoxedAlternative> = vec![
+            Box::new(|prompt, script| Box::pin(async move { openai(&prompt, &script).await })),
+            Box::new(|prompt, script| Box::pin(async move { anthropic(&prompt, &script).await })),
+            Box::new(|prompt, script| Box::pin(async move { local(&prompt, &script).await })),
+        ];
+        BoxedChain {
+            alternatives,
+            filter: Box::new(is_transient),
+        }
+    }
+
+    pub async fn call(&self, prompt: &str, script: &Script) -> Result<u32, Error> {
+        let mut last = None;
+        for alternative in &self.alternatives {
+            match alternative(prompt.to_string(), *script).await {
+                Ok(value) => return Ok(value),
+                Err(error) if !(self.filter)(&error) => return Err(error),
+                Err(error) => last = Some(error),
+            }
+        }
+        Err(last.expect("at least one alternative"))
+    }
+}
+
+impl Default for BoxedChain {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+/// Polls a future that is ready at once (every alternative here is) to completion:
+/// the same trivial executor for every version, so that it cancels out.
+#[inline]
+pub fn block_on<F: Future>(future: F) -> F::Output {
+    let mut future = pin!(future);
+    let mut context = Context::from_waker(Waker::noop());
+    loop {
+        if let Poll::Ready(output) = future.as_mut().poll(&mut context) {
+            return output;
+        }
+    }
+}
+
+/// The versions, by name.
+pub const VERSIONS: [&str; 6] = [
+    "generated",
+    "hand_written",
+    "flat_twin",
+    "inline",
+    "inline_twin",
+    "boxed",
+];
+
+/// One call of a version, as a plain function, chosen once outside the measured loop.
+pub type Runner = fn(&BoxedChain, &Script) -> Result<u32, Error>;
+
+/// The function that runs one call of `version`.
+pub fn runner(version: &str) -> Runner {
+    match version {
+        "generated" => |_, script| block_on(generated(black_box(PROMPT), black_box(script))),
+        "hand_written" => |_, script| block_on(hand_written(black_box(PROMPT), black_box(script))),
+        "flat_twin" => |_, script| block_on(flat_twin(black_box(PROMPT), black_box(script))),
+        "inline" => |_, script| block_on(inline(black_box(PROMPT), black_box(script))),
+        "inline_twin" => |_, script| block_on(inline_twin(black_box(PROMPT), black_box(script))),
+        "boxed" => |boxed, script| block_on(boxed.call(black_box(PROMPT), black_box(script))),
+        other => panic!("unknown version {other}; known: {VERSIONS:?}"),
+    }
+}
+
+/// The expected result of each scenario, to check that every version does the work.
+pub fn expected(script: &Script) -> Result<u32, Error> {
+    script
+        .iter()
+        .copied()
+        .find(Result::is_ok)
+        .unwrap_or(script[2])
+}

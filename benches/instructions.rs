@@ -1,0 +1,31 @@
+//! Runs one version of the chain N times, for `scripts/instructions.sh` to count the
+//! instructions under callgrind (`instructions VERSION SCENARIO N`). Run by
+//! `cargo bench` without arguments, it only says so.
+
+mod common;
+
+use std::hint::black_box;
+
+use common::{expected, runner, BoxedChain, SCENARIOS};
+
+fn main() {
+    let args: Vec<String> = std::env::args()
+        .skip(1)
+        .filter(|a| a != "--bench")
+        .collect();
+    let [version, scenario, count] = args.as_slice() else {
+        println!("instructions: run `scripts/instructions.sh` (callgrind) to use this binary");
+        return;
+    };
+    let Some((_, script)) = SCENARIOS.iter().find(|(name, _)| name == scenario) else {
+        eprintln!("unknown scenario {scenario}");
+        std::process::exit(2);
+    };
+    let count: u64 = count.parse().expect("N is a number of calls");
+    let boxed = BoxedChain::new();
+    let run = runner(version);
+    assert_eq!(run(&boxed, script), expected(script));
+    for _ in 0..count {
+        let _ = black_box(run(&boxed, black_box(script)));
+    }
+}

@@ -1,0 +1,54 @@
+#!/usr/bin/env bash
+# Instructions per call of each version of the chain, counted by callgrind: exact and
+# repeatable, whatever else the machine is doing. For each version and path, the
+# benchmark binary runs N calls and 0 calls; the difference over N is one call's cost
+# (start-up cancels out).
+#
+#   scripts/instructions.sh            # N = 200000
+#   N=1000000 scripts/instructions.sh
+#
+# Needs valgrind (`apt-get install valgrind`).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+N="${N:-200000}"
+command -v valgrind >/dev/null || { echo "valgrind is needed: apt-get install valgrind" >&2; exit 1; }
+
+binary=$(cargo bench --bench instructions --no-run --message-format=json 2>/dev/null \
+  | python3 -c 'import json,sys
+for line in sys.stdin:
+    m = json.loads(line)
+    if m.get("reason") == "compiler-artifact" and m["target"]["name"] == "instructions" and m.get("executable"):
+        print(m["executable"])')
+
+count() { # version scenario calls -> instructions executed
+  valgrind --tool=callgrind --callgrind-out-file=/dev/null "$binary" "$1" "$2" "$3" 2>&1 \
+    | sed -n 's/.*Collected : \([0-9]*\).*/\1/p'
+}
+
+per_call() { # version scenario -> instructions per call (2 decimals)
+  local base full
+  base=$(count "$1" "$2" 0)
+  full=$(count "$1" "$2" "$N")
+  python3 -c "print(f'{($full - $base) / $N:.2f}')"
+}
+
+printf '%-13s %11s %11s %11s %11s %11s %11s %12s %12s %12s\n' path '#[fallback]' 'nested' \
+  'flat' 'chain!' 'block' boxed 'attr-nested' 'attr-flat' 'chain-block'
+for scenario in success one_fallback all_fail; do
+  g=$(per_call generated "$scenario")
+  h=$(per_call hand_written "$scenario")
+  f=$(per_call flat_twin "$scenario")
+  i=$(per_call inline "$scenario")
+  t=$(per_call inline_twin "$scenario")
+  b=$(per_call boxed "$scenario")
+  python3 - "$scenario" "$g" "$h" "$f" "$i" "$t" "$b" <<'PY'
+import sys
+name, g, h, f, i, t, b = sys.argv[1], *map(float, sys.argv[2:])
+print(f"{name:<13} {g:>11.2f} {h:>11.2f} {f:>11.2f} {i:>11.2f} {t:>11.2f} {b:>11.2f}"
+      f" {g - h:>+12.2f} {g - f:>+12.2f} {i - t:>+12.2f}   boxed = {b / g:.1f}x #[fallback]")
+PY
+done
+echo "(instructions per call; N = $N calls per measurement; twins: nested = the nested match"
+echo " in an async fn, flat = the flat matches the macro writes, block = the match in an"
+echo " awaited async block)"
