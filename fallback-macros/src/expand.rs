@@ -115,13 +115,10 @@ pub fn chain(chain: &Chain) -> TokenStream {
             quote_spanned! {span=> #krate::__private::accepts::<#error, _>(&#value, #filter) }
         })
     };
-    // Paths that carry the error type as an argument are spanned where that type comes
-    // from (the return type), so a return type that is not a `Result` is reported once,
-    // there; a conversion that does not exist is still reported on the alternative,
-    // where the error value comes from.
     // Without a declared type, values pass through `Agree`, which makes the attempts
     // agree with the first on it (see `fallback_core::__private::Agree`).
     let agree = agree_ident();
+    // Where a missing `From` is reported: see `Chain::conversions_at_declared_type`.
     let conversion_span = |err: &Ident, error: &TokenStream| {
         if chain.conversions_at_declared_type {
             first_span(error)
@@ -129,26 +126,29 @@ pub fn chain(chain: &Chain) -> TokenStream {
             err.span()
         }
     };
-    let convert = |err: &Ident, index: usize| match error {
+    // An attempt's error on its way: kept as the chain's error type (`keep`), or dropped
+    // without paying for a conversion that is still checked to exist.
+    let pass_error = |err: &Ident, index: usize, keep: bool| match error {
         Some(error) => {
             let span = conversion_span(err, error);
             let krate = respan(chain.krate, span);
             let error = respan(error, span);
-            quote_spanned! {span=> #krate::__private::convert::<#error, _>(#err) }
+            let helper = Ident::new(if keep { "convert" } else { "discard" }, span);
+            quote_spanned! {span=> #krate::__private::#helper::<#error, _>(#err) }
         }
-        None if index == 0 => quote_spanned! {err.span()=> #agree.first_error(#err) },
-        None => quote_spanned! {err.span()=> #agree.error(#err) },
-    };
-    let discard = |err: &Ident, index: usize| match error {
-        Some(error) => {
-            let span = conversion_span(err, error);
-            let krate = respan(chain.krate, span);
-            let error = respan(error, span);
-            quote_spanned! {span=> #krate::__private::discard::<#error, _>(#err) }
+        None => {
+            let method = match (keep, index) {
+                (true, 0) => "first_error",
+                (true, _) => "error",
+                (false, 0) => "discard_first",
+                (false, _) => "discard",
+            };
+            let method = Ident::new(method, err.span());
+            quote_spanned! {err.span()=> #agree.#method(#err) }
         }
-        None if index == 0 => quote_spanned! {err.span()=> #agree.discard_first(#err) },
-        None => quote_spanned! {err.span()=> #agree.discard(#err) },
     };
+    let convert = |err: &Ident, index: usize| pass_error(err, index, true);
+    let discard = |err: &Ident, index: usize| pass_error(err, index, false);
     let success = |ok: &Ident, index: usize| match &chain.ok {
         Some(_) => ok.to_token_stream(),
         None if index == 0 => quote_spanned! {ok.span()=> #agree.first_ok(#ok) },
