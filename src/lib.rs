@@ -71,7 +71,8 @@
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
-pub use fallback_core::{AllFailed, Failure};
+pub use fallback_core::clock::jitter;
+pub use fallback_core::{AllFailed, Elapsed, Event, EventKind, Failure};
 pub use fallback_macros::{fallback, fallback_chain};
 
 /// Not public API: what the macros' generated code calls. May change in any release.

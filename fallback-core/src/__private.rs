@@ -7,6 +7,36 @@
 use core::future::Future;
 
 pub use crate::all_failed::{AllFailed, Failure};
+pub use crate::clock::{Clock, Tokio};
+pub use crate::{Elapsed, Event, EventKind};
+
+/// When an attempt started, for the `elapsed` of its events: tokio's clock with the
+/// `tokio` feature (so paused time applies), the system's otherwise.
+#[cfg(feature = "tokio")]
+pub type Instant = tokio::time::Instant;
+/// When an attempt started (the system clock: no `tokio` feature).
+#[cfg(not(feature = "tokio"))]
+pub type Instant = std::time::Instant;
+
+/// Now, by the clock of [`Instant`].
+#[inline]
+pub fn now() -> Instant {
+    Instant::now()
+}
+
+/// Calls the `observe = ..` hook. The bound is where a hook of the wrong type is
+/// reported.
+#[inline(always)]
+pub fn observe<E, F: Fn(&Event<'_, E>)>(observer: F, event: Event<'_, E>) {
+    observer(&event);
+}
+
+/// A timeout as the chain's error: the bound is where a missing
+/// `From<fallback::Elapsed>` is reported, on the time option.
+#[inline(always)]
+pub fn elapsed_into<E: From<Elapsed>>(elapsed: Elapsed) -> E {
+    E::from(elapsed)
+}
 
 /// Names the `Ok` and `Err` types of a declared return type, aliases included
 /// (`io::Result<T>` is `Result<T, io::Error>`).
@@ -168,6 +198,15 @@ impl<T: Clone> CloneArg for T {
     }
 }
 
+/// Builds the error of a chain with time options, whose failures are counted as they
+/// come (retries make their number known only at run time). Never empty: a failure is
+/// pushed before it is called.
+#[inline]
+pub fn all_failed_from<E>(alternatives: usize, failures: Vec<Failure<E>>) -> AllFailed<E> {
+    debug_assert!(!failures.is_empty());
+    AllFailed::from_parts(failures, alternatives)
+}
+
 /// Builds the error of a chain whose alternatives all failed (or whose filter stopped
 /// it): the only allocation a chain ever makes, and exactly one.
 #[inline]
@@ -290,6 +329,28 @@ impl<T, E> Agree<T, E> {
         E: SameError<Ei>,
     {
         drop(error);
+    }
+
+    /// A timeout as the chain's error.
+    #[inline(always)]
+    pub fn elapsed(&self, elapsed: Elapsed) -> E
+    where
+        E: From<Elapsed>,
+    {
+        E::from(elapsed)
+    }
+
+    /// An event for `observe`, about an error of the chain's type.
+    #[inline(always)]
+    pub fn event<'a>(
+        &self,
+        alternative: &'static str,
+        index: usize,
+        attempt: u32,
+        elapsed: core::time::Duration,
+        kind: EventKind<'a, E>,
+    ) -> Event<'a, E> {
+        Event::new(alternative, index, attempt, elapsed, kind)
     }
 
     /// An `async { .. }` operand, told its output type, so that a type its body leaves

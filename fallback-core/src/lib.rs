@@ -16,8 +16,13 @@
 #![deny(missing_docs)]
 
 mod all_failed;
+pub mod clock;
+mod elapsed;
+mod event;
 
 pub use all_failed::{AllFailed, Failure};
+pub use elapsed::Elapsed;
+pub use event::{Event, EventKind};
 
 #[doc(hidden)]
 pub mod __private;

@@ -29,6 +29,17 @@ pub fn expand(input: TokenStream) -> TokenStream {
     let options = syn::parse2::<OptionList>(parsed.options)
         .map(|list| Options::from_list(list, CHAIN_OPTIONS, &mut errors));
     let options = errors.take(options).unwrap_or_default();
+    errors.extend(validate::policies(&options));
+    let collects = options.error.as_ref().is_some_and(|error| {
+        matches!(
+            crate::model::error_mode_of_error(error),
+            crate::model::ErrorMode::All(_)
+        )
+    });
+    let operands: Vec<&Alternative> = alternatives.iter().collect();
+    errors.extend(validate::previous_with_policies(
+        &operands, &options, collects,
+    ));
     let valid = errors.take(validate::chain(&alternatives)).is_some();
     let expansion = valid.then(|| expand::inline(&alternatives, &options));
     with_errors(errors, expansion, &options.krate())

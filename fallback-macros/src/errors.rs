@@ -26,6 +26,13 @@ impl Errors {
         }
     }
 
+    /// Records a mistake, if there is one.
+    pub fn extend(&mut self, error: Option<syn::Error>) {
+        if let Some(error) = error {
+            self.push(error);
+        }
+    }
+
     /// `Ok` when nothing was recorded.
     pub fn finish(self) -> syn::Result<()> {
         match self.collected {

@@ -21,6 +21,57 @@ pub struct Attempt {
     pub outcome: TokenStream,
     /// The name under which `outcome` sees the previous attempt's error, if it asked.
     pub previous: Option<Ident>,
+    /// For the time and health options, which run an attempt again and under a clock:
+    /// statements to run before each try, and the try's future, not awaited.
+    pub setup: TokenStream,
+    pub future: TokenStream,
+}
+
+/// The time and health options of a chain; with none of them, the chain is the plain
+/// sequence of `match`es.
+#[derive(Default)]
+pub struct Policies {
+    /// Where the clock is started (the first time option written), if one is needed.
+    pub clock: Option<Span>,
+    pub timeout: Option<std::time::Duration>,
+    pub deadline: Option<std::time::Duration>,
+    /// Where the timeout's or deadline's error conversion is reported.
+    pub elapsed_at: Option<Span>,
+    pub retries: u32,
+    pub backoff: std::time::Duration,
+    pub observe: Option<Expr>,
+}
+
+impl Policies {
+    /// The policies `options` ask for.
+    pub fn of(options: &Options) -> Policies {
+        let timed_span = |timed: &Option<crate::model::Timed>| timed.as_ref().map(|t| t.key.span());
+        Policies {
+            clock: options.clock_key().map(Ident::span),
+            timeout: options.timeout.as_ref().map(|t| t.value),
+            deadline: options.deadline.as_ref().map(|t| t.value),
+            elapsed_at: timed_span(&options.timeout).or(timed_span(&options.deadline)),
+            retries: options.retries.as_ref().map_or(0, |(_, count)| *count),
+            backoff: options
+                .backoff
+                .as_ref()
+                .map_or(DEFAULT_BACKOFF, |backoff| backoff.value),
+            observe: options.observe.clone(),
+        }
+    }
+
+    /// Whether any is asked for.
+    pub fn any(&self) -> bool {
+        self.clock.is_some() || self.observe.is_some()
+    }
+}
+
+/// The base pause between retries when `backoff` is not given.
+const DEFAULT_BACKOFF: std::time::Duration = std::time::Duration::from_millis(100);
+
+fn duration_tokens(duration: std::time::Duration) -> TokenStream {
+    let nanos = duration.as_nanos() as u64;
+    quote! { ::core::time::Duration::from_nanos(#nanos) }
 }
 
 /// A chain ready to expand.
@@ -44,10 +95,124 @@ pub struct Chain<'a> {
     pub wrap_err: TokenStream,
     /// `true` to return every error as `AllFailed<error>`, `false` for the last one.
     pub collect: bool,
+    /// The time and health options.
+    pub policies: Policies,
     /// Where a missing `From` for an attempt's error is reported: on the declared type
     /// (`#[fallback]`, where it is also the return type, so that a return type that is
     /// not a `Result` is reported once, there), or on the attempt.
     pub conversions_at_declared_type: bool,
+}
+
+impl Chain<'_> {
+    /// `wrapper(value)`, spanned at the wrapper's origin (the return type) but for the
+    /// value: the value is first bound with its expected type written out, so that a
+    /// return type that is not a `Result` is reported on that type, once, while a value
+    /// of the wrong type is still reported on the alternative that produced it.
+    fn wrap(
+        &self,
+        wrapper: &TokenStream,
+        ty: &Option<TokenStream>,
+        value: &TokenStream,
+    ) -> TokenStream {
+        let span = first_span(wrapper);
+        let bound = Ident::new("__fallback_value", Span::mixed_site().located_at(span));
+        let binding = typed(&bound, ty);
+        quote_spanned! {span=> {
+            let #binding = #value;
+            #wrapper(#bound)
+        }}
+    }
+
+    /// Whether the filter lets `value` move on: `None` without a filter.
+    fn accepts(&self, value: &Ident) -> Option<TokenStream> {
+        self.filter.map(|filter| {
+            let span = first_span(filter);
+            let krate = respan(self.krate, span);
+            let error = self.error.clone().unwrap_or_else(|| quote!(_));
+            quote_spanned! {span=> #krate::__private::accepts::<#error, _>(&#value, #filter) }
+        })
+    }
+
+    /// An attempt's error, as the chain's error type.
+    fn convert(&self, err: &Ident, index: usize) -> TokenStream {
+        self.pass_error(err, index, true)
+    }
+
+    /// An attempt's error dropped, without paying for a conversion that is still
+    /// checked to exist.
+    fn discard(&self, err: &Ident, index: usize) -> TokenStream {
+        self.pass_error(err, index, false)
+    }
+
+    fn pass_error(&self, err: &Ident, index: usize, keep: bool) -> TokenStream {
+        match &self.error {
+            Some(error) => {
+                // Where a missing `From` is reported: see `conversions_at_declared_type`.
+                let span = if self.conversions_at_declared_type {
+                    first_span(error)
+                } else {
+                    err.span()
+                };
+                let krate = respan(self.krate, span);
+                let error = respan(error, span);
+                let helper = Ident::new(if keep { "convert" } else { "discard" }, span);
+                quote_spanned! {span=> #krate::__private::#helper::<#error, _>(#err) }
+            }
+            // Without a declared type, values pass through `Agree`, which makes the
+            // attempts agree with the first (see `fallback_core::__private::Agree`).
+            None => {
+                let method = match (keep, index) {
+                    (true, 0) => "first_error",
+                    (true, _) => "error",
+                    (false, 0) => "discard_first",
+                    (false, _) => "discard",
+                };
+                let method = Ident::new(method, err.span());
+                let agree = agree_ident();
+                quote_spanned! {err.span()=> #agree.#method(#err) }
+            }
+        }
+    }
+
+    /// An attempt's success, as the chain's.
+    fn success(&self, ok: &Ident, index: usize) -> TokenStream {
+        let agree = agree_ident();
+        match &self.ok {
+            Some(_) => ok.to_token_stream(),
+            None if index == 0 => quote_spanned! {ok.span()=> #agree.first_ok(#ok) },
+            None => quote_spanned! {ok.span()=> #agree.ok(#ok) },
+        }
+    }
+
+    /// The `Agree` witness, when the chain has no declared type to check against.
+    fn agree_witness(&self) -> TokenStream {
+        if self.ok.is_some() && self.error.is_some() {
+            return TokenStream::new();
+        }
+        let krate = self.krate;
+        let agree = agree_ident();
+        let ok = self.ok.clone().unwrap_or_else(|| quote!(_));
+        let error = self.error.clone().unwrap_or_else(|| quote!(_));
+        quote! { let #agree = #krate::__private::Agree::<#ok, #error>::new(); }
+    }
+}
+
+/// `binding: ty`, or `binding` alone when the type is left to inference.
+fn typed(binding: &Ident, ty: &Option<TokenStream>) -> TokenStream {
+    match ty {
+        Some(ty) => quote! { #binding: #ty },
+        None => binding.to_token_stream(),
+    }
+}
+
+/// The local keeping attempt `index`'s error, when every error is kept.
+fn kept(index: usize) -> Ident {
+    format_ident!("__fallback_err{}", index, span = Span::mixed_site())
+}
+
+/// The local keeping attempt `index`'s error for the next attempt's `err =>`.
+fn previous(index: usize) -> Ident {
+    format_ident!("__fallback_previous{}", index, span = Span::mixed_site())
 }
 
 /// The body of a chain: statements, then the tail expression giving its `Result`.
@@ -84,91 +249,18 @@ pub struct Chain<'a> {
 /// type error about an alternative (wrong `Ok` type, no `From` for its error, not a
 /// future) lands on that alternative, and one about the filter on the filter.
 pub fn chain(chain: &Chain) -> TokenStream {
+    if chain.policies.any() {
+        return policy_chain(chain);
+    }
     let Chain {
         error,
         wrap_ok,
         wrap_err,
         ..
     } = chain;
-    let typed = |binding: &Ident, ty: &Option<TokenStream>| match ty {
-        Some(ty) => quote! { #binding: #ty },
-        None => binding.to_token_stream(),
-    };
-    // `wrapper(value)`, spanned at the wrapper's origin (the return type) but for the
-    // value: the value is first bound with its expected type written out, so that a
-    // return type that is not a `Result` is reported on that type, once, while a value
-    // of the wrong type is still reported on the alternative that produced it.
-    let wrap = |wrapper: &TokenStream, ty: &Option<TokenStream>, value: &TokenStream| {
-        let span = first_span(wrapper);
-        let bound = Ident::new("__fallback_value", Span::mixed_site().located_at(span));
-        let binding = typed(&bound, ty);
-        quote_spanned! {span=> {
-            let #binding = #value;
-            #wrapper(#bound)
-        }}
-    };
-    let accepts = |value: &Ident| {
-        chain.filter.map(|filter| {
-            let span = first_span(filter);
-            let krate = respan(chain.krate, span);
-            let error = error.clone().unwrap_or_else(|| quote!(_));
-            quote_spanned! {span=> #krate::__private::accepts::<#error, _>(&#value, #filter) }
-        })
-    };
-    // Without a declared type, values pass through `Agree`, which makes the attempts
-    // agree with the first on it (see `fallback_core::__private::Agree`).
-    let agree = agree_ident();
-    // Where a missing `From` is reported: see `Chain::conversions_at_declared_type`.
-    let conversion_span = |err: &Ident, error: &TokenStream| {
-        if chain.conversions_at_declared_type {
-            first_span(error)
-        } else {
-            err.span()
-        }
-    };
-    // An attempt's error on its way: kept as the chain's error type (`keep`), or dropped
-    // without paying for a conversion that is still checked to exist.
-    let pass_error = |err: &Ident, index: usize, keep: bool| match error {
-        Some(error) => {
-            let span = conversion_span(err, error);
-            let krate = respan(chain.krate, span);
-            let error = respan(error, span);
-            let helper = Ident::new(if keep { "convert" } else { "discard" }, span);
-            quote_spanned! {span=> #krate::__private::#helper::<#error, _>(#err) }
-        }
-        None => {
-            let method = match (keep, index) {
-                (true, 0) => "first_error",
-                (true, _) => "error",
-                (false, 0) => "discard_first",
-                (false, _) => "discard",
-            };
-            let method = Ident::new(method, err.span());
-            quote_spanned! {err.span()=> #agree.#method(#err) }
-        }
-    };
-    let convert = |err: &Ident, index: usize| pass_error(err, index, true);
-    let discard = |err: &Ident, index: usize| pass_error(err, index, false);
-    let success = |ok: &Ident, index: usize| match &chain.ok {
-        Some(_) => ok.to_token_stream(),
-        None if index == 0 => quote_spanned! {ok.span()=> #agree.first_ok(#ok) },
-        None => quote_spanned! {ok.span()=> #agree.ok(#ok) },
-    };
-    let kept = |index: usize| format_ident!("__fallback_err{}", index, span = Span::mixed_site());
-    let previous =
-        |index: usize| format_ident!("__fallback_previous{}", index, span = Span::mixed_site());
-
     let last = chain.attempts.len() - 1;
     let total = chain.attempts.len();
-    let mut statements = TokenStream::new();
-    if chain.ok.is_none() || error.is_none() {
-        let krate = chain.krate;
-        let ok = chain.ok.clone().unwrap_or_else(|| quote!(_));
-        let error = error.clone().unwrap_or_else(|| quote!(_));
-        statements.extend(quote! {
-            let #agree = #krate::__private::Agree::<#ok, #error>::new();
-        });
-    }
+    let mut statements = chain.agree_witness();
     let mut failures = Vec::new();
     for (index, attempt) in chain.attempts.iter().enumerate() {
         let span = attempt.span;
@@ -191,7 +283,7 @@ pub fn chain(chain: &Chain) -> TokenStream {
             _ => attempt.outcome.clone(),
         };
         let scrutinee = quote_spanned! {span=> #krate::__private::outcome(#outcome) };
-        let served = wrap(wrap_ok, &chain.ok, &success(&ok, index));
+        let served = chain.wrap(wrap_ok, &chain.ok, &chain.success(&ok, index));
         let is_last = index == last;
         let next_wants_error = chain
             .attempts
@@ -203,21 +295,21 @@ pub fn chain(chain: &Chain) -> TokenStream {
             let name = &attempt.name;
             failures.push(quote! { #krate::Failure::new(#name, #index, #kept) });
             let binding = typed(&kept, error);
-            let converted = convert(&err, index);
+            let converted = chain.convert(&err, index);
             statements.extend(quote_spanned! {span=>
                 let #binding = match #scrutinee {
                     ::core::result::Result::Ok(#ok) => return #served,
                     ::core::result::Result::Err(#err) => #converted,
                 };
             });
-            let all_failed = wrap(
+            let all_failed = chain.wrap(
                 wrap_err,
                 &chain.returned_error,
                 &quote! { #krate::__private::all_failed(#total, [#(#failures),*]) },
             );
             if is_last {
                 statements.extend(all_failed);
-            } else if let Some(accepted) = accepts(&kept) {
+            } else if let Some(accepted) = chain.accepts(&kept) {
                 statements.extend(quote! {
                     if !#accepted {
                         return #all_failed;
@@ -225,7 +317,7 @@ pub fn chain(chain: &Chain) -> TokenStream {
                 });
             }
         } else if is_last {
-            let failed = wrap(wrap_err, &chain.returned_error, &convert(&err, index));
+            let failed = chain.wrap(wrap_err, &chain.returned_error, &chain.convert(&err, index));
             statements.extend(quote_spanned! {span=>
                 match #scrutinee {
                     ::core::result::Result::Ok(#ok) => #served,
@@ -238,11 +330,11 @@ pub fn chain(chain: &Chain) -> TokenStream {
             let mut on_error = TokenStream::new();
             if chain.filter.is_some() || next_wants_error {
                 let binding = typed(&err, error);
-                let converted = convert(&err, index);
+                let converted = chain.convert(&err, index);
                 on_error.extend(quote_spanned! {span=> let #binding = #converted; });
             }
-            if let Some(accepted) = accepts(&err) {
-                let stopped = wrap(wrap_err, &chain.returned_error, &err.to_token_stream());
+            if let Some(accepted) = chain.accepts(&err) {
+                let stopped = chain.wrap(wrap_err, &chain.returned_error, &err.to_token_stream());
                 on_error.extend(quote_spanned! {span=>
                     if !#accepted {
                         return #stopped;
@@ -264,8 +356,241 @@ pub fn chain(chain: &Chain) -> TokenStream {
             } else if chain.filter.is_some() {
                 statements.extend(matched(on_error));
             } else {
-                statements.extend(matched(discard(&err, index)));
+                statements.extend(matched(chain.discard(&err, index)));
             }
+        }
+    }
+    statements
+}
+
+/// A chain with time and health options: each attempt runs in a loop (for `retries`),
+/// under the clock (`timeout`, `deadline`), reported to the hook (`observe`).
+///
+/// ```text
+/// // Input: attempts a, b; timeout = "1s", retries = 1, observe = hook
+/// // Output:
+/// let clock = Clock::<Tokio>::start(None);
+/// let mut tries = 0;
+/// drop(loop {
+///     if clock.past_deadline() { return Err(elapsed_into(clock.deadline_error())); }
+///     let started = now();
+///     observe(hook, Event::new("a", 0, tries + 1, ZERO, Started));
+///     let err: E = match clock.attempt(Some(1s), a).await {
+///         Ok(outcome) => match outcome(outcome) {
+///             Ok(ok) => { observe(.., Succeeded); return Ok(ok); }
+///             Err(err) => {
+///                 let err: E = convert(err);
+///                 observe(.., Failed(&err));
+///                 if !accepts(&err, filter) { return Err(err); }
+///                 err
+///             }
+///         },
+///         Err(elapsed) => { /* a timeout: always moves on; the deadline: ends the chain */ }
+///     };
+///     if tries < 1 && !clock.past_deadline() { tries += 1; clock.backoff(base, tries).await; continue; }
+///     break err;
+/// });
+/// // ... b, whose error is returned
+/// ```
+fn policy_chain(chain: &Chain) -> TokenStream {
+    let policies = &chain.policies;
+    let krate = chain.krate;
+    let clock = Ident::new("__fallback_clock", Span::mixed_site());
+    let tries = Ident::new("__fallback_tries", Span::mixed_site());
+    let started = Ident::new("__fallback_started", Span::mixed_site());
+    let failures = Ident::new("__fallback_failures", Span::mixed_site());
+    let agree = agree_ident();
+    let total = chain.attempts.len();
+    let last = total - 1;
+    let option = |deadline: Option<std::time::Duration>| match deadline {
+        Some(duration) => {
+            let duration = duration_tokens(duration);
+            quote!(::core::option::Option::Some(#duration))
+        }
+        None => quote!(::core::option::Option::None),
+    };
+
+    let mut statements = chain.agree_witness();
+    if let Some(span) = policies.clock {
+        let krate = respan(krate, span);
+        let deadline = option(policies.deadline);
+        statements.extend(quote_spanned! {span=>
+            let #clock = #krate::__private::Clock::<#krate::__private::Tokio>::start(#deadline);
+        });
+    }
+    if chain.collect {
+        statements.extend(quote! {
+            let mut #failures = ::std::vec::Vec::new();
+        });
+    }
+    // A timeout as the chain's error, reported on the time option if it cannot be.
+    let elapsed_into = |elapsed: TokenStream| {
+        let span = policies
+            .elapsed_at
+            .or(policies.clock)
+            .unwrap_or_else(Span::call_site);
+        let krate = respan(krate, span);
+        match &chain.error {
+            Some(error) => {
+                let error = respan(error, span);
+                quote_spanned! {span=> #krate::__private::elapsed_into::<#error>(#elapsed) }
+            }
+            None => quote_spanned! {span=> #agree.elapsed(#elapsed) },
+        }
+    };
+    // `return` of the chain's error `err` (every error so far, when collecting).
+    let fail = |name: &str, index: usize, err: &TokenStream| {
+        if chain.collect {
+            let all = quote! { #krate::__private::all_failed_from(#total, #failures) };
+            let all = chain.wrap(&chain.wrap_err, &chain.returned_error, &all);
+            quote! {{
+                #failures.push(#krate::Failure::new(#name, #index, #err));
+                return #all;
+            }}
+        } else {
+            let failed = chain.wrap(&chain.wrap_err, &chain.returned_error, err);
+            quote! {{ return #failed; }}
+        }
+    };
+    let event = |name: &str, index: usize, elapsed: TokenStream, kind: TokenStream| {
+        let hook = policies.observe.as_ref()?;
+        let span = first_span(hook);
+        let krate = respan(krate, span);
+        let attempt = if policies.retries > 0 {
+            quote!(#tries + 1)
+        } else {
+            quote!(1)
+        };
+        let event = match &chain.error {
+            Some(error) => quote! {
+                #krate::__private::Event::<#error>::new(#name, #index, #attempt, #elapsed, #kind)
+            },
+            None => quote! { #agree.event(#name, #index, #attempt, #elapsed, #kind) },
+        };
+        Some(quote_spanned! {span=> #krate::__private::observe(#hook, #event); })
+    };
+
+    for (index, attempt) in chain.attempts.iter().enumerate() {
+        let span = attempt.span;
+        let name = attempt.name.as_str();
+        let ok = Ident::new("__fallback_ok", Span::mixed_site().located_at(span));
+        let err = Ident::new("__fallback_err", Span::mixed_site().located_at(span));
+        let elapsed = Ident::new("__fallback_elapsed", Span::mixed_site().located_at(span));
+        let akrate = respan(krate, span);
+        let future = match (&attempt.previous, index) {
+            (Some(binding), 1..) => {
+                let source = previous(index - 1);
+                let future = &attempt.future;
+                quote! {{
+                    let #binding = &#source;
+                    #future
+                }}
+            }
+            _ => attempt.future.clone(),
+        };
+        let setup = &attempt.setup;
+        let run = if policies.timeout.is_some() || policies.deadline.is_some() {
+            let timeout = option(policies.timeout);
+            quote_spanned! {span=> #clock.attempt(#timeout, #future).await }
+        } else {
+            quote_spanned! {span=> ::core::result::Result::<_, #akrate::__private::Elapsed>::Ok(#future.await) }
+        };
+        let zero = quote!(::core::time::Duration::ZERO);
+        let since = quote!(#started.elapsed());
+        let kind = |variant: TokenStream| quote!(#krate::__private::EventKind::#variant);
+        let on_start = event(name, index, zero, kind(quote!(Started)));
+        let start_clock = on_start
+            .as_ref()
+            .map(|_| quote! { let #started = #krate::__private::now(); });
+        let on_success = event(name, index, since.clone(), kind(quote!(Succeeded)));
+        let on_failure = event(name, index, since.clone(), kind(quote!(Failed(&#err))));
+        let served = chain.wrap(&chain.wrap_ok, &chain.ok, &chain.success(&ok, index));
+        let converted = chain.convert(&err, index);
+        let binding = typed(&err, &chain.error);
+        let rejected = chain.accepts(&err).map(|accepted| {
+            let stop = fail(name, index, &err.to_token_stream());
+            quote! { if !#accepted #stop }
+        });
+        let from_elapsed = elapsed_into(elapsed.to_token_stream());
+        let deadline_stop = fail(name, index, &err.to_token_stream());
+        let past_deadline = policies.clock.map(|_| {
+            let error = elapsed_into(quote!(#clock.deadline_error()));
+            let stop = fail(name, index, &error);
+            quote! { if #clock.past_deadline() #stop }
+        });
+        let retry = (policies.retries > 0).then(|| {
+            let retries = policies.retries;
+            let base = duration_tokens(policies.backoff);
+            let keep = chain.collect.then(|| {
+                quote! { #failures.push(#krate::Failure::new(#name, #index, #err)); }
+            });
+            quote! {
+                if #tries < #retries && !#clock.past_deadline() {
+                    #keep
+                    #tries += 1;
+                    #clock.backoff(#base, #tries).await;
+                    continue;
+                }
+            }
+        });
+        let tries_counter = (policies.retries > 0).then(|| quote! { let mut #tries: u32 = 0; });
+        let body = quote_spanned! {span=>
+                #past_deadline
+                #setup
+                #start_clock
+                #on_start
+                let #binding = match #run {
+                    ::core::result::Result::Ok(#ok) => match #akrate::__private::outcome(#ok) {
+                        ::core::result::Result::Ok(#ok) => {
+                            #on_success
+                            return #served;
+                        }
+                        ::core::result::Result::Err(#err) => {
+                            let #binding = #converted;
+                            #on_failure
+                            #rejected
+                            #err
+                        }
+                    },
+                    ::core::result::Result::Err(#elapsed) => {
+                        let __fallback_deadline = #elapsed.is_deadline();
+                        let #binding = #from_elapsed;
+                        #on_failure
+                        if __fallback_deadline #deadline_stop
+                        #err
+                    }
+                };
+        };
+        // A loop only when there are retries to loop for.
+        let looped = if policies.retries > 0 {
+            quote_spanned! {span=> loop { #body #retry break #err; } }
+        } else {
+            quote_spanned! {span=> { #body #err } }
+        };
+        let next_wants_error = chain
+            .attempts
+            .get(index + 1)
+            .is_some_and(|next| next.previous.is_some());
+        statements.extend(tries_counter);
+        if chain.collect {
+            // (`err =>` is not offered here: see `validate::policies`.)
+            let kept = kept(index);
+            statements.extend(quote! {
+                let #kept = #looped;
+                #failures.push(#krate::Failure::new(#name, #index, #kept));
+            });
+            if index == last {
+                let all = quote! { #krate::__private::all_failed_from(#total, #failures) };
+                statements.extend(chain.wrap(&chain.wrap_err, &chain.returned_error, &all));
+            }
+        } else if index == last {
+            let failed = chain.wrap(&chain.wrap_err, &chain.returned_error, &looped);
+            statements.extend(failed);
+        } else if next_wants_error {
+            let kept = typed(&previous(index), &chain.error);
+            statements.extend(quote! { let #kept = #looped; });
+        } else {
+            statements.extend(quote! { let _ = #looped; });
         }
     }
     statements
@@ -318,19 +643,43 @@ pub fn function(function: &Function, options: &Options) -> TokenStream {
     alternatives.extend(body_primary.as_ref());
     alternatives.extend(options.then.iter().flat_map(|(_, then)| then));
 
+    let policies = Policies::of(options);
     let last = alternatives.len() - 1;
     let attempts = alternatives
         .iter()
         .enumerate()
-        .map(|(index, alternative)| Attempt {
-            name: alternative.name.clone(),
-            span: alternative.span(),
-            outcome: match &alternative.callee {
-                Callee::Call(callee) => call(function, callee, index == last, &krate),
+        .map(|(index, alternative)| {
+            // With retries the last alternative runs in a loop too: it cannot take the
+            // originals by move.
+            let is_last = index == last && policies.retries == 0;
+            let (setup, future) = match &alternative.callee {
+                Callee::Call(callee) => {
+                    (TokenStream::new(), call(function, callee, is_last, &krate))
+                }
                 Callee::Body(body) => body_call(function, body, &krate),
-                Callee::Attempt(expr) => awaited(expr, function.is_async()),
-            },
-            previous: alternative.previous.clone(),
+                Callee::Attempt(expr) => (TokenStream::new(), expr.to_token_stream()),
+            };
+            let span = alternative.span();
+            let awaited = if function.is_async() {
+                quote_spanned! {span=> #future.await }
+            } else {
+                future.clone()
+            };
+            // A block only when there is setup: a block around the attempt would move
+            // errors about it onto the block.
+            let outcome = if setup.is_empty() {
+                awaited
+            } else {
+                quote_spanned! {span=> { #setup #awaited } }
+            };
+            Attempt {
+                name: alternative.name.clone(),
+                span: alternative.span(),
+                outcome,
+                previous: alternative.previous.clone(),
+                setup,
+                future,
+            }
         })
         .collect();
     // Everything about the declared return type is spanned at it, so that one which is
@@ -364,6 +713,7 @@ pub fn function(function: &Function, options: &Options) -> TokenStream {
         wrap_ok: quote_spanned! {ret_span=> #ret_krate::__private::ok::<#ret, _> },
         wrap_err: quote_spanned! {ret_span=> #ret_krate::__private::err::<#ret, _> },
         collect,
+        policies,
         conversions_at_declared_type: true,
     });
     let Function {
@@ -391,16 +741,6 @@ fn agree_ident() -> Ident {
     Ident::new("__fallback_agree", Span::mixed_site())
 }
 
-/// `expr.await` in an `async` chain, `expr` in a plain one.
-fn awaited(expr: &Expr, is_async: bool) -> TokenStream {
-    let span = first_span(expr);
-    if is_async {
-        quote_spanned! {span=> #expr.await }
-    } else {
-        expr.to_token_stream()
-    }
-}
-
 /// `fallback_chain!(a | b, options)`, expanded: the chain in an `async` block, which
 /// borrows what the operands borrow and moves what they move, and runs nothing before
 /// it is first polled.
@@ -425,18 +765,23 @@ pub fn inline(alternatives: &[Alternative], options: &Options) -> TokenStream {
     };
     let attempts = alternatives
         .iter()
-        .map(|alternative| Attempt {
-            name: alternative.name.clone(),
-            span: alternative.span(),
-            outcome: match &alternative.callee {
+        .map(|alternative| {
+            let span = alternative.span();
+            let future = match &alternative.callee {
                 Callee::Attempt(expr @ Expr::Async(_)) => {
-                    let span = first_span(expr);
-                    quote_spanned! {span=> #agree.#expect(#expr).await }
+                    quote_spanned! {span=> #agree.#expect(#expr) }
                 }
-                Callee::Attempt(expr) | Callee::Call(expr) => awaited(expr, true),
-                Callee::Body(body) => quote! { #body },
-            },
-            previous: alternative.previous.clone(),
+                Callee::Attempt(expr) | Callee::Call(expr) => expr.to_token_stream(),
+                Callee::Body(body) => quote! { async #body },
+            };
+            Attempt {
+                name: alternative.name.clone(),
+                span,
+                outcome: quote_spanned! {span=> #future.await },
+                previous: alternative.previous.clone(),
+                setup: TokenStream::new(),
+                future,
+            }
         })
         .collect();
     // `error = E` converts every error into `E`; `error = AllFailed<E>` also collects
@@ -460,6 +805,7 @@ pub fn inline(alternatives: &[Alternative], options: &Options) -> TokenStream {
         wrap_ok: quote!(::core::result::Result::Ok),
         wrap_err: quote!(::core::result::Result::Err),
         collect,
+        policies: Policies::of(options),
         conversions_at_declared_type: false,
     });
     quote! {
@@ -481,7 +827,7 @@ fn all_failed_of(declared: &syn::Type) -> (TokenStream, Option<syn::Type>) {
 /// Keep in step with `fallback_core::__private::MAX_CLOSURE_ARITY`.
 const MAX_CLOSURE_ARITY: usize = 12;
 
-/// `alternative(args)`, awaited in an `async` function.
+/// `alternative(args)`: the call, not awaited.
 fn call(function: &Function, callee: &Expr, is_last: bool, krate: &TokenStream) -> TokenStream {
     let span = first_span(callee);
     let args: Vec<_> = function
@@ -489,7 +835,7 @@ fn call(function: &Function, callee: &Expr, is_last: bool, krate: &TokenStream) 
         .iter()
         .map(|param| pass(param, is_last, krate))
         .collect();
-    let call = match callee {
+    match callee {
         Expr::Path(_) => quote_spanned! {span=> #callee(#(#args),*) },
         // A closure goes through `callN`, which gives it its parameter types from the
         // arguments (see `fallback_core::__private::call_with`).
@@ -499,11 +845,6 @@ fn call(function: &Function, callee: &Expr, is_last: bool, krate: &TokenStream) 
             quote_spanned! {span=> #krate::__private::#helper(#callee, #(#args),*) }
         }
         _ => quote_spanned! {span=> (#callee)(#(#args),*) },
-    };
-    if function.is_async() {
-        quote_spanned! {span=> #call.await }
-    } else {
-        call
     }
 }
 
@@ -534,7 +875,7 @@ fn pass(param: &Param, is_last: bool, krate: &TokenStream) -> TokenStream {
 ///     ascribe::<Result<T, E>, _>(async { body }).await
 /// }
 /// ```
-fn body_call(function: &Function, body: &Block, krate: &TokenStream) -> TokenStream {
+fn body_call(function: &Function, body: &Block, krate: &TokenStream) -> (TokenStream, TokenStream) {
     let used = idents_in(body.to_token_stream());
     let copies = function
         .params
@@ -566,21 +907,18 @@ fn body_call(function: &Function, body: &Block, krate: &TokenStream) -> TokenStr
         // the body's `return`s and tail coerce to it (`Box<E>` to `Box<dyn Error>`,
         // `&String` to `&str`) as they would in the function itself.
         let r = Ident::new("__fallback_returned", Span::mixed_site());
-        quote! {{
-            #(#copies)*
+        let future = quote! {
             async {
                 if let ::core::option::Option::Some(#r) = #krate::__private::no_value::<#body_ret>() {
                     return #r;
                 }
                 #body
             }
-            .await
-        }}
+        };
+        (quote! { #(#copies)* }, future)
     } else {
-        quote! {{
-            #(#copies)*
-            #krate::__private::run_body(|| -> #body_ret #body)
-        }}
+        let call = quote! { #krate::__private::run_body(|| -> #body_ret #body) };
+        (quote! { #(#copies)* }, call)
     }
 }
 

@@ -31,7 +31,33 @@ pub const ATTRIBUTE_OPTIONS: OptionTable = &[
         "crate",
         "the path of the `fallback` crate: `crate = my_reexport::fallback`",
     ),
+    TIMEOUT,
+    DEADLINE,
+    RETRIES,
+    BACKOFF,
+    OBSERVE,
 ];
+
+const TIMEOUT: (&str, &str) = (
+    "timeout",
+    "a time limit per attempt; a slow attempt fails and the chain moves on: `timeout = \"250ms\"`",
+);
+const DEADLINE: (&str, &str) = (
+    "deadline",
+    "a time limit for the whole chain: `deadline = \"2s\"`",
+);
+const RETRIES: (&str, &str) = (
+    "retries",
+    "try each alternative up to N more times, for errors the filter accepts: `retries = 2`",
+);
+const BACKOFF: (&str, &str) = (
+    "backoff",
+    "the base pause before a retry, doubled each time, with full jitter: `backoff = \"50ms\"`",
+);
+const OBSERVE: (&str, &str) = (
+    "observe",
+    "a hook called with each attempt's start, success and failure: `observe = log_attempt`",
+);
 
 /// The options of `fallback_chain!(... , options)`.
 pub const CHAIN_OPTIONS: OptionTable = &[
@@ -48,7 +74,18 @@ pub const CHAIN_OPTIONS: OptionTable = &[
         "crate",
         "the path of the `fallback` crate: `crate = my_reexport::fallback`",
     ),
+    TIMEOUT,
+    DEADLINE,
+    RETRIES,
+    BACKOFF,
+    OBSERVE,
 ];
+
+/// A time option: its key, for errors, and its value.
+pub struct Timed {
+    pub key: Ident,
+    pub value: std::time::Duration,
+}
 
 /// One alternative of a chain as the user wrote it.
 pub struct Alternative {
@@ -120,6 +157,16 @@ pub struct Options {
     pub error: Option<Type>,
     /// `crate = ...`: the path generated code reaches the runtime through.
     pub krate: Option<TokenStream>,
+    /// `timeout = "250ms"`.
+    pub timeout: Option<Timed>,
+    /// `deadline = "2s"`.
+    pub deadline: Option<Timed>,
+    /// `retries = N`, with its key.
+    pub retries: Option<(Ident, u32)>,
+    /// `backoff = "50ms"`.
+    pub backoff: Option<Timed>,
+    /// `observe = hook`.
+    pub observe: Option<Expr>,
     /// The keys written, valid or not, and the valid keys an unknown one is a
     /// misspelling of: an option written wrongly is not also reported missing.
     pub written: Vec<String>,
@@ -194,8 +241,54 @@ impl Options {
                     self.krate = Some(path);
                 }
             }
+            "timeout" | "deadline" | "backoff" => {
+                if let Some(value) = errors.take(duration(&key, value)) {
+                    let timed = Some(Timed {
+                        key: key.clone(),
+                        value,
+                    });
+                    match key.to_string().as_str() {
+                        "timeout" => self.timeout = timed,
+                        "deadline" => self.deadline = timed,
+                        _ => self.backoff = timed,
+                    }
+                }
+            }
+            "retries" => {
+                if let Some(count) = errors.take(retries(&key, value)) {
+                    self.retries = Some((key, count));
+                }
+            }
+            "observe" => {
+                let example =
+                    "`observe = log_attempt` or `observe = |event| metrics.record(event)`";
+                let hook = single(&key, value).and_then(|expr| callable(expr, "a hook", example));
+                if let Some(hook) = errors.take(hook) {
+                    self.observe = Some(hook);
+                }
+            }
             _ => unreachable!("`from_list` only passes keys of the table"),
         }
+    }
+
+    /// The first option written that needs a clock (`timeout`, `deadline`, `retries`),
+    /// where a missing `tokio` feature or `From<Elapsed>` is reported.
+    pub fn clock_key(&self) -> Option<&Ident> {
+        fn timed(timed: &Option<Timed>) -> Option<&Ident> {
+            timed.as_ref().map(|timed| &timed.key)
+        }
+        [
+            timed(&self.timeout),
+            timed(&self.deadline),
+            self.retries.as_ref().map(|(key, _)| key),
+            timed(&self.backoff),
+        ]
+        .into_iter()
+        .flatten()
+        .min_by_key(|key| {
+            let start = key.span().start();
+            (start.line, start.column)
+        })
     }
 
     /// Whether `key` was written, rightly or not.
@@ -248,6 +341,80 @@ fn edit_distance(a: &str, b: &str) -> usize {
         }
     }
     row[b.len()]
+}
+
+/// `"250ms"`: a duration in quotes, more than zero, read at compile time.
+fn duration(key: &Ident, value: RawValue) -> syn::Result<std::time::Duration> {
+    let example = "e.g. \"250ms\", \"2s\" or \"1.5s\" (units: ns, us, ms, s, m, h)";
+    let text = match single(key, value)? {
+        Expr::Lit(syn::ExprLit {
+            lit: syn::Lit::Str(text),
+            ..
+        }) => text,
+        other => {
+            return Err(syn::Error::new_spanned(
+                other,
+                format!("`{key}` takes a duration in quotes, {example}"),
+            ))
+        }
+    };
+    match parse_duration(&text.value()) {
+        Ok(value) if !value.is_zero() => Ok(value),
+        Ok(_) => Err(syn::Error::new(
+            text.span(),
+            format!("`{key}` must be more than zero"),
+        )),
+        Err(why) => Err(syn::Error::new(
+            text.span(),
+            format!("{why}: write a number and a unit, {example}"),
+        )),
+    }
+}
+
+/// Reads `"250ms"`, `"2s"`, `"1.5s"`, `"100us"`...
+pub fn parse_duration(text: &str) -> Result<std::time::Duration, String> {
+    let split = text
+        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+        .unwrap_or(text.len());
+    let (number, unit) = text.split_at(split);
+    if number.is_empty() {
+        return Err(format!("{text:?} is not a duration"));
+    }
+    let number: f64 = number
+        .parse()
+        .map_err(|_| format!("{number:?} is not a number"))?;
+    let seconds = match unit {
+        "ns" => 1e-9,
+        "us" | "µs" => 1e-6,
+        "ms" => 1e-3,
+        "s" => 1.0,
+        "m" => 60.0,
+        "h" => 3600.0,
+        "" => return Err(format!("{text:?} has no unit")),
+        other => return Err(format!("{other:?} is not a unit of time")),
+    };
+    std::time::Duration::try_from_secs_f64(number * seconds)
+        .map_err(|_| format!("{text:?} is out of range"))
+}
+
+/// `retries = N`: a whole number from 1 to 100.
+fn retries(key: &Ident, value: RawValue) -> syn::Result<u32> {
+    match single(key, value)? {
+        Expr::Lit(syn::ExprLit {
+            lit: syn::Lit::Int(count),
+            ..
+        }) => match count.base10_parse::<u32>() {
+            Ok(count @ 1..=100) => Ok(count),
+            _ => Err(syn::Error::new(
+                count.span(),
+                format!("`{key}` takes a whole number from 1 to 100 (retries after the first try)"),
+            )),
+        },
+        other => Err(syn::Error::new_spanned(
+            other,
+            format!("`{key}` takes a whole number: `{key} = 2`"),
+        )),
+    }
 }
 
 fn value_span(value: &RawValue) -> Span {
@@ -715,6 +882,21 @@ mod tests {
             name("|p| async move {\n    local(p).await\n}"),
             "|p| async move { local(p).await }"
         );
+    }
+
+    #[test]
+    fn durations_are_read_with_their_units() {
+        use std::time::Duration;
+        assert_eq!(parse_duration("250ms"), Ok(Duration::from_millis(250)));
+        assert_eq!(parse_duration("2s"), Ok(Duration::from_secs(2)));
+        assert_eq!(parse_duration("1.5s"), Ok(Duration::from_millis(1500)));
+        assert_eq!(parse_duration("100us"), Ok(Duration::from_micros(100)));
+        assert_eq!(parse_duration("1m"), Ok(Duration::from_secs(60)));
+        assert!(parse_duration("").is_err());
+        assert!(parse_duration("2 secs").is_err());
+        assert!(parse_duration("-1s").is_err());
+        assert!(parse_duration("5").is_err());
+        assert!(parse_duration("1.2.3s").is_err());
     }
 
     #[test]

@@ -51,6 +51,22 @@ pub fn function(options: &Options, function: &Function) -> syn::Result<()> {
         }
         (Some(_), None) | (None, None) => {}
     }
+    if !function.is_async() {
+        if let Some(key) = options.clock_key() {
+            errors.push(syn::Error::new(
+                key.span(),
+                format!(
+                    "`{key}` needs an `async fn`: a plain function can neither stop a slow \
+                     attempt nor wait between tries; make `{}` async",
+                    function.sig.ident
+                ),
+            ));
+        }
+    }
+    errors.extend(policies(options));
+    let then: Vec<&Alternative> = options.then.iter().flat_map(|(_, then)| then).collect();
+    let collects = matches!(function.mode, crate::model::ErrorMode::All(_));
+    errors.extend(previous_with_policies(&then, options, collects));
     if let Some(constness) = &function.sig.constness {
         errors.push(syn::Error::new(
             constness.span,
@@ -130,4 +146,36 @@ fn single_operand(only: &Alternative) -> syn::Error {
             only.name
         ),
     )
+}
+
+/// `err =>` together with time options and `AllFailed`, which is not supported (yet):
+/// the error would have to be both kept for `AllFailed` and lent to the next attempt.
+pub fn previous_with_policies(
+    alternatives: &[&Alternative],
+    options: &Options,
+    collects: bool,
+) -> Option<syn::Error> {
+    let policies = options.clock_key().is_some() || options.observe.is_some();
+    let binding = alternatives.iter().find_map(|a| a.previous.as_ref())?;
+    (policies && collects).then(|| {
+        syn::Error::new(
+            binding.span(),
+            format!(
+                "`{binding} =>` cannot be combined with `AllFailed` and the time options yet: \
+                 return the plain error type, or remove `{binding} =>`"
+            ),
+        )
+    })
+}
+
+/// The rules between time and health options, the same for both macros.
+pub fn policies(options: &Options) -> Option<syn::Error> {
+    match (&options.backoff, &options.retries) {
+        (Some(backoff), None) => Some(syn::Error::new(
+            backoff.key.span(),
+            "`backoff` is the pause between retries, and there are none: add `retries = N`, \
+             or remove `backoff`",
+        )),
+        _ => None,
+    }
 }

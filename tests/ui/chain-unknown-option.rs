@@ -10,7 +10,7 @@ async fn anthropic(prompt: &str) -> Result<String, ()> {
 }
 
 async fn run() -> Result<String, ()> {
-    fallback_chain!(openai("hi") | anthropic("hi"), retries = 3).await
+    fallback_chain!(openai("hi") | anthropic("hi"), verbose = true).await
 }
 
 fn main() {

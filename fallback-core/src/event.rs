@@ -1,0 +1,66 @@
+//! [`Event`]: what `observe = ..` hears about each attempt.
+
+use std::time::Duration;
+
+/// One moment in the life of an attempt, for `observe = hook`: the hook is called with
+/// each attempt's start, and with its success or failure.
+///
+/// ```
+/// use fallback_core::{Event, EventKind};
+///
+/// fn log(event: &Event<'_, String>) {
+///     match event.kind {
+///         EventKind::Started => println!("{} #{} started", event.alternative, event.attempt),
+///         EventKind::Succeeded => println!("{} served in {:?}", event.alternative, event.elapsed),
+///         EventKind::Failed(error) => println!("{} failed: {error}", event.alternative),
+///         _ => {}
+///     }
+/// }
+/// log(&Event::new("openai", 0, 1, Default::default(), EventKind::Started));
+/// ```
+#[derive(Debug)]
+#[non_exhaustive]
+pub struct Event<'a, E> {
+    /// The alternative's name: its source text, e.g. `"anthropic"`.
+    pub alternative: &'static str,
+    /// Its position in the chain: 0 for the primary.
+    pub index: usize,
+    /// Which try of this alternative: 1, then 2, 3... with `retries`.
+    pub attempt: u32,
+    /// Time since this try started (zero for [`EventKind::Started`]).
+    pub elapsed: Duration,
+    /// What happened.
+    pub kind: EventKind<'a, E>,
+}
+
+impl<'a, E> Event<'a, E> {
+    /// An event; for the code the macros generate, and for tests of observers.
+    pub fn new(
+        alternative: &'static str,
+        index: usize,
+        attempt: u32,
+        elapsed: Duration,
+        kind: EventKind<'a, E>,
+    ) -> Self {
+        Event {
+            alternative,
+            index,
+            attempt,
+            elapsed,
+            kind,
+        }
+    }
+}
+
+/// What happened to an attempt.
+#[derive(Debug)]
+#[non_exhaustive]
+pub enum EventKind<'a, E> {
+    /// The attempt is about to run.
+    Started,
+    /// It returned `Ok`: the chain is served.
+    Succeeded,
+    /// It failed with this error (already converted into the chain's error type; a
+    /// timeout is the error made from [`Elapsed`](crate::Elapsed)).
+    Failed(&'a E),
+}

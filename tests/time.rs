@@ -1,0 +1,389 @@
+//! The time options (`timeout`, `deadline`, `retries` with `backoff`) and `observe`,
+//! tested in tokio's paused time: exact to the millisecond, and instant to run.
+
+#![cfg(feature = "tokio")]
+
+use std::cell::RefCell;
+use std::time::Duration;
+
+use fallback::{fallback, fallback_chain, AllFailed, Elapsed, Event, EventKind};
+use tokio::time::{sleep, Instant};
+
+#[derive(Debug, Clone, PartialEq)]
+enum Error {
+    Transient(&'static str),
+    Fatal(&'static str),
+    Timeout(Elapsed),
+}
+
+impl From<Elapsed> for Error {
+    fn from(elapsed: Elapsed) -> Self {
+        Error::Timeout(elapsed)
+    }
+}
+
+impl std::fmt::Display for Error {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{self:?}")
+    }
+}
+
+fn is_transient(error: &Error) -> bool {
+    !matches!(error, Error::Fatal(_))
+}
+
+const MS: Duration = Duration::from_millis(1);
+
+/// What happened, and when (milliseconds since the test's start, in paused time).
+struct Log {
+    start: Instant,
+    entries: RefCell<Vec<(u64, String)>>,
+}
+
+impl Log {
+    fn new() -> Log {
+        Log {
+            start: Instant::now(),
+            entries: RefCell::default(),
+        }
+    }
+
+    fn note(&self, what: impl Into<String>) {
+        let at = (Instant::now() - self.start).as_millis() as u64;
+        self.entries.borrow_mut().push((at, what.into()));
+    }
+
+    fn entries(&self) -> Vec<(u64, String)> {
+        self.entries.borrow().clone()
+    }
+
+    fn now(&self) -> u64 {
+        (Instant::now() - self.start).as_millis() as u64
+    }
+}
+
+/// An alternative that takes `delay` and then returns `outcome`, noting its start.
+async fn step(
+    log: &Log,
+    name: &'static str,
+    delay: u64,
+    outcome: Result<&'static str, Error>,
+) -> Result<String, Error> {
+    log.note(format!("start {name}"));
+    sleep(Duration::from_millis(delay)).await;
+    log.note(format!("end {name}"));
+    outcome.map(String::from)
+}
+
+mod timeout {
+    use super::*;
+
+    async fn slow(log: &Log) -> Result<String, Error> {
+        step(log, "slow", 1_000, Ok("slow")).await
+    }
+
+    async fn quick(log: &Log) -> Result<String, Error> {
+        step(log, "quick", 10, Ok("quick")).await
+    }
+
+    async fn refused(log: &Log) -> Result<String, Error> {
+        step(log, "refused", 10, Err(Error::Fatal("refused"))).await
+    }
+
+    #[fallback(primary = slow, then = [quick], timeout = "100ms")]
+    async fn with_timeout(log: &Log) -> Result<String, Error>;
+
+    #[tokio::test(start_paused = true)]
+    async fn a_100ms_timeout_fires_at_100ms_and_the_fallback_serves() {
+        let log = Log::new();
+        assert_eq!(with_timeout(&log).await, Ok("quick".to_string()));
+        assert_eq!(
+            log.entries(),
+            [
+                (0, "start slow".into()),
+                (100, "start quick".into()),
+                (110, "end quick".into())
+            ]
+        );
+    }
+
+    #[fallback(primary = slow, then = [quick], timeout = "100ms", on = |_: &Error| false)]
+    async fn timeout_despite_filter(log: &Log) -> Result<String, Error>;
+
+    #[tokio::test(start_paused = true)]
+    async fn a_timeout_always_moves_on_whatever_the_filter_says() {
+        let log = Log::new();
+        assert_eq!(timeout_despite_filter(&log).await, Ok("quick".to_string()));
+    }
+
+    #[fallback(primary = refused, then = [quick], timeout = "100ms", on = is_transient)]
+    async fn filter_with_timeout(log: &Log) -> Result<String, Error>;
+
+    #[tokio::test(start_paused = true)]
+    async fn the_filter_still_decides_for_returned_errors() {
+        let log = Log::new();
+        assert_eq!(
+            filter_with_timeout(&log).await,
+            Err(Error::Fatal("refused"))
+        );
+        assert_eq!(
+            log.entries().len(),
+            2,
+            "quick never started: {:?}",
+            log.entries()
+        );
+    }
+
+    #[fallback(primary = slow, then = [slow], timeout = "100ms")]
+    async fn every_attempt_slow(log: &Log) -> Result<String, Error>;
+
+    #[tokio::test(start_paused = true)]
+    async fn the_last_timeout_is_the_error() {
+        let log = Log::new();
+        let error = every_attempt_slow(&log).await.unwrap_err();
+        assert_eq!(error, Error::Timeout(Elapsed::timeout(100 * MS)));
+        assert_eq!(log.now(), 200);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn an_inline_chain_takes_a_timeout_too() {
+        let log = Log::new();
+        let reply = fallback_chain!(slow(&log) | quick(&log), timeout = "100ms").await;
+        assert_eq!(reply, Ok("quick".to_string()));
+        assert_eq!(log.now(), 110);
+    }
+}
+
+mod deadline {
+    use super::*;
+
+    async fn fails_late(log: &Log) -> Result<String, Error> {
+        step(log, "first", 200, Err(Error::Transient("first"))).await
+    }
+
+    async fn slow(log: &Log) -> Result<String, Error> {
+        step(log, "second", 1_000, Ok("second")).await
+    }
+
+    async fn never(log: &Log) -> Result<String, Error> {
+        step(log, "third", 0, Ok("third")).await
+    }
+
+    #[fallback(primary = fails_late, then = [slow, never], deadline = "250ms")]
+    async fn within_deadline(log: &Log) -> Result<String, Error>;
+
+    #[tokio::test(start_paused = true)]
+    async fn a_deadline_cuts_the_chain() {
+        let log = Log::new();
+        let error = within_deadline(&log).await.unwrap_err();
+        assert_eq!(error, Error::Timeout(Elapsed::deadline(250 * MS)));
+        assert!(matches!(&error, Error::Timeout(e) if e.is_deadline()));
+        assert_eq!(log.now(), 250);
+        assert_eq!(
+            log.entries(),
+            [
+                (0, "start first".into()),
+                (200, "end first".into()),
+                (200, "start second".into())
+            ],
+            "the third alternative never ran"
+        );
+    }
+
+    #[fallback(primary = fails_late, then = [slow, never], deadline = "250ms")]
+    async fn within_deadline_collecting(log: &Log) -> Result<String, AllFailed<Error>>;
+
+    #[tokio::test(start_paused = true)]
+    async fn all_failed_ends_with_the_deadline() {
+        let log = Log::new();
+        let errors = within_deadline_collecting(&log).await.unwrap_err();
+        let names: Vec<_> = errors
+            .iter()
+            .map(|f| (f.alternative(), f.error().clone()))
+            .collect();
+        assert_eq!(
+            names,
+            [
+                ("fails_late", Error::Transient("first")),
+                ("slow", Error::Timeout(Elapsed::deadline(250 * MS))),
+            ]
+        );
+        assert!(errors.stopped_early());
+    }
+}
+
+mod retries {
+    use std::cell::Cell;
+
+    use super::*;
+
+    /// Fails `failures` times, then succeeds; notes the time of each try.
+    struct Flaky {
+        failures: Cell<u32>,
+        tries: RefCell<Vec<u64>>,
+        start: Instant,
+        error: Error,
+    }
+
+    impl Flaky {
+        fn new(failures: u32, error: Error) -> Flaky {
+            Flaky {
+                failures: Cell::new(failures),
+                tries: RefCell::default(),
+                start: Instant::now(),
+                error,
+            }
+        }
+
+        fn tries(&self) -> Vec<u64> {
+            self.tries.borrow().clone()
+        }
+    }
+
+    async fn flaky(state: &Flaky) -> Result<u32, Error> {
+        state
+            .tries
+            .borrow_mut()
+            .push((Instant::now() - state.start).as_millis() as u64);
+        match state.failures.get() {
+            0 => Ok(state.tries.borrow().len() as u32),
+            left => {
+                state.failures.set(left - 1);
+                Err(state.error.clone())
+            }
+        }
+    }
+
+    async fn backup(_: &Flaky) -> Result<u32, Error> {
+        Ok(0)
+    }
+
+    #[fallback(primary = flaky, then = [backup], retries = 2, backoff = "100ms", on = is_transient)]
+    async fn retried(state: &Flaky) -> Result<u32, Error>;
+
+    #[tokio::test(start_paused = true)]
+    async fn a_failing_alternative_is_retried_before_moving_on() {
+        fallback::jitter::seed(7);
+        let state = Flaky::new(2, Error::Transient("busy"));
+        assert_eq!(
+            retried(&state).await,
+            Ok(3),
+            "served by the third try of the primary"
+        );
+        let tries = state.tries();
+        assert_eq!(tries.len(), 3);
+        // Full jitter: the first pause is within 0..=100ms, the second within 0..=200ms.
+        assert!(tries[1] - tries[0] <= 100, "{tries:?}");
+        assert!(tries[2] - tries[1] <= 200, "{tries:?}");
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn seeded_jitter_makes_the_pauses_repeatable() {
+        let pauses = |seed| async move {
+            fallback::jitter::seed(seed);
+            let state = Flaky::new(2, Error::Transient("busy"));
+            retried(&state).await.unwrap();
+            state.tries()
+        };
+        assert_eq!(pauses(42).await, pauses(42).await);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn retries_run_out_and_the_chain_moves_on() {
+        let state = Flaky::new(10, Error::Transient("busy"));
+        assert_eq!(retried(&state).await, Ok(0), "the backup served");
+        assert_eq!(state.tries().len(), 3, "one try and two retries");
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn an_error_the_filter_rejects_is_not_retried() {
+        let state = Flaky::new(1, Error::Fatal("invalid"));
+        assert_eq!(retried(&state).await, Err(Error::Fatal("invalid")));
+        assert_eq!(state.tries().len(), 1);
+    }
+
+    #[fallback(primary = flaky, then = [backup], retries = 1, backoff = "10ms")]
+    async fn retried_collecting(state: &Flaky) -> Result<u32, AllFailed<Error>>;
+
+    #[fallback(primary = flaky, then = [flaky], retries = 1, backoff = "10ms")]
+    async fn all_retried_collecting(state: &Flaky) -> Result<u32, AllFailed<Error>>;
+
+    #[tokio::test(start_paused = true)]
+    async fn all_failed_lists_every_try() {
+        let state = Flaky::new(10, Error::Transient("busy"));
+        assert_eq!(retried_collecting(&state).await, Ok(0));
+        let state = Flaky::new(10, Error::Transient("busy"));
+        let errors = all_retried_collecting(&state).await.unwrap_err();
+        let tries: Vec<_> = errors.iter().map(|f| f.index()).collect();
+        assert_eq!(tries, [0, 0, 1, 1]);
+    }
+}
+
+mod observe {
+    use super::*;
+
+    thread_local! {
+        static EVENTS: RefCell<Vec<String>> = const { RefCell::new(Vec::new()) };
+    }
+
+    fn record(event: &Event<'_, Error>) {
+        let line = match event.kind {
+            EventKind::Started => format!("{} #{} started", event.alternative, event.attempt),
+            EventKind::Succeeded => {
+                format!(
+                    "{} #{} served after {:?}",
+                    event.alternative, event.attempt, event.elapsed
+                )
+            }
+            EventKind::Failed(error) => {
+                format!(
+                    "{} #{} failed after {:?}: {error}",
+                    event.alternative, event.attempt, event.elapsed
+                )
+            }
+            _ => unreachable!("no other events yet"),
+        };
+        EVENTS.with(|events| events.borrow_mut().push(line));
+    }
+
+    async fn first(log: &Log) -> Result<String, Error> {
+        step(log, "first", 30, Err(Error::Transient("down"))).await
+    }
+
+    async fn second(log: &Log) -> Result<String, Error> {
+        step(log, "second", 20, Ok("served")).await
+    }
+
+    #[fallback(primary = first, then = [second], observe = record)]
+    async fn observed(log: &Log) -> Result<String, Error>;
+
+    #[tokio::test(start_paused = true)]
+    async fn the_hook_hears_each_start_failure_and_success_in_order() {
+        EVENTS.with(|events| events.borrow_mut().clear());
+        let log = Log::new();
+        assert_eq!(observed(&log).await, Ok("served".to_string()));
+        let events = EVENTS.with(|events| events.borrow().clone());
+        assert_eq!(
+            events,
+            [
+                "first #1 started",
+                "first #1 failed after 30ms: Transient(\"down\")",
+                "second #1 started",
+                "second #1 served after 20ms",
+            ]
+        );
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn an_inline_chain_takes_a_closure_as_hook() {
+        let log = Log::new();
+        let seen = RefCell::new(Vec::new());
+        let reply = fallback_chain!(
+            first(&log) | second(&log),
+            observe = |event| seen.borrow_mut().push((event.index, event.attempt)),
+        )
+        .await;
+        assert_eq!(reply, Ok("served".to_string()));
+        assert_eq!(*seen.borrow(), [(0, 1), (0, 1), (1, 1), (1, 1)]);
+    }
+}

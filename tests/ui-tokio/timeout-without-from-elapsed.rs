@@ -1,0 +1,20 @@
+// A timeout on a chain whose error type cannot be made from `fallback::Elapsed`.
+use fallback::fallback;
+
+#[derive(Debug)]
+struct MyError;
+
+async fn openai(prompt: &str) -> Result<String, MyError> {
+    Ok(format!("openai: {prompt}"))
+}
+
+async fn anthropic(prompt: &str) -> Result<String, MyError> {
+    Ok(format!("anthropic: {prompt}"))
+}
+
+#[fallback(primary = openai, then = [anthropic], timeout = "250ms")]
+async fn complete(prompt: &str) -> Result<String, MyError>;
+
+fn main() {
+    let _ = complete("rust");
+}
