@@ -387,3 +387,215 @@ mod observe {
         assert_eq!(*seen.borrow(), [(0, 1), (0, 1), (1, 1), (1, 1)]);
     }
 }
+
+mod cooldown {
+    use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
+
+    use super::*;
+
+    /// A provider whose health the test switches, counting its calls.
+    struct Provider {
+        healthy: AtomicBool,
+        calls: AtomicU32,
+    }
+
+    impl Provider {
+        const fn new() -> Provider {
+            Provider {
+                healthy: AtomicBool::new(false),
+                calls: AtomicU32::new(0),
+            }
+        }
+
+        fn calls(&self) -> u32 {
+            self.calls.load(Ordering::SeqCst)
+        }
+    }
+
+    static PRIMARY: Provider = Provider::new();
+
+    async fn primary() -> Result<&'static str, Error> {
+        PRIMARY.calls.fetch_add(1, Ordering::SeqCst);
+        if PRIMARY.healthy.load(Ordering::SeqCst) {
+            Ok("primary")
+        } else {
+            Err(Error::Transient("primary down"))
+        }
+    }
+
+    async fn backup() -> Result<&'static str, Error> {
+        Ok("backup")
+    }
+
+    #[fallback(primary = primary, then = [backup], cooldown = "1s", trip_after = 2)]
+    async fn guarded() -> Result<&'static str, Error>;
+
+    #[tokio::test(start_paused = true)]
+    async fn a_tripped_alternative_is_skipped_then_probed_after_the_cooldown() {
+        // Two failures trip the primary.
+        assert_eq!(guarded().await, Ok("backup"));
+        assert_eq!(guarded().await, Ok("backup"));
+        assert_eq!(PRIMARY.calls(), 2);
+        // Cooling down: skipped.
+        assert_eq!(guarded().await, Ok("backup"));
+        sleep(999 * MS).await;
+        assert_eq!(guarded().await, Ok("backup"));
+        assert_eq!(PRIMARY.calls(), 2, "skipped for the whole cooldown");
+        // The cooldown is over: one call probes it; still down, so it trips again.
+        sleep(MS).await;
+        assert_eq!(guarded().await, Ok("backup"));
+        assert_eq!(PRIMARY.calls(), 3);
+        assert_eq!(guarded().await, Ok("backup"));
+        assert_eq!(PRIMARY.calls(), 3, "a failed probe starts another cooldown");
+        // Healthy again: the next probe closes it, and it serves from then on.
+        PRIMARY.healthy.store(true, Ordering::SeqCst);
+        sleep(1_000 * MS).await;
+        assert_eq!(guarded().await, Ok("primary"));
+        assert_eq!(guarded().await, Ok("primary"));
+        assert_eq!(PRIMARY.calls(), 5);
+    }
+
+    static FIRST: Provider = Provider::new();
+    static SECOND: Provider = Provider::new();
+
+    async fn first() -> Result<&'static str, Error> {
+        FIRST.calls.fetch_add(1, Ordering::SeqCst);
+        Err(Error::Transient("first down"))
+    }
+
+    async fn second() -> Result<&'static str, Error> {
+        SECOND.calls.fetch_add(1, Ordering::SeqCst);
+        Err(Error::Transient("second down"))
+    }
+
+    static LAST: Provider = Provider::new();
+
+    async fn last_resort() -> Result<&'static str, Error> {
+        LAST.calls.fetch_add(1, Ordering::SeqCst);
+        Err(Error::Transient("last down"))
+    }
+
+    thread_local! {
+        static SKIPS: RefCell<Vec<&'static str>> = const { RefCell::new(Vec::new()) };
+    }
+
+    fn count_skips(event: &Event<'_, Error>) {
+        if matches!(event.kind, EventKind::Skipped) {
+            SKIPS.with(|skips| skips.borrow_mut().push(event.alternative));
+        }
+    }
+
+    #[fallback(
+        primary = first,
+        then = [second, last_resort],
+        cooldown = "10s",
+        trip_after = 1,
+        observe = count_skips
+    )]
+    async fn all_down() -> Result<&'static str, Error>;
+
+    #[tokio::test(start_paused = true)]
+    async fn when_every_alternative_is_cooling_down_they_are_tried_anyway() {
+        assert_eq!(all_down().await, Err(Error::Transient("last down")));
+        let calls = || (FIRST.calls(), SECOND.calls(), LAST.calls());
+        assert_eq!(calls(), (1, 1, 1));
+        // All tripped: rather than serve nothing, they are tried again, in order.
+        assert_eq!(all_down().await, Err(Error::Transient("last down")));
+        assert_eq!(calls(), (2, 2, 2));
+        assert!(SKIPS.with(|skips| skips.borrow().is_empty()));
+    }
+
+    static FLAKY: Provider = Provider::new();
+
+    async fn flaky() -> Result<&'static str, Error> {
+        FLAKY.calls.fetch_add(1, Ordering::SeqCst);
+        Err(Error::Transient("flaky"))
+    }
+
+    #[fallback(primary = flaky, then = [backup], cooldown = "10s", trip_after = 1, observe = count_skips)]
+    async fn observed() -> Result<&'static str, Error>;
+
+    #[tokio::test(start_paused = true)]
+    async fn a_skip_is_observed() {
+        SKIPS.with(|skips| skips.borrow_mut().clear());
+        assert_eq!(observed().await, Ok("backup"));
+        assert_eq!(observed().await, Ok("backup"));
+        assert_eq!(FLAKY.calls(), 1);
+        assert_eq!(SKIPS.with(|skips| skips.borrow().clone()), ["flaky"]);
+    }
+}
+
+/// Many calls at once through one chain with shared health state: every call returns,
+/// and the counts add up.
+mod reliability {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    use std::sync::Arc;
+
+    use super::*;
+
+    static PRIMARY_CALLS: AtomicU64 = AtomicU64::new(0);
+    static BACKUP_CALLS: AtomicU64 = AtomicU64::new(0);
+
+    /// Fails for every third call number it is given, and always from 3,000 to 6,000.
+    async fn primary(n: u64) -> Result<u64, Error> {
+        PRIMARY_CALLS.fetch_add(1, Ordering::SeqCst);
+        tokio::task::yield_now().await;
+        if n % 3 == 0 || (3_000..6_000).contains(&n) {
+            Err(Error::Transient("primary"))
+        } else {
+            Ok(n)
+        }
+    }
+
+    async fn backup(n: u64) -> Result<u64, Error> {
+        BACKUP_CALLS.fetch_add(1, Ordering::SeqCst);
+        tokio::task::yield_now().await;
+        Ok(n + 1_000_000)
+    }
+
+    #[fallback(primary = primary, then = [backup], cooldown = "5ms", trip_after = 5)]
+    async fn call(n: u64) -> Result<u64, Error>;
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn ten_thousand_concurrent_calls_all_return_and_the_counts_add_up() {
+        const CALLS: u64 = 10_000;
+        let served_by_primary = Arc::new(AtomicU64::new(0));
+        let tasks: Vec<_> = (0..CALLS)
+            .map(|n| {
+                let served_by_primary = served_by_primary.clone();
+                tokio::spawn(async move {
+                    let value = call(n).await.expect("the backup always serves");
+                    if value == n {
+                        served_by_primary.fetch_add(1, Ordering::SeqCst);
+                    } else {
+                        assert_eq!(value, n + 1_000_000);
+                    }
+                })
+            })
+            .collect();
+        let all = async {
+            for task in tasks {
+                task.await.expect("no task panicked");
+            }
+        };
+        tokio::time::timeout(Duration::from_secs(60), all)
+            .await
+            .expect("no deadlock: every call returned");
+        let primary = PRIMARY_CALLS.load(Ordering::SeqCst);
+        let backup = BACKUP_CALLS.load(Ordering::SeqCst);
+        let by_primary = served_by_primary.load(Ordering::SeqCst);
+        // Every call was served exactly once: by the primary, or by the backup.
+        assert_eq!(by_primary + backup, CALLS);
+        // The backup ran for each primary failure and each skip; no call was lost.
+        assert!(
+            primary <= CALLS,
+            "the primary ran at most once per call: {primary}"
+        );
+        assert!(
+            backup >= primary - by_primary,
+            "{backup} {primary} {by_primary}"
+        );
+        // The breaker tripped during the outage: some calls skipped the primary.
+        assert!(primary < CALLS, "the outage tripped the primary: {primary}");
+    }
+}

@@ -7,6 +7,7 @@
 use core::future::Future;
 
 pub use crate::all_failed::{AllFailed, Failure};
+pub use crate::breaker::Breaker;
 pub use crate::clock::{Clock, Tokio};
 pub use crate::{Elapsed, Event, EventKind};
 

@@ -22,7 +22,7 @@ pub struct Tokio;
 /// Implemented by a clock that is compiled in.
 #[doc(hidden)]
 #[diagnostic::on_unimplemented(
-    message = "the time options (`timeout`, `deadline`, `retries`, `backoff`) need the `tokio` feature of `fallback`",
+    message = "the time options (`timeout`, `deadline`, `retries`, `backoff`, `cooldown`) need the `tokio` feature of `fallback`",
     label = "this option needs a clock",
     note = "enable it in Cargo.toml: `fallback = {{ version = \"0.1\", features = [\"tokio\"] }}`"
 )]

@@ -63,4 +63,6 @@ pub enum EventKind<'a, E> {
     /// It failed with this error (already converted into the chain's error type; a
     /// timeout is the error made from [`Elapsed`](crate::Elapsed)).
     Failed(&'a E),
+    /// It was not run: the alternative is cooling down (`cooldown = ..`).
+    Skipped,
 }

@@ -16,6 +16,7 @@
 #![deny(missing_docs)]
 
 mod all_failed;
+mod breaker;
 pub mod clock;
 mod elapsed;
 mod event;

@@ -40,6 +40,7 @@ pub fn expand(input: TokenStream) -> TokenStream {
     errors.extend(validate::previous_with_policies(
         &operands, &options, collects,
     ));
+    errors.extend(validate::previous_with_cooldown(&operands, &options));
     let valid = errors.take(validate::chain(&alternatives)).is_some();
     let expansion = valid.then(|| expand::inline(&alternatives, &options));
     with_errors(errors, expansion, &options.krate())

@@ -40,6 +40,8 @@ pub struct Policies {
     pub retries: u32,
     pub backoff: std::time::Duration,
     pub observe: Option<Expr>,
+    /// `cooldown`, with `trip_after` (default 3).
+    pub cooldown: Option<(std::time::Duration, u32)>,
 }
 
 impl Policies {
@@ -57,6 +59,10 @@ impl Policies {
                 .as_ref()
                 .map_or(DEFAULT_BACKOFF, |backoff| backoff.value),
             observe: options.observe.clone(),
+            cooldown: options.cooldown.as_ref().map(|cooldown| {
+                let trip_after = options.trip_after.as_ref().map_or(3, |(_, count)| *count);
+                (cooldown.value, trip_after)
+            }),
         }
     }
 
@@ -423,6 +429,21 @@ fn policy_chain(chain: &Chain) -> TokenStream {
             let mut #failures = ::std::vec::Vec::new();
         });
     }
+    // The alternatives' health, shared by every call of this chain.
+    let breakers = Ident::new("__FALLBACK_BREAKERS", Span::mixed_site());
+    let all_cooling = Ident::new("__fallback_all_cooling", Span::mixed_site());
+    if policies.cooldown.is_some() {
+        statements.extend(quote! {
+            static #breakers: [#krate::__private::Breaker; #total] =
+                [const { #krate::__private::Breaker::closed() }; #total];
+            let #all_cooling = #krate::__private::Breaker::all_open(&#breakers);
+        });
+    }
+    let breaker = |index: usize, call: TokenStream| {
+        policies
+            .cooldown
+            .map(|_| quote! { #breakers[#index].#call; })
+    };
     // A timeout as the chain's error, reported on the time option if it cannot be.
     let elapsed_into = |elapsed: TokenStream| {
         let span = policies
@@ -504,6 +525,17 @@ fn policy_chain(chain: &Chain) -> TokenStream {
             .map(|_| quote! { let #started = #krate::__private::now(); });
         let on_success = event(name, index, since.clone(), kind(quote!(Succeeded)));
         let on_failure = event(name, index, since.clone(), kind(quote!(Failed(&#err))));
+        let on_skip = event(
+            name,
+            index,
+            quote!(::core::time::Duration::ZERO),
+            kind(quote!(Skipped)),
+        );
+        let healthy = breaker(index, quote!(success()));
+        let unhealthy = policies.cooldown.and_then(|(cooldown, trip_after)| {
+            let cooldown = duration_tokens(cooldown);
+            breaker(index, quote!(failure(#trip_after, #cooldown)))
+        });
         let served = chain.wrap(&chain.wrap_ok, &chain.ok, &chain.success(&ok, index));
         let converted = chain.convert(&err, index);
         let binding = typed(&err, &chain.error);
@@ -542,6 +574,7 @@ fn policy_chain(chain: &Chain) -> TokenStream {
                 let #binding = match #run {
                     ::core::result::Result::Ok(#ok) => match #akrate::__private::outcome(#ok) {
                         ::core::result::Result::Ok(#ok) => {
+                            #healthy
                             #on_success
                             return #served;
                         }
@@ -549,6 +582,7 @@ fn policy_chain(chain: &Chain) -> TokenStream {
                             let #binding = #converted;
                             #on_failure
                             #rejected
+                            #unhealthy
                             #err
                         }
                     },
@@ -557,6 +591,7 @@ fn policy_chain(chain: &Chain) -> TokenStream {
                         let #binding = #from_elapsed;
                         #on_failure
                         if __fallback_deadline #deadline_stop
+                        #unhealthy
                         #err
                     }
                 };
@@ -571,6 +606,8 @@ fn policy_chain(chain: &Chain) -> TokenStream {
             .attempts
             .get(index + 1)
             .is_some_and(|next| next.previous.is_some());
+        // This attempt's statements, kept apart to put them behind its breaker.
+        let statements_before = std::mem::take(&mut statements);
         statements.extend(tries_counter);
         if chain.collect {
             // (`err =>` is not offered here: see `validate::policies`.)
@@ -591,6 +628,21 @@ fn policy_chain(chain: &Chain) -> TokenStream {
             statements.extend(quote! { let #kept = #looped; });
         } else {
             statements.extend(quote! { let _ = #looped; });
+        }
+        let attempt_statements = std::mem::replace(&mut statements, statements_before);
+        match policies.cooldown {
+            // The last alternative is always tried: nothing else is left to serve.
+            Some((cooldown, _)) if index != last => {
+                let cooldown = duration_tokens(cooldown);
+                statements.extend(quote! {
+                    if #all_cooling || #breakers[#index].admit(#cooldown) {
+                        #attempt_statements
+                    } else {
+                        #on_skip
+                    }
+                });
+            }
+            _ => statements.extend(attempt_statements),
         }
     }
     statements

@@ -35,8 +35,19 @@ pub const ATTRIBUTE_OPTIONS: OptionTable = &[
     DEADLINE,
     RETRIES,
     BACKOFF,
+    COOLDOWN,
+    TRIP_AFTER,
     OBSERVE,
 ];
+
+const COOLDOWN: (&str, &str) = (
+    "cooldown",
+    "how long an alternative is skipped after it trips: `cooldown = \"30s\"`",
+);
+const TRIP_AFTER: (&str, &str) = (
+    "trip_after",
+    "consecutive failures that trip an alternative (default 3): `trip_after = 5`",
+);
 
 const TIMEOUT: (&str, &str) = (
     "timeout",
@@ -78,6 +89,8 @@ pub const CHAIN_OPTIONS: OptionTable = &[
     DEADLINE,
     RETRIES,
     BACKOFF,
+    COOLDOWN,
+    TRIP_AFTER,
     OBSERVE,
 ];
 
@@ -165,6 +178,10 @@ pub struct Options {
     pub retries: Option<(Ident, u32)>,
     /// `backoff = "50ms"`.
     pub backoff: Option<Timed>,
+    /// `cooldown = "30s"`.
+    pub cooldown: Option<Timed>,
+    /// `trip_after = N`, with its key.
+    pub trip_after: Option<(Ident, u32)>,
     /// `observe = hook`.
     pub observe: Option<Expr>,
     /// The keys written, valid or not, and the valid keys an unknown one is a
@@ -241,7 +258,7 @@ impl Options {
                     self.krate = Some(path);
                 }
             }
-            "timeout" | "deadline" | "backoff" => {
+            "timeout" | "deadline" | "backoff" | "cooldown" => {
                 if let Some(value) = errors.take(duration(&key, value)) {
                     let timed = Some(Timed {
                         key: key.clone(),
@@ -250,13 +267,21 @@ impl Options {
                     match key.to_string().as_str() {
                         "timeout" => self.timeout = timed,
                         "deadline" => self.deadline = timed,
+                        "cooldown" => self.cooldown = timed,
                         _ => self.backoff = timed,
                     }
                 }
             }
             "retries" => {
-                if let Some(count) = errors.take(retries(&key, value)) {
+                let meaning = "retries after the first try";
+                if let Some(count) = errors.take(count(&key, value, 100, meaning)) {
                     self.retries = Some((key, count));
+                }
+            }
+            "trip_after" => {
+                let meaning = "consecutive failures before the alternative is skipped";
+                if let Some(count) = errors.take(count(&key, value, 1000, meaning)) {
+                    self.trip_after = Some((key, count));
                 }
             }
             "observe" => {
@@ -282,6 +307,7 @@ impl Options {
             timed(&self.deadline),
             self.retries.as_ref().map(|(key, _)| key),
             timed(&self.backoff),
+            timed(&self.cooldown),
         ]
         .into_iter()
         .flatten()
@@ -397,17 +423,17 @@ pub fn parse_duration(text: &str) -> Result<std::time::Duration, String> {
         .map_err(|_| format!("{text:?} is out of range"))
 }
 
-/// `retries = N`: a whole number from 1 to 100.
-fn retries(key: &Ident, value: RawValue) -> syn::Result<u32> {
+/// `retries = N`, `trip_after = N`: a whole number from 1 to `max`.
+fn count(key: &Ident, value: RawValue, max: u32, meaning: &str) -> syn::Result<u32> {
     match single(key, value)? {
         Expr::Lit(syn::ExprLit {
             lit: syn::Lit::Int(count),
             ..
         }) => match count.base10_parse::<u32>() {
-            Ok(count @ 1..=100) => Ok(count),
+            Ok(count) if (1..=max).contains(&count) => Ok(count),
             _ => Err(syn::Error::new(
                 count.span(),
-                format!("`{key}` takes a whole number from 1 to 100 (retries after the first try)"),
+                format!("`{key}` takes a whole number from 1 to {max} ({meaning})"),
             )),
         },
         other => Err(syn::Error::new_spanned(

@@ -67,6 +67,7 @@ pub fn function(options: &Options, function: &Function) -> syn::Result<()> {
     let then: Vec<&Alternative> = options.then.iter().flat_map(|(_, then)| then).collect();
     let collects = matches!(function.mode, crate::model::ErrorMode::All(_));
     errors.extend(previous_with_policies(&then, options, collects));
+    errors.extend(previous_with_cooldown(&then, options));
     if let Some(constness) = &function.sig.constness {
         errors.push(syn::Error::new(
             constness.span,
@@ -170,12 +171,38 @@ pub fn previous_with_policies(
 
 /// The rules between time and health options, the same for both macros.
 pub fn policies(options: &Options) -> Option<syn::Error> {
-    match (&options.backoff, &options.retries) {
-        (Some(backoff), None) => Some(syn::Error::new(
+    let mut errors = Errors::default();
+    if let (Some(backoff), None) = (&options.backoff, &options.retries) {
+        errors.push(syn::Error::new(
             backoff.key.span(),
             "`backoff` is the pause between retries, and there are none: add `retries = N`, \
              or remove `backoff`",
-        )),
-        _ => None,
+        ));
     }
+    if let (Some((key, _)), None) = (&options.trip_after, &options.cooldown) {
+        errors.push(syn::Error::new(
+            key.span(),
+            "`trip_after` says when an alternative is skipped, `cooldown` for how long: \
+             add `cooldown = \"30s\"`",
+        ));
+    }
+    errors.finish().err()
+}
+
+/// `err =>` together with `cooldown`, which may skip the alternative whose error it
+/// would see.
+pub fn previous_with_cooldown(
+    alternatives: &[&Alternative],
+    options: &Options,
+) -> Option<syn::Error> {
+    let cooldown = options.cooldown.as_ref()?;
+    let binding = alternatives.iter().find_map(|a| a.previous.as_ref())?;
+    Some(syn::Error::new(
+        binding.span(),
+        format!(
+            "`{binding} =>` cannot be combined with `{}` yet: the alternative before may be \
+             skipped while it cools down; remove one of them",
+            cooldown.key
+        ),
+    ))
 }

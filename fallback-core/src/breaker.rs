@@ -1,0 +1,94 @@
+//! [`Breaker`]: the health of one alternative, for `cooldown = ..` and `trip_after = ..`.
+
+use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
+use std::sync::OnceLock;
+use std::time::Duration;
+
+use crate::__private::Instant;
+
+/// Whether an alternative is taking calls: after `trip_after` consecutive failures it
+/// is skipped for the cooldown, then one call probes it; a success closes it again, a
+/// failure starts another cooldown. Lock-free (two atomics); the macros keep one per
+/// alternative in a `static`, shared by every call of the chain.
+#[doc(hidden)]
+#[derive(Debug)]
+pub struct Breaker {
+    /// The instant its times are counted from: its first use. (One per breaker, not one
+    /// per process: each runtime's clock is its own, and tokio's paused clocks differ.)
+    base: OnceLock<Instant>,
+    /// Consecutive failures that moved the chain on.
+    failures: AtomicU32,
+    /// While open: until when, in milliseconds since `base` (plus one, so that zero
+    /// means closed).
+    open_until: AtomicU64,
+}
+
+impl Breaker {
+    /// A closed breaker, for the `static` array the macros declare.
+    pub const fn closed() -> Breaker {
+        Breaker {
+            base: OnceLock::new(),
+            failures: AtomicU32::new(0),
+            open_until: AtomicU64::new(0),
+        }
+    }
+
+    /// Now, in milliseconds since `base`, plus one (never zero).
+    fn now_ms(&self) -> u64 {
+        let base = *self.base.get_or_init(Instant::now);
+        Instant::now().saturating_duration_since(base).as_millis() as u64 + 1
+    }
+
+    /// Whether a call may go to this alternative now. Once its cooldown is over, exactly
+    /// one caller is let through (the probe); the others keep skipping it until the probe
+    /// has answered.
+    pub fn admit(&self, cooldown: Duration) -> bool {
+        let until = self.open_until.load(Ordering::Acquire);
+        if until == 0 {
+            return true;
+        }
+        let now = self.now_ms();
+        if now < until {
+            return false;
+        }
+        // Cooldown over: claim the probe by pushing the reopening time forward.
+        let probe_until = now + cooldown.as_millis() as u64;
+        self.open_until
+            .compare_exchange(until, probe_until, Ordering::AcqRel, Ordering::Acquire)
+            .is_ok()
+    }
+
+    /// Whether this alternative is cooling down now (without claiming anything).
+    pub fn is_open(&self) -> bool {
+        let until = self.open_until.load(Ordering::Acquire);
+        until != 0 && self.now_ms() < until
+    }
+
+    /// Whether every breaker of `breakers` is cooling down: then they are tried anyway.
+    pub fn all_open(breakers: &[Breaker]) -> bool {
+        !breakers.is_empty() && breakers.iter().all(Breaker::is_open)
+    }
+
+    /// The alternative served: it is healthy.
+    pub fn success(&self) {
+        self.failures.store(0, Ordering::Release);
+        self.open_until.store(0, Ordering::Release);
+    }
+
+    /// The alternative failed in a way that moved the chain on.
+    pub fn failure(&self, trip_after: u32, cooldown: Duration) {
+        let failures = self
+            .failures
+            .fetch_add(1, Ordering::AcqRel)
+            .saturating_add(1);
+        if failures >= trip_after {
+            let until = self.now_ms() + cooldown.as_millis() as u64;
+            self.open_until.store(until, Ordering::Release);
+        }
+    }
+
+    /// Consecutive failures so far (for tests and metrics).
+    pub fn failures(&self) -> u32 {
+        self.failures.load(Ordering::Acquire)
+    }
+}
