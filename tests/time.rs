@@ -599,3 +599,30 @@ mod reliability {
         assert!(primary < CALLS, "the outage tripped the primary: {primary}");
     }
 }
+
+/// Only `timeout` and `deadline` make errors out of `Elapsed`: the other options work
+/// with any error type.
+mod without_elapsed {
+    use super::*;
+
+    #[derive(Debug, PartialEq)]
+    struct Plain;
+
+    async fn fails() -> Result<u8, Plain> {
+        Err(Plain)
+    }
+
+    async fn serves() -> Result<u8, Plain> {
+        Ok(1)
+    }
+
+    fn ignore(_: &Event<'_, Plain>) {}
+
+    #[fallback(primary = fails, then = [serves], retries = 1, backoff = "1ms", cooldown = "1s", observe = ignore)]
+    async fn no_from_elapsed() -> Result<u8, Plain>;
+
+    #[tokio::test(start_paused = true)]
+    async fn retries_cooldown_and_observe_need_no_from_elapsed() {
+        assert_eq!(no_from_elapsed().await, Ok(1));
+    }
+}

@@ -510,12 +510,7 @@ fn policy_chain(chain: &Chain) -> TokenStream {
             _ => attempt.future.clone(),
         };
         let setup = &attempt.setup;
-        let run = if policies.timeout.is_some() || policies.deadline.is_some() {
-            let timeout = option(policies.timeout);
-            quote_spanned! {span=> #clock.attempt(#timeout, #future).await }
-        } else {
-            quote_spanned! {span=> ::core::result::Result::<_, #akrate::__private::Elapsed>::Ok(#future.await) }
-        };
+        let timed = policies.timeout.is_some() || policies.deadline.is_some();
         let zero = quote!(::core::time::Duration::ZERO);
         let since = quote!(#started.elapsed());
         let kind = |variant: TokenStream| quote!(#krate::__private::EventKind::#variant);
@@ -545,7 +540,7 @@ fn policy_chain(chain: &Chain) -> TokenStream {
         });
         let from_elapsed = elapsed_into(elapsed.to_token_stream());
         let deadline_stop = fail(name, index, &err.to_token_stream());
-        let past_deadline = policies.clock.map(|_| {
+        let past_deadline = policies.deadline.map(|_| {
             let error = elapsed_into(quote!(#clock.deadline_error()));
             let stop = fail(name, index, &error);
             quote! { if #clock.past_deadline() #stop }
@@ -565,27 +560,31 @@ fn policy_chain(chain: &Chain) -> TokenStream {
                 }
             }
         });
-        let tries_counter = (policies.retries > 0).then(|| quote! { let mut #tries: u32 = 0; });
-        let body = quote_spanned! {span=>
-                #past_deadline
-                #setup
-                #start_clock
-                #on_start
-                let #binding = match #run {
-                    ::core::result::Result::Ok(#ok) => match #akrate::__private::outcome(#ok) {
-                        ::core::result::Result::Ok(#ok) => {
-                            #healthy
-                            #on_success
-                            return #served;
-                        }
-                        ::core::result::Result::Err(#err) => {
-                            let #binding = #converted;
-                            #on_failure
-                            #rejected
-                            #unhealthy
-                            #err
-                        }
-                    },
+        // What the attempt's result does; with a time limit, inside the clock's result.
+        let on_result = |result: TokenStream| {
+            quote_spanned! {span=>
+                match #akrate::__private::outcome(#result) {
+                    ::core::result::Result::Ok(#ok) => {
+                        #healthy
+                        #on_success
+                        return #served;
+                    }
+                    ::core::result::Result::Err(#err) => {
+                        let #binding = #converted;
+                        #on_failure
+                        #rejected
+                        #unhealthy
+                        #err
+                    }
+                }
+            }
+        };
+        let matched = if timed {
+            let timeout = option(policies.timeout);
+            let on_result = on_result(ok.to_token_stream());
+            quote_spanned! {span=>
+                match #clock.attempt(#timeout, #future).await {
+                    ::core::result::Result::Ok(#ok) => #on_result,
                     ::core::result::Result::Err(#elapsed) => {
                         let __fallback_deadline = #elapsed.is_deadline();
                         let #binding = #from_elapsed;
@@ -594,7 +593,18 @@ fn policy_chain(chain: &Chain) -> TokenStream {
                         #unhealthy
                         #err
                     }
-                };
+                }
+            }
+        } else {
+            on_result(quote_spanned! {span=> #future.await })
+        };
+        let tries_counter = (policies.retries > 0).then(|| quote! { let mut #tries: u32 = 0; });
+        let body = quote_spanned! {span=>
+                #past_deadline
+                #setup
+                #start_clock
+                #on_start
+                let #binding = #matched;
         };
         // A loop only when there are retries to loop for.
         let looped = if policies.retries > 0 {
@@ -608,7 +618,6 @@ fn policy_chain(chain: &Chain) -> TokenStream {
             .is_some_and(|next| next.previous.is_some());
         // This attempt's statements, kept apart to put them behind its breaker.
         let statements_before = std::mem::take(&mut statements);
-        statements.extend(tries_counter);
         if chain.collect {
             // (`err =>` is not offered here: see `validate::policies`.)
             let kept = kept(index);
@@ -630,6 +639,8 @@ fn policy_chain(chain: &Chain) -> TokenStream {
             statements.extend(quote! { let _ = #looped; });
         }
         let attempt_statements = std::mem::replace(&mut statements, statements_before);
+        // Outside the breaker's `if`: a skip reports the try it skipped too.
+        statements.extend(tries_counter);
         match policies.cooldown {
             // The last alternative is always tried: nothing else is left to serve.
             Some((cooldown, _)) if index != last => {

@@ -64,6 +64,17 @@ use proc_macro::TokenStream;
 /// | `then = [g, h]` | the fallbacks, in order (at least one) |
 /// | `on = pred` | an `impl Fn(&E) -> bool`: which errors move on; the others are returned at once. Omitted: every error moves on |
 /// | `crate = path` | where the `fallback` crate is, for crates that re-export it (`crate = my::fallback` or `crate = "my::fallback"`) |
+/// | `timeout = "250ms"` | a time limit per attempt: a slow attempt fails with `fallback::Elapsed` and the chain moves on, whatever the filter says |
+/// | `deadline = "2s"` | a time limit for the whole chain: when it passes, the chain stops with `fallback::Elapsed` |
+/// | `retries = 2` | try each alternative up to 2 more times, for errors the filter accepts, before moving on |
+/// | `backoff = "50ms"` | the pause before the first retry, doubled before each next one (at most 32 times), with full jitter; default 100 ms |
+/// | `cooldown = "30s"` | skip an alternative for 30 s after it trips; then one call probes it |
+/// | `trip_after = 3` | the consecutive failures that trip an alternative (default 3) |
+/// | `observe = hook` | an `impl Fn(&fallback::Event<'_, E>)` called at each attempt's start, success and failure |
+///
+/// The time options (`timeout`, `deadline`, `retries`, `backoff`, `cooldown`) need the
+/// `tokio` feature and an `async fn`; `timeout` and `deadline` need `E: From<Elapsed>`.
+/// Durations are checked when the program is compiled.
 ///
 /// An alternative is any callable expression: a path (`openai`,
 /// `providers::openai`, `Self::openai`) or a closure (`|prompt| async move { .. }`;
@@ -143,6 +154,149 @@ use proc_macro::TokenStream;
 ///   when the alternatives' futures are.
 /// - **Panics and cancellation.** A panic propagates; it is not a reason to fall back.
 ///   Dropping the future drops the attempt in flight and starts nothing else.
+///
+/// # Time and health
+///
+/// The setup the examples below share:
+///
+/// ```
+/// # use std::time::Duration;
+/// #[derive(Debug, PartialEq)]
+/// enum LlmError {
+///     Overloaded,
+///     Timeout(fallback::Elapsed),
+/// }
+///
+/// impl From<fallback::Elapsed> for LlmError {
+///     fn from(elapsed: fallback::Elapsed) -> Self {
+///         LlmError::Timeout(elapsed)
+///     }
+/// }
+///
+/// async fn slow(prompt: &str) -> Result<String, LlmError> {
+///     tokio::time::sleep(Duration::from_secs(10)).await;
+///     Ok(format!("slow: {prompt}"))
+/// }
+///
+/// async fn quick(prompt: &str) -> Result<String, LlmError> {
+///     Ok(format!("quick: {prompt}"))
+/// }
+/// ```
+///
+/// **`timeout`**: a slow provider is a failure too.
+///
+/// ```
+/// # use std::time::Duration;
+/// # use fallback::fallback;
+/// # #[derive(Debug, PartialEq)] enum LlmError { Overloaded, Timeout(fallback::Elapsed) }
+/// # impl From<fallback::Elapsed> for LlmError { fn from(e: fallback::Elapsed) -> Self { LlmError::Timeout(e) } }
+/// # async fn slow(p: &str) -> Result<String, LlmError> { tokio::time::sleep(Duration::from_secs(10)).await; Ok(p.into()) }
+/// # async fn quick(p: &str) -> Result<String, LlmError> { Ok(format!("quick: {p}")) }
+/// #[fallback(primary = slow, then = [quick], timeout = "250ms")]
+/// async fn complete(prompt: &str) -> Result<String, LlmError>;
+///
+/// # #[tokio::main(flavor = "current_thread", start_paused = true)] async fn main() {
+/// let started = tokio::time::Instant::now();
+/// assert_eq!(complete("hi").await, Ok("quick: hi".to_string()));
+/// assert_eq!(started.elapsed(), Duration::from_millis(250));
+/// # }
+/// ```
+///
+/// **`deadline`**: a limit for the whole chain.
+///
+/// ```
+/// # use std::time::Duration;
+/// # use fallback::{fallback, Elapsed};
+/// # #[derive(Debug, PartialEq)] enum LlmError { Overloaded, Timeout(fallback::Elapsed) }
+/// # impl From<fallback::Elapsed> for LlmError { fn from(e: fallback::Elapsed) -> Self { LlmError::Timeout(e) } }
+/// # async fn slow(p: &str) -> Result<String, LlmError> { tokio::time::sleep(Duration::from_secs(10)).await; Ok(p.into()) }
+/// #[fallback(primary = slow, then = [slow], deadline = "1s")]
+/// async fn complete(prompt: &str) -> Result<String, LlmError>;
+///
+/// # #[tokio::main(flavor = "current_thread", start_paused = true)] async fn main() {
+/// let error = complete("hi").await.unwrap_err();
+/// assert_eq!(error, LlmError::Timeout(Elapsed::deadline(Duration::from_secs(1))));
+/// # }
+/// ```
+///
+/// **`retries` and `backoff`**: try again before moving on.
+///
+/// ```
+/// # use std::sync::atomic::{AtomicU32, Ordering};
+/// # use fallback::fallback;
+/// # #[derive(Debug, PartialEq)] enum LlmError { Overloaded, Timeout(fallback::Elapsed) }
+/// # impl From<fallback::Elapsed> for LlmError { fn from(e: fallback::Elapsed) -> Self { LlmError::Timeout(e) } }
+/// # async fn quick(p: &str) -> Result<String, LlmError> { Ok(format!("quick: {p}")) }
+/// static CALLS: AtomicU32 = AtomicU32::new(0);
+///
+/// /// Overloaded twice, then fine.
+/// async fn busy(prompt: &str) -> Result<String, LlmError> {
+///     match CALLS.fetch_add(1, Ordering::SeqCst) {
+///         0 | 1 => Err(LlmError::Overloaded),
+///         _ => Ok(format!("busy: {prompt}")),
+///     }
+/// }
+///
+/// #[fallback(primary = busy, then = [quick], retries = 2, backoff = "50ms")]
+/// async fn complete(prompt: &str) -> Result<String, LlmError>;
+///
+/// # #[tokio::main(flavor = "current_thread", start_paused = true)] async fn main() {
+/// assert_eq!(complete("hi").await, Ok("busy: hi".to_string()));
+/// assert_eq!(CALLS.load(Ordering::SeqCst), 3);
+/// # }
+/// ```
+///
+/// **`cooldown` and `trip_after`**: stop calling a provider that is down, for a while.
+///
+/// ```
+/// # use std::sync::atomic::{AtomicU32, Ordering};
+/// # use fallback::fallback;
+/// # #[derive(Debug, PartialEq)] enum LlmError { Overloaded, Timeout(fallback::Elapsed) }
+/// # impl From<fallback::Elapsed> for LlmError { fn from(e: fallback::Elapsed) -> Self { LlmError::Timeout(e) } }
+/// # async fn quick(p: &str) -> Result<String, LlmError> { Ok(format!("quick: {p}")) }
+/// static CALLS: AtomicU32 = AtomicU32::new(0);
+///
+/// async fn down(_: &str) -> Result<String, LlmError> {
+///     CALLS.fetch_add(1, Ordering::SeqCst);
+///     Err(LlmError::Overloaded)
+/// }
+///
+/// #[fallback(primary = down, then = [quick], cooldown = "30s", trip_after = 2)]
+/// async fn complete(prompt: &str) -> Result<String, LlmError>;
+///
+/// # #[tokio::main(flavor = "current_thread", start_paused = true)] async fn main() {
+/// for _ in 0..5 {
+///     assert_eq!(complete("hi").await, Ok("quick: hi".to_string()));
+/// }
+/// assert_eq!(CALLS.load(Ordering::SeqCst), 2, "tripped after 2 failures, then skipped");
+/// # }
+/// ```
+///
+/// **`observe`**: know which provider served, and what failed before it (for metrics:
+/// a fallback serving is your canary for an outage).
+///
+/// ```
+/// # use std::cell::RefCell;
+/// # use fallback::{fallback, Event, EventKind};
+/// # #[derive(Debug, PartialEq)] enum LlmError { Overloaded }
+/// # async fn down(_: &str) -> Result<String, LlmError> { Err(LlmError::Overloaded) }
+/// # async fn quick(p: &str) -> Result<String, LlmError> { Ok(format!("quick: {p}")) }
+/// thread_local!(static SERVED: RefCell<Vec<&'static str>> = RefCell::new(Vec::new()));
+///
+/// fn record(event: &Event<'_, LlmError>) {
+///     if let EventKind::Succeeded = event.kind {
+///         SERVED.with(|served| served.borrow_mut().push(event.alternative));
+///     }
+/// }
+///
+/// #[fallback(primary = down, then = [quick], observe = record)]
+/// async fn complete(prompt: &str) -> Result<String, LlmError>;
+///
+/// # futures::executor::block_on(async {
+/// complete("hi").await.unwrap();
+/// assert_eq!(SERVED.with(|served| served.borrow().clone()), ["quick"]);
+/// # });
+/// ```
 ///
 /// # Mistakes
 ///
