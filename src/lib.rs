@@ -72,6 +72,8 @@
 #![deny(missing_docs)]
 
 pub use fallback_core::clock::jitter;
+#[cfg(feature = "tracing")]
+pub use fallback_core::trace;
 pub use fallback_core::{AllFailed, Elapsed, Event, EventKind, Failure};
 pub use fallback_macros::{fallback, fallback_chain};
 

@@ -626,3 +626,80 @@ mod without_elapsed {
         assert_eq!(no_from_elapsed().await, Ok(1));
     }
 }
+
+#[cfg(feature = "tracing")]
+mod tracing_events {
+    use std::sync::{Arc, Mutex};
+
+    use tracing::field::{Field, Visit};
+    use tracing::span::{Attributes, Id, Record};
+    use tracing::{Level, Metadata, Subscriber};
+
+    use super::*;
+
+    /// Collects each event's level and `alternative` field.
+    #[derive(Clone, Default)]
+    struct Collect(Arc<Mutex<Vec<(Level, String)>>>);
+
+    struct Alternative(String);
+
+    impl Visit for Alternative {
+        fn record_str(&mut self, field: &Field, value: &str) {
+            if field.name() == "alternative" {
+                self.0 = value.to_string();
+            }
+        }
+
+        fn record_debug(&mut self, _: &Field, _: &dyn std::fmt::Debug) {}
+    }
+
+    impl Subscriber for Collect {
+        fn enabled(&self, _: &Metadata<'_>) -> bool {
+            true
+        }
+        fn new_span(&self, _: &Attributes<'_>) -> Id {
+            Id::from_u64(1)
+        }
+        fn record(&self, _: &Id, _: &Record<'_>) {}
+        fn record_follows_from(&self, _: &Id, _: &Id) {}
+        fn event(&self, event: &tracing::Event<'_>) {
+            let mut alternative = Alternative(String::new());
+            event.record(&mut alternative);
+            self.0
+                .lock()
+                .unwrap()
+                .push((*event.metadata().level(), alternative.0));
+        }
+        fn enter(&self, _: &Id) {}
+        fn exit(&self, _: &Id) {}
+    }
+
+    async fn down() -> Result<u8, Error> {
+        Err(Error::Transient("down"))
+    }
+
+    async fn up() -> Result<u8, Error> {
+        Ok(1)
+    }
+
+    #[fallback(primary = down, then = [up], observe = fallback::trace)]
+    async fn traced() -> Result<u8, Error>;
+
+    #[test]
+    fn fallback_trace_emits_an_event_per_moment_of_each_attempt() {
+        let collect = Collect::default();
+        tracing::subscriber::with_default(collect.clone(), || {
+            assert_eq!(futures::executor::block_on(traced()), Ok(1));
+        });
+        let events = collect.0.lock().unwrap().clone();
+        assert_eq!(
+            events,
+            [
+                (Level::INFO, "down".to_string()),
+                (Level::WARN, "down".to_string()),
+                (Level::INFO, "up".to_string()),
+                (Level::INFO, "up".to_string()),
+            ]
+        );
+    }
+}

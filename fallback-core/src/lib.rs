@@ -20,10 +20,14 @@ mod breaker;
 pub mod clock;
 mod elapsed;
 mod event;
+#[cfg(feature = "tracing")]
+mod trace;
 
 pub use all_failed::{AllFailed, Failure};
 pub use elapsed::Elapsed;
 pub use event::{Event, EventKind};
+#[cfg(feature = "tracing")]
+pub use trace::trace;
 
 #[doc(hidden)]
 pub mod __private;
