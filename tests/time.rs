@@ -703,3 +703,156 @@ mod tracing_events {
         );
     }
 }
+
+mod hedge {
+    use super::*;
+
+    /// Notes when it is dropped: the loser of a hedge is dropped, not left running.
+    struct DropNote<'a>(&'a Log, &'static str);
+
+    impl Drop for DropNote<'_> {
+        fn drop(&mut self) {
+            self.0.note(format!("drop {}", self.1));
+        }
+    }
+
+    async fn replica(
+        log: &Log,
+        name: &'static str,
+        delay: u64,
+        outcome: Result<&'static str, Error>,
+    ) -> Result<String, Error> {
+        let _note = DropNote(log, name);
+        step(log, name, delay, outcome).await
+    }
+
+    async fn slow(log: &Log) -> Result<String, Error> {
+        replica(log, "slow", 1_000, Ok("slow")).await
+    }
+
+    async fn quick(log: &Log) -> Result<String, Error> {
+        replica(log, "quick", 50, Ok("quick")).await
+    }
+
+    async fn fails_fast(log: &Log) -> Result<String, Error> {
+        replica(log, "fails_fast", 10, Err(Error::Transient("fast failure"))).await
+    }
+
+    async fn refuses(log: &Log) -> Result<String, Error> {
+        replica(log, "refuses", 10, Err(Error::Fatal("refused"))).await
+    }
+
+    #[fallback(primary = slow, then = [quick], hedge = "300ms")]
+    async fn hedged(log: &Log) -> Result<String, Error>;
+
+    #[tokio::test(start_paused = true)]
+    async fn the_hedge_starts_at_exactly_its_delay_and_the_loser_is_dropped() {
+        let log = Log::new();
+        assert_eq!(hedged(&log).await, Ok("quick".to_string()));
+        assert_eq!(
+            log.entries(),
+            [
+                (0, "start slow".into()),
+                (300, "start quick".into()),
+                (350, "end quick".into()),
+                (350, "drop quick".into()),
+                (350, "drop slow".into()),
+            ]
+        );
+    }
+
+    #[fallback(primary = quick, then = [slow], hedge = "300ms")]
+    async fn fast_primary(log: &Log) -> Result<String, Error>;
+
+    #[tokio::test(start_paused = true)]
+    async fn an_answer_before_the_delay_starts_nothing_else() {
+        let log = Log::new();
+        assert_eq!(fast_primary(&log).await, Ok("quick".to_string()));
+        assert!(log.entries().iter().all(|(_, what)| !what.contains("slow")));
+    }
+
+    #[fallback(primary = fails_fast, then = [quick], hedge = "300ms")]
+    async fn failing_primary(log: &Log) -> Result<String, Error>;
+
+    #[tokio::test(start_paused = true)]
+    async fn an_error_starts_the_next_at_once() {
+        let log = Log::new();
+        assert_eq!(failing_primary(&log).await, Ok("quick".to_string()));
+        assert!(
+            log.entries().contains(&(10, "start quick".into())),
+            "{:?}",
+            log.entries()
+        );
+    }
+
+    #[fallback(primary = slow, then = [slow, quick], hedge = "300ms")]
+    async fn three(log: &Log) -> Result<String, Error>;
+
+    #[tokio::test(start_paused = true)]
+    async fn each_next_alternative_starts_one_delay_later() {
+        let log = Log::new();
+        assert_eq!(three(&log).await, Ok("quick".to_string()));
+        let starts: Vec<_> = log
+            .entries()
+            .into_iter()
+            .filter(|(_, what)| what.starts_with("start"))
+            .collect();
+        assert_eq!(
+            starts,
+            [
+                (0, "start slow".into()),
+                (300, "start slow".into()),
+                (600, "start quick".into())
+            ]
+        );
+        assert_eq!(log.now(), 650);
+    }
+
+    #[fallback(primary = refuses, then = [quick], hedge = "5ms", on = is_transient)]
+    async fn rejected(log: &Log) -> Result<String, Error>;
+
+    #[tokio::test(start_paused = true)]
+    async fn an_error_the_filter_rejects_ends_the_hedge_at_once() {
+        let log = Log::new();
+        assert_eq!(rejected(&log).await, Err(Error::Fatal("refused")));
+        assert_eq!(log.now(), 10, "did not wait for the other attempt");
+        assert!(
+            log.entries().contains(&(10, "drop quick".into())),
+            "{:?}",
+            log.entries()
+        );
+    }
+
+    #[fallback(primary = fails_fast, then = [fails_fast], hedge = "300ms")]
+    async fn all_fail(log: &Log) -> Result<String, Error>;
+
+    #[tokio::test(start_paused = true)]
+    async fn when_all_fail_the_later_alternatives_error_is_returned() {
+        let log = Log::new();
+        assert_eq!(all_fail(&log).await, Err(Error::Transient("fast failure")));
+        assert_eq!(log.now(), 20);
+    }
+
+    #[fallback(primary = slow, then = [slow], hedge = "300ms", timeout = "500ms")]
+    async fn hedged_with_timeout(log: &Log) -> Result<String, Error>;
+
+    #[tokio::test(start_paused = true)]
+    async fn a_timeout_applies_to_each_hedged_attempt() {
+        let log = Log::new();
+        let error = hedged_with_timeout(&log).await.unwrap_err();
+        assert_eq!(error, Error::Timeout(Elapsed::timeout(500 * MS)));
+        assert_eq!(
+            log.now(),
+            800,
+            "the second attempt started at 300 ms and timed out at 800"
+        );
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn an_inline_chain_hedges_too() {
+        let log = Log::new();
+        let reply = fallback_chain!(slow(&log) | quick(&log), hedge = "100ms").await;
+        assert_eq!(reply, Ok("quick".to_string()));
+        assert_eq!(log.now(), 150);
+    }
+}

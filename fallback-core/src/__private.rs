@@ -9,6 +9,7 @@ use core::future::Future;
 pub use crate::all_failed::{AllFailed, Failure};
 pub use crate::breaker::Breaker;
 pub use crate::clock::{Clock, Tokio};
+pub use crate::hedge::Hedge;
 pub use crate::{Elapsed, Event, EventKind};
 
 /// When an attempt started, for the `elapsed` of its events: tokio's clock with the

@@ -20,6 +20,7 @@ mod breaker;
 pub mod clock;
 mod elapsed;
 mod event;
+mod hedge;
 #[cfg(feature = "tracing")]
 mod trace;
 

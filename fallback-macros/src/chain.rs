@@ -41,6 +41,7 @@ pub fn expand(input: TokenStream) -> TokenStream {
         &operands, &options, collects,
     ));
     errors.extend(validate::previous_with_cooldown(&operands, &options));
+    errors.extend(validate::hedge(&operands, &options, collects));
     let valid = errors.take(validate::chain(&alternatives)).is_some();
     let expansion = valid.then(|| expand::inline(&alternatives, &options));
     with_errors(errors, expansion, &options.krate())

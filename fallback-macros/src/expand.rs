@@ -42,6 +42,8 @@ pub struct Policies {
     pub observe: Option<Expr>,
     /// `cooldown`, with `trip_after` (default 3).
     pub cooldown: Option<(std::time::Duration, u32)>,
+    /// `hedge`: the delay before the next alternative starts alongside.
+    pub hedge: Option<std::time::Duration>,
 }
 
 impl Policies {
@@ -59,6 +61,7 @@ impl Policies {
                 .as_ref()
                 .map_or(DEFAULT_BACKOFF, |backoff| backoff.value),
             observe: options.observe.clone(),
+            hedge: options.hedge.as_ref().map(|hedge| hedge.value),
             cooldown: options.cooldown.as_ref().map(|cooldown| {
                 let trip_after = options.trip_after.as_ref().map_or(3, |(_, count)| *count);
                 (cooldown.value, trip_after)
@@ -255,6 +258,9 @@ fn previous(index: usize) -> Ident {
 /// type error about an alternative (wrong `Ok` type, no `From` for its error, not a
 /// future) lands on that alternative, and one about the filter on the filter.
 pub fn chain(chain: &Chain) -> TokenStream {
+    if chain.policies.hedge.is_some() {
+        return hedge_chain(chain);
+    }
     if chain.policies.any() {
         return policy_chain(chain);
     }
@@ -659,6 +665,139 @@ fn policy_chain(chain: &Chain) -> TokenStream {
     statements
 }
 
+/// A hedged chain: each alternative is an `async` block giving `Result<T, E>` (its
+/// error converted), nested in `Hedge`s that start the next one after the delay, or when
+/// one fails.
+///
+/// ```text
+/// // Input: attempts a, b, c; hedge = "300ms", on = f
+/// // Output:
+/// let clock = Clock::<Tokio>::start(deadline);
+/// match clock.attempt(None, Hedge::new(300ms, f, async { a.. }, || {
+///     Hedge::new(300ms, f, async { b.. }, || async { c.. })
+/// })).await {
+///     Ok(Ok(ok)) => Ok(ok),
+///     Ok(Err(err)) => Err(err),
+///     Err(elapsed) => Err(elapsed_into(elapsed)), // the deadline
+/// }
+/// ```
+fn hedge_chain(chain: &Chain) -> TokenStream {
+    let policies = &chain.policies;
+    let krate = chain.krate;
+    let clock = Ident::new("__fallback_clock", Span::mixed_site());
+    let delay = duration_tokens(policies.hedge.unwrap_or_default());
+    let option = |duration: Option<std::time::Duration>| match duration {
+        Some(duration) => {
+            let duration = duration_tokens(duration);
+            quote!(::core::option::Option::Some(#duration))
+        }
+        None => quote!(::core::option::Option::None),
+    };
+    let clock_span = policies.clock.unwrap_or_else(Span::call_site);
+    let elapsed_into = |elapsed: TokenStream| {
+        let span = policies.elapsed_at.unwrap_or(clock_span);
+        let akrate = respan(krate, span);
+        match &chain.error {
+            Some(error) => {
+                let error = respan(error, span);
+                quote_spanned! {span=> #akrate::__private::elapsed_into::<#error>(#elapsed) }
+            }
+            None => {
+                let agree = agree_ident();
+                quote_spanned! {span=> #agree.elapsed(#elapsed) }
+            }
+        }
+    };
+    let filter = match chain.filter {
+        Some(filter) => quote! { #filter },
+        None => quote! { |_| true },
+    };
+    // Each alternative as a future of `Result<T, E>`.
+    let leaves: Vec<TokenStream> = chain
+        .attempts
+        .iter()
+        .enumerate()
+        .map(|(index, attempt)| {
+            let span = attempt.span;
+            let akrate = respan(krate, span);
+            let ok = Ident::new("__fallback_ok", Span::mixed_site().located_at(span));
+            let err = Ident::new("__fallback_err", Span::mixed_site().located_at(span));
+            let setup = &attempt.setup;
+            let future = &attempt.future;
+            let success = chain.success(&ok, index);
+            let converted = chain.convert(&err, index);
+            let on_result = |result: TokenStream| {
+                quote_spanned! {span=>
+                    match #akrate::__private::outcome(#result) {
+                        ::core::result::Result::Ok(#ok) => ::core::result::Result::Ok(#success),
+                        ::core::result::Result::Err(#err) => ::core::result::Result::Err(#converted),
+                    }
+                }
+            };
+            let body = match policies.timeout {
+                Some(timeout) => {
+                    let timeout = option(Some(timeout));
+                    let on_result = on_result(ok.to_token_stream());
+                    let elapsed = Ident::new("__fallback_elapsed", Span::mixed_site());
+                    let from_elapsed = elapsed_into(elapsed.to_token_stream());
+                    quote_spanned! {span=>
+                        match #clock.attempt(#timeout, #future).await {
+                            ::core::result::Result::Ok(#ok) => #on_result,
+                            ::core::result::Result::Err(#elapsed) => ::core::result::Result::Err(#from_elapsed),
+                        }
+                    }
+                }
+                None => on_result(quote_spanned! {span=> #future.await }),
+            };
+            quote_spanned! {span=> async { #setup #body } }
+        })
+        .collect();
+    // Nested from the end: the last leaf alone, then a `Hedge` per alternative before it.
+    let mut leaves = leaves.into_iter().rev();
+    let mut hedged = leaves.next().unwrap_or_default();
+    for leaf in leaves {
+        hedged = quote! {
+            #krate::__private::Hedge::new(#delay, #filter, #leaf, || #hedged)
+        };
+    }
+    let akrate = respan(krate, clock_span);
+    let deadline = option(policies.deadline);
+    let ok = Ident::new("__fallback_ok", Span::mixed_site());
+    let err = Ident::new("__fallback_err", Span::mixed_site());
+    let elapsed = Ident::new("__fallback_elapsed", Span::mixed_site());
+    let served = chain.wrap(&chain.wrap_ok, &chain.ok, &ok.to_token_stream());
+    let failed = chain.wrap(
+        &chain.wrap_err,
+        &chain.returned_error,
+        &err.to_token_stream(),
+    );
+    let from_elapsed = elapsed_into(elapsed.to_token_stream());
+    let deadline_failed = chain.wrap(&chain.wrap_err, &chain.returned_error, &from_elapsed);
+    let witness = chain.agree_witness();
+    // Only a deadline makes an error out of `Elapsed` here.
+    let finish = if policies.deadline.is_some() {
+        quote! {
+            match #clock.attempt(::core::option::Option::None, #hedged).await {
+                ::core::result::Result::Ok(::core::result::Result::Ok(#ok)) => #served,
+                ::core::result::Result::Ok(::core::result::Result::Err(#err)) => #failed,
+                ::core::result::Result::Err(#elapsed) => #deadline_failed,
+            }
+        }
+    } else {
+        quote! {
+            match #hedged.await {
+                ::core::result::Result::Ok(#ok) => #served,
+                ::core::result::Result::Err(#err) => #failed,
+            }
+        }
+    };
+    quote! {
+        #witness
+        let #clock = #akrate::__private::Clock::<#akrate::__private::Tokio>::start(#deadline);
+        #finish
+    }
+}
+
 /// `tokens` placed at `span` for error reports, each keeping its own hygiene: the
 /// runtime path in code about an alternative must point at that alternative, not at the
 /// attribute.
@@ -714,7 +853,7 @@ pub fn function(function: &Function, options: &Options) -> TokenStream {
         .map(|(index, alternative)| {
             // With retries the last alternative runs in a loop too: it cannot take the
             // originals by move.
-            let is_last = index == last && policies.retries == 0;
+            let is_last = index == last && policies.retries == 0 && policies.hedge.is_none();
             let (setup, future) = match &alternative.callee {
                 Callee::Call(callee) => {
                     (TokenStream::new(), call(function, callee, is_last, &krate))

@@ -37,9 +37,14 @@ pub const ATTRIBUTE_OPTIONS: OptionTable = &[
     BACKOFF,
     COOLDOWN,
     TRIP_AFTER,
+    HEDGE,
     OBSERVE,
 ];
 
+const HEDGE: (&str, &str) = (
+    "hedge",
+    "start the next alternative alongside one slower than this; the first `Ok` wins: `hedge = \"300ms\"`",
+);
 const COOLDOWN: (&str, &str) = (
     "cooldown",
     "how long an alternative is skipped after it trips: `cooldown = \"30s\"`",
@@ -91,6 +96,7 @@ pub const CHAIN_OPTIONS: OptionTable = &[
     BACKOFF,
     COOLDOWN,
     TRIP_AFTER,
+    HEDGE,
     OBSERVE,
 ];
 
@@ -178,6 +184,8 @@ pub struct Options {
     pub retries: Option<(Ident, u32)>,
     /// `backoff = "50ms"`.
     pub backoff: Option<Timed>,
+    /// `hedge = "300ms"`.
+    pub hedge: Option<Timed>,
     /// `cooldown = "30s"`.
     pub cooldown: Option<Timed>,
     /// `trip_after = N`, with its key.
@@ -258,7 +266,7 @@ impl Options {
                     self.krate = Some(path);
                 }
             }
-            "timeout" | "deadline" | "backoff" | "cooldown" => {
+            "timeout" | "deadline" | "backoff" | "cooldown" | "hedge" => {
                 if let Some(value) = errors.take(duration(&key, value)) {
                     let timed = Some(Timed {
                         key: key.clone(),
@@ -268,6 +276,7 @@ impl Options {
                         "timeout" => self.timeout = timed,
                         "deadline" => self.deadline = timed,
                         "cooldown" => self.cooldown = timed,
+                        "hedge" => self.hedge = timed,
                         _ => self.backoff = timed,
                     }
                 }
@@ -308,6 +317,7 @@ impl Options {
             self.retries.as_ref().map(|(key, _)| key),
             timed(&self.backoff),
             timed(&self.cooldown),
+            timed(&self.hedge),
         ]
         .into_iter()
         .flatten()

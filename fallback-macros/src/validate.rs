@@ -68,6 +68,18 @@ pub fn function(options: &Options, function: &Function) -> syn::Result<()> {
     let collects = matches!(function.mode, crate::model::ErrorMode::All(_));
     errors.extend(previous_with_policies(&then, options, collects));
     errors.extend(previous_with_cooldown(&then, options));
+    errors.extend(hedge(&then, options, collects));
+    if options.hedge.is_some() {
+        if let Some(param) = function.params.iter().find(|p| {
+            p.passing != crate::model::Passing::Shared && p.passing != crate::model::Passing::Owned
+        }) {
+            errors.push(syn::Error::new(
+                param.ty_span,
+                "`hedge` runs alternatives at the same time, and a `&mut` cannot be lent to two \
+                 at once: take this parameter by `&` or by value, or remove `hedge`",
+            ));
+        }
+    }
     if let Some(constness) = &function.sig.constness {
         errors.push(syn::Error::new(
             constness.span,
@@ -184,6 +196,51 @@ pub fn policies(options: &Options) -> Option<syn::Error> {
             key.span(),
             "`trip_after` says when an alternative is skipped, `cooldown` for how long: \
              add `cooldown = \"30s\"`",
+        ));
+    }
+    if let Some(hedge) = &options.hedge {
+        let unsupported = [
+            options.retries.as_ref().map(|(key, _)| key),
+            options.cooldown.as_ref().map(|timed| &timed.key),
+        ];
+        for key in unsupported.into_iter().flatten() {
+            errors.push(syn::Error::new(
+                key.span(),
+                format!("`{key}` cannot be combined with `hedge` yet: remove one of them"),
+            ));
+        }
+        if options.observe.is_some() {
+            errors.push(syn::Error::new(
+                hedge.key.span(),
+                "`hedge` cannot be combined with `observe` yet: remove one of them",
+            ));
+        }
+    }
+    errors.finish().err()
+}
+
+/// What `hedge` needs of the alternatives: no `err =>` (alternatives run at the same
+/// time, so there is no "previous" one), and no `AllFailed` (yet).
+pub fn hedge(
+    alternatives: &[&Alternative],
+    options: &Options,
+    collects: bool,
+) -> Option<syn::Error> {
+    let hedge = options.hedge.as_ref()?;
+    let mut errors = Errors::default();
+    if let Some(binding) = alternatives.iter().find_map(|a| a.previous.as_ref()) {
+        errors.push(syn::Error::new(
+            binding.span(),
+            format!(
+                "`{binding} =>` cannot be combined with `hedge`: hedged alternatives run at the \
+                 same time, so the one before has not always failed; remove one of them"
+            ),
+        ));
+    }
+    if collects {
+        errors.push(syn::Error::new(
+            hedge.key.span(),
+            "`hedge` cannot return `AllFailed` yet: return the plain error type",
         ));
     }
     errors.finish().err()

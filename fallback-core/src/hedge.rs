@@ -1,0 +1,143 @@
+//! [`Hedge`]: start the rest of a chain alongside an attempt that is slow to answer.
+
+use std::future::Future;
+use std::pin::Pin;
+use std::task::{Context, Poll};
+use std::time::Duration;
+
+pin_project_lite::pin_project! {
+    /// Runs `first`; if it has not answered after `delay`, or has failed with an error
+    /// the filter lets move on, starts `rest` (the rest of the chain) alongside it. The
+    /// first `Ok` wins and the other attempt is dropped; an error the filter rejects
+    /// ends the chain at once; when both fail, the error of `rest` (the later
+    /// alternative's) is returned. Nested, `Hedge(a, || Hedge(b, || c))` hedges a whole
+    /// chain without boxing: each level starts the next only when its time comes.
+    #[doc(hidden)]
+    pub struct Hedge<A, R, F, P, E> {
+        #[pin]
+        first: Option<A>,
+        #[pin]
+        rest: Option<R>,
+        start_rest: Option<F>,
+        #[pin]
+        delay: Delay,
+        filter: P,
+        // The error of `rest`, kept while `first` is still running.
+        rest_error: Option<E>,
+    }
+}
+
+impl<A, R, F, P, T, E> Hedge<A, R, F, P, E>
+where
+    A: Future<Output = Result<T, E>>,
+    R: Future<Output = Result<T, E>>,
+    F: FnOnce() -> R,
+    P: Fn(&E) -> bool,
+{
+    /// `first` now, `rest` after `delay` or after `first` fails.
+    pub fn new(delay: Duration, filter: P, first: A, rest: F) -> Self {
+        Hedge {
+            first: Some(first),
+            rest: None,
+            start_rest: Some(rest),
+            delay: Delay::new(delay),
+            filter,
+            rest_error: None,
+        }
+    }
+}
+
+impl<A, R, F, P, T, E> Future for Hedge<A, R, F, P, E>
+where
+    A: Future<Output = Result<T, E>>,
+    R: Future<Output = Result<T, E>>,
+    F: FnOnce() -> R,
+    P: Fn(&E) -> bool,
+{
+    type Output = Result<T, E>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<T, E>> {
+        let mut this = self.project();
+        // The first attempt, while it runs.
+        if let Some(first) = this.first.as_mut().as_pin_mut() {
+            match first.poll(cx) {
+                Poll::Ready(Ok(value)) => return Poll::Ready(Ok(value)),
+                Poll::Ready(Err(error)) => {
+                    this.first.set(None);
+                    if !(this.filter)(&error) {
+                        return Poll::Ready(Err(error));
+                    }
+                    if let Some(rest_error) = this.rest_error.take() {
+                        // Both failed: the later alternative's error.
+                        return Poll::Ready(Err(rest_error));
+                    }
+                    if this.rest.is_none() && this.start_rest.is_none() {
+                        return Poll::Ready(Err(error));
+                    }
+                }
+                Poll::Pending => {}
+            }
+        }
+        // The rest of the chain: started after the delay, or at once if `first` failed.
+        if this.rest.is_none() {
+            let first_running = this.first.is_some();
+            if first_running && this.delay.as_mut().poll(cx).is_pending() {
+                return Poll::Pending;
+            }
+            if let Some(start) = this.start_rest.take() {
+                this.rest.set(Some(start()));
+            }
+        }
+        if let Some(rest) = this.rest.as_mut().as_pin_mut() {
+            match rest.poll(cx) {
+                Poll::Ready(Ok(value)) => return Poll::Ready(Ok(value)),
+                Poll::Ready(Err(error)) => {
+                    this.rest.set(None);
+                    if this.first.is_none() || !(this.filter)(&error) {
+                        return Poll::Ready(Err(error));
+                    }
+                    // `first` may still serve: wait for it.
+                    *this.rest_error = Some(error);
+                }
+                Poll::Pending => {}
+            }
+        }
+        Poll::Pending
+    }
+}
+
+#[cfg(feature = "tokio")]
+type Delay = tokio::time::Sleep;
+
+/// Without a clock, a hedge cannot be built (`Clock::start` refuses first); this only
+/// keeps the type checkable.
+#[cfg(not(feature = "tokio"))]
+#[doc(hidden)]
+pub struct Delay;
+
+#[cfg(not(feature = "tokio"))]
+impl Delay {
+    fn new(_: Duration) -> Delay {
+        unreachable!("a hedge needs the `tokio` feature")
+    }
+}
+
+#[cfg(not(feature = "tokio"))]
+impl Future for Delay {
+    type Output = ();
+    fn poll(self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<()> {
+        unreachable!("a hedge needs the `tokio` feature")
+    }
+}
+
+#[cfg(feature = "tokio")]
+trait NewDelay {
+    fn new(delay: Duration) -> Self;
+}
+
+#[cfg(feature = "tokio")]
+impl NewDelay for tokio::time::Sleep {
+    fn new(delay: Duration) -> Self {
+        tokio::time::sleep(delay)
+    }
+}
