@@ -9,8 +9,8 @@ use std::hint::black_box;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use common::{
-    flat_twin, generated, hand_written, inline, inline_twin, runner, BoxedChain, PROMPT, SCENARIOS,
-    VERSIONS,
+    flat_twin, generated, hand_written, inline, inline_twin, run_time_list, runner, BoxedChain,
+    PROMPT, SCENARIOS, VERSIONS,
 };
 
 /// The system allocator, counting allocations (this binary is single-threaded).
@@ -46,6 +46,7 @@ fn main() {
         ("flat_twin", size_of_val(&flat_twin(PROMPT, script))),
         ("inline", size_of_val(&inline(PROMPT, script))),
         ("inline_twin", size_of_val(&inline_twin(PROMPT, script))),
+        ("try_each", size_of_val(&run_time_list(PROMPT, script))),
         ("boxed", size_of_val(&boxed.call(PROMPT, script))),
     ];
     println!(

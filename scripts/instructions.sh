@@ -33,19 +33,20 @@ per_call() { # version scenario -> instructions per call (2 decimals)
   python3 -c "print(f'{($full - $base) / $N:.2f}')"
 }
 
-printf '%-13s %11s %11s %11s %11s %11s %11s %12s %12s %12s\n' path '#[fallback]' 'nested' \
-  'flat' 'chain!' 'block' boxed 'attr-nested' 'attr-flat' 'chain-block'
+printf '%-13s %11s %11s %11s %11s %11s %11s %11s %12s %12s %12s\n' path '#[fallback]' 'nested' \
+  'flat' 'chain!' 'block' try_each boxed 'attr-nested' 'attr-flat' 'chain-block'
 for scenario in success one_fallback all_fail; do
   g=$(per_call generated "$scenario")
   h=$(per_call hand_written "$scenario")
   f=$(per_call flat_twin "$scenario")
   i=$(per_call inline "$scenario")
   t=$(per_call inline_twin "$scenario")
+  e=$(per_call try_each "$scenario")
   b=$(per_call boxed "$scenario")
-  python3 - "$scenario" "$g" "$h" "$f" "$i" "$t" "$b" <<'PY'
+  python3 - "$scenario" "$g" "$h" "$f" "$i" "$t" "$e" "$b" <<'PY'
 import sys
-name, g, h, f, i, t, b = sys.argv[1], *map(float, sys.argv[2:])
-print(f"{name:<13} {g:>11.2f} {h:>11.2f} {f:>11.2f} {i:>11.2f} {t:>11.2f} {b:>11.2f}"
+name, g, h, f, i, t, e, b = sys.argv[1], *map(float, sys.argv[2:])
+print(f"{name:<13} {g:>11.2f} {h:>11.2f} {f:>11.2f} {i:>11.2f} {t:>11.2f} {e:>11.2f} {b:>11.2f}"
       f" {g - h:>+12.2f} {g - f:>+12.2f} {i - t:>+12.2f}   boxed = {b / g:.1f}x #[fallback]")
 PY
 done

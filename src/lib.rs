@@ -63,8 +63,11 @@
 //! - [`fallback_chain!`]: the same, inline: `fallback_chain!(a(&req) | b(&req)).await`.
 //!   Operands run only when their turn comes, borrow without cloning, and an operand
 //!   written `err => expr` sees the error the previous one failed with.
+//! - [`try_each`]: the same chain over alternatives known only at run time (a provider
+//!   list from configuration), awaitable directly, unboxed, reporting which item served.
 //! - [`AllFailed`] and [`Failure`]: every error of a failed chain, in order, each tagged
-//!   with the alternative that raised it.
+//!   with the alternative that raised it; [`Elapsed`] for timeouts; [`Event`] for
+//!   `observe`.
 //!
 //! Depend on this crate alone; `fallback-core` and `fallback-macros` are its parts.
 
@@ -74,7 +77,10 @@
 pub use fallback_core::clock::jitter;
 #[cfg(feature = "tracing")]
 pub use fallback_core::trace;
-pub use fallback_core::{AllFailed, Elapsed, Event, EventKind, Failure};
+pub use fallback_core::{
+    try_each, AllFailed, Elapsed, Event, EventKind, Failure, Served, TryEach, TryEachError,
+    TryEachFuture,
+};
 pub use fallback_macros::{fallback, fallback_chain};
 
 /// Not public API: what the macros' generated code calls. May change in any release.

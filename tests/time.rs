@@ -856,3 +856,171 @@ mod hedge {
         assert_eq!(log.now(), 150);
     }
 }
+
+mod try_each {
+    use std::cell::Cell;
+
+    use fallback::{try_each, TryEachError};
+
+    use super::*;
+
+    struct Provider {
+        name: &'static str,
+        delay: u64,
+        outcome: Result<&'static str, Error>,
+        calls: Cell<u32>,
+    }
+
+    impl Provider {
+        fn new(name: &'static str, delay: u64, outcome: Result<&'static str, Error>) -> Provider {
+            Provider {
+                name,
+                delay,
+                outcome,
+                calls: Cell::new(0),
+            }
+        }
+
+        async fn complete(&self, log: &Log) -> Result<String, Error> {
+            self.calls.set(self.calls.get() + 1);
+            step(log, self.name, self.delay, self.outcome.clone()).await
+        }
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn the_first_item_that_succeeds_serves_and_says_which_it_was() {
+        let log = Log::new();
+        let providers = [
+            Provider::new("a", 10, Err(Error::Transient("a down"))),
+            Provider::new("b", 10, Ok("from b")),
+            Provider::new("c", 10, Ok("from c")),
+        ];
+        let served = try_each(&providers, |p| p.complete(&log)).await.unwrap();
+        assert_eq!((served.index(), served.failed_before()), (1, 1));
+        assert_eq!(served.into_value(), "from b");
+        assert_eq!(providers[2].calls.get(), 0, "c was never called");
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_rejected_error_is_returned_with_its_index() {
+        let log = Log::new();
+        let providers = [
+            Provider::new("a", 10, Err(Error::Fatal("invalid"))),
+            Provider::new("b", 10, Ok("from b")),
+        ];
+        let error = try_each(&providers, |p| p.complete(&log))
+            .on(is_transient)
+            .await
+            .unwrap_err();
+        assert_eq!(
+            error,
+            TryEachError::Failed {
+                error: Error::Fatal("invalid"),
+                index: 0
+            }
+        );
+        assert_eq!(providers[1].calls.get(), 0);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn when_every_item_fails_the_last_error_is_returned_and_none_means_no_items() {
+        let log = Log::new();
+        let providers = [
+            Provider::new("a", 10, Err(Error::Transient("a down"))),
+            Provider::new("b", 10, Err(Error::Transient("b down"))),
+        ];
+        let error = try_each(&providers, |p| p.complete(&log))
+            .await
+            .unwrap_err();
+        assert_eq!(error.to_string(), "item 1 failed: Transient(\"b down\")");
+        let none: [Provider; 0] = [];
+        let error = try_each(&none, |p| p.complete(&log)).await.unwrap_err();
+        assert_eq!(error, TryEachError::NoItems);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_timeout_moves_on_after_exactly_its_limit() {
+        let log = Log::new();
+        let providers = [
+            Provider::new("slow", 1_000, Ok("slow")),
+            Provider::new("quick", 10, Ok("quick")),
+        ];
+        let served = try_each(&providers, |p| p.complete(&log))
+            .timeout::<Error>(100 * MS)
+            .await
+            .unwrap();
+        assert_eq!(served.into_value(), "quick");
+        assert_eq!(log.entries()[1], (100, "start quick".into()));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_deadline_cuts_the_list() {
+        let log = Log::new();
+        let providers = [
+            Provider::new("a", 200, Err(Error::Transient("a down"))),
+            Provider::new("b", 1_000, Ok("b")),
+            Provider::new("c", 0, Ok("c")),
+        ];
+        let error = try_each(&providers, |p| p.complete(&log))
+            .deadline::<Error>(250 * MS)
+            .await
+            .unwrap_err();
+        assert_eq!(
+            error,
+            TryEachError::Failed {
+                error: Error::Timeout(Elapsed::deadline(250 * MS)),
+                index: 1
+            }
+        );
+        assert_eq!(log.now(), 250);
+        assert_eq!(providers[2].calls.get(), 0);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn retries_pause_within_their_bounds_and_events_are_observed() {
+        fallback::jitter::seed(3);
+        let log = Log::new();
+        let providers = [
+            Provider::new("a", 0, Err(Error::Transient("a down"))),
+            Provider::new("b", 0, Ok("b")),
+        ];
+        let events = RefCell::new(Vec::new());
+        let served = try_each(&providers, |p| p.complete(&log))
+            .retries(2)
+            .backoff(100 * MS)
+            .observe(|event: &Event<'_, Error>| {
+                if let EventKind::Started = event.kind {
+                    events.borrow_mut().push((event.index, event.attempt));
+                }
+            })
+            .await
+            .unwrap();
+        assert_eq!((served.index(), served.failed_before()), (1, 3));
+        assert_eq!(providers[0].calls.get(), 3);
+        assert_eq!(*events.borrow(), [(0, 1), (0, 2), (0, 3), (1, 1)]);
+        assert!(
+            log.now() <= 300,
+            "two pauses of at most 100 and 200 ms: {}",
+            log.now()
+        );
+    }
+
+    #[test]
+    fn items_are_taken_one_at_a_time_as_their_turn_comes() {
+        let taken = Cell::new(0);
+        let items = (0..5).inspect(|_| taken.set(taken.get() + 1));
+        let served = futures::executor::block_on(std::future::IntoFuture::into_future(try_each(
+            items,
+            |n| async move {
+                if n < 1 {
+                    Err(n)
+                } else {
+                    Ok(n * 10)
+                }
+            },
+        )))
+        .unwrap();
+        assert_eq!(served.into_value(), 10);
+        assert_eq!(taken.get(), 2);
+    }
+}

@@ -161,6 +161,37 @@ mod allocations {
     }
 
     #[test]
+    fn try_each_allocates_nothing() {
+        let alternatives: [fn(&Script) -> _; 3] = [
+            |script: &Script| script[0],
+            |script: &Script| script[1],
+            |script: &Script| script[2],
+        ];
+        for (script, served) in [
+            ([Ok(1), Ok(2), Ok(3)], Ok(1)),
+            ([T, Ok(2), Ok(3)], Ok(2)),
+            ([T, T, F], Err(Error::Fatal)),
+        ] {
+            let script = &script;
+            let (count, result) = allocations(|| {
+                std::future::IntoFuture::into_future(
+                    fallback::try_each(alternatives.iter(), move |alternative| async move {
+                        alternative(script)
+                    })
+                    .on(is_transient),
+                )
+            });
+            assert_eq!(count, 0);
+            assert_eq!(
+                result
+                    .map(|served| served.into_value())
+                    .map_err(|e| e.into_error().unwrap()),
+                served
+            );
+        }
+    }
+
+    #[test]
     fn building_all_failed_is_the_one_allocation() {
         let (count, result) = allocations(|| collecting(&[T, T, T]));
         assert_eq!(count, 1);

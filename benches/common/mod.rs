@@ -145,6 +145,24 @@ pub async fn inline_twin(prompt: &str, script: &Script) -> Result<u32, Error> {
     .await
 }
 
+/// The same chain over a list known at run time: `fallback::try_each`.
+pub async fn run_time_list(prompt: &str, script: &Script) -> Result<u32, Error> {
+    let alternatives = [0usize, 1, 2];
+    match fallback::try_each(alternatives.iter(), |&index| async move {
+        match index {
+            0 => openai(prompt, script).await,
+            1 => anthropic(prompt, script).await,
+            _ => local(prompt, script).await,
+        }
+    })
+    .on(is_transient)
+    .await
+    {
+        Ok(served) => Ok(served.into_value()),
+        Err(error) => Err(error.into_error().expect("three items")),
+    }
+}
+
 type BoxedFuture = Pin<Box<dyn Future<Output = Result<u32, Error>>>>;
 type BoxedAlternative = Box<dyn Fn(String, Script) -> BoxedFuture>;
 
@@ -201,12 +219,13 @@ pub fn block_on<F: Future>(future: F) -> F::Output {
 }
 
 /// The versions, by name.
-pub const VERSIONS: [&str; 6] = [
+pub const VERSIONS: [&str; 7] = [
     "generated",
     "hand_written",
     "flat_twin",
     "inline",
     "inline_twin",
+    "try_each",
     "boxed",
 ];
 
@@ -221,6 +240,7 @@ pub fn runner(version: &str) -> Runner {
         "flat_twin" => |_, script| block_on(flat_twin(black_box(PROMPT), black_box(script))),
         "inline" => |_, script| block_on(inline(black_box(PROMPT), black_box(script))),
         "inline_twin" => |_, script| block_on(inline_twin(black_box(PROMPT), black_box(script))),
+        "try_each" => |_, script| block_on(run_time_list(black_box(PROMPT), black_box(script))),
         "boxed" => |boxed, script| block_on(boxed.call(black_box(PROMPT), black_box(script))),
         other => panic!("unknown version {other}; known: {VERSIONS:?}"),
     }

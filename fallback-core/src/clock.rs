@@ -31,6 +31,20 @@ pub trait ClockEnabled {}
 #[cfg(feature = "tokio")]
 impl ClockEnabled for Tokio {}
 
+/// [`ClockEnabled`], for a bound that must mention a generic type `T` to be checked
+/// where it is used rather than where it is written (the builder methods of
+/// `try_each`).
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "the time options (`timeout`, `deadline`, `retries`, `backoff`) need the `tokio` feature of `fallback`",
+    label = "this option needs a clock",
+    note = "enable it in Cargo.toml: `fallback = {{ version = \"0.1\", features = [\"tokio\"] }}`"
+)]
+pub trait ClockEnabledFor<T> {}
+
+#[cfg(feature = "tokio")]
+impl<T> ClockEnabledFor<T> for Tokio {}
+
 /// The clock of one call of a chain: when it started, and its deadline.
 #[doc(hidden)]
 pub struct Clock<C> {

@@ -40,7 +40,7 @@ where
             first: Some(first),
             rest: None,
             start_rest: Some(rest),
-            delay: Delay::new(delay),
+            delay: self::delay(delay),
             filter,
             rest_error: None,
         }
@@ -106,38 +106,32 @@ where
     }
 }
 
+/// A timer: tokio's `Sleep`.
 #[cfg(feature = "tokio")]
-type Delay = tokio::time::Sleep;
+#[doc(hidden)]
+pub type Delay = tokio::time::Sleep;
 
-/// Without a clock, a hedge cannot be built (`Clock::start` refuses first); this only
-/// keeps the type checkable.
+/// A timer of `duration` from now.
+#[cfg(feature = "tokio")]
+pub(crate) fn delay(duration: Duration) -> Delay {
+    tokio::time::sleep(duration)
+}
+
+/// Without a clock, no timer can be made (`Clock::start` and the time options of
+/// `try_each` refuse first, at compile time); this only keeps the types checkable.
 #[cfg(not(feature = "tokio"))]
 #[doc(hidden)]
 pub struct Delay;
 
 #[cfg(not(feature = "tokio"))]
-impl Delay {
-    fn new(_: Duration) -> Delay {
-        unreachable!("a hedge needs the `tokio` feature")
-    }
+pub(crate) fn delay(_: Duration) -> Delay {
+    unreachable!("timers need the `tokio` feature, which the time options require")
 }
 
 #[cfg(not(feature = "tokio"))]
 impl Future for Delay {
     type Output = ();
     fn poll(self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<()> {
-        unreachable!("a hedge needs the `tokio` feature")
-    }
-}
-
-#[cfg(feature = "tokio")]
-trait NewDelay {
-    fn new(delay: Duration) -> Self;
-}
-
-#[cfg(feature = "tokio")]
-impl NewDelay for tokio::time::Sleep {
-    fn new(delay: Duration) -> Self {
-        tokio::time::sleep(delay)
+        unreachable!("timers need the `tokio` feature, which the time options require")
     }
 }

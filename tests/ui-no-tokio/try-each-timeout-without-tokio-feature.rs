@@ -1,0 +1,20 @@
+// `try_each(..).timeout(..)` without the `tokio` feature (run without features).
+use std::time::Duration;
+
+#[derive(Debug)]
+struct MyError;
+
+impl From<fallback::Elapsed> for MyError {
+    fn from(_: fallback::Elapsed) -> Self {
+        MyError
+    }
+}
+
+async fn complete(provider: &&str) -> Result<String, MyError> {
+    Ok(provider.to_string())
+}
+
+fn main() {
+    let providers = ["openai", "anthropic"];
+    let _chain = fallback::try_each(&providers, complete).timeout::<MyError>(Duration::from_secs(1));
+}
