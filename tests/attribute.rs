@@ -1022,6 +1022,98 @@ mod panics_and_cancellation {
     }
 }
 
+/// `-> Result<Served<T>, E>`: the value comes with which alternative served it.
+mod served {
+    use fallback::Served;
+
+    use super::*;
+
+    #[fallback(primary = a, then = [b, c], on = is_transient)]
+    async fn reported(script: &Script) -> Result<Served<String>, Error>;
+
+    #[test]
+    fn the_primary_serving_is_reported() {
+        let script = Script::new(&[("a", Ok("from a")), ("b", OK), ("c", OK)]);
+        let served = run(reported(&script)).unwrap();
+        assert_eq!(
+            (served.alternative(), served.index(), served.failed_before()),
+            ("a", 0, 0)
+        );
+        assert!(!served.is_fallback());
+        assert_eq!(served.into_value(), "from a");
+    }
+
+    #[test]
+    fn a_fallback_serving_is_reported_with_the_failures_before_it() {
+        let script = Script::new(&[("a", TRANSIENT), ("b", TRANSIENT), ("c", Ok("from c"))]);
+        let served = run(reported(&script)).unwrap();
+        assert_eq!(
+            (served.alternative(), served.index(), served.failed_before()),
+            ("c", 2, 2)
+        );
+        assert!(served.is_fallback());
+    }
+
+    #[test]
+    fn errors_are_returned_as_usual() {
+        let script = Script::new(&[("a", FATAL), ("b", OK), ("c", OK)]);
+        assert_eq!(run(reported(&script)), Err(Error::Fatal("401")));
+    }
+
+    #[fallback(primary = a, then = [b, c])]
+    async fn reported_collecting(script: &Script) -> Result<Served<String>, AllFailed<Error>>;
+
+    #[test]
+    fn served_and_all_failed_go_together() {
+        let script = Script::new(&[("a", TRANSIENT), ("b", Ok("from b")), ("c", OK)]);
+        assert_eq!(
+            run(reported_collecting(&script)).unwrap().alternative(),
+            "b"
+        );
+        let script = Script::new(&[("a", TRANSIENT), ("b", TRANSIENT), ("c", TRANSIENT)]);
+        assert_eq!(run(reported_collecting(&script)).unwrap_err().len(), 3);
+    }
+
+    async fn backup(prompt: String) -> Result<String, Error> {
+        Ok(format!("backup: {prompt}"))
+    }
+
+    #[fallback(then = [backup])]
+    async fn body_reported(prompt: String) -> Result<Served<String>, Error> {
+        if prompt.is_empty() {
+            return Err(Error::Transient("empty"));
+        }
+        Ok(prompt)
+    }
+
+    fn sync_backup(n: u8) -> Result<u8, Error> {
+        Ok(n + 1)
+    }
+
+    #[fallback(then = [sync_backup])]
+    fn sync_reported(n: u8) -> Result<Served<u8>, Error> {
+        if n == 0 {
+            Err(Error::Transient("zero"))
+        } else {
+            Ok(n)
+        }
+    }
+
+    #[test]
+    fn a_body_primary_is_reported_by_the_functions_name() {
+        assert_eq!(
+            run(body_reported("hi".into())).unwrap().alternative(),
+            "body_reported"
+        );
+        assert_eq!(
+            run(body_reported(String::new())).unwrap().alternative(),
+            "backup"
+        );
+        assert_eq!(sync_reported(0).unwrap().alternative(), "sync_backup");
+        assert_eq!(sync_reported(5).unwrap().into_value(), 5);
+    }
+}
+
 /// Shapes found by review, each once broken: every one must keep compiling and working.
 mod edge_cases {
     use std::error::Error as StdError;

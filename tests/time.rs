@@ -295,6 +295,22 @@ mod retries {
         assert_eq!(state.tries().len(), 3, "one try and two retries");
     }
 
+    #[fallback(primary = flaky, then = [backup], retries = 2, backoff = "10ms")]
+    async fn retried_reported(state: &Flaky) -> Result<fallback::Served<u32>, Error>;
+
+    #[tokio::test(start_paused = true)]
+    async fn a_served_report_counts_the_retries_that_failed_before() {
+        let state = Flaky::new(2, Error::Transient("busy"));
+        let served = retried_reported(&state).await.unwrap();
+        assert_eq!((served.alternative(), served.failed_before()), ("flaky", 2));
+        let state = Flaky::new(10, Error::Transient("busy"));
+        let served = retried_reported(&state).await.unwrap();
+        assert_eq!(
+            (served.alternative(), served.index(), served.failed_before()),
+            ("backup", 1, 3)
+        );
+    }
+
     #[tokio::test(start_paused = true)]
     async fn an_error_the_filter_rejects_is_not_retried() {
         let state = Flaky::new(1, Error::Fatal("invalid"));

@@ -86,6 +86,9 @@ async fn unfiltered(script: &Script) -> Result<u32, Error>;
 #[fallback(primary = a, then = [b, c], on = is_transient)]
 async fn collecting(script: &Script) -> Result<u32, AllFailed<Error>>;
 
+#[fallback(primary = a, then = [b, c], on = is_transient)]
+async fn reported(script: &Script) -> Result<fallback::Served<u32>, Error>;
+
 fn sync_b(script: &Script) -> Result<u32, Error> {
     script[1]
 }
@@ -111,6 +114,11 @@ mod allocations {
         assert_eq!(allocations(|| unfiltered(&script)), (0, Ok(1)));
         assert_eq!(allocations(|| collecting(&script)).0, 0);
         assert_eq!(allocations(|| async { sync_chain(&script) }), (0, Ok(1)));
+        let (count, report) = allocations(|| reported(&script));
+        assert_eq!(
+            (count, report.map(|served| served.into_value())),
+            (0, Ok(1))
+        );
     }
 
     #[test]
@@ -118,6 +126,11 @@ mod allocations {
         for (script, served) in [([T, Ok(2), Ok(3)], 2), ([T, T, Ok(3)], 3)] {
             assert_eq!(allocations(|| filtered(&script)), (0, Ok(served)));
             assert_eq!(allocations(|| unfiltered(&script)), (0, Ok(served)));
+            let (count, report) = allocations(|| reported(&script));
+            assert_eq!(
+                (count, report.map(|s| s.index() + 1)),
+                (0, Ok(served as usize))
+            );
             let (count, result) = allocations(|| collecting(&script));
             assert_eq!((count, result.ok()), (0, Some(served)));
             assert_eq!(

@@ -10,7 +10,7 @@ pub use crate::all_failed::{AllFailed, Failure};
 pub use crate::breaker::Breaker;
 pub use crate::clock::{Clock, Tokio};
 pub use crate::hedge::Hedge;
-pub use crate::{Elapsed, Event, EventKind};
+pub use crate::{Elapsed, Event, EventKind, Served};
 
 /// When an attempt started, for the `elapsed` of its events: tokio's clock with the
 /// `tokio` feature (so paused time applies), the system's otherwise.

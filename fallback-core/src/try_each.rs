@@ -259,15 +259,47 @@ fn elapsed_into<E: From<Elapsed>>(elapsed: Elapsed) -> E {
     E::from(elapsed)
 }
 
-/// What [`try_each`] returns when an item served: the value, and which item it was.
+/// A value, with which alternative served it: what [`try_each`] returns, and what a
+/// `#[fallback]` function declared `-> Result<Served<T>, E>` returns.
+///
+/// ```
+/// use fallback_core::Served;
+///
+/// let served = Served::new("reply", "anthropic", 1, 1);
+/// assert_eq!(served.alternative(), "anthropic");
+/// assert!(served.is_fallback());
+/// assert_eq!(served.into_value(), "reply");
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Served<T> {
     value: T,
+    alternative: &'static str,
     index: usize,
     failed_before: usize,
 }
 
 impl<T> Served<T> {
+    /// `value`, served by `alternative` (at position `index`) after `failed_before`
+    /// failed attempts.
+    pub fn new(value: T, alternative: &'static str, index: usize, failed_before: usize) -> Self {
+        Served {
+            value,
+            alternative,
+            index,
+            failed_before,
+        }
+    }
+
+    /// The name of the alternative that served (its source text; `"item"` for
+    /// [`try_each`]).
+    pub fn alternative(&self) -> &'static str {
+        self.alternative
+    }
+
+    /// Whether a fallback served rather than the primary: the canary for an outage.
+    pub fn is_fallback(&self) -> bool {
+        self.index > 0
+    }
     /// The value the item returned.
     pub fn value(&self) -> &T {
         &self.value
@@ -524,11 +556,7 @@ where
                         EventKind::<E>::Succeeded,
                     );
                     this.observer.observe(&event);
-                    return Poll::Ready(Ok(Served {
-                        value,
-                        index: *this.index,
-                        failed_before: *this.failed,
-                    }));
+                    return Poll::Ready(Ok(Served::new(value, "item", *this.index, *this.failed)));
                 }
                 Err(error) => {
                     let event = Event::new(

@@ -106,6 +106,8 @@ pub struct Chain<'a> {
     pub collect: bool,
     /// The time and health options.
     pub policies: Policies,
+    /// `Result<Served<T>, _>`: wrap each success with which alternative served; `T`.
+    pub served: Option<TokenStream>,
     /// Where a missing `From` for an attempt's error is reported: on the declared type
     /// (`#[fallback]`, where it is also the return type, so that a return type that is
     /// not a `Result` is reported once, there), or on the attempt.
@@ -183,13 +185,24 @@ impl Chain<'_> {
         }
     }
 
-    /// An attempt's success, as the chain's.
-    fn success(&self, ok: &Ident, index: usize) -> TokenStream {
+    /// An attempt's success, as the chain's: with `Served`, the value with its
+    /// alternative's name and position, and the count of failed attempts before it.
+    fn success(&self, ok: &Ident, index: usize, failed: TokenStream) -> TokenStream {
         let agree = agree_ident();
-        match &self.ok {
+        let value = match &self.ok {
             Some(_) => ok.to_token_stream(),
             None if index == 0 => quote_spanned! {ok.span()=> #agree.first_ok(#ok) },
             None => quote_spanned! {ok.span()=> #agree.ok(#ok) },
+        };
+        match &self.served {
+            Some(value_type) => {
+                let krate = self.krate;
+                let name = &self.attempts[index].name;
+                quote_spanned! {ok.span()=>
+                    #krate::__private::Served::<#value_type>::new(#value, #name, #index, #failed)
+                }
+            }
+            None => value,
         }
     }
 
@@ -295,7 +308,11 @@ pub fn chain(chain: &Chain) -> TokenStream {
             _ => attempt.outcome.clone(),
         };
         let scrutinee = quote_spanned! {span=> #krate::__private::outcome(#outcome) };
-        let served = chain.wrap(wrap_ok, &chain.ok, &chain.success(&ok, index));
+        let served = chain.wrap(
+            wrap_ok,
+            &chain.ok,
+            &chain.success(&ok, index, quote!(#index)),
+        );
         let is_last = index == last;
         let next_wants_error = chain
             .attempts
@@ -422,7 +439,11 @@ fn policy_chain(chain: &Chain) -> TokenStream {
         None => quote!(::core::option::Option::None),
     };
 
+    let failed = Ident::new("__fallback_failed", Span::mixed_site());
     let mut statements = chain.agree_witness();
+    if chain.served.is_some() {
+        statements.extend(quote! { let mut #failed: usize = 0; });
+    }
     if let Some(span) = policies.clock {
         let krate = respan(krate, span);
         let deadline = option(policies.deadline);
@@ -537,7 +558,12 @@ fn policy_chain(chain: &Chain) -> TokenStream {
             let cooldown = duration_tokens(cooldown);
             breaker(index, quote!(failure(#trip_after, #cooldown)))
         });
-        let served = chain.wrap(&chain.wrap_ok, &chain.ok, &chain.success(&ok, index));
+        let served = chain.wrap(
+            &chain.wrap_ok,
+            &chain.ok,
+            &chain.success(&ok, index, quote!(#failed)),
+        );
+        let count_failure = chain.served.as_ref().map(|_| quote! { #failed += 1; });
         let converted = chain.convert(&err, index);
         let binding = typed(&err, &chain.error);
         let rejected = chain.accepts(&err).map(|accepted| {
@@ -577,6 +603,7 @@ fn policy_chain(chain: &Chain) -> TokenStream {
                     }
                     ::core::result::Result::Err(#err) => {
                         let #binding = #converted;
+                        #count_failure
                         #on_failure
                         #rejected
                         #unhealthy
@@ -594,6 +621,7 @@ fn policy_chain(chain: &Chain) -> TokenStream {
                     ::core::result::Result::Err(#elapsed) => {
                         let __fallback_deadline = #elapsed.is_deadline();
                         let #binding = #from_elapsed;
+                        #count_failure
                         #on_failure
                         if __fallback_deadline #deadline_stop
                         #unhealthy
@@ -724,7 +752,8 @@ fn hedge_chain(chain: &Chain) -> TokenStream {
             let err = Ident::new("__fallback_err", Span::mixed_site().located_at(span));
             let setup = &attempt.setup;
             let future = &attempt.future;
-            let success = chain.success(&ok, index);
+            // In a hedge, the alternatives started before this one.
+            let success = chain.success(&ok, index, quote!(#index));
             let converted = chain.convert(&err, index);
             let on_result = |result: TokenStream| {
                 quote_spanned! {span=>
@@ -916,6 +945,7 @@ pub fn function(function: &Function, options: &Options) -> TokenStream {
         wrap_err: quote_spanned! {ret_span=> #ret_krate::__private::err::<#ret, _> },
         collect,
         policies,
+        served: function.served.as_ref().map(ToTokens::to_token_stream),
         conversions_at_declared_type: true,
     });
     let Function {
@@ -1008,6 +1038,7 @@ pub fn inline(alternatives: &[Alternative], options: &Options) -> TokenStream {
         wrap_err: quote!(::core::result::Result::Err),
         collect,
         policies: Policies::of(options),
+        served: None,
         conversions_at_declared_type: false,
     });
     quote! {
@@ -1098,11 +1129,18 @@ fn body_call(function: &Function, body: &Block, krate: &TokenStream) -> (TokenSt
             }
         });
     let ret = &function.ret;
-    let body_ret = match &function.mode {
-        ErrorMode::Last => ret.to_token_stream(),
-        ErrorMode::All(error) => quote! {
-            ::core::result::Result<<#ret as #krate::__private::FallbackResult>::Ok, #error>
+    // The body returns what the alternatives do: the value without `Served`, and the
+    // inner error with `AllFailed`.
+    let ok = match &function.served {
+        Some(value) => value.to_token_stream(),
+        None => quote! { <#ret as #krate::__private::FallbackResult>::Ok },
+    };
+    let body_ret = match (&function.mode, &function.served) {
+        (ErrorMode::Last, None) => ret.to_token_stream(),
+        (ErrorMode::Last, Some(_)) => quote! {
+            ::core::result::Result<#ok, <#ret as #krate::__private::FallbackResult>::Err>
         },
+        (ErrorMode::All(error), _) => quote! { ::core::result::Result<#ok, #error> },
     };
     if function.is_async() {
         // The first `return` fixes the block's return type to the declared one, so that

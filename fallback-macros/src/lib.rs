@@ -121,6 +121,9 @@ use proc_macro::TokenStream;
 ///   tagged with the alternative's name (its source text). `AllFailed` is the only
 ///   allocation a chain makes, and only when it fails. Without a filter, an error that
 ///   is not returned is dropped without being converted.
+/// - **Which alternative served.** Declare `Result<fallback::Served<T>, E>` and the value
+///   comes with the name and position of the alternative that served, and how many
+///   attempts failed before it; the alternatives (and a body) still return `T`.
 /// - **Arguments.** Every alternative is called with the function's arguments (`self`
 ///   first for methods). References are passed as they are, `&mut` references
 ///   reborrowed; an owned argument is cloned for every attempt but the last

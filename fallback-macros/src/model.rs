@@ -690,6 +690,8 @@ pub struct Function {
     /// The declared return type.
     pub ret: Type,
     pub mode: ErrorMode,
+    /// `Result<Served<T>, _>`: the value comes with which alternative served; holds `T`.
+    pub served: Option<Type>,
 }
 
 impl Function {
@@ -744,6 +746,13 @@ impl Function {
             return None;
         }
         let mode = error_mode(&ret);
+        let served = generic_args(&ret)
+            .and_then(|args| args.first().copied())
+            .filter(|ok| last_segment_is(ok, "Served"))
+            .and_then(|ok| match generic_args(ok).as_deref() {
+                Some([value]) => Some((*value).clone()),
+                _ => None,
+            });
         Some(Function {
             attrs,
             vis,
@@ -752,6 +761,7 @@ impl Function {
             params,
             ret,
             mode,
+            served,
         })
     }
 
