@@ -68,6 +68,7 @@ use proc_macro::TokenStream;
 /// | `deadline = "2s"` | a time limit for the whole chain: when it passes, the chain stops with `fallback::Elapsed` |
 /// | `retries = 2` | try each alternative up to 2 more times, for errors the filter accepts, before moving on |
 /// | `backoff = "50ms"` | the pause before the first retry, doubled before each next one (at most 32 times), with full jitter; default 100 ms |
+/// | `hedge = "300ms"` | if an attempt has not answered after 300 ms, start the next alternative alongside it; the first `Ok` wins, the other is dropped |
 /// | `cooldown = "30s"` | skip an alternative for 30 s after it trips; then one call probes it |
 /// | `trip_after = 3` | the consecutive failures that trip an alternative (default 3) |
 /// | `observe = hook` | an `impl Fn(&fallback::Event<'_, E>)` called at each attempt's start, success and failure |
@@ -272,6 +273,25 @@ use proc_macro::TokenStream;
 ///     assert_eq!(complete("hi").await, Ok("quick: hi".to_string()));
 /// }
 /// assert_eq!(CALLS.load(Ordering::SeqCst), 2, "tripped after 2 failures, then skipped");
+/// # }
+/// ```
+///
+/// **`hedge`**: when an answer is slow, ask the next provider too; the first answer wins.
+///
+/// ```
+/// # use std::time::Duration;
+/// # use fallback::fallback;
+/// # #[derive(Debug, PartialEq)] enum LlmError { Overloaded, Timeout(fallback::Elapsed) }
+/// # impl From<fallback::Elapsed> for LlmError { fn from(e: fallback::Elapsed) -> Self { LlmError::Timeout(e) } }
+/// # async fn slow(p: &str) -> Result<String, LlmError> { tokio::time::sleep(Duration::from_secs(10)).await; Ok(p.into()) }
+/// # async fn quick(p: &str) -> Result<String, LlmError> { Ok(format!("quick: {p}")) }
+/// #[fallback(primary = slow, then = [quick], hedge = "300ms")]
+/// async fn complete(prompt: &str) -> Result<String, LlmError>;
+///
+/// # #[tokio::main(flavor = "current_thread", start_paused = true)] async fn main() {
+/// let started = tokio::time::Instant::now();
+/// assert_eq!(complete("hi").await, Ok("quick: hi".to_string()));
+/// assert_eq!(started.elapsed(), Duration::from_millis(300)); // `slow` was dropped
 /// # }
 /// ```
 ///
