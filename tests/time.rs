@@ -1040,3 +1040,131 @@ mod try_each {
         assert_eq!(taken.get(), 2);
     }
 }
+
+mod try_each_hedged {
+    use fallback::try_each;
+
+    use super::*;
+
+    struct Replica {
+        name: &'static str,
+        delay: u64,
+        outcome: Result<&'static str, Error>,
+    }
+
+    impl Replica {
+        async fn ask(&self, log: &Log) -> Result<String, Error> {
+            let _note = DropNote(log, self.name);
+            step(log, self.name, self.delay, self.outcome.clone()).await
+        }
+    }
+
+    struct DropNote<'a>(&'a Log, &'static str);
+
+    impl Drop for DropNote<'_> {
+        fn drop(&mut self) {
+            self.0.note(format!("drop {}", self.1));
+        }
+    }
+
+    fn replica(name: &'static str, delay: u64, outcome: Result<&'static str, Error>) -> Replica {
+        Replica {
+            name,
+            delay,
+            outcome,
+        }
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn the_next_item_starts_at_exactly_the_delay_and_the_loser_is_dropped() {
+        let log = Log::new();
+        let replicas = [
+            replica("slow", 1_000, Ok("slow")),
+            replica("quick", 50, Ok("quick")),
+        ];
+        let served = try_each(&replicas, |r| r.ask(&log))
+            .hedge(300 * MS)
+            .await
+            .unwrap();
+        assert_eq!(
+            (served.index(), served.into_value()),
+            (1, "quick".to_string())
+        );
+        assert_eq!(
+            log.entries(),
+            [
+                (0, "start slow".into()),
+                (300, "start quick".into()),
+                (350, "end quick".into()),
+                (350, "drop quick".into()),
+                (350, "drop slow".into()),
+            ]
+        );
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn an_error_starts_the_next_item_at_once() {
+        let log = Log::new();
+        let replicas = [
+            replica("fails", 10, Err(Error::Transient("down"))),
+            replica("quick", 10, Ok("quick")),
+        ];
+        let served = try_each(&replicas, |r| r.ask(&log))
+            .hedge(300 * MS)
+            .await
+            .unwrap();
+        assert_eq!(served.failed_before(), 1);
+        assert!(
+            log.entries().contains(&(10, "start quick".into())),
+            "{:?}",
+            log.entries()
+        );
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn at_most_two_attempts_are_in_flight() {
+        let log = Log::new();
+        let replicas = [
+            replica("a", 1_000, Ok("a")),
+            replica("b", 1_000, Ok("b")),
+            replica("c", 10, Ok("c")),
+        ];
+        let served = try_each(&replicas, |r| r.ask(&log))
+            .hedge(100 * MS)
+            .await
+            .unwrap();
+        // c waits for a place: a answers at 1000 ms, before c could start.
+        assert_eq!(served.into_value(), "a");
+        assert!(!log.entries().iter().any(|(_, what)| what == "start c"));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_rejected_error_ends_the_hedge_at_once() {
+        let log = Log::new();
+        let replicas = [
+            replica("refuses", 10, Err(Error::Fatal("no"))),
+            replica("slow", 1_000, Ok("slow")),
+        ];
+        let error = try_each(&replicas, |r| r.ask(&log))
+            .on(is_transient)
+            .hedge(5 * MS)
+            .await
+            .unwrap_err();
+        assert_eq!(error.into_error(), Some(Error::Fatal("no")));
+        assert_eq!(log.now(), 10);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn when_every_item_fails_the_last_items_error_is_returned() {
+        let log = Log::new();
+        let replicas = [
+            replica("a", 20, Err(Error::Transient("a"))),
+            replica("b", 10, Err(Error::Transient("b"))),
+        ];
+        let error = try_each(&replicas, |r| r.ask(&log))
+            .hedge(5 * MS)
+            .await
+            .unwrap_err();
+        assert_eq!(error.to_string(), "item 1 failed: Transient(\"b\")");
+    }
+}

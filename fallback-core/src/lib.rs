@@ -32,7 +32,7 @@ pub use event::{Event, EventKind};
 pub use trace::trace;
 pub use try_each::{
     try_each, AnyError, ElapsedInto, Filter, NoClock, Observer, Served, Silent, TryEach,
-    TryEachError, TryEachFuture,
+    TryEachError, TryEachFuture, TryEachHedged, TryEachHedgedFuture,
 };
 
 #[doc(hidden)]

@@ -40,8 +40,8 @@ use crate::{Elapsed, Event, EventKind};
 ///
 /// Builder methods set the same options as the macros': [`on`](TryEach::on),
 /// [`timeout`](TryEach::timeout), [`deadline`](TryEach::deadline),
-/// [`retries`](TryEach::retries) with [`backoff`](TryEach::backoff), and
-/// [`observe`](TryEach::observe). The time options need the `tokio` feature. With
+/// [`retries`](TryEach::retries) with [`backoff`](TryEach::backoff),
+/// [`observe`](TryEach::observe), and [`hedge`](TryEach::hedge) (last). The time options need the `tokio` feature. With
 /// `retries`, the closure is called again with a clone of the item (items are usually
 /// references).
 pub fn try_each<I, F, Fut, T, E>(
@@ -379,22 +379,289 @@ where
     fn into_future(self) -> Self::IntoFuture {
         TryEachFuture {
             items: self.items,
-            attempt: self.attempt,
-            filter: self.filter,
-            observer: self.observer,
-            limits: self.limits,
-            elapsed: self.elapsed,
-            item: None,
+            context: Context_ {
+                attempt: self.attempt,
+                filter: self.filter,
+                observer: self.observer,
+                limits: self.limits,
+                elapsed: self.elapsed,
+            },
             taken: 0,
-            index: 0,
-            tries: 0,
             failed: 0,
             last_error: None,
+            slot: Slot::idle(),
+            deadline: None,
+        }
+    }
+}
+
+impl<It, F, P, O, C> TryEach<It, F, P, O, C> {
+    /// Hedges: if the attempt in flight has not answered after `delay`, the next item
+    /// starts alongside it; the first `Ok` wins and the other attempt is dropped; an
+    /// error frees its place for the next item at once. At most two attempts are in
+    /// flight (the "hedged request" of "The Tail at Scale"). Retries and a timeout apply
+    /// to each attempt as without hedging.
+    pub fn hedge(self, delay: Duration) -> TryEachHedged<It, F, P, O, C>
+    where
+        Tokio: ClockEnabledFor<It>,
+    {
+        TryEachHedged { chain: self, delay }
+    }
+}
+
+/// A [`try_each`] chain with [`hedge`](TryEach::hedge): `.await` it to run it.
+#[must_use = "a try_each chain does nothing until it is awaited"]
+pub struct TryEachHedged<It, F, P, O, C> {
+    chain: TryEach<It, F, P, O, C>,
+    delay: Duration,
+}
+
+impl<It, F, Fut, T, E, P, O, C> IntoFuture for TryEachHedged<It, F, P, O, C>
+where
+    It: Iterator,
+    It::Item: Clone,
+    F: FnMut(It::Item) -> Fut,
+    Fut: Future<Output = Result<T, E>>,
+    P: Filter<E>,
+    O: Observer<E>,
+    C: ElapsedInto<E>,
+{
+    type Output = Result<Served<T>, TryEachError<E>>;
+    type IntoFuture = TryEachHedgedFuture<It, F, Fut, P, O, C>;
+
+    fn into_future(self) -> Self::IntoFuture {
+        let chain = self.chain;
+        TryEachHedgedFuture {
+            items: chain.items,
+            context: Context_ {
+                attempt: chain.attempt,
+                filter: chain.filter,
+                observer: chain.observer,
+                limits: chain.limits,
+                elapsed: chain.elapsed,
+            },
+            delay: self.delay,
+            taken: 0,
+            failed: 0,
+            last_error: None,
+            first: Slot::idle(),
+            second: Slot::idle(),
+            hedge: None,
+            deadline: None,
+        }
+    }
+}
+
+/// What every attempt needs: how to make it, judge it, report it, and time it.
+struct Context_<F, P, O, C> {
+    attempt: F,
+    filter: P,
+    observer: O,
+    limits: Limits,
+    elapsed: C,
+}
+
+/// How a slot starts an attempt: by calling the closure (from `poll`, one call at a
+/// time even when two attempts are in flight, so `FnMut` is enough).
+trait MakeAttempt<Item, Fut> {
+    fn make(&mut self, item: Item) -> Fut;
+}
+
+impl<Item, Fut, F: FnMut(Item) -> Fut> MakeAttempt<Item, Fut> for F {
+    fn make(&mut self, item: Item) -> Fut {
+        self(item)
+    }
+}
+
+/// What a slot's attempt came to.
+enum Step<T, E> {
+    /// It served.
+    Served(T),
+    /// It failed; the slot retries the item after a pause.
+    Retrying,
+    /// It failed for good; the chain moves on (the error is the chain's last so far).
+    Failed(E),
+    /// It failed with an error the filter rejects: the chain stops with it.
+    Rejected(E),
+}
+
+pin_project_lite::pin_project! {
+    /// One item being tried: its attempt in flight (under its timeout), or the pause
+    /// before its next try.
+    #[project = SlotProj]
+    struct Slot<Item, Fut> {
+        item: Option<Item>,
+        index: usize,
+        tries: u32,
+        busy: bool,
+        #[pin]
+        current: Option<Fut>,
+        attempt_started: Option<Instant>,
+        // The attempt's time limit, or the pause before a retry.
+        #[pin]
+        timer: Option<Delay>,
+        backing_off: bool,
+    }
+}
+
+impl<Item: Clone, Fut> Slot<Item, Fut> {
+    fn idle() -> Self {
+        Slot {
+            item: None,
+            index: 0,
+            tries: 0,
+            busy: false,
             current: None,
             attempt_started: None,
             timer: None,
             backing_off: false,
-            deadline: None,
+        }
+    }
+
+    /// Starts trying `item` (the chain's `index`-th).
+    fn start<F, P, O, C, E>(
+        self: Pin<&mut Self>,
+        item: Item,
+        index: usize,
+        context: &mut Context_<F, P, O, C>,
+    ) where
+        F: MakeAttempt<Item, Fut>,
+        O: Observer<E>,
+    {
+        let mut this = self.project();
+        *this.index = index;
+        *this.tries = 0;
+        *this.busy = true;
+        *this.item = Some(item);
+        Self::launch(&mut this, context);
+    }
+
+    /// Makes the attempt for the current item, under its timeout.
+    fn launch<F, P, O, C, E>(this: &mut SlotProj<'_, Item, Fut>, context: &mut Context_<F, P, O, C>)
+    where
+        F: MakeAttempt<Item, Fut>,
+        O: Observer<E>,
+    {
+        let Some(item) = this.item.clone() else {
+            return;
+        };
+        if O::ACTIVE {
+            let event = Event::new(
+                "item",
+                *this.index,
+                *this.tries + 1,
+                Duration::ZERO,
+                EventKind::Started,
+            );
+            context.observer.observe(&event);
+            *this.attempt_started = Some(Instant::now());
+        }
+        this.current.set(Some(context.attempt.make(item)));
+        this.timer.set(context.limits.timeout.map(delay));
+        *this.backing_off = false;
+    }
+
+    fn is_busy(&self) -> bool {
+        self.busy
+    }
+
+    /// Drops the attempt in flight, if any (the other slot served, or the chain ended).
+    fn clear(self: Pin<&mut Self>) {
+        let mut this = self.project();
+        this.current.set(None);
+        this.timer.set(None);
+        *this.busy = false;
+        *this.item = None;
+    }
+
+    /// Polls the attempt (or the pause before the next try) to its next step.
+    fn poll_step<F, T, E, P, O, C>(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        context: &mut Context_<F, P, O, C>,
+    ) -> Poll<Step<T, E>>
+    where
+        F: MakeAttempt<Item, Fut>,
+        Fut: Future<Output = Result<T, E>>,
+        P: Filter<E>,
+        O: Observer<E>,
+        C: ElapsedInto<E>,
+    {
+        let mut this = self.project();
+        if !*this.busy {
+            return Poll::Pending;
+        }
+        if *this.backing_off {
+            if let Some(timer) = this.timer.as_mut().as_pin_mut() {
+                if timer.poll(cx).is_pending() {
+                    return Poll::Pending;
+                }
+            }
+            Self::launch(&mut this, context);
+        }
+        let limits = context.limits;
+        let (outcome, timed_out) = match this
+            .current
+            .as_mut()
+            .as_pin_mut()
+            .map(|current| current.poll(cx))
+        {
+            Some(Poll::Ready(outcome)) => (outcome, false),
+            _ => {
+                let timed_out = this
+                    .timer
+                    .as_mut()
+                    .as_pin_mut()
+                    .is_some_and(|timer| timer.poll(cx).is_ready());
+                if !timed_out {
+                    return Poll::Pending;
+                }
+                let limit = limits.timeout.unwrap_or_default();
+                (
+                    Err(context.elapsed.elapsed_into(Elapsed::timeout(limit))),
+                    true,
+                )
+            }
+        };
+        this.current.set(None);
+        this.timer.set(None);
+        let elapsed = this
+            .attempt_started
+            .map(|at| at.elapsed())
+            .unwrap_or_default();
+        let (index, attempt) = (*this.index, *this.tries + 1);
+        match outcome {
+            Ok(value) => {
+                if O::ACTIVE {
+                    let event =
+                        Event::new("item", index, attempt, elapsed, EventKind::<E>::Succeeded);
+                    context.observer.observe(&event);
+                }
+                *this.busy = false;
+                Poll::Ready(Step::Served(value))
+            }
+            Err(error) => {
+                if O::ACTIVE {
+                    let event =
+                        Event::new("item", index, attempt, elapsed, EventKind::Failed(&error));
+                    context.observer.observe(&event);
+                }
+                // A timeout always moves on: it is not the filter's to judge.
+                if !timed_out && !context.filter.accepts(&error) {
+                    *this.busy = false;
+                    return Poll::Ready(Step::Rejected(error));
+                }
+                if *this.tries < limits.retries {
+                    *this.tries += 1;
+                    let ceiling = crate::clock::backoff_ceiling(limits.backoff, *this.tries);
+                    this.timer.set(Some(delay(jitter::full(ceiling))));
+                    *this.backing_off = true;
+                    return Poll::Ready(Step::Retrying);
+                }
+                *this.busy = false;
+                *this.item = None;
+                Poll::Ready(Step::Failed(error))
+            }
         }
     }
 }
@@ -407,25 +674,12 @@ pin_project_lite::pin_project! {
         Fut: Future,
     {
         items: It,
-        attempt: F,
-        filter: P,
-        observer: O,
-        limits: Limits,
-        elapsed: C,
-        // The current item, kept for its retries.
-        item: Option<It::Item>,
+        context: Context_<F, P, O, C>,
         taken: usize,
-        index: usize,
-        tries: u32,
         failed: usize,
-        last_error: Option<Fut::Output>,
+        last_error: Option<(Fut::Output, usize)>,
         #[pin]
-        current: Option<Fut>,
-        attempt_started: Option<Instant>,
-        // The attempt's time limit, or the pause before a retry.
-        #[pin]
-        timer: Option<Delay>,
-        backing_off: bool,
+        slot: Slot<It::Item, Fut>,
         // The chain's deadline, from the first poll.
         #[pin]
         deadline: Option<Delay>,
@@ -446,146 +700,194 @@ where
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let mut this = self.project();
-        let limits = *this.limits;
-        if let (Some(limit), None) = (limits.deadline, this.deadline.as_ref().as_pin_ref()) {
-            this.deadline.set(Some(delay(limit)));
+        if past(this.deadline.as_mut(), this.context.limits.deadline, cx) {
+            this.slot.as_mut().clear();
+            let limit = this.context.limits.deadline.unwrap_or_default();
+            return Poll::Ready(Err(TryEachError::Failed {
+                error: this.context.elapsed.elapsed_into(Elapsed::deadline(limit)),
+                index: this.taken.saturating_sub(1),
+            }));
         }
         loop {
-            // The chain's deadline ends everything.
-            if let Some(deadline) = this.deadline.as_mut().as_pin_mut() {
-                if deadline.poll(cx).is_ready() {
-                    this.current.set(None);
-                    let limit = limits.deadline.unwrap_or_default();
-                    let error = this.elapsed.elapsed_into(Elapsed::deadline(limit));
-                    return Poll::Ready(Err(TryEachError::Failed {
-                        error,
-                        index: *this.index,
-                    }));
-                }
-            }
-            // The pause before a retry.
-            if *this.backing_off {
-                if let Some(timer) = this.timer.as_mut().as_pin_mut() {
-                    if timer.poll(cx).is_pending() {
-                        return Poll::Pending;
+            if !this.slot.is_busy() {
+                match this.items.next() {
+                    Some(item) => {
+                        let index = *this.taken;
+                        *this.taken += 1;
+                        this.slot.as_mut().start(item, index, this.context);
+                    }
+                    None => {
+                        return Poll::Ready(Err(match this.last_error.take() {
+                            Some((Err(error), index)) => TryEachError::Failed { error, index },
+                            _ => TryEachError::NoItems,
+                        }))
                     }
                 }
-                this.timer.set(None);
-                *this.backing_off = false;
             }
-            // Start an attempt: a retry of the current item, or the next item.
-            if this.current.is_none() {
-                let item = match this.item.take() {
-                    Some(item) => item,
-                    None => match this.items.next() {
-                        Some(item) => {
-                            *this.index = *this.taken;
-                            *this.taken += 1;
-                            *this.tries = 0;
-                            item
-                        }
-                        None => {
-                            return Poll::Ready(Err(match this.last_error.take() {
-                                Some(Err(error)) => TryEachError::Failed {
-                                    error,
-                                    index: *this.index,
-                                },
-                                _ => TryEachError::NoItems,
-                            }))
-                        }
-                    },
-                };
-                if limits.retries > 0 {
-                    *this.item = Some(item.clone());
+            let index = this.taken.saturating_sub(1);
+            match this.slot.as_mut().poll_step(cx, this.context) {
+                Poll::Pending => return Poll::Pending,
+                Poll::Ready(Step::Served(value)) => {
+                    return Poll::Ready(Ok(Served::new(value, "item", index, *this.failed)))
                 }
-                if O::ACTIVE {
-                    let event = Event::new(
-                        "item",
-                        *this.index,
-                        *this.tries + 1,
-                        Duration::ZERO,
-                        EventKind::Started,
-                    );
-                    this.observer.observe(&event);
+                Poll::Ready(Step::Rejected(error)) => {
+                    return Poll::Ready(Err(TryEachError::Failed { error, index }))
                 }
-                this.current.set(Some((this.attempt)(item)));
-                // The clock is read only for a hook that reports elapsed times.
-                if O::ACTIVE {
-                    *this.attempt_started = Some(Instant::now());
-                }
-                this.timer.set(limits.timeout.map(delay));
-            }
-            // The attempt, under its time limit.
-            let (outcome, timed_out) = match this
-                .current
-                .as_mut()
-                .as_pin_mut()
-                .map(|current| current.poll(cx))
-            {
-                Some(Poll::Ready(outcome)) => (outcome, false),
-                _ => {
-                    let timed_out = this
-                        .timer
-                        .as_mut()
-                        .as_pin_mut()
-                        .is_some_and(|timer| timer.poll(cx).is_ready());
-                    if !timed_out {
-                        return Poll::Pending;
-                    }
-                    let limit = limits.timeout.unwrap_or_default();
-                    (
-                        Err(this.elapsed.elapsed_into(Elapsed::timeout(limit))),
-                        true,
-                    )
-                }
-            };
-            this.current.set(None);
-            this.timer.set(None);
-            let elapsed = this
-                .attempt_started
-                .map(|at| at.elapsed())
-                .unwrap_or_default();
-            let attempt = *this.tries + 1;
-            match outcome {
-                Ok(value) => {
-                    let event = Event::new(
-                        "item",
-                        *this.index,
-                        attempt,
-                        elapsed,
-                        EventKind::<E>::Succeeded,
-                    );
-                    this.observer.observe(&event);
-                    return Poll::Ready(Ok(Served::new(value, "item", *this.index, *this.failed)));
-                }
-                Err(error) => {
-                    let event = Event::new(
-                        "item",
-                        *this.index,
-                        attempt,
-                        elapsed,
-                        EventKind::Failed(&error),
-                    );
-                    this.observer.observe(&event);
+                Poll::Ready(Step::Retrying) => *this.failed += 1,
+                Poll::Ready(Step::Failed(error)) => {
                     *this.failed += 1;
-                    // A timeout always moves on: it is not the filter's to judge.
-                    if !timed_out && !this.filter.accepts(&error) {
-                        return Poll::Ready(Err(TryEachError::Failed {
-                            error,
-                            index: *this.index,
-                        }));
-                    }
-                    *this.last_error = Some(Err(error));
-                    if *this.tries < limits.retries {
-                        *this.tries += 1;
-                        let ceiling = crate::clock::backoff_ceiling(limits.backoff, *this.tries);
-                        this.timer.set(Some(delay(jitter::full(ceiling))));
-                        *this.backing_off = true;
-                    } else {
-                        this.item.take();
-                    }
+                    *this.last_error = Some((Err(error), index));
                 }
             }
         }
     }
+}
+
+pin_project_lite::pin_project! {
+    /// The future of a hedged [`try_each`] chain: at most two attempts in flight.
+    pub struct TryEachHedgedFuture<It, F, Fut, P, O, C>
+    where
+        It: Iterator,
+        Fut: Future,
+    {
+        items: It,
+        context: Context_<F, P, O, C>,
+        delay: Duration,
+        taken: usize,
+        failed: usize,
+        last_error: Option<(Fut::Output, usize)>,
+        #[pin]
+        first: Slot<It::Item, Fut>,
+        #[pin]
+        second: Slot<It::Item, Fut>,
+        // When the lone attempt in flight has run for `delay`.
+        #[pin]
+        hedge: Option<Delay>,
+        #[pin]
+        deadline: Option<Delay>,
+    }
+}
+
+impl<It, F, Fut, T, E, P, O, C> Future for TryEachHedgedFuture<It, F, Fut, P, O, C>
+where
+    It: Iterator,
+    It::Item: Clone,
+    F: FnMut(It::Item) -> Fut,
+    Fut: Future<Output = Result<T, E>>,
+    P: Filter<E>,
+    O: Observer<E>,
+    C: ElapsedInto<E>,
+{
+    type Output = Result<Served<T>, TryEachError<E>>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let mut this = self.project();
+        if past(this.deadline.as_mut(), this.context.limits.deadline, cx) {
+            this.first.as_mut().clear();
+            this.second.as_mut().clear();
+            let limit = this.context.limits.deadline.unwrap_or_default();
+            return Poll::Ready(Err(TryEachError::Failed {
+                error: this.context.elapsed.elapsed_into(Elapsed::deadline(limit)),
+                index: this.taken.saturating_sub(1),
+            }));
+        }
+        // An item failed for good: the next one starts at once, not after the delay.
+        let mut fill_now = false;
+        loop {
+            let busy = usize::from(this.first.is_busy()) + usize::from(this.second.is_busy());
+            // Fill: nothing in flight, an item just failed, or the lone attempt has been
+            // slow for `delay`.
+            let slow = busy == 1
+                && this
+                    .hedge
+                    .as_mut()
+                    .as_pin_mut()
+                    .is_some_and(|hedge| hedge.poll(cx).is_ready());
+            if busy == 0 || (busy == 1 && fill_now) || slow {
+                fill_now = false;
+                match this.items.next() {
+                    Some(item) => {
+                        let index = *this.taken;
+                        *this.taken += 1;
+                        let free = if this.first.is_busy() {
+                            this.second.as_mut()
+                        } else {
+                            this.first.as_mut()
+                        };
+                        free.start(item, index, this.context);
+                        // The delay runs again for the lone attempt, if one of the two
+                        // ends before the other.
+                        this.hedge.set(Some(delay(*this.delay)));
+                        continue;
+                    }
+                    None if busy == 0 => {
+                        return Poll::Ready(Err(match this.last_error.take() {
+                            Some((Err(error), index)) => TryEachError::Failed { error, index },
+                            _ => TryEachError::NoItems,
+                        }))
+                    }
+                    None => this.hedge.set(None),
+                }
+            }
+            let mut progressed = false;
+            for which in [0, 1] {
+                let (slot, index) = if which == 0 {
+                    let index = this.first.index;
+                    (this.first.as_mut(), index)
+                } else {
+                    let index = this.second.index;
+                    (this.second.as_mut(), index)
+                };
+                match slot.poll_step(cx, this.context) {
+                    Poll::Pending => {}
+                    Poll::Ready(Step::Served(value)) => {
+                        this.first.as_mut().clear();
+                        this.second.as_mut().clear();
+                        return Poll::Ready(Ok(Served::new(value, "item", index, *this.failed)));
+                    }
+                    Poll::Ready(Step::Rejected(error)) => {
+                        this.first.as_mut().clear();
+                        this.second.as_mut().clear();
+                        return Poll::Ready(Err(TryEachError::Failed { error, index }));
+                    }
+                    Poll::Ready(Step::Retrying) => {
+                        *this.failed += 1;
+                        progressed = true;
+                    }
+                    Poll::Ready(Step::Failed(error)) => {
+                        *this.failed += 1;
+                        let later = this
+                            .last_error
+                            .as_ref()
+                            .is_none_or(|(_, last)| index >= *last);
+                        if later {
+                            *this.last_error = Some((Err(error), index));
+                        }
+                        fill_now = true;
+                        progressed = true;
+                    }
+                }
+            }
+            if !progressed {
+                return Poll::Pending;
+            }
+        }
+    }
+}
+
+/// Whether the chain's deadline has passed; starts its timer on the first poll.
+fn past(
+    mut timer: Pin<&mut Option<Delay>>,
+    deadline: Option<Duration>,
+    cx: &mut Context<'_>,
+) -> bool {
+    let Some(limit) = deadline else {
+        return false;
+    };
+    if timer.is_none() {
+        timer.set(Some(delay(limit)));
+    }
+    timer
+        .as_pin_mut()
+        .is_some_and(|timer| timer.poll(cx).is_ready())
 }
