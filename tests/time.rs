@@ -1168,3 +1168,50 @@ mod try_each_hedged {
         assert_eq!(error.to_string(), "item 1 failed: Transient(\"b\")");
     }
 }
+
+mod hedge_observed {
+    use super::*;
+
+    thread_local! {
+        static SEEN: RefCell<Vec<(&'static str, &'static str, u64)>> = const { RefCell::new(Vec::new()) };
+    }
+
+    fn record(event: &Event<'_, Error>) {
+        let kind = match event.kind {
+            EventKind::Started => "started",
+            EventKind::Succeeded => "served",
+            EventKind::Failed(_) => "failed",
+            _ => "other",
+        };
+        let at = event.elapsed.as_millis() as u64;
+        SEEN.with(|seen| seen.borrow_mut().push((event.alternative, kind, at)));
+    }
+
+    async fn slow(log: &Log) -> Result<String, Error> {
+        step(log, "slow", 1_000, Ok("slow")).await
+    }
+
+    async fn quick(log: &Log) -> Result<String, Error> {
+        step(log, "quick", 50, Ok("quick")).await
+    }
+
+    #[fallback(primary = slow, then = [quick], hedge = "300ms", observe = record)]
+    async fn hedged(log: &Log) -> Result<String, Error>;
+
+    #[tokio::test(start_paused = true)]
+    async fn a_hedged_chain_reports_which_attempt_started_and_served() {
+        SEEN.with(|seen| seen.borrow_mut().clear());
+        let log = Log::new();
+        assert_eq!(hedged(&log).await, Ok("quick".to_string()));
+        let seen = SEEN.with(|seen| seen.borrow().clone());
+        // `slow` was dropped while running: it neither served nor failed.
+        assert_eq!(
+            seen,
+            [
+                ("slow", "started", 0),
+                ("quick", "started", 0),
+                ("quick", "served", 50)
+            ]
+        );
+    }
+}

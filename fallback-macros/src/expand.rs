@@ -206,6 +206,31 @@ impl Chain<'_> {
         }
     }
 
+    /// `observe(hook, event)`, if there is a hook: the event of attempt `index` (try
+    /// `attempt`), `elapsed` into it.
+    fn event(
+        &self,
+        name: &str,
+        index: usize,
+        attempt: TokenStream,
+        elapsed: TokenStream,
+        kind: TokenStream,
+    ) -> Option<TokenStream> {
+        let hook = self.policies.observe.as_ref()?;
+        let span = first_span(hook);
+        let krate = respan(self.krate, span);
+        let event = match &self.error {
+            Some(error) => quote! {
+                #krate::__private::Event::<#error>::new(#name, #index, #attempt, #elapsed, #kind)
+            },
+            None => {
+                let agree = agree_ident();
+                quote! { #agree.event(#name, #index, #attempt, #elapsed, #kind) }
+            }
+        };
+        Some(quote_spanned! {span=> #krate::__private::observe(#hook, #event); })
+    }
+
     /// The `Agree` witness, when the chain has no declared type to check against.
     fn agree_witness(&self) -> TokenStream {
         if self.ok.is_some() && self.error.is_some() {
@@ -501,21 +526,12 @@ fn policy_chain(chain: &Chain) -> TokenStream {
         }
     };
     let event = |name: &str, index: usize, elapsed: TokenStream, kind: TokenStream| {
-        let hook = policies.observe.as_ref()?;
-        let span = first_span(hook);
-        let krate = respan(krate, span);
         let attempt = if policies.retries > 0 {
             quote!(#tries + 1)
         } else {
             quote!(1)
         };
-        let event = match &chain.error {
-            Some(error) => quote! {
-                #krate::__private::Event::<#error>::new(#name, #index, #attempt, #elapsed, #kind)
-            },
-            None => quote! { #agree.event(#name, #index, #attempt, #elapsed, #kind) },
-        };
-        Some(quote_spanned! {span=> #krate::__private::observe(#hook, #event); })
+        chain.event(name, index, attempt, elapsed, kind)
     };
 
     for (index, attempt) in chain.attempts.iter().enumerate() {
@@ -778,7 +794,30 @@ fn hedge_chain(chain: &Chain) -> TokenStream {
                 }
                 None => on_result(quote_spanned! {span=> #future.await }),
             };
-            quote_spanned! {span=> async { #setup #body } }
+            // With `observe`: this attempt's start, and its success or failure.
+            let name = attempt.name.as_str();
+            let started = Ident::new("__fallback_started", Span::mixed_site());
+            let result = Ident::new("__fallback_result", Span::mixed_site());
+            let kind = |variant: TokenStream| quote!(#krate::__private::EventKind::#variant);
+            let zero = quote!(::core::time::Duration::ZERO);
+            let since = quote!(#started.elapsed());
+            let on_start = chain.event(name, index, quote!(1), zero, kind(quote!(Started)));
+            let on_success = chain.event(name, index, quote!(1), since.clone(), kind(quote!(Succeeded)));
+            let on_failure = chain.event(name, index, quote!(1), since, kind(quote!(Failed(#err))));
+            match on_start {
+                Some(on_start) => quote_spanned! {span=> async {
+                    #setup
+                    let #started = #krate::__private::now();
+                    #on_start
+                    let #result = #body;
+                    match &#result {
+                        ::core::result::Result::Ok(_) => { #on_success }
+                        ::core::result::Result::Err(#err) => { #on_failure }
+                    }
+                    #result
+                } },
+                None => quote_spanned! {span=> async { #setup #body } },
+            }
         })
         .collect();
     // Nested from the end: the last leaf alone, then a `Hedge` per alternative before it.

@@ -198,7 +198,7 @@ pub fn policies(options: &Options) -> Option<syn::Error> {
              add `cooldown = \"30s\"`",
         ));
     }
-    if let Some(hedge) = &options.hedge {
+    if options.hedge.is_some() {
         let unsupported = [
             options.retries.as_ref().map(|(key, _)| key),
             options.cooldown.as_ref().map(|timed| &timed.key),
@@ -207,12 +207,6 @@ pub fn policies(options: &Options) -> Option<syn::Error> {
             errors.push(syn::Error::new(
                 key.span(),
                 format!("`{key}` cannot be combined with `hedge` yet: remove one of them"),
-            ));
-        }
-        if options.observe.is_some() {
-            errors.push(syn::Error::new(
-                hedge.key.span(),
-                "`hedge` cannot be combined with `observe` yet: remove one of them",
             ));
         }
     }
