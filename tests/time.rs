@@ -62,6 +62,15 @@ impl Log {
     }
 }
 
+/// Notes when it is dropped: the loser of a hedge is dropped, not left running.
+struct DropNote<'a>(&'a Log, &'static str);
+
+impl Drop for DropNote<'_> {
+    fn drop(&mut self) {
+        self.0.note(format!("drop {}", self.1));
+    }
+}
+
 /// An alternative that takes `delay` and then returns `outcome`, noting its start.
 async fn step(
     log: &Log,
@@ -723,15 +732,6 @@ mod tracing_events {
 mod hedge {
     use super::*;
 
-    /// Notes when it is dropped: the loser of a hedge is dropped, not left running.
-    struct DropNote<'a>(&'a Log, &'static str);
-
-    impl Drop for DropNote<'_> {
-        fn drop(&mut self) {
-            self.0.note(format!("drop {}", self.1));
-        }
-    }
-
     async fn replica(
         log: &Log,
         name: &'static str,
@@ -1056,14 +1056,6 @@ mod try_each_hedged {
         async fn ask(&self, log: &Log) -> Result<String, Error> {
             let _note = DropNote(log, self.name);
             step(log, self.name, self.delay, self.outcome.clone()).await
-        }
-    }
-
-    struct DropNote<'a>(&'a Log, &'static str);
-
-    impl Drop for DropNote<'_> {
-        fn drop(&mut self) {
-            self.0.note(format!("drop {}", self.1));
         }
     }
 

@@ -702,11 +702,7 @@ where
         let mut this = self.project();
         if past(this.deadline.as_mut(), this.context.limits.deadline, cx) {
             this.slot.as_mut().clear();
-            let limit = this.context.limits.deadline.unwrap_or_default();
-            return Poll::Ready(Err(TryEachError::Failed {
-                error: this.context.elapsed.elapsed_into(Elapsed::deadline(limit)),
-                index: this.taken.saturating_sub(1),
-            }));
+            return Poll::Ready(Err(this.context.deadline_error(*this.taken)));
         }
         loop {
             if !this.slot.is_busy() {
@@ -716,12 +712,7 @@ where
                         *this.taken += 1;
                         this.slot.as_mut().start(item, index, this.context);
                     }
-                    None => {
-                        return Poll::Ready(Err(match this.last_error.take() {
-                            Some((Err(error), index)) => TryEachError::Failed { error, index },
-                            _ => TryEachError::NoItems,
-                        }))
-                    }
+                    None => return Poll::Ready(Err(exhausted(this.last_error.take()))),
                 }
             }
             let index = this.taken.saturating_sub(1);
@@ -785,11 +776,7 @@ where
         if past(this.deadline.as_mut(), this.context.limits.deadline, cx) {
             this.first.as_mut().clear();
             this.second.as_mut().clear();
-            let limit = this.context.limits.deadline.unwrap_or_default();
-            return Poll::Ready(Err(TryEachError::Failed {
-                error: this.context.elapsed.elapsed_into(Elapsed::deadline(limit)),
-                index: this.taken.saturating_sub(1),
-            }));
+            return Poll::Ready(Err(this.context.deadline_error(*this.taken)));
         }
         // An item failed for good: the next one starts at once, not after the delay.
         let mut fill_now = false;
@@ -821,10 +808,7 @@ where
                         continue;
                     }
                     None if busy == 0 => {
-                        return Poll::Ready(Err(match this.last_error.take() {
-                            Some((Err(error), index)) => TryEachError::Failed { error, index },
-                            _ => TryEachError::NoItems,
-                        }))
+                        return Poll::Ready(Err(exhausted(this.last_error.take())))
                     }
                     None => this.hedge.set(None),
                 }
@@ -872,6 +856,28 @@ where
                 return Poll::Pending;
             }
         }
+    }
+}
+
+impl<F, P, O, C> Context_<F, P, O, C> {
+    /// The error of a chain stopped by its deadline, with `taken` items started so far.
+    fn deadline_error<E>(&self, taken: usize) -> TryEachError<E>
+    where
+        C: ElapsedInto<E>,
+    {
+        let limit = self.limits.deadline.unwrap_or_default();
+        TryEachError::Failed {
+            error: self.elapsed.elapsed_into(Elapsed::deadline(limit)),
+            index: taken.saturating_sub(1),
+        }
+    }
+}
+
+/// The error of a chain whose items ran out: the last one's, or `NoItems`.
+fn exhausted<T, E>(last_error: Option<(Result<T, E>, usize)>) -> TryEachError<E> {
+    match last_error {
+        Some((Err(error), index)) => TryEachError::Failed { error, index },
+        _ => TryEachError::NoItems,
     }
 }
 
