@@ -6,6 +6,7 @@
 #
 #   scripts/instructions.sh            # N = 200000
 #   N=1000000 scripts/instructions.sh
+#   FEATURES=tracing scripts/instructions.sh   # the cost of the `tracing` feature, no subscriber
 #
 # Needs valgrind (`apt-get install valgrind`).
 set -euo pipefail
@@ -14,7 +15,7 @@ cd "$(dirname "$0")/.."
 N="${N:-200000}"
 command -v valgrind >/dev/null || { echo "valgrind is needed: apt-get install valgrind" >&2; exit 1; }
 
-binary=$(cargo bench --bench instructions --no-run --message-format=json 2>/dev/null \
+binary=$(cargo bench --bench instructions --no-run ${FEATURES:+--features "$FEATURES"} --message-format=json 2>/dev/null \
   | python3 -c 'import json,sys
 for line in sys.stdin:
     m = json.loads(line)

@@ -69,14 +69,25 @@
 //!   with the alternative that raised it; [`Elapsed`] for timeouts; [`Event`] for
 //!   `observe`.
 //!
+//! # Features
+//!
+//! - `tokio`: the clock of the time options (`timeout`, `deadline`, `retries` with
+//!   `backoff`, `hedge`, `cooldown`). Without it, using one is a compile error that says
+//!   to enable it.
+//! - `tracing`: a [`tracing`](https://docs.rs/tracing) event for every attempt of every
+//!   chain when it ends (target `fallback`; fields `alternative`, `index`, `attempt`,
+//!   `outcome`, `elapsed_ms`, and `error` when the error type has a `Display`). A failure
+//!   is a `WARN`, a fallback that serves an `INFO`, the primary serving a `DEBUG`, an
+//!   alternative skipped while cooling down an `INFO`. The attempt's start time is read
+//!   only when a subscriber listens; without the feature the macros' code for it
+//!   compiles to nothing.
+//!
 //! Depend on this crate alone; `fallback-core` and `fallback-macros` are its parts.
 
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
 pub use fallback_core::clock::jitter;
-#[cfg(feature = "tracing")]
-pub use fallback_core::trace;
 pub use fallback_core::{
     try_each, AllFailed, Elapsed, Event, EventKind, Failure, Served, TryEach, TryEachError,
     TryEachFuture,

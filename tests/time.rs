@@ -652,9 +652,13 @@ mod without_elapsed {
     }
 }
 
+/// With the `tracing` feature every attempt of every chain emits an event, with no
+/// `observe` written: its alternative, position, try number, outcome, elapsed time and
+/// error text.
 #[cfg(feature = "tracing")]
 mod tracing_events {
-    use std::sync::{Arc, Mutex};
+    use std::collections::BTreeMap;
+    use std::fmt::Debug;
 
     use tracing::field::{Field, Visit};
     use tracing::span::{Attributes, Id, Record};
@@ -662,25 +666,77 @@ mod tracing_events {
 
     use super::*;
 
-    /// Collects each event's level and `alternative` field.
-    #[derive(Clone, Default)]
-    struct Collect(Arc<Mutex<Vec<(Level, String)>>>);
-
-    struct Alternative(String);
-
-    impl Visit for Alternative {
-        fn record_str(&mut self, field: &Field, value: &str) {
-            if field.name() == "alternative" {
-                self.0 = value.to_string();
-            }
-        }
-
-        fn record_debug(&mut self, _: &Field, _: &dyn std::fmt::Debug) {}
+    /// One event: its level and its fields, each as text.
+    #[derive(Debug, Clone, PartialEq)]
+    struct Seen {
+        level: Level,
+        fields: BTreeMap<String, String>,
     }
 
-    impl Subscriber for Collect {
-        fn enabled(&self, _: &Metadata<'_>) -> bool {
-            true
+    impl Seen {
+        fn field(&self, name: &str) -> Option<&str> {
+            self.fields.get(name).map(String::as_str)
+        }
+        /// `(alternative, attempt, outcome)`, the fields every test checks.
+        fn brief(&self) -> (String, String, String) {
+            let get = |name| self.field(name).unwrap_or("-").to_string();
+            (get("alternative"), get("attempt"), get("outcome"))
+        }
+    }
+
+    thread_local! {
+        /// The events this thread's test is capturing, if it is.
+        static CAPTURED: RefCell<Option<Vec<Seen>>> = const { RefCell::new(None) };
+    }
+
+    /// One subscriber for the whole test binary, handing each event to the capture of
+    /// the thread it happens on. (Per-test scoped subscribers race on `tracing`'s
+    /// process-wide interest cache when tests run in parallel.)
+    struct Router;
+
+    /// Captures the events of target `fallback` on this thread, from now on.
+    fn capture() -> Capture {
+        static INSTALLED: std::sync::Once = std::sync::Once::new();
+        INSTALLED.call_once(|| {
+            tracing::subscriber::set_global_default(Router).expect("no other subscriber");
+        });
+        CAPTURED.with(|captured| *captured.borrow_mut() = Some(Vec::new()));
+        Capture
+    }
+
+    /// Ends the capture when dropped.
+    struct Capture;
+
+    impl Capture {
+        fn seen(&self) -> Vec<Seen> {
+            CAPTURED.with(|captured| captured.borrow().clone().unwrap_or_default())
+        }
+        fn briefs(&self) -> Vec<(String, String, String)> {
+            self.seen().iter().map(Seen::brief).collect()
+        }
+    }
+
+    impl Drop for Capture {
+        fn drop(&mut self) {
+            CAPTURED.with(|captured| *captured.borrow_mut() = None);
+        }
+    }
+
+    struct Fields<'a>(&'a mut BTreeMap<String, String>);
+
+    impl Visit for Fields<'_> {
+        fn record_str(&mut self, field: &Field, value: &str) {
+            self.0.insert(field.name().to_string(), value.to_string());
+        }
+        fn record_debug(&mut self, field: &Field, value: &dyn Debug) {
+            self.0
+                .insert(field.name().to_string(), format!("{value:?}"));
+        }
+    }
+
+    impl Subscriber for Router {
+        fn enabled(&self, metadata: &Metadata<'_>) -> bool {
+            metadata.target() == "fallback"
         }
         fn new_span(&self, _: &Attributes<'_>) -> Id {
             Id::from_u64(1)
@@ -688,15 +744,21 @@ mod tracing_events {
         fn record(&self, _: &Id, _: &Record<'_>) {}
         fn record_follows_from(&self, _: &Id, _: &Id) {}
         fn event(&self, event: &tracing::Event<'_>) {
-            let mut alternative = Alternative(String::new());
-            event.record(&mut alternative);
-            self.0
-                .lock()
-                .unwrap()
-                .push((*event.metadata().level(), alternative.0));
+            let mut fields = BTreeMap::new();
+            event.record(&mut Fields(&mut fields));
+            let level = *event.metadata().level();
+            CAPTURED.with(|captured| {
+                if let Some(seen) = captured.borrow_mut().as_mut() {
+                    seen.push(Seen { level, fields });
+                }
+            });
         }
         fn enter(&self, _: &Id) {}
         fn exit(&self, _: &Id) {}
+    }
+
+    fn brief(alternative: &str, attempt: u32, outcome: &str) -> (String, String, String) {
+        (alternative.into(), attempt.to_string(), outcome.into())
     }
 
     async fn down() -> Result<u8, Error> {
@@ -707,25 +769,162 @@ mod tracing_events {
         Ok(1)
     }
 
-    #[fallback(primary = down, then = [up], observe = fallback::trace)]
-    async fn traced() -> Result<u8, Error>;
+    async fn slow_down() -> Result<u8, Error> {
+        sleep(40 * MS).await;
+        Err(Error::Transient("slow down"))
+    }
+
+    async fn hangs() -> Result<u8, Error> {
+        sleep(Duration::from_secs(3600)).await;
+        Ok(0)
+    }
+
+    #[fallback(primary = down, then = [up])]
+    async fn plain() -> Result<u8, Error>;
 
     #[test]
-    fn fallback_trace_emits_an_event_per_moment_of_each_attempt() {
-        let collect = Collect::default();
-        tracing::subscriber::with_default(collect.clone(), || {
-            assert_eq!(futures::executor::block_on(traced()), Ok(1));
-        });
-        let events = collect.0.lock().unwrap().clone();
+    fn a_plain_chain_emits_a_warning_per_failure_and_says_which_alternative_served() {
+        let collect = capture();
+        assert_eq!(futures::executor::block_on(plain()), Ok(1));
+        let seen = collect.seen();
+        assert_eq!(seen.len(), 2, "{seen:?}");
+        assert_eq!(seen[0].level, Level::WARN);
+        assert_eq!(seen[0].brief(), brief("down", 1, "failed"));
+        assert_eq!(seen[0].field("index"), Some("0"));
+        assert_eq!(seen[0].field("error"), Some("Transient(\"down\")"));
+        assert!(seen[0].field("elapsed_ms").is_some());
+        // A fallback that serves is news (INFO); the primary serving is not (DEBUG).
+        assert_eq!(seen[1].level, Level::INFO);
+        assert_eq!(seen[1].brief(), brief("up", 1, "served"));
+        assert_eq!(seen[1].field("index"), Some("1"));
+        assert_eq!(seen[1].field("error"), None);
+    }
+
+    #[test]
+    fn the_inline_chain_emits_them_too_and_a_served_primary_is_a_debug_event() {
+        let collect = capture();
+        let served = futures::executor::block_on(async { fallback_chain!(up() | down()).await });
+        assert_eq!(served, Ok(1));
+        let seen = collect.seen();
+        assert_eq!(seen.len(), 1, "{seen:?}");
+        assert_eq!(seen[0].level, Level::DEBUG);
+        assert_eq!(seen[0].brief(), brief("up()", 1, "served"));
+    }
+
+    /// An error type without `Display`.
+    #[derive(Debug, PartialEq)]
+    struct Opaque;
+
+    async fn opaque() -> Result<u8, Opaque> {
+        Err(Opaque)
+    }
+
+    #[fallback(primary = opaque, then = [opaque])]
+    async fn opaque_chain() -> Result<u8, Opaque>;
+
+    #[test]
+    fn an_error_without_display_is_reported_without_its_text() {
+        let collect = capture();
+        assert_eq!(futures::executor::block_on(opaque_chain()), Err(Opaque));
+        let seen = collect.seen();
+        assert_eq!(seen.len(), 2, "{seen:?}");
+        for (index, event) in seen.iter().enumerate() {
+            assert_eq!(event.brief(), brief("opaque", 1, "failed"));
+            assert_eq!(event.field("index"), Some(index.to_string().as_str()));
+            assert_eq!(event.field("error"), None);
+        }
+    }
+
+    #[fallback(primary = slow_down, then = [hangs, up], timeout = "100ms", retries = 1, backoff = "1ms")]
+    async fn timed() -> Result<u8, Error>;
+
+    #[tokio::test(start_paused = true)]
+    async fn every_try_is_an_event_with_its_number_and_exact_elapsed_time() {
+        let collect = capture();
+        assert_eq!(timed().await, Ok(1));
         assert_eq!(
-            events,
+            collect.briefs(),
             [
-                (Level::INFO, "down".to_string()),
-                (Level::WARN, "down".to_string()),
-                (Level::INFO, "up".to_string()),
-                (Level::INFO, "up".to_string()),
+                brief("slow_down", 1, "failed"),
+                brief("slow_down", 2, "failed"),
+                brief("hangs", 1, "failed"),
+                brief("hangs", 2, "failed"),
+                brief("up", 1, "served"),
             ]
         );
+        let elapsed: Vec<_> = collect
+            .seen()
+            .iter()
+            .map(|seen| seen.field("elapsed_ms").unwrap_or("-").to_string())
+            .collect();
+        assert_eq!(elapsed, ["40.0", "40.0", "100.0", "100.0", "0.0"]);
+        let timeout = &collect.seen()[2];
+        assert_eq!(
+            timeout.field("error"),
+            Some("Timeout(Elapsed { limit: 100ms, deadline: false })")
+        );
+    }
+
+    #[fallback(primary = down, then = [up], cooldown = "10s", trip_after = 1)]
+    async fn cooled() -> Result<u8, Error>;
+
+    #[tokio::test(start_paused = true)]
+    async fn an_alternative_skipped_while_cooling_down_is_an_event() {
+        let collect = capture();
+        assert_eq!(cooled().await, Ok(1));
+        assert_eq!(cooled().await, Ok(1));
+        assert_eq!(
+            collect.briefs(),
+            [
+                brief("down", 1, "failed"),
+                brief("up", 1, "served"),
+                brief("down", 0, "skipped"),
+                brief("up", 1, "served"),
+            ]
+            .map(|(alternative, attempt, outcome)| {
+                // A skip has no try number.
+                let attempt = if outcome == "skipped" {
+                    "-".into()
+                } else {
+                    attempt
+                };
+                (alternative, attempt, outcome)
+            })
+        );
+    }
+
+    #[fallback(primary = hangs, then = [up], hedge = "300ms")]
+    async fn hedged() -> Result<u8, Error>;
+
+    #[tokio::test(start_paused = true)]
+    async fn a_hedged_chain_reports_the_attempt_that_served_and_not_the_dropped_loser() {
+        let collect = capture();
+        assert_eq!(hedged().await, Ok(1));
+        assert_eq!(collect.briefs(), [brief("up", 1, "served")]);
+        assert_eq!(collect.seen()[0].field("elapsed_ms"), Some("0.0"));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn try_each_reports_each_item_without_the_error_text() {
+        let collect = capture();
+        let outcomes = [Err(Error::Transient("first")), Ok(2)];
+        let served = fallback::try_each(outcomes.iter(), |outcome| {
+            let outcome = outcome.clone();
+            async move {
+                sleep(5 * MS).await;
+                outcome
+            }
+        })
+        .await
+        .expect("the second serves");
+        assert_eq!(served.index(), 1);
+        assert_eq!(
+            collect.briefs(),
+            [brief("item", 1, "failed"), brief("item", 1, "served")]
+        );
+        let seen = collect.seen();
+        assert_eq!(seen[0].field("error"), None);
+        assert_eq!(seen[1].field("elapsed_ms"), Some("5.0"));
     }
 }
 

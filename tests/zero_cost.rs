@@ -373,12 +373,21 @@ mod sizes {
         fallback_chain!(small(n) | large(n) | small(n)).await
     }
 
+    /// What the `tracing` feature adds to a chain's future: the start time of the
+    /// attempt in flight (16 bytes), for its event. Without the feature, nothing: `.ci/run`
+    /// also runs this file without features, where the bar is the hand-written size.
+    const TRACED: usize = if cfg!(feature = "tracing") {
+        size_of::<fallback::__private::Trace>()
+    } else {
+        0
+    };
+
     fn report(name: &str, generated: usize, hand_written: usize) {
         println!(
             "future size, {name}: generated {generated} bytes, hand-written {hand_written} bytes"
         );
         assert!(
-            generated <= hand_written,
+            generated <= hand_written + TRACED,
             "{name}: generated future is {generated} bytes, hand-written {hand_written}"
         );
     }

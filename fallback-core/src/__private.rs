@@ -10,6 +10,7 @@ pub use crate::all_failed::{AllFailed, Failure};
 pub use crate::breaker::Breaker;
 pub use crate::clock::{Clock, Tokio};
 pub use crate::hedge::Hedge;
+pub use crate::trace::{Ended, FailedDisplay, FailedPlain, Shown, Trace};
 pub use crate::{Elapsed, Event, EventKind, Served};
 
 /// When an attempt started, for the `elapsed` of its events: tokio's clock with the
@@ -234,13 +235,22 @@ where
 }
 
 /// Drops an error that nothing will see (no filter, and not the last attempt) without
-/// paying for its conversion, which is still checked to exist.
+/// paying for its conversion, which is still checked to exist — unless a `tracing`
+/// subscriber listens: then the error is converted for `show` to display it in the
+/// attempt's event (see [`Trace`]).
 #[inline(always)]
-pub fn discard<E, Ei>(error: Ei)
-where
+pub fn discard<E, Ei, S>(
+    error: Ei,
+    trace: Trace,
+    alternative: &'static str,
+    index: usize,
+    attempt: u32,
+    show: S,
+) where
     E: From<Ei>,
+    S: for<'e> FnOnce(&'e E) -> Ended<'e>,
 {
-    drop(error);
+    trace.failed_into(alternative, index, attempt, error, show);
 }
 
 /// Stands in for a `fallback_chain!` whose input has a mistake: a future of any output

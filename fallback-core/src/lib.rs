@@ -21,15 +21,12 @@ pub mod clock;
 mod elapsed;
 mod event;
 mod hedge;
-#[cfg(feature = "tracing")]
 mod trace;
 mod try_each;
 
 pub use all_failed::{AllFailed, Failure};
 pub use elapsed::Elapsed;
 pub use event::{Event, EventKind};
-#[cfg(feature = "tracing")]
-pub use trace::trace;
 pub use try_each::{
     try_each, AnyError, ElapsedInto, Filter, NoClock, Observer, Served, Silent, TryEach,
     TryEachError, TryEachFuture, TryEachHedged, TryEachHedgedFuture,

@@ -1,42 +1,185 @@
-//! [`trace`]: an `observe` hook that emits a `tracing` event for each attempt.
+//! The `tracing` feature: an event for every attempt of every chain.
+//!
+//! Each attempt holds a [`Trace`]: with the feature, the time it started (taken only
+//! when a subscriber listens to this crate's events); without it, nothing at all — a
+//! zero-sized value whose methods compile to nothing, so a chain's future and code are
+//! exactly what they are without tracing.
+//!
+//! The events, all with target `fallback` and the fields `alternative` (its name),
+//! `index` (its position, 0 for the primary), `attempt` (the try: 1, then 2, 3... with
+//! `retries`) and `outcome`:
+//!
+//! | outcome | level | more fields |
+//! |---|---|---|
+//! | `"failed"` | `WARN` | `elapsed_ms`; `error` (its `Display`, when the chain's error type has one) |
+//! | `"served"` by the primary | `DEBUG` | `elapsed_ms` |
+//! | `"served"` by a fallback | `INFO` | `elapsed_ms` |
+//! | `"skipped"` (cooling down) | `INFO` | |
 
-use std::fmt::Display;
+use core::fmt::Display;
 
-use crate::{Event, EventKind};
+/// The start of one attempt, for its `tracing` event. The default is an attempt no
+/// event is emitted for. Not `Copy`, on purpose: ending an attempt moves its `Trace`
+/// out, so that an `async` chain keeps it only across that attempt's own `await`.
+#[derive(Debug, Default)]
+pub struct Trace {
+    #[cfg(feature = "tracing")]
+    started: Option<crate::__private::Instant>,
+}
 
-/// Emits a [`tracing`](https://docs.rs/tracing) event for each moment of each attempt:
-/// `observe = fallback::trace`. A start or a success is an `INFO` event, a failure a
-/// `WARN` one, with the alternative's name and position, the try number and the
-/// elapsed time as fields. Combine it with a hook of your own:
-/// `observe = |event| { fallback::trace(event); metrics(event) }`.
-pub fn trace<E: Display>(event: &Event<'_, E>) {
-    let elapsed_ms = event.elapsed.as_secs_f64() * 1000.0;
-    match event.kind {
-        EventKind::Started => tracing::info!(
-            alternative = event.alternative,
-            index = event.index,
-            attempt = event.attempt,
-            "fallback attempt started"
-        ),
-        EventKind::Succeeded => tracing::info!(
-            alternative = event.alternative,
-            index = event.index,
-            attempt = event.attempt,
-            elapsed_ms,
-            "fallback attempt served"
-        ),
-        EventKind::Failed(error) => tracing::warn!(
-            alternative = event.alternative,
-            index = event.index,
-            attempt = event.attempt,
-            elapsed_ms,
-            error = %error,
-            "fallback attempt failed"
-        ),
-        EventKind::Skipped => tracing::info!(
-            alternative = event.alternative,
-            index = event.index,
+/// How an attempt ended, for [`Trace::end`].
+#[derive(Clone, Copy)]
+pub enum Ended<'a> {
+    /// It returned `Ok`.
+    Served,
+    /// It failed; the error's text, when its type has a `Display`.
+    Failed(Option<&'a dyn Display>),
+}
+
+impl Trace {
+    /// An attempt starts now.
+    #[inline(always)]
+    pub fn start() -> Trace {
+        Trace {
+            #[cfg(feature = "tracing")]
+            started: tracing::enabled!(target: "fallback", tracing::Level::WARN)
+                .then(crate::__private::now),
+        }
+    }
+
+    /// The attempt of `alternative` (at `index`, try `attempt`) ended as `ended`.
+    #[inline(always)]
+    pub fn end(self, alternative: &'static str, index: usize, attempt: u32, ended: Ended<'_>) {
+        #[cfg(feature = "tracing")]
+        if let Some(started) = self.started {
+            emit::ended(alternative, index, attempt, started.elapsed(), ended);
+        }
+        #[cfg(not(feature = "tracing"))]
+        let _ = (self, alternative, index, attempt, ended);
+    }
+
+    /// The attempt failed with `error`, which nothing else looks at: converted into the
+    /// chain's error type `E` only if the event is emitted, for `show` to display.
+    #[inline(always)]
+    pub fn failed_into<E, Ei, S>(
+        self,
+        alternative: &'static str,
+        index: usize,
+        attempt: u32,
+        error: Ei,
+        show: S,
+    ) where
+        E: From<Ei>,
+        S: for<'e> FnOnce(&'e E) -> Ended<'e>,
+    {
+        #[cfg(feature = "tracing")]
+        if let Some(started) = self.started {
+            let error = E::from(error);
+            emit::ended(alternative, index, attempt, started.elapsed(), show(&error));
+            return;
+        }
+        let _ = (self, alternative, index, attempt, show);
+        drop(error);
+    }
+
+    /// `alternative` (at `index`) was not tried: it is cooling down.
+    #[inline(always)]
+    pub fn skipped(alternative: &'static str, index: usize) {
+        #[cfg(feature = "tracing")]
+        emit::skipped(alternative, index);
+        #[cfg(not(feature = "tracing"))]
+        let _ = (alternative, index);
+    }
+}
+
+#[cfg(feature = "tracing")]
+mod emit {
+    use super::Ended;
+
+    /// Kept out of line: the attempt's own code only tests whether to call it.
+    #[cold]
+    #[inline(never)]
+    pub(super) fn ended(
+        alternative: &'static str,
+        index: usize,
+        attempt: u32,
+        elapsed: std::time::Duration,
+        ended: Ended<'_>,
+    ) {
+        let elapsed_ms = elapsed.as_secs_f64() * 1000.0;
+        match ended {
+            Ended::Failed(error) => tracing::warn!(
+                target: "fallback",
+                alternative,
+                index,
+                attempt,
+                outcome = "failed",
+                elapsed_ms,
+                error = error.map(tracing::field::display),
+                "fallback attempt failed"
+            ),
+            Ended::Served if index == 0 => tracing::debug!(
+                target: "fallback",
+                alternative,
+                index,
+                attempt,
+                outcome = "served",
+                elapsed_ms,
+                "fallback primary served"
+            ),
+            Ended::Served => tracing::info!(
+                target: "fallback",
+                alternative,
+                index,
+                attempt,
+                outcome = "served",
+                elapsed_ms,
+                "fallback alternative served"
+            ),
+        }
+    }
+
+    #[cold]
+    #[inline(never)]
+    pub(super) fn skipped(alternative: &'static str, index: usize) {
+        tracing::info!(
+            target: "fallback",
+            alternative,
+            index,
+            outcome = "skipped",
             "fallback alternative skipped while cooling down"
-        ),
+        );
+    }
+}
+
+/// A failed attempt's error, for [`Ended`]: its `Display` is used when it has one
+/// (`(&Shown(&error)).failed()`, autoref specialization at the generated call site,
+/// where the error type is known).
+#[derive(Debug)]
+pub struct Shown<'a, E>(pub &'a E);
+
+/// The error has a `Display`: the event shows it.
+pub trait FailedDisplay<'a> {
+    /// The attempt failed with this error.
+    fn failed(&self) -> Ended<'a>;
+}
+
+impl<'a, E: Display> FailedDisplay<'a> for Shown<'a, E> {
+    #[inline(always)]
+    fn failed(&self) -> Ended<'a> {
+        Ended::Failed(Some(self.0))
+    }
+}
+
+/// The error has no `Display`: the event says the attempt failed, without the text.
+pub trait FailedPlain<'a> {
+    /// The attempt failed with this error.
+    fn failed(&self) -> Ended<'a>;
+}
+
+impl<'a, E> FailedPlain<'a> for &Shown<'a, E> {
+    #[inline(always)]
+    fn failed(&self) -> Ended<'a> {
+        Ended::Failed(None)
     }
 }

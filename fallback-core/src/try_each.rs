@@ -9,6 +9,7 @@ use std::time::Duration;
 use crate::__private::{Instant, Tokio};
 use crate::clock::{jitter, ClockEnabledFor};
 use crate::hedge::{delay, Delay};
+use crate::trace::{Ended, Trace};
 use crate::{Elapsed, Event, EventKind};
 
 /// Tries `attempt(item)` for each item in order until one succeeds: the runtime
@@ -497,6 +498,8 @@ pin_project_lite::pin_project! {
         #[pin]
         current: Option<Fut>,
         attempt_started: Option<Instant>,
+        // For the attempt's `tracing` event (nothing without the feature).
+        trace: Trace,
         // The attempt's time limit, or the pause before a retry.
         #[pin]
         timer: Option<Delay>,
@@ -513,6 +516,7 @@ impl<Item: Clone, Fut> Slot<Item, Fut> {
             busy: false,
             current: None,
             attempt_started: None,
+            trace: Trace::default(),
             timer: None,
             backing_off: false,
         }
@@ -556,6 +560,7 @@ impl<Item: Clone, Fut> Slot<Item, Fut> {
             context.observer.observe(&event);
             *this.attempt_started = Some(Instant::now());
         }
+        *this.trace = Trace::start();
         this.current.set(Some(context.attempt.make(item)));
         this.timer.set(context.limits.timeout.map(delay));
         *this.backing_off = false;
@@ -632,6 +637,7 @@ impl<Item: Clone, Fut> Slot<Item, Fut> {
         let (index, attempt) = (*this.index, *this.tries + 1);
         match outcome {
             Ok(value) => {
+                core::mem::take(this.trace).end("item", index, attempt, Ended::Served);
                 if O::ACTIVE {
                     let event =
                         Event::new("item", index, attempt, elapsed, EventKind::<E>::Succeeded);
@@ -641,6 +647,8 @@ impl<Item: Clone, Fut> Slot<Item, Fut> {
                 Poll::Ready(Step::Served(value))
             }
             Err(error) => {
+                // The error's type is generic here: its text is for `observe` to show.
+                core::mem::take(this.trace).end("item", index, attempt, Ended::Failed(None));
                 if O::ACTIVE {
                     let event =
                         Event::new("item", index, attempt, elapsed, EventKind::Failed(&error));

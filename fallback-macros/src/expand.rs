@@ -150,24 +150,42 @@ impl Chain<'_> {
     }
 
     /// An attempt's error dropped, without paying for a conversion that is still
-    /// checked to exist.
-    fn discard(&self, err: &Ident, index: usize) -> TokenStream {
-        self.pass_error(err, index, false)
+    /// checked to exist (unless `tracing` shows it: see `Trace::failed_into`). Only
+    /// with a declared error type; without one, errors are of one type anyway.
+    fn discard(&self, err: &Ident, index: usize, trace: &Ident) -> TokenStream {
+        let Some(error) = &self.error else {
+            return self.pass_error(err, index, false);
+        };
+        let span = self.conversion_span(err);
+        let krate = respan(self.krate, span);
+        let error = respan(error, span);
+        let name = &self.attempts[index].name;
+        let shown = Ident::new("__fallback_shown", Span::mixed_site());
+        let show = self.show(&shown.to_token_stream());
+        quote_spanned! {span=>
+            #krate::__private::discard::<#error, _, _>(
+                #err, #trace, #name, #index, 1, |#shown: &#error| #show,
+            )
+        }
+    }
+
+    /// Where a missing `From` for an attempt's error is reported: see
+    /// `conversions_at_declared_type`.
+    fn conversion_span(&self, err: &Ident) -> Span {
+        match &self.error {
+            Some(error) if self.conversions_at_declared_type => first_span(error),
+            _ => err.span(),
+        }
     }
 
     fn pass_error(&self, err: &Ident, index: usize, keep: bool) -> TokenStream {
         match &self.error {
+            // (`discard` handles the dropped error of a declared type.)
             Some(error) => {
-                // Where a missing `From` is reported: see `conversions_at_declared_type`.
-                let span = if self.conversions_at_declared_type {
-                    first_span(error)
-                } else {
-                    err.span()
-                };
+                let span = self.conversion_span(err);
                 let krate = respan(self.krate, span);
                 let error = respan(error, span);
-                let helper = Ident::new(if keep { "convert" } else { "discard" }, span);
-                quote_spanned! {span=> #krate::__private::#helper::<#error, _>(#err) }
+                quote_spanned! {span=> #krate::__private::convert::<#error, _>(#err) }
             }
             // Without a declared type, values pass through `Agree`, which makes the
             // attempts agree with the first (see `fallback_core::__private::Agree`).
@@ -229,6 +247,46 @@ impl Chain<'_> {
             }
         };
         Some(quote_spanned! {span=> #krate::__private::observe(#hook, #event); })
+    }
+
+    /// `let trace = Trace::start();`: an attempt starts, for its `tracing` event (with
+    /// the `tracing` feature; a zero-sized no-op without it).
+    fn trace_start(&self, trace: &Ident) -> TokenStream {
+        let krate = self.krate;
+        quote! { let #trace = #krate::__private::Trace::start(); }
+    }
+
+    /// The `tracing` event of attempt `index`'s end (try `attempt`): it served, or it
+    /// failed with the error `failed` refers to (already of the chain's error type).
+    fn trace_end(
+        &self,
+        trace: &Ident,
+        index: usize,
+        attempt: &TokenStream,
+        failed: Option<TokenStream>,
+    ) -> TokenStream {
+        let krate = self.krate;
+        let name = &self.attempts[index].name;
+        let ended = match failed {
+            None => quote! { #krate::__private::Ended::Served },
+            Some(failed) => self.show(&failed),
+        };
+        quote! { #trace.end(#name, #index, #attempt, #ended); }
+    }
+
+    /// How an attempt that failed with the error `reference` refers to ended: shown with
+    /// its `Display` if its type has one (autoref specialization; the type is named when
+    /// declared, so that it is never left to inference there).
+    fn show(&self, reference: &TokenStream) -> TokenStream {
+        let krate = self.krate;
+        let shown = match &self.error {
+            Some(error) => quote! { #krate::__private::Shown::<#error>(#reference) },
+            None => quote! { #krate::__private::Shown(#reference) },
+        };
+        quote! {{
+            use #krate::__private::{FailedDisplay as _, FailedPlain as _};
+            (&#shown).failed()
+        }}
     }
 
     /// The `Agree` witness, when the chain has no declared type to check against.
@@ -331,6 +389,16 @@ pub fn chain(chain: &Chain) -> TokenStream {
             _ => attempt.outcome.clone(),
         };
         let scrutinee = quote_spanned! {span=> #krate::__private::outcome(#outcome) };
+        let trace = Ident::new("__fallback_trace", Span::mixed_site());
+        statements.extend(chain.trace_start(&trace));
+        let on_served = chain.trace_end(&trace, index, &quote!(1), None);
+        // The `Err` arm's start: the error converted into the chain's type, and traced.
+        let on_failed = {
+            let binding = typed(&err, error);
+            let converted = chain.convert(&err, index);
+            let traced = chain.trace_end(&trace, index, &quote!(1), Some(quote!(&#err)));
+            quote_spanned! {span=> let #binding = #converted; #traced }
+        };
         let served = chain.wrap(
             wrap_ok,
             &chain.ok,
@@ -347,11 +415,10 @@ pub fn chain(chain: &Chain) -> TokenStream {
             let name = &attempt.name;
             failures.push(quote! { #krate::Failure::new(#name, #index, #kept) });
             let binding = typed(&kept, error);
-            let converted = chain.convert(&err, index);
             statements.extend(quote_spanned! {span=>
                 let #binding = match #scrutinee {
-                    ::core::result::Result::Ok(#ok) => return #served,
-                    ::core::result::Result::Err(#err) => #converted,
+                    ::core::result::Result::Ok(#ok) => { #on_served return #served; }
+                    ::core::result::Result::Err(#err) => { #on_failed #err }
                 };
             });
             let all_failed = chain.wrap(
@@ -369,11 +436,11 @@ pub fn chain(chain: &Chain) -> TokenStream {
                 });
             }
         } else if is_last {
-            let failed = chain.wrap(wrap_err, &chain.returned_error, &chain.convert(&err, index));
+            let failed = chain.wrap(wrap_err, &chain.returned_error, &err.to_token_stream());
             statements.extend(quote_spanned! {span=>
                 match #scrutinee {
-                    ::core::result::Result::Ok(#ok) => #served,
-                    ::core::result::Result::Err(#err) => #failed,
+                    ::core::result::Result::Ok(#ok) => { #on_served #served }
+                    ::core::result::Result::Err(#err) => { #on_failed #failed }
                 }
             });
         } else if chain.filter.is_some() || next_wants_error {
@@ -381,11 +448,10 @@ pub fn chain(chain: &Chain) -> TokenStream {
             // and the next attempt's `err =>` borrow it), and asked to the filter.
             let kept = kept(index);
             let binding = typed(&kept, error);
-            let converted = chain.convert(&err, index);
             statements.extend(quote_spanned! {span=>
                 let #binding = match #scrutinee {
-                    ::core::result::Result::Ok(#ok) => return #served,
-                    ::core::result::Result::Err(#err) => #converted,
+                    ::core::result::Result::Ok(#ok) => { #on_served return #served; }
+                    ::core::result::Result::Err(#err) => { #on_failed #err }
                 };
             });
             if let Some(accepted) = chain.accepts(&kept) {
@@ -397,12 +463,15 @@ pub fn chain(chain: &Chain) -> TokenStream {
                 });
             }
         } else {
-            // Nothing looks at the error: it is dropped unconverted.
-            let discarded = chain.discard(&err, index);
+            // Nothing looks at the error: it is dropped unconverted (but for `tracing`).
+            let on_failed = match error {
+                Some(_) => chain.discard(&err, index, &trace),
+                None => on_failed,
+            };
             statements.extend(quote_spanned! {span=>
                 match #scrutinee {
-                    ::core::result::Result::Ok(#ok) => return #served,
-                    ::core::result::Result::Err(#err) => { #discarded }
+                    ::core::result::Result::Ok(#ok) => { #on_served return #served; }
+                    ::core::result::Result::Err(#err) => { #on_failed }
                 }
             });
         }
@@ -562,6 +631,15 @@ fn policy_chain(chain: &Chain) -> TokenStream {
             quote!(::core::time::Duration::ZERO),
             kind(quote!(Skipped)),
         );
+        let trace = Ident::new("__fallback_trace", Span::mixed_site());
+        let attempt_number = if policies.retries > 0 {
+            quote!(#tries + 1)
+        } else {
+            quote!(1)
+        };
+        let trace_start = chain.trace_start(&trace);
+        let trace_served = chain.trace_end(&trace, index, &attempt_number, None);
+        let trace_failed = chain.trace_end(&trace, index, &attempt_number, Some(quote!(&#err)));
         let healthy = breaker(index, quote!(success()));
         let unhealthy = policies.cooldown.and_then(|(cooldown, trip_after)| {
             let cooldown = duration_tokens(cooldown);
@@ -607,12 +685,14 @@ fn policy_chain(chain: &Chain) -> TokenStream {
                 match #akrate::__private::outcome(#result) {
                     ::core::result::Result::Ok(#ok) => {
                         #healthy
+                        #trace_served
                         #on_success
                         return #served;
                     }
                     ::core::result::Result::Err(#err) => {
                         let #binding = #converted;
                         #count_failure
+                        #trace_failed
                         #on_failure
                         #rejected
                         #unhealthy
@@ -631,6 +711,7 @@ fn policy_chain(chain: &Chain) -> TokenStream {
                         let __fallback_deadline = #elapsed.is_deadline();
                         let #binding = #from_elapsed;
                         #count_failure
+                        #trace_failed
                         #on_failure
                         if __fallback_deadline #deadline_stop
                         #unhealthy
@@ -645,6 +726,7 @@ fn policy_chain(chain: &Chain) -> TokenStream {
         let body = quote_spanned! {span=>
                 #past_deadline
                 #setup
+                #trace_start
                 #start_clock
                 #on_start
                 let #binding = #matched;
@@ -692,6 +774,7 @@ fn policy_chain(chain: &Chain) -> TokenStream {
                     if #all_cooling || #breakers[#index].admit(#cooldown) {
                         #attempt_statements
                     } else {
+                        #krate::__private::Trace::skipped(#name, #index);
                         #on_skip
                     }
                 });
@@ -797,20 +880,29 @@ fn hedge_chain(chain: &Chain) -> TokenStream {
             let on_start = chain.event(name, index, quote!(1), zero, kind(quote!(Started)));
             let on_success = chain.event(name, index, quote!(1), since.clone(), kind(quote!(Succeeded)));
             let on_failure = chain.event(name, index, quote!(1), since, kind(quote!(Failed(#err))));
-            match on_start {
-                Some(on_start) => quote_spanned! {span=> async {
-                    #setup
-                    let #started = #krate::__private::now();
-                    #on_start
-                    let #result = #body;
-                    match &#result {
-                        ::core::result::Result::Ok(_) => { #on_success }
-                        ::core::result::Result::Err(#err) => { #on_failure }
-                    }
-                    #result
-                } },
-                None => quote_spanned! {span=> async { #setup #body } },
-            }
+            let trace = Ident::new("__fallback_trace", Span::mixed_site());
+            let trace_start = chain.trace_start(&trace);
+            let trace_served = chain.trace_end(&trace, index, &quote!(1), None);
+            let trace_failed = chain.trace_end(&trace, index, &quote!(1), Some(err.to_token_stream()));
+            let (observe_start, observe_success, observe_failure) = match on_start {
+                Some(on_start) => (
+                    quote! { let #started = #krate::__private::now(); #on_start },
+                    on_success,
+                    on_failure,
+                ),
+                None => Default::default(),
+            };
+            quote_spanned! {span=> async {
+                #setup
+                #trace_start
+                #observe_start
+                let #result = #body;
+                match &#result {
+                    ::core::result::Result::Ok(_) => { #trace_served #observe_success }
+                    ::core::result::Result::Err(#err) => { #trace_failed #observe_failure }
+                }
+                #result
+            } }
         })
         .collect();
     // Nested from the end: the last leaf alone, then a `Hedge` per alternative before it.

@@ -73,6 +73,10 @@ use proc_macro::TokenStream;
 /// | `trip_after = 3` | the consecutive failures that trip an alternative (default 3) |
 /// | `observe = hook` | an `impl Fn(&fallback::Event<'_, E>)` called at each attempt's start, success and failure |
 ///
+/// With the `tracing` feature, every attempt also emits a `tracing` event when it ends
+/// (target `fallback`; a failure is a `WARN` with the error's `Display`, a fallback that
+/// serves an `INFO`, the primary serving a `DEBUG`), with no option to write.
+///
 /// The time options (`timeout`, `deadline`, `retries`, `backoff`, `cooldown`) need the
 /// `tokio` feature and an `async fn`; `timeout` and `deadline` need `E: From<Elapsed>`.
 /// Durations are checked when the program is compiled.
@@ -89,14 +93,12 @@ use proc_macro::TokenStream;
 ///
 /// ```text
 /// async fn complete(prompt: &str) -> Result<String, LlmError> {
-///     match openai(prompt).await {
+///     let error0: LlmError = match openai(prompt).await {
 ///         Ok(reply) => return Ok(reply),
-///         Err(error) => {
-///             let error: LlmError = From::from(error);
-///             if !is_transient(&error) {
-///                 return Err(error);
-///             }
-///         } // the error is dropped here, before the next attempt starts
+///         Err(error) => From::from(error),
+///     };
+///     if !is_transient(&error0) {
+///         return Err(error0);
 ///     }
 ///     match anthropic(prompt).await {
 ///         Ok(reply) => Ok(reply),
