@@ -1072,6 +1072,89 @@ mod hedge {
     }
 }
 
+/// `err =>` with `AllFailed` and time options: the next alternative sees the last error
+/// of the one before (its last try), while every error is kept for `AllFailed`.
+mod previous_error_collected {
+    use super::*;
+
+    async fn hangs(log: &Log) -> Result<String, Error> {
+        step(log, "hangs", 1_000, Ok("late")).await
+    }
+
+    /// Fails with a different error on each try: `b1`, then `b2`.
+    async fn flaky(log: &Log) -> Result<String, Error> {
+        let tries = log
+            .entries()
+            .iter()
+            .filter(|(_, what)| what == "start flaky")
+            .count();
+        let error = if tries == 0 { "b1" } else { "b2" };
+        step(log, "flaky", 10, Err(Error::Transient(error))).await
+    }
+
+    async fn sees(log: &Log, err: &Error) -> Result<String, Error> {
+        log.note(format!("sees {err:?}"));
+        Err(Error::Transient("still down"))
+    }
+
+    #[fallback(
+        primary = hangs,
+        then = [flaky, err => sees(log, err)],
+        timeout = "100ms",
+        retries = 1,
+        backoff = "1ms"
+    )]
+    async fn collected(log: &Log) -> Result<String, AllFailed<Error>>;
+
+    #[tokio::test(start_paused = true)]
+    async fn the_next_alternative_sees_the_last_try_of_the_one_before() {
+        let log = Log::new();
+        let errors = collected(&log).await.unwrap_err();
+        let seen: Vec<String> = log
+            .entries()
+            .into_iter()
+            .filter(|(_, what)| what.starts_with("sees"))
+            .map(|(_, what)| what)
+            .collect();
+        // Only the last alternative asked, and once per try: it saw `b2`, not `b1`.
+        assert_eq!(seen, ["sees Transient(\"b2\")", "sees Transient(\"b2\")"]);
+        let failures: Vec<(&str, &Error)> = errors
+            .iter()
+            .map(|failure| (failure.alternative(), failure.error()))
+            .collect();
+        let timeout = Error::Timeout(Elapsed::timeout(100 * MS));
+        assert_eq!(
+            failures,
+            [
+                ("hangs", &timeout),
+                ("hangs", &timeout),
+                ("flaky", &Error::Transient("b1")),
+                ("flaky", &Error::Transient("b2")),
+                ("sees(log, err)", &Error::Transient("still down")),
+                ("sees(log, err)", &Error::Transient("still down")),
+            ]
+        );
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn the_inline_chain_does_the_same() {
+        let log = Log::new();
+        let errors = fallback_chain!(
+            flaky(&log) | err => sees(&log, err),
+            error = AllFailed<Error>,
+            timeout = "100ms"
+        )
+        .await
+        .unwrap_err();
+        assert_eq!(errors.len(), 2);
+        assert_eq!(errors.first().error(), &Error::Transient("b1"));
+        assert!(log
+            .entries()
+            .iter()
+            .any(|(at, what)| *at == 10 && what == "sees Transient(\"b1\")"));
+    }
+}
+
 mod try_each {
     use std::cell::Cell;
 

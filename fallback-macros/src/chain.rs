@@ -37,9 +37,6 @@ pub fn expand(input: TokenStream) -> TokenStream {
         )
     });
     let operands: Vec<&Alternative> = alternatives.iter().collect();
-    errors.extend(validate::previous_with_policies(
-        &operands, &options, collects,
-    ));
     errors.extend(validate::previous_with_cooldown(&operands, &options));
     errors.extend(validate::hedge(&operands, &options, collects));
     let valid = errors.take(validate::chain(&alternatives)).is_some();

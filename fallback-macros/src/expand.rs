@@ -605,7 +605,13 @@ fn policy_chain(chain: &Chain) -> TokenStream {
         let akrate = respan(krate, span);
         let future = match (&attempt.previous, index) {
             (Some(binding), 1..) => {
-                let source = previous(index - 1);
+                // Collecting, the error is in the list, at the place noted after it.
+                let source = if chain.collect {
+                    let at = previous(index - 1);
+                    quote! { *#failures[#at].error() }
+                } else {
+                    previous(index - 1).to_token_stream()
+                };
                 let future = &attempt.future;
                 quote! {{
                     let #binding = &#source;
@@ -744,12 +750,16 @@ fn policy_chain(chain: &Chain) -> TokenStream {
         // This attempt's statements, kept apart to put them behind its breaker.
         let statements_before = std::mem::take(&mut statements);
         if chain.collect {
-            // (`err =>` is not offered here: see `validate::policies`.)
             let kept = kept(index);
             statements.extend(quote! {
                 let #kept = #looped;
                 #failures.push(#krate::Failure::new(#name, #index, #kept));
             });
+            if next_wants_error {
+                // Where this attempt's (last) error is, for the next one's `err =>`.
+                let at = previous(index);
+                statements.extend(quote! { let #at = #failures.len() - 1; });
+            }
             if index == last {
                 let all = quote! { #krate::__private::all_failed_from(#total, #failures) };
                 statements.extend(chain.wrap(&chain.wrap_err, &chain.returned_error, &all));

@@ -66,7 +66,6 @@ pub fn function(options: &Options, function: &Function) -> syn::Result<()> {
     errors.extend(policies(options));
     let then: Vec<&Alternative> = options.then.iter().flat_map(|(_, then)| then).collect();
     let collects = matches!(function.mode, crate::model::ErrorMode::All(_));
-    errors.extend(previous_with_policies(&then, options, collects));
     errors.extend(previous_with_cooldown(&then, options));
     errors.extend(hedge(&then, options, collects));
     if options.hedge.is_some() {
@@ -161,26 +160,6 @@ fn single_operand(only: &Alternative) -> syn::Error {
     )
 }
 
-/// `err =>` together with time options and `AllFailed`, which is not supported (yet):
-/// the error would have to be both kept for `AllFailed` and lent to the next attempt.
-pub fn previous_with_policies(
-    alternatives: &[&Alternative],
-    options: &Options,
-    collects: bool,
-) -> Option<syn::Error> {
-    let policies = options.clock_key().is_some() || options.observe.is_some();
-    let binding = alternatives.iter().find_map(|a| a.previous.as_ref())?;
-    (policies && collects).then(|| {
-        syn::Error::new(
-            binding.span(),
-            format!(
-                "`{binding} =>` cannot be combined with `AllFailed` and the time options yet: \
-                 return the plain error type, or remove `{binding} =>`"
-            ),
-        )
-    })
-}
-
 /// The rules between time and health options, the same for both macros.
 pub fn policies(options: &Options) -> Option<syn::Error> {
     let mut errors = Errors::default();
@@ -251,8 +230,8 @@ pub fn previous_with_cooldown(
     Some(syn::Error::new(
         binding.span(),
         format!(
-            "`{binding} =>` cannot be combined with `{}` yet: the alternative before may be \
-             skipped while it cools down; remove one of them",
+            "`{binding} =>` cannot be combined with `{}`: the alternative before may be \
+             skipped while it cools down, and then there is no error to see; remove one of them",
             cooldown.key
         ),
     ))
