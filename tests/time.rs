@@ -1070,6 +1070,133 @@ mod hedge {
         assert_eq!(reply, Ok("quick".to_string()));
         assert_eq!(log.now(), 150);
     }
+
+    async fn hangs(log: &Log) -> Result<String, Error> {
+        replica(log, "hangs", 3_600_000, Ok("late")).await
+    }
+
+    /// Only the filter's own kind of error moves on: a timeout must move on anyway.
+    fn only_transient(error: &Error) -> bool {
+        matches!(error, Error::Transient(_))
+    }
+
+    #[fallback(primary = hangs, then = [quick], hedge = "500ms", timeout = "100ms", on = only_transient)]
+    async fn timeout_under_strict_filter(log: &Log) -> Result<String, Error>;
+
+    #[tokio::test(start_paused = true)]
+    async fn a_timeout_moves_a_hedged_chain_on_whatever_the_filter_says() {
+        let log = Log::new();
+        assert_eq!(
+            timeout_under_strict_filter(&log).await,
+            Ok("quick".to_string())
+        );
+        assert_eq!(
+            log.entries(),
+            [
+                (0, "start hangs".into()),
+                (100, "drop hangs".into()),
+                (100, "start quick".into()),
+                (150, "end quick".into()),
+                (150, "drop quick".into()),
+            ]
+        );
+    }
+
+    #[fallback(primary = fails_fast, then = [quick], hedge = "300ms", retries = 2, backoff = "1ms")]
+    async fn retried(log: &Log) -> Result<String, Error>;
+
+    #[tokio::test(start_paused = true)]
+    async fn a_hedged_alternative_is_retried_before_the_next_starts_early() {
+        fallback::jitter::seed(7);
+        let log = Log::new();
+        assert_eq!(retried(&log).await, Ok("quick".to_string()));
+        let starts: Vec<String> = log
+            .entries()
+            .into_iter()
+            .filter(|(_, what)| what.starts_with("start"))
+            .map(|(_, what)| what)
+            .collect();
+        assert_eq!(
+            starts,
+            [
+                "start fails_fast",
+                "start fails_fast",
+                "start fails_fast",
+                "start quick"
+            ]
+        );
+        // Three tries of 10 ms, pauses of at most 1 then 2 ms, then quick's 50 ms: the
+        // hedge's 300 ms never came.
+        assert!((80..=83).contains(&log.now()), "{}", log.now());
+    }
+
+    #[fallback(primary = refuses, then = [quick], hedge = "300ms", retries = 2, on = is_transient)]
+    async fn refused_not_retried(log: &Log) -> Result<String, Error>;
+
+    #[tokio::test(start_paused = true)]
+    async fn an_error_the_filter_rejects_is_not_retried() {
+        let log = Log::new();
+        assert_eq!(
+            refused_not_retried(&log).await,
+            Err(Error::Fatal("refused"))
+        );
+        assert_eq!(log.now(), 10);
+    }
+
+    async fn fails_late(log: &Log) -> Result<String, Error> {
+        replica(
+            log,
+            "fails_late",
+            1_000,
+            Err(Error::Transient("late failure")),
+        )
+        .await
+    }
+
+    #[fallback(primary = fails_late, then = [fails_fast], hedge = "300ms")]
+    async fn all_failed(log: &Log) -> Result<String, AllFailed<Error>>;
+
+    #[tokio::test(start_paused = true)]
+    async fn all_failed_lists_the_errors_in_the_order_they_happened() {
+        let log = Log::new();
+        let errors = all_failed(&log).await.unwrap_err();
+        let failures: Vec<(&str, usize, &Error)> = errors
+            .iter()
+            .map(|failure| (failure.alternative(), failure.index(), failure.error()))
+            .collect();
+        // The hedge started at 300 ms and failed at 310; the primary failed at 1000.
+        assert_eq!(
+            failures,
+            [
+                ("fails_fast", 1, &Error::Transient("fast failure")),
+                ("fails_late", 0, &Error::Transient("late failure")),
+            ]
+        );
+        assert_eq!(errors.alternatives(), 2);
+        assert_eq!(log.now(), 1_000);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn an_inline_hedged_chain_collects_every_try() {
+        let log = Log::new();
+        let errors = fallback_chain!(
+            fails_fast(&log) | refuses(&log),
+            hedge = "300ms",
+            retries = 1,
+            backoff = "1ms",
+            on = is_transient,
+            error = AllFailed<Error>
+        )
+        .await
+        .unwrap_err();
+        let alternatives: Vec<&str> = errors.iter().map(|f| f.alternative()).collect();
+        // fails_fast twice (its retry), then refuses once: its error is not retried.
+        assert_eq!(
+            alternatives,
+            ["fails_fast(&log)", "fails_fast(&log)", "refuses(&log)"]
+        );
+        assert_eq!(errors.last().error(), &Error::Fatal("refused"));
+    }
 }
 
 /// `err =>` with `AllFailed` and time options: the next alternative sees the last error

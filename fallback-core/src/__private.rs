@@ -210,6 +210,41 @@ pub fn all_failed_from<E>(alternatives: usize, failures: Vec<Failure<E>>) -> All
     AllFailed::from_parts(failures, alternatives)
 }
 
+/// The errors of a hedged chain that returns `AllFailed`, in the order they happen: its
+/// alternatives run at the same time, each adding its own.
+#[derive(Debug)]
+pub struct Failures<E>(std::sync::Mutex<Vec<Failure<E>>>);
+
+impl<E> Failures<E> {
+    /// None yet.
+    #[inline]
+    pub fn new() -> Self {
+        Failures(std::sync::Mutex::new(Vec::new()))
+    }
+
+    /// One more. (A lock never held across anything that can panic: no poisoning.)
+    pub fn push(&self, failure: Failure<E>) {
+        let mut failures = self
+            .0
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        failures.push(failure);
+    }
+
+    /// All of them.
+    pub fn into_vec(self) -> Vec<Failure<E>> {
+        self.0
+            .into_inner()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+}
+
+impl<E> Default for Failures<E> {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
 /// Builds the error of a chain whose alternatives all failed (or whose filter stopped
 /// it): the only allocation a chain ever makes, and exactly one.
 #[inline]

@@ -838,10 +838,12 @@ fn hedge_chain(chain: &Chain) -> TokenStream {
             }
         }
     };
-    let filter = match chain.filter {
-        Some(filter) => quote! { #filter },
-        None => quote! { |_| true },
-    };
+    // Each leaf applies the filter itself (a timeout always moves on) and hands the
+    // `Hedge` its error with the verdict.
+    let failed = Ident::new("__fallback_failed", Span::mixed_site());
+    let filter = quote! { |#failed: &(_, bool)| #failed.1 };
+    // Collecting, the leaves put their errors here, in the order they fail.
+    let failures = Ident::new("__fallback_failures", Span::mixed_site());
     // Each alternative as a future of `Result<T, E>`.
     let leaves: Vec<TokenStream> = chain
         .attempts
@@ -873,27 +875,44 @@ fn hedge_chain(chain: &Chain) -> TokenStream {
                     let from_elapsed = elapsed_into(elapsed.to_token_stream());
                     quote_spanned! {span=>
                         match #clock.attempt(#timeout, #future).await {
-                            ::core::result::Result::Ok(#ok) => #on_result,
-                            ::core::result::Result::Err(#elapsed) => ::core::result::Result::Err(#from_elapsed),
+                            ::core::result::Result::Ok(#ok) => (#on_result, false),
+                            ::core::result::Result::Err(#elapsed) => {
+                                (::core::result::Result::Err(#from_elapsed), true)
+                            }
                         }
                     }
                 }
-                None => on_result(quote_spanned! {span=> #future.await }),
+                None => {
+                    let on_result = on_result(quote_spanned! {span=> #future.await });
+                    quote! { (#on_result, false) }
+                }
             };
             // With `observe`: this attempt's start, and its success or failure.
             let name = attempt.name.as_str();
             let started = Ident::new("__fallback_started", Span::mixed_site());
             let result = Ident::new("__fallback_result", Span::mixed_site());
+            let timed_out = Ident::new("__fallback_timed_out", Span::mixed_site());
+            let accepted = Ident::new("__fallback_accepted", Span::mixed_site());
+            let tries = Ident::new("__fallback_tries", Span::mixed_site());
+            let attempt_number = if policies.retries > 0 {
+                quote!(#tries + 1)
+            } else {
+                quote!(1)
+            };
             let kind = |variant: TokenStream| quote!(#krate::__private::EventKind::#variant);
             let zero = quote!(::core::time::Duration::ZERO);
             let since = quote!(#started.elapsed());
-            let on_start = chain.event(name, index, quote!(1), zero, kind(quote!(Started)));
-            let on_success = chain.event(name, index, quote!(1), since.clone(), kind(quote!(Succeeded)));
-            let on_failure = chain.event(name, index, quote!(1), since, kind(quote!(Failed(#err))));
+            let event = |elapsed: TokenStream, kind: TokenStream| {
+                chain.event(name, index, attempt_number.clone(), elapsed, kind)
+            };
+            let on_start = event(zero, kind(quote!(Started)));
+            let on_success = event(since.clone(), kind(quote!(Succeeded)));
+            let on_failure = event(since, kind(quote!(Failed(#err))));
             let trace = Ident::new("__fallback_trace", Span::mixed_site());
             let trace_start = chain.trace_start(&trace);
-            let trace_served = chain.trace_end(&trace, index, &quote!(1), None);
-            let trace_failed = chain.trace_end(&trace, index, &quote!(1), Some(err.to_token_stream()));
+            let trace_served = chain.trace_end(&trace, index, &attempt_number, None);
+            let trace_failed =
+                chain.trace_end(&trace, index, &attempt_number, Some(err.to_token_stream()));
             let (observe_start, observe_success, observe_failure) = match on_start {
                 Some(on_start) => (
                     quote! { let #started = #krate::__private::now(); #on_start },
@@ -902,17 +921,65 @@ fn hedge_chain(chain: &Chain) -> TokenStream {
                 ),
                 None => Default::default(),
             };
-            quote_spanned! {span=> async {
+            // Whether the error moves the chain on: a timeout always does.
+            let accepts = chain
+                .accepts(&err)
+                .map_or_else(|| quote!(true), |accepted| quote!(#timed_out || #accepted));
+            // What a failed leaf hands the `Hedge`: the error (or, collecting, nothing:
+            // the error went into the list) and whether it moves the chain on.
+            let keep = chain
+                .collect
+                .then(|| quote! { #failures.push(#krate::Failure::new(#name, #index, #err)); });
+            let handed = if chain.collect {
+                quote!(())
+            } else {
+                err.to_token_stream()
+            };
+            let attempt_code = quote_spanned! {span=>
                 #setup
                 #trace_start
                 #observe_start
-                let #result = #body;
+                let (#result, #timed_out) = #body;
                 match &#result {
                     ::core::result::Result::Ok(_) => { #trace_served #observe_success }
                     ::core::result::Result::Err(#err) => { #trace_failed #observe_failure }
                 }
-                #result
-            } }
+            };
+            if policies.retries > 0 {
+                let retries = policies.retries;
+                let base = duration_tokens(policies.backoff);
+                quote_spanned! {span=> async {
+                    let mut #tries: u32 = 0;
+                    loop {
+                        #attempt_code
+                        match #result {
+                            ::core::result::Result::Ok(#ok) => break ::core::result::Result::Ok(#ok),
+                            ::core::result::Result::Err(#err) => {
+                                let #accepted = #accepts;
+                                #keep
+                                if #accepted && #tries < #retries && !#clock.past_deadline() {
+                                    #tries += 1;
+                                    #clock.backoff(#base, #tries).await;
+                                    continue;
+                                }
+                                break ::core::result::Result::Err((#handed, #accepted));
+                            }
+                        }
+                    }
+                } }
+            } else {
+                quote_spanned! {span=> async {
+                    #attempt_code
+                    match #result {
+                        ::core::result::Result::Ok(#ok) => ::core::result::Result::Ok(#ok),
+                        ::core::result::Result::Err(#err) => {
+                            let #accepted = #accepts;
+                            #keep
+                            ::core::result::Result::Err((#handed, #accepted))
+                        }
+                    }
+                } }
+            }
         })
         .collect();
     // Nested from the end: the last leaf alone, then a `Hedge` per alternative before it.
@@ -929,11 +996,23 @@ fn hedge_chain(chain: &Chain) -> TokenStream {
     let err = Ident::new("__fallback_err", Span::mixed_site());
     let elapsed = Ident::new("__fallback_elapsed", Span::mixed_site());
     let served = chain.wrap(&chain.wrap_ok, &chain.ok, &ok.to_token_stream());
-    let failed = chain.wrap(
-        &chain.wrap_err,
-        &chain.returned_error,
-        &err.to_token_stream(),
-    );
+    let total = chain.attempts.len();
+    let (failures_list, failed) = if chain.collect {
+        let all = quote! { #krate::__private::all_failed_from(#total, #failures.into_vec()) };
+        (
+            quote! { let #failures = #krate::__private::Failures::new(); },
+            chain.wrap(&chain.wrap_err, &chain.returned_error, &all),
+        )
+    } else {
+        (
+            TokenStream::new(),
+            chain.wrap(
+                &chain.wrap_err,
+                &chain.returned_error,
+                &err.to_token_stream(),
+            ),
+        )
+    };
     let from_elapsed = elapsed_into(elapsed.to_token_stream());
     let deadline_failed = chain.wrap(&chain.wrap_err, &chain.returned_error, &from_elapsed);
     let witness = chain.agree_witness();
@@ -942,7 +1021,7 @@ fn hedge_chain(chain: &Chain) -> TokenStream {
         quote! {
             match #clock.attempt(::core::option::Option::None, #hedged).await {
                 ::core::result::Result::Ok(::core::result::Result::Ok(#ok)) => #served,
-                ::core::result::Result::Ok(::core::result::Result::Err(#err)) => #failed,
+                ::core::result::Result::Ok(::core::result::Result::Err((#err, _))) => #failed,
                 ::core::result::Result::Err(#elapsed) => #deadline_failed,
             }
         }
@@ -950,12 +1029,13 @@ fn hedge_chain(chain: &Chain) -> TokenStream {
         quote! {
             match #hedged.await {
                 ::core::result::Result::Ok(#ok) => #served,
-                ::core::result::Result::Err(#err) => #failed,
+                ::core::result::Result::Err((#err, _)) => #failed,
             }
         }
     };
     quote! {
         #witness
+        #failures_list
         let #clock = #akrate::__private::Clock::<#akrate::__private::Tokio>::start(#deadline);
         #finish
     }

@@ -68,7 +68,7 @@ use proc_macro::TokenStream;
 /// | `deadline = "2s"` | a time limit for the whole chain: when it passes, the chain stops with `fallback::Elapsed` |
 /// | `retries = 2` | try each alternative up to 2 more times, for errors the filter accepts, before moving on |
 /// | `backoff = "50ms"` | the pause before the first retry, doubled before each next one (at most 32 times), with full jitter; default 100 ms |
-/// | `hedge = "300ms"` | if an attempt has not answered after 300 ms, start the next alternative alongside it; the first `Ok` wins, the other is dropped |
+/// | `hedge = "300ms"` | if an attempt has not answered after 300 ms, start the next alternative alongside it; the first `Ok` wins, the other is dropped (not with `err =>` or, yet, `cooldown`) |
 /// | `cooldown = "30s"` | skip an alternative for 30 s after it trips; then one call probes it |
 /// | `trip_after = 3` | the consecutive failures that trip an alternative (default 3) |
 /// | `observe = hook` | an `impl Fn(&fallback::Event<'_, E>)` called at each attempt's start, success and failure |
@@ -279,6 +279,8 @@ use proc_macro::TokenStream;
 /// ```
 ///
 /// **`hedge`**: when an answer is slow, ask the next provider too; the first answer wins.
+/// An error starts the next one at once (after the alternative's `retries`, if any); a
+/// timeout always moves on; with `AllFailed` the errors are listed as they happened.
 ///
 /// ```
 /// # use std::time::Duration;

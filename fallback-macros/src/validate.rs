@@ -178,11 +178,7 @@ pub fn policies(options: &Options) -> Option<syn::Error> {
         ));
     }
     if options.hedge.is_some() {
-        let unsupported = [
-            options.retries.as_ref().map(|(key, _)| key),
-            options.cooldown.as_ref().map(|timed| &timed.key),
-        ];
-        for key in unsupported.into_iter().flatten() {
+        if let Some(key) = options.cooldown.as_ref().map(|timed| &timed.key) {
             errors.push(syn::Error::new(
                 key.span(),
                 format!("`{key}` cannot be combined with `hedge` yet: remove one of them"),
@@ -193,13 +189,13 @@ pub fn policies(options: &Options) -> Option<syn::Error> {
 }
 
 /// What `hedge` needs of the alternatives: no `err =>` (alternatives run at the same
-/// time, so there is no "previous" one), and no `AllFailed` (yet).
+/// time, so there is no "previous" one), and no `deadline` with `AllFailed` (yet).
 pub fn hedge(
     alternatives: &[&Alternative],
     options: &Options,
     collects: bool,
 ) -> Option<syn::Error> {
-    let hedge = options.hedge.as_ref()?;
+    options.hedge.as_ref()?;
     let mut errors = Errors::default();
     if let Some(binding) = alternatives.iter().find_map(|a| a.previous.as_ref()) {
         errors.push(syn::Error::new(
@@ -210,10 +206,12 @@ pub fn hedge(
             ),
         ));
     }
-    if collects {
+    if let (true, Some(deadline)) = (collects, &options.deadline) {
         errors.push(syn::Error::new(
-            hedge.key.span(),
-            "`hedge` cannot return `AllFailed` yet: return the plain error type",
+            deadline.key.span(),
+            "a hedged chain that returns `AllFailed` cannot have a `deadline` yet: several \
+             alternatives may be running when it passes; use `timeout`, or return the plain \
+             error type",
         ));
     }
     errors.finish().err()

@@ -1,8 +1,14 @@
-// `hedge` returning `AllFailed`, not supported yet.
+// A hedged chain returning `AllFailed` with a `deadline`, not supported yet.
 use fallback::{fallback, AllFailed};
 
 #[derive(Debug)]
 struct MyError;
+
+impl From<fallback::Elapsed> for MyError {
+    fn from(_: fallback::Elapsed) -> Self {
+        MyError
+    }
+}
 
 async fn openai(prompt: &str) -> Result<String, MyError> {
     Ok(format!("openai: {prompt}"))
@@ -12,7 +18,7 @@ async fn anthropic(prompt: &str) -> Result<String, MyError> {
     Ok(format!("anthropic: {prompt}"))
 }
 
-#[fallback(primary = openai, then = [anthropic], hedge = "300ms")]
+#[fallback(primary = openai, then = [anthropic], hedge = "300ms", deadline = "2s")]
 async fn complete(prompt: &str) -> Result<String, AllFailed<MyError>>;
 
 fn main() {
