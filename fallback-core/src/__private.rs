@@ -345,12 +345,6 @@ impl<T, E> Agree<T, E> {
         error
     }
 
-    /// The first operand's error, when nothing will look at it: defines `E`.
-    #[inline(always)]
-    pub fn discard_first(&self, error: E) {
-        drop(error);
-    }
-
     /// A later operand's success.
     #[inline(always)]
     pub fn ok<Ti>(&self, value: Ti) -> T
@@ -367,15 +361,6 @@ impl<T, E> Agree<T, E> {
         E: SameError<Ei>,
     {
         E::same(error)
-    }
-
-    /// An operand's error that nothing will look at.
-    #[inline(always)]
-    pub fn discard<Ei>(&self, error: Ei)
-    where
-        E: SameError<Ei>,
-    {
-        drop(error);
     }
 
     /// A timeout as the chain's error.

@@ -146,16 +146,35 @@ impl Chain<'_> {
 
     /// An attempt's error, as the chain's error type.
     fn convert(&self, err: &Ident, index: usize) -> TokenStream {
-        self.pass_error(err, index, true)
+        match &self.error {
+            Some(error) => {
+                let span = self.conversion_span(err);
+                let krate = respan(self.krate, span);
+                let error = respan(error, span);
+                quote_spanned! {span=> #krate::__private::convert::<#error, _>(#err) }
+            }
+            // Without a declared type, values pass through `Agree`, which makes the
+            // attempts agree with the first (see `fallback_core::__private::Agree`).
+            None => {
+                let method = if index == 0 { "first_error" } else { "error" };
+                let method = Ident::new(method, err.span());
+                let agree = agree_ident();
+                quote_spanned! {err.span()=> #agree.#method(#err) }
+            }
+        }
     }
 
-    /// An attempt's error dropped, without paying for a conversion that is still
-    /// checked to exist (unless `tracing` shows it: see `Trace::failed_into`). Only
-    /// with a declared error type; without one, errors are of one type anyway.
-    fn discard(&self, err: &Ident, index: usize, trace: &Ident) -> TokenStream {
-        let Some(error) = &self.error else {
-            return self.pass_error(err, index, false);
-        };
+    /// An attempt's error of the declared type `error`, dropped without paying for a
+    /// conversion that is still checked to exist (unless `tracing` shows it: see
+    /// `Trace::failed_into`), its attempt's end traced. (Without a declared type the
+    /// errors are of one type: converting them costs nothing.)
+    fn discard(
+        &self,
+        error: &TokenStream,
+        err: &Ident,
+        index: usize,
+        trace: &Ident,
+    ) -> TokenStream {
         let span = self.conversion_span(err);
         let krate = respan(self.krate, span);
         let error = respan(error, span);
@@ -175,31 +194,6 @@ impl Chain<'_> {
         match &self.error {
             Some(error) if self.conversions_at_declared_type => first_span(error),
             _ => err.span(),
-        }
-    }
-
-    fn pass_error(&self, err: &Ident, index: usize, keep: bool) -> TokenStream {
-        match &self.error {
-            // (`discard` handles the dropped error of a declared type.)
-            Some(error) => {
-                let span = self.conversion_span(err);
-                let krate = respan(self.krate, span);
-                let error = respan(error, span);
-                quote_spanned! {span=> #krate::__private::convert::<#error, _>(#err) }
-            }
-            // Without a declared type, values pass through `Agree`, which makes the
-            // attempts agree with the first (see `fallback_core::__private::Agree`).
-            None => {
-                let method = match (keep, index) {
-                    (true, 0) => "first_error",
-                    (true, _) => "error",
-                    (false, 0) => "discard_first",
-                    (false, _) => "discard",
-                };
-                let method = Ident::new(method, err.span());
-                let agree = agree_ident();
-                quote_spanned! {err.span()=> #agree.#method(#err) }
-            }
         }
     }
 
@@ -465,7 +459,7 @@ pub fn chain(chain: &Chain) -> TokenStream {
         } else {
             // Nothing looks at the error: it is dropped unconverted (but for `tracing`).
             let on_failed = match error {
-                Some(_) => chain.discard(&err, index, &trace),
+                Some(error) => chain.discard(error, &err, index, &trace),
                 None => on_failed,
             };
             statements.extend(quote_spanned! {span=>
