@@ -9,7 +9,7 @@
 use std::cell::Cell;
 use std::time::Duration;
 
-use fallback::fallback;
+use fallbacks::fallback;
 use tokio::time::{sleep, Instant};
 
 #[derive(Debug)]

@@ -4,7 +4,7 @@
 
 use std::fmt;
 
-use fallback::{fallback, fallback_chain, AllFailed};
+use fallbacks::{fallback, fallback_chain, AllFailed};
 
 /// What our (pretend) LLM providers fail with.
 #[derive(Debug)]

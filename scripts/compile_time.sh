@@ -32,7 +32,7 @@ edition = "2021"
 publish = false
 
 [dependencies]
-fallback = { path = "$PWD" }
+fallbacks = { path = "$PWD" }
 
 [workspace]
 TOML
@@ -69,7 +69,7 @@ pub async fn chain_$1(prompt: &str, n: u32) -> Result<u32, Error> {
 RUST
 }
 
-write_crate annotated annotated "use fallback::fallback;"
+write_crate annotated annotated "use fallbacks::fallback;"
 write_crate hand_written hand_written ""
 
 seconds() { # dir profile-flag -> seconds to rebuild the crate alone (fastest of 3)

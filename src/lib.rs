@@ -2,7 +2,7 @@
 //! if it fails in a way worth recovering from, call B, then C.
 //!
 //! ```
-//! use fallback::{fallback, AllFailed};
+//! use fallbacks::{fallback, AllFailed};
 //!
 //! #[derive(Debug, PartialEq)]
 //! enum LlmError {
@@ -75,7 +75,7 @@
 //!   `backoff`, `hedge`, `cooldown`). Without it, using one is a compile error that says
 //!   to enable it.
 //! - `tracing`: a [`tracing`](https://docs.rs/tracing) event for every attempt of every
-//!   chain when it ends (target `fallback`; fields `alternative`, `index`, `attempt`,
+//!   chain when it ends (target `fallbacks`; fields `alternative`, `index`, `attempt`,
 //!   `outcome`, `elapsed_ms`, and `error` when the error type has a `Display`). A failure
 //!   is a `WARN`, a fallback that serves an `INFO`, the primary serving a `DEBUG`, an
 //!   alternative skipped while cooling down an `INFO`. The attempt's start time is read

@@ -5,7 +5,7 @@ use std::cell::{Cell, RefCell};
 use std::future::Future;
 use std::rc::Rc;
 
-use fallback::{fallback, AllFailed};
+use fallbacks::{fallback, AllFailed};
 
 /// Runs a future to completion on the current thread.
 fn run<F: Future>(future: F) -> F::Output {
@@ -958,13 +958,13 @@ mod signatures {
     }
 
     pub mod reexport {
-        pub use ::fallback;
+        pub use ::fallbacks;
     }
 
-    #[fallback(primary = send_a, then = [send_b], crate = reexport::fallback)]
+    #[fallback(primary = send_a, then = [send_b], crate = reexport::fallbacks)]
     async fn through_reexport(text: &str) -> Result<usize, Error>;
 
-    #[fallback(primary = send_a, then = [send_b], crate = "reexport::fallback")]
+    #[fallback(primary = send_a, then = [send_b], crate = "reexport::fallbacks")]
     async fn through_reexport_string(text: &str) -> Result<usize, Error>;
 
     #[test]
@@ -1024,7 +1024,7 @@ mod panics_and_cancellation {
 
 /// `-> Result<Served<T>, E>`: the value comes with which alternative served it.
 mod served {
-    use fallback::Served;
+    use fallbacks::Served;
 
     use super::*;
 
@@ -1310,7 +1310,7 @@ mod hygiene {
     struct Err;
     struct From;
 
-    use ::fallback::fallback;
+    use ::fallbacks::fallback;
 
     type Outcome = ::core::result::Result<u8, u8>;
 

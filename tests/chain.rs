@@ -5,7 +5,7 @@
 use std::cell::{Cell, RefCell};
 use std::future::Future;
 
-use fallback::{fallback, fallback_chain, AllFailed};
+use fallbacks::{fallback, fallback_chain, AllFailed};
 
 fn run<F: Future>(future: F) -> F::Output {
     futures::executor::block_on(future)
@@ -457,7 +457,7 @@ mod signatures_and_cancellation {
         struct Ok;
         struct Err;
 
-        use ::fallback::fallback_chain;
+        use ::fallbacks::fallback_chain;
 
         async fn zero() -> ::core::result::Result<u8, u8> {
             ::core::result::Result::Err(0)

@@ -6,7 +6,7 @@
 use std::cell::{Cell, RefCell};
 use std::rc::Rc;
 
-use fallback::{fallback, fallback_chain, AllFailed};
+use fallbacks::{fallback, fallback_chain, AllFailed};
 use proptest::prelude::*;
 
 /// What an alternative does when called.

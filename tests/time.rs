@@ -6,7 +6,7 @@
 use std::cell::RefCell;
 use std::time::Duration;
 
-use fallback::{fallback, fallback_chain, AllFailed, Elapsed, Event, EventKind};
+use fallbacks::{fallback, fallback_chain, AllFailed, Elapsed, Event, EventKind};
 use tokio::time::{sleep, Instant};
 
 #[derive(Debug, Clone, PartialEq)]
@@ -272,7 +272,7 @@ mod retries {
 
     #[tokio::test(start_paused = true)]
     async fn a_failing_alternative_is_retried_before_moving_on() {
-        fallback::jitter::seed(7);
+        fallbacks::jitter::seed(7);
         let state = Flaky::new(2, Error::Transient("busy"));
         assert_eq!(
             retried(&state).await,
@@ -289,7 +289,7 @@ mod retries {
     #[tokio::test(start_paused = true)]
     async fn seeded_jitter_makes_the_pauses_repeatable() {
         let pauses = |seed| async move {
-            fallback::jitter::seed(seed);
+            fallbacks::jitter::seed(seed);
             let state = Flaky::new(2, Error::Transient("busy"));
             retried(&state).await.unwrap();
             state.tries()
@@ -305,7 +305,7 @@ mod retries {
     }
 
     #[fallback(primary = flaky, then = [backup], retries = 2, backoff = "10ms")]
-    async fn retried_reported(state: &Flaky) -> Result<fallback::Served<u32>, Error>;
+    async fn retried_reported(state: &Flaky) -> Result<fallbacks::Served<u32>, Error>;
 
     #[tokio::test(start_paused = true)]
     async fn a_served_report_counts_the_retries_that_failed_before() {
@@ -694,7 +694,7 @@ mod tracing_events {
     /// process-wide interest cache when tests run in parallel.)
     struct Router;
 
-    /// Captures the events of target `fallback` on this thread, from now on.
+    /// Captures the events of target `fallbacks` on this thread, from now on.
     fn capture() -> Capture {
         static INSTALLED: std::sync::Once = std::sync::Once::new();
         INSTALLED.call_once(|| {
@@ -736,7 +736,7 @@ mod tracing_events {
 
     impl Subscriber for Router {
         fn enabled(&self, metadata: &Metadata<'_>) -> bool {
-            metadata.target() == "fallback"
+            metadata.target() == "fallbacks"
         }
         fn new_span(&self, _: &Attributes<'_>) -> Id {
             Id::from_u64(1)
@@ -908,7 +908,7 @@ mod tracing_events {
     async fn try_each_reports_each_item_without_the_error_text() {
         let collect = capture();
         let outcomes = [Err(Error::Transient("first")), Ok(2)];
-        let served = fallback::try_each(outcomes.iter(), |outcome| {
+        let served = fallbacks::try_each(outcomes.iter(), |outcome| {
             let outcome = outcome.clone();
             async move {
                 sleep(5 * MS).await;
@@ -1107,7 +1107,7 @@ mod hedge {
 
     #[tokio::test(start_paused = true)]
     async fn a_hedged_alternative_is_retried_before_the_next_starts_early() {
-        fallback::jitter::seed(7);
+        fallbacks::jitter::seed(7);
         let log = Log::new();
         assert_eq!(retried(&log).await, Ok("quick".to_string()));
         let starts: Vec<String> = log
@@ -1285,7 +1285,7 @@ mod previous_error_collected {
 mod try_each {
     use std::cell::Cell;
 
-    use fallback::{try_each, TryEachError};
+    use fallbacks::{try_each, TryEachError};
 
     use super::*;
 
@@ -1403,7 +1403,7 @@ mod try_each {
 
     #[tokio::test(start_paused = true)]
     async fn retries_pause_within_their_bounds_and_events_are_observed() {
-        fallback::jitter::seed(3);
+        fallbacks::jitter::seed(3);
         let log = Log::new();
         let providers = [
             Provider::new("a", 0, Err(Error::Transient("a down"))),
@@ -1451,7 +1451,7 @@ mod try_each {
 }
 
 mod try_each_hedged {
-    use fallback::try_each;
+    use fallbacks::try_each;
 
     use super::*;
 

@@ -7,7 +7,7 @@ use std::future::Future;
 use std::pin::pin;
 use std::task::{Context, Poll, Waker};
 
-use fallback::{fallback, fallback_chain, AllFailed};
+use fallbacks::{fallback, fallback_chain, AllFailed};
 
 /// The system allocator, counting the allocations made on threads that asked it to.
 struct Counting;
@@ -87,7 +87,7 @@ async fn unfiltered(script: &Script) -> Result<u32, Error>;
 async fn collecting(script: &Script) -> Result<u32, AllFailed<Error>>;
 
 #[fallback(primary = a, then = [b, c], on = is_transient)]
-async fn reported(script: &Script) -> Result<fallback::Served<u32>, Error>;
+async fn reported(script: &Script) -> Result<fallbacks::Served<u32>, Error>;
 
 fn sync_b(script: &Script) -> Result<u32, Error> {
     script[1]
@@ -188,7 +188,7 @@ mod allocations {
             let script = &script;
             let (count, result) = allocations(|| {
                 std::future::IntoFuture::into_future(
-                    fallback::try_each(alternatives.iter(), move |alternative| async move {
+                    fallbacks::try_each(alternatives.iter(), move |alternative| async move {
                         alternative(script)
                     })
                     .on(is_transient),
@@ -301,7 +301,7 @@ mod sizes {
 
     /// Collecting by hand keeps the earlier errors until the end, as the macro does.
     async fn hand_written_collecting(n: u32) -> Result<u32, AllFailed<BigError>> {
-        use fallback::Failure;
+        use fallbacks::Failure;
         let first = match small(n).await {
             Ok(value) => return Ok(value),
             Err(error) => error,
@@ -377,7 +377,7 @@ mod sizes {
     /// attempt in flight (16 bytes), for its event. Without the feature, nothing: `.ci/run`
     /// also runs this file without features, where the bar is the hand-written size.
     const TRACED: usize = if cfg!(feature = "tracing") {
-        size_of::<fallback::__private::Trace>()
+        size_of::<fallbacks::__private::Trace>()
     } else {
         0
     };

@@ -18,7 +18,7 @@ use std::hint::black_box;
 use std::pin::{pin, Pin};
 use std::task::{Context, Poll, Waker};
 
-use fallback::{fallback, fallback_chain};
+use fallbacks::{fallback, fallback_chain};
 
 /// A small error, as an LLM client's would be, with a kind the filter reads.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -145,10 +145,10 @@ pub async fn inline_twin(prompt: &str, script: &Script) -> Result<u32, Error> {
     .await
 }
 
-/// The same chain over a list known at run time: `fallback::try_each`.
+/// The same chain over a list known at run time: `fallbacks::try_each`.
 pub async fn run_time_list(prompt: &str, script: &Script) -> Result<u32, Error> {
     let alternatives = [0usize, 1, 2];
-    match fallback::try_each(alternatives.iter(), |&index| async move {
+    match fallbacks::try_each(alternatives.iter(), |&index| async move {
         match index {
             0 => openai(prompt, script).await,
             1 => anthropic(prompt, script).await,

@@ -35,7 +35,7 @@ pub fn observe<E, F: Fn(&Event<'_, E>)>(observer: F, event: Event<'_, E>) {
 }
 
 /// A timeout as the chain's error: the bound is where a missing
-/// `From<fallback::Elapsed>` is reported, on the time option.
+/// `From<fallbacks::Elapsed>` is reported, on the time option.
 #[inline(always)]
 pub fn elapsed_into<E: From<Elapsed>>(elapsed: Elapsed) -> E {
     E::from(elapsed)

@@ -22,9 +22,9 @@ pub struct Tokio;
 /// Implemented by a clock that is compiled in.
 #[doc(hidden)]
 #[diagnostic::on_unimplemented(
-    message = "the time options (`timeout`, `deadline`, `retries`, `backoff`, `cooldown`) need the `tokio` feature of `fallback`",
+    message = "the time options (`timeout`, `deadline`, `retries`, `backoff`, `cooldown`) need the `tokio` feature of `fallbacks`",
     label = "this option needs a clock",
-    note = "enable it in Cargo.toml: `fallback = {{ version = \"0.1\", features = [\"tokio\"] }}`"
+    note = "enable it in Cargo.toml: `fallbacks = {{ version = \"0.1\", features = [\"tokio\"] }}`"
 )]
 pub trait ClockEnabled {}
 
@@ -36,9 +36,9 @@ impl ClockEnabled for Tokio {}
 /// `try_each`).
 #[doc(hidden)]
 #[diagnostic::on_unimplemented(
-    message = "the time options (`timeout`, `deadline`, `retries`, `backoff`) need the `tokio` feature of `fallback`",
+    message = "the time options (`timeout`, `deadline`, `retries`, `backoff`) need the `tokio` feature of `fallbacks`",
     label = "this option needs a clock",
-    note = "enable it in Cargo.toml: `fallback = {{ version = \"0.1\", features = [\"tokio\"] }}`"
+    note = "enable it in Cargo.toml: `fallbacks = {{ version = \"0.1\", features = [\"tokio\"] }}`"
 )]
 pub trait ClockEnabledFor<T> {}
 

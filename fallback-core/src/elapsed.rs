@@ -6,7 +6,7 @@ use std::time::Duration;
 /// An attempt took longer than `timeout = ..`, or the chain longer than `deadline = ..`.
 ///
 /// A chain with a clock option converts it into its own error type, so that type needs
-/// `From<fallback::Elapsed>`:
+/// `From<fallbacks::Elapsed>`:
 ///
 /// ```
 /// use fallback_core::Elapsed;

@@ -1,4 +1,4 @@
-//! The small runtime behind the [`fallback`](https://docs.rs/fallback) crate.
+//! The small runtime behind the [`fallbacks`](https://docs.rs/fallbacks) crate.
 //!
 //! ```
 //! use fallback_core::{AllFailed, Failure};

@@ -5,7 +5,7 @@
 //! zero-sized value whose methods compile to nothing, so a chain's future and code are
 //! exactly what they are without tracing.
 //!
-//! The events, all with target `fallback` and the fields `alternative` (its name),
+//! The events, all with target `fallbacks` and the fields `alternative` (its name),
 //! `index` (its position, 0 for the primary), `attempt` (the try: 1, then 2, 3... with
 //! `retries`) and `outcome`:
 //!
@@ -42,7 +42,7 @@ impl Trace {
     pub fn start() -> Trace {
         Trace {
             #[cfg(feature = "tracing")]
-            started: tracing::enabled!(target: "fallback", tracing::Level::WARN)
+            started: tracing::enabled!(target: "fallbacks", tracing::Level::WARN)
                 .then(crate::__private::now),
         }
     }
@@ -109,7 +109,7 @@ mod emit {
         let elapsed_ms = elapsed.as_secs_f64() * 1000.0;
         match ended {
             Ended::Failed(error) => tracing::warn!(
-                target: "fallback",
+                target: "fallbacks",
                 alternative,
                 index,
                 attempt,
@@ -119,7 +119,7 @@ mod emit {
                 "fallback attempt failed"
             ),
             Ended::Served if index == 0 => tracing::debug!(
-                target: "fallback",
+                target: "fallbacks",
                 alternative,
                 index,
                 attempt,
@@ -128,7 +128,7 @@ mod emit {
                 "fallback primary served"
             ),
             Ended::Served => tracing::info!(
-                target: "fallback",
+                target: "fallbacks",
                 alternative,
                 index,
                 attempt,
@@ -143,7 +143,7 @@ mod emit {
     #[inline(never)]
     pub(super) fn skipped(alternative: &'static str, index: usize) {
         tracing::info!(
-            target: "fallback",
+            target: "fallbacks",
             alternative,
             index,
             outcome = "skipped",

@@ -15,7 +15,7 @@ use crate::{expand, validate};
 pub fn expand(input: TokenStream) -> TokenStream {
     let mut errors = Errors::default();
     let Some(parsed) = errors.take(parse::chain_input(input)) else {
-        return with_errors(errors, None, &quote!(::fallback));
+        return with_errors(errors, None, &quote!(::fallbacks));
     };
     let alternatives: Vec<Alternative> = parsed
         .operands
@@ -24,7 +24,7 @@ pub fn expand(input: TokenStream) -> TokenStream {
         .collect();
     if let Some(error) = validate::options_first(&alternatives) {
         errors.push(error);
-        return with_errors(errors, None, &quote!(::fallback));
+        return with_errors(errors, None, &quote!(::fallbacks));
     }
     let options = syn::parse2::<OptionList>(parsed.options)
         .map(|list| Options::from_list(list, CHAIN_OPTIONS, &mut errors));

@@ -85,7 +85,7 @@ fn duration_tokens(duration: std::time::Duration) -> TokenStream {
 
 /// A chain ready to expand.
 pub struct Chain<'a> {
-    /// The path of the runtime (`::fallback` unless `crate = ...`).
+    /// The path of the runtime (`::fallbacks` unless `crate = ...`).
     pub krate: &'a TokenStream,
     /// At least two.
     pub attempts: Vec<Attempt>,

@@ -1,4 +1,4 @@
-//! The procedural macros of [`fallback`](https://docs.rs/fallback). Depend on
+//! The procedural macros of [`fallbacks`](https://docs.rs/fallbacks). Depend on
 //! `fallback` and use them from there; the generated code calls into `fallback`'s
 //! runtime, not into this crate.
 //!
@@ -28,7 +28,7 @@ use proc_macro::TokenStream;
 /// with an error worth recovering from, call the next alternative, and so on.
 ///
 /// ```
-/// use fallback::fallback;
+/// use fallbacks::fallback;
 ///
 /// #[derive(Debug, PartialEq)]
 /// enum LlmError {
@@ -63,18 +63,18 @@ use proc_macro::TokenStream;
 /// | `primary = f` | the first alternative; omit it to make the function's body the primary |
 /// | `then = [g, h]` | the fallbacks, in order (at least one) |
 /// | `on = pred` | an `impl Fn(&E) -> bool`: which errors move on; the others are returned at once. Omitted: every error moves on |
-/// | `crate = path` | where the `fallback` crate is, for crates that re-export it (`crate = my::fallback` or `crate = "my::fallback"`) |
-/// | `timeout = "250ms"` | a time limit per attempt: a slow attempt fails with `fallback::Elapsed` and the chain moves on, whatever the filter says |
-/// | `deadline = "2s"` | a time limit for the whole chain: when it passes, the chain stops with `fallback::Elapsed` |
+/// | `crate = path` | where the `fallbacks` crate is, for crates that re-export it (`crate = my::fallbacks` or `crate = "my::fallbacks"`) |
+/// | `timeout = "250ms"` | a time limit per attempt: a slow attempt fails with `fallbacks::Elapsed` and the chain moves on, whatever the filter says |
+/// | `deadline = "2s"` | a time limit for the whole chain: when it passes, the chain stops with `fallbacks::Elapsed` |
 /// | `retries = 2` | try each alternative up to 2 more times, for errors the filter accepts, before moving on |
 /// | `backoff = "50ms"` | the pause before the first retry, doubled before each next one (at most 32 times), with full jitter; default 100 ms |
 /// | `hedge = "300ms"` | if an attempt has not answered after 300 ms, start the next alternative alongside it; the first `Ok` wins, the other is dropped (not with `err =>` or, yet, `cooldown`) |
 /// | `cooldown = "30s"` | skip an alternative for 30 s after it trips; then one call probes it |
 /// | `trip_after = 3` | the consecutive failures that trip an alternative (default 3) |
-/// | `observe = hook` | an `impl Fn(&fallback::Event<'_, E>)` called at each attempt's start, success and failure |
+/// | `observe = hook` | an `impl Fn(&fallbacks::Event<'_, E>)` called at each attempt's start, success and failure |
 ///
 /// With the `tracing` feature, every attempt also emits a `tracing` event when it ends
-/// (target `fallback`; a failure is a `WARN` with the error's `Display`, a fallback that
+/// (target `fallbacks`; a failure is a `WARN` with the error's `Display`, a fallback that
 /// serves an `INFO`, the primary serving a `DEBUG`), with no option to write.
 ///
 /// The time options (`timeout`, `deadline`, `retries`, `backoff`, `cooldown`) need the
@@ -88,7 +88,7 @@ use proc_macro::TokenStream;
 /// # The code this writes for you
 ///
 /// The example above becomes this (the real expansion writes every path absolutely
-/// and goes through `fallback::__private` helpers that are identity functions: they
+/// and goes through `fallbacks::__private` helpers that are identity functions: they
 /// exist only so that a mistake is reported on your token, and compile to nothing):
 ///
 /// ```text
@@ -120,11 +120,11 @@ use proc_macro::TokenStream;
 ///   at once. The last alternative's error is returned whatever the filter says.
 /// - **Errors.** Each alternative may fail with its own error type `Ei`, given
 ///   `E: From<Ei>`. When every alternative fails, `Result<T, E>` returns the last error;
-///   declare `Result<T, fallback::AllFailed<E>>` to get every error, in order, each
+///   declare `Result<T, fallbacks::AllFailed<E>>` to get every error, in order, each
 ///   tagged with the alternative's name (its source text). `AllFailed` is the only
 ///   allocation a chain makes, and only when it fails. Without a filter, an error that
 ///   is not returned is dropped without being converted.
-/// - **Which alternative served.** Declare `Result<fallback::Served<T>, E>` and the value
+/// - **Which alternative served.** Declare `Result<fallbacks::Served<T>, E>` and the value
 ///   comes with the name and position of the alternative that served, and how many
 ///   attempts failed before it; the alternatives (and a body) still return `T`.
 /// - **Arguments.** Every alternative is called with the function's arguments (`self`
@@ -139,7 +139,7 @@ use proc_macro::TokenStream;
 ///   the owned arguments it uses, so the fallbacks still get the originals.
 ///
 /// ```
-/// # use fallback::fallback;
+/// # use fallbacks::fallback;
 /// # #[derive(Debug, PartialEq)] struct ParseError;
 /// fn parse_hex(text: &str) -> Result<u32, ParseError> {
 ///     u32::from_str_radix(text.trim_start_matches("0x"), 16).map_err(|_| ParseError)
@@ -170,11 +170,11 @@ use proc_macro::TokenStream;
 /// #[derive(Debug, PartialEq)]
 /// enum LlmError {
 ///     Overloaded,
-///     Timeout(fallback::Elapsed),
+///     Timeout(fallbacks::Elapsed),
 /// }
 ///
-/// impl From<fallback::Elapsed> for LlmError {
-///     fn from(elapsed: fallback::Elapsed) -> Self {
+/// impl From<fallbacks::Elapsed> for LlmError {
+///     fn from(elapsed: fallbacks::Elapsed) -> Self {
 ///         LlmError::Timeout(elapsed)
 ///     }
 /// }
@@ -193,9 +193,9 @@ use proc_macro::TokenStream;
 ///
 /// ```
 /// # use std::time::Duration;
-/// # use fallback::fallback;
-/// # #[derive(Debug, PartialEq)] enum LlmError { Overloaded, Timeout(fallback::Elapsed) }
-/// # impl From<fallback::Elapsed> for LlmError { fn from(e: fallback::Elapsed) -> Self { LlmError::Timeout(e) } }
+/// # use fallbacks::fallback;
+/// # #[derive(Debug, PartialEq)] enum LlmError { Overloaded, Timeout(fallbacks::Elapsed) }
+/// # impl From<fallbacks::Elapsed> for LlmError { fn from(e: fallbacks::Elapsed) -> Self { LlmError::Timeout(e) } }
 /// # async fn slow(p: &str) -> Result<String, LlmError> { tokio::time::sleep(Duration::from_secs(10)).await; Ok(p.into()) }
 /// # async fn quick(p: &str) -> Result<String, LlmError> { Ok(format!("quick: {p}")) }
 /// #[fallback(primary = slow, then = [quick], timeout = "250ms")]
@@ -212,9 +212,9 @@ use proc_macro::TokenStream;
 ///
 /// ```
 /// # use std::time::Duration;
-/// # use fallback::{fallback, Elapsed};
-/// # #[derive(Debug, PartialEq)] enum LlmError { Overloaded, Timeout(fallback::Elapsed) }
-/// # impl From<fallback::Elapsed> for LlmError { fn from(e: fallback::Elapsed) -> Self { LlmError::Timeout(e) } }
+/// # use fallbacks::{fallback, Elapsed};
+/// # #[derive(Debug, PartialEq)] enum LlmError { Overloaded, Timeout(fallbacks::Elapsed) }
+/// # impl From<fallbacks::Elapsed> for LlmError { fn from(e: fallbacks::Elapsed) -> Self { LlmError::Timeout(e) } }
 /// # async fn slow(p: &str) -> Result<String, LlmError> { tokio::time::sleep(Duration::from_secs(10)).await; Ok(p.into()) }
 /// #[fallback(primary = slow, then = [slow], deadline = "1s")]
 /// async fn complete(prompt: &str) -> Result<String, LlmError>;
@@ -229,9 +229,9 @@ use proc_macro::TokenStream;
 ///
 /// ```
 /// # use std::sync::atomic::{AtomicU32, Ordering};
-/// # use fallback::fallback;
-/// # #[derive(Debug, PartialEq)] enum LlmError { Overloaded, Timeout(fallback::Elapsed) }
-/// # impl From<fallback::Elapsed> for LlmError { fn from(e: fallback::Elapsed) -> Self { LlmError::Timeout(e) } }
+/// # use fallbacks::fallback;
+/// # #[derive(Debug, PartialEq)] enum LlmError { Overloaded, Timeout(fallbacks::Elapsed) }
+/// # impl From<fallbacks::Elapsed> for LlmError { fn from(e: fallbacks::Elapsed) -> Self { LlmError::Timeout(e) } }
 /// # async fn quick(p: &str) -> Result<String, LlmError> { Ok(format!("quick: {p}")) }
 /// static CALLS: AtomicU32 = AtomicU32::new(0);
 ///
@@ -256,9 +256,9 @@ use proc_macro::TokenStream;
 ///
 /// ```
 /// # use std::sync::atomic::{AtomicU32, Ordering};
-/// # use fallback::fallback;
-/// # #[derive(Debug, PartialEq)] enum LlmError { Overloaded, Timeout(fallback::Elapsed) }
-/// # impl From<fallback::Elapsed> for LlmError { fn from(e: fallback::Elapsed) -> Self { LlmError::Timeout(e) } }
+/// # use fallbacks::fallback;
+/// # #[derive(Debug, PartialEq)] enum LlmError { Overloaded, Timeout(fallbacks::Elapsed) }
+/// # impl From<fallbacks::Elapsed> for LlmError { fn from(e: fallbacks::Elapsed) -> Self { LlmError::Timeout(e) } }
 /// # async fn quick(p: &str) -> Result<String, LlmError> { Ok(format!("quick: {p}")) }
 /// static CALLS: AtomicU32 = AtomicU32::new(0);
 ///
@@ -284,9 +284,9 @@ use proc_macro::TokenStream;
 ///
 /// ```
 /// # use std::time::Duration;
-/// # use fallback::fallback;
-/// # #[derive(Debug, PartialEq)] enum LlmError { Overloaded, Timeout(fallback::Elapsed) }
-/// # impl From<fallback::Elapsed> for LlmError { fn from(e: fallback::Elapsed) -> Self { LlmError::Timeout(e) } }
+/// # use fallbacks::fallback;
+/// # #[derive(Debug, PartialEq)] enum LlmError { Overloaded, Timeout(fallbacks::Elapsed) }
+/// # impl From<fallbacks::Elapsed> for LlmError { fn from(e: fallbacks::Elapsed) -> Self { LlmError::Timeout(e) } }
 /// # async fn slow(p: &str) -> Result<String, LlmError> { tokio::time::sleep(Duration::from_secs(10)).await; Ok(p.into()) }
 /// # async fn quick(p: &str) -> Result<String, LlmError> { Ok(format!("quick: {p}")) }
 /// #[fallback(primary = slow, then = [quick], hedge = "300ms")]
@@ -304,7 +304,7 @@ use proc_macro::TokenStream;
 ///
 /// ```
 /// # use std::cell::RefCell;
-/// # use fallback::{fallback, Event, EventKind};
+/// # use fallbacks::{fallback, Event, EventKind};
 /// # #[derive(Debug, PartialEq)] enum LlmError { Overloaded }
 /// # async fn down(_: &str) -> Result<String, LlmError> { Err(LlmError::Overloaded) }
 /// # async fn quick(p: &str) -> Result<String, LlmError> { Ok(format!("quick: {p}")) }
@@ -341,7 +341,7 @@ pub fn fallback(args: TokenStream, item: TokenStream) -> TokenStream {
 /// the first `Ok`, trying the next operand when one fails.
 ///
 /// ```
-/// use fallback::fallback_chain;
+/// use fallbacks::fallback_chain;
 ///
 /// #[derive(Debug, PartialEq)]
 /// enum LlmError {
@@ -386,7 +386,7 @@ pub fn fallback(args: TokenStream, item: TokenStream) -> TokenStream {
 /// | `on = pred` | an `impl Fn(&E) -> bool`: which errors move on; the others are returned at once. Omitted: every error moves on |
 /// | `error = E` | the chain's error type: each operand's error is converted into it with `From`. Omitted: the operands' error types must be the same, and nothing is converted |
 /// | `error = AllFailed<E>` | fail with every error, in order, each tagged with its operand's source text (`AllFailed<_>`: the operands' own error type, unconverted) |
-/// | `crate = path` | where the `fallback` crate is, for crates that re-export it |
+/// | `crate = path` | where the `fallbacks` crate is, for crates that re-export it |
 ///
 /// # The previous error
 ///
@@ -395,7 +395,7 @@ pub fn fallback(args: TokenStream, item: TokenStream) -> TokenStream {
 /// mutated, and only an operand that asks for the error keeps it alive.
 ///
 /// ```
-/// # use fallback::fallback_chain;
+/// # use fallbacks::fallback_chain;
 /// #[derive(Debug, PartialEq)]
 /// struct TooLong {
 ///     limit: usize,

@@ -29,7 +29,7 @@ pub const ATTRIBUTE_OPTIONS: OptionTable = &[
     ),
     (
         "crate",
-        "the path of the `fallback` crate: `crate = my_reexport::fallback`",
+        "the path of the `fallbacks` crate: `crate = my_reexport::fallbacks`",
     ),
     TIMEOUT,
     DEADLINE,
@@ -88,7 +88,7 @@ pub const CHAIN_OPTIONS: OptionTable = &[
     ),
     (
         "crate",
-        "the path of the `fallback` crate: `crate = my_reexport::fallback`",
+        "the path of the `fallbacks` crate: `crate = my_reexport::fallbacks`",
     ),
     TIMEOUT,
     DEADLINE,
@@ -333,9 +333,9 @@ impl Options {
     }
 
     /// The path generated code reaches the runtime through: `crate = ...`, or
-    /// `::fallback`.
+    /// `::fallbacks`.
     pub fn krate(&self) -> TokenStream {
-        self.krate.clone().unwrap_or_else(|| quote!(::fallback))
+        self.krate.clone().unwrap_or_else(|| quote!(::fallbacks))
     }
 }
 
@@ -533,7 +533,7 @@ fn crate_path(value: Expr) -> syn::Result<TokenStream> {
         }) => text.parse::<syn::Path>().map(ToTokens::into_token_stream),
         other => Err(syn::Error::new_spanned(
             other,
-            "`crate` takes the path of the `fallback` crate: `crate = my_reexport::fallback`",
+            "`crate` takes the path of the `fallbacks` crate: `crate = my_reexport::fallbacks`",
         )),
     }
 }
@@ -962,7 +962,7 @@ mod tests {
             ErrorMode::All(_)
         ));
         assert!(matches!(
-            mode("Result<u8, fallback::AllFailed<E>>"),
+            mode("Result<u8, fallbacks::AllFailed<E>>"),
             ErrorMode::All(_)
         ));
         assert!(matches!(mode("Result<u8, MyError>"), ErrorMode::Last));

@@ -4,8 +4,8 @@ use std::time::Duration;
 #[derive(Debug)]
 struct MyError;
 
-impl From<fallback::Elapsed> for MyError {
-    fn from(_: fallback::Elapsed) -> Self {
+impl From<fallbacks::Elapsed> for MyError {
+    fn from(_: fallbacks::Elapsed) -> Self {
         MyError
     }
 }
@@ -16,5 +16,5 @@ async fn complete(provider: &&str) -> Result<String, MyError> {
 
 fn main() {
     let providers = ["openai", "anthropic"];
-    let _chain = fallback::try_each(&providers, complete).timeout::<MyError>(Duration::from_secs(1));
+    let _chain = fallbacks::try_each(&providers, complete).timeout::<MyError>(Duration::from_secs(1));
 }

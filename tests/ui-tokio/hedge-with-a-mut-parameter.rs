@@ -1,5 +1,5 @@
 // `hedge` on a function with a `&mut` parameter, which two attempts cannot share.
-use fallback::fallback;
+use fallbacks::fallback;
 
 #[derive(Debug)]
 struct MyError;

@@ -1,11 +1,11 @@
 // A hedged chain returning `AllFailed` with a `deadline`, not supported yet.
-use fallback::{fallback, AllFailed};
+use fallbacks::{fallback, AllFailed};
 
 #[derive(Debug)]
 struct MyError;
 
-impl From<fallback::Elapsed> for MyError {
-    fn from(_: fallback::Elapsed) -> Self {
+impl From<fallbacks::Elapsed> for MyError {
+    fn from(_: fallbacks::Elapsed) -> Self {
         MyError
     }
 }

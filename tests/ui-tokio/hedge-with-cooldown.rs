@@ -1,5 +1,5 @@
 // `hedge` with `cooldown`, not supported yet.
-use fallback::fallback;
+use fallbacks::fallback;
 
 #[derive(Debug)]
 struct MyError;

@@ -1,5 +1,5 @@
 // `err =>` with `cooldown`: the alternative before may have been skipped.
-use fallback::fallback;
+use fallbacks::fallback;
 
 #[derive(Debug)]
 struct MyError;

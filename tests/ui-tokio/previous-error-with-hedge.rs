@@ -1,5 +1,5 @@
 // `err =>` with `hedge`: a hedged alternative may start before the one before failed.
-use fallback::fallback;
+use fallbacks::fallback;
 
 #[derive(Debug)]
 struct MyError;

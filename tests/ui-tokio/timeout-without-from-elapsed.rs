@@ -1,5 +1,5 @@
-// A timeout on a chain whose error type cannot be made from `fallback::Elapsed`.
-use fallback::fallback;
+// A timeout on a chain whose error type cannot be made from `fallbacks::Elapsed`.
+use fallbacks::fallback;
 
 #[derive(Debug)]
 struct MyError;

@@ -1,5 +1,5 @@
 // A fallback taking two parameters where the function has one.
-use fallback::fallback;
+use fallbacks::fallback;
 
 #[derive(Debug)]
 struct MyError;

@@ -1,5 +1,5 @@
 // A fallback returning `Result<u32, _>` where the function returns `Result<String, _>`.
-use fallback::fallback;
+use fallbacks::fallback;
 
 #[derive(Debug)]
 struct MyError;

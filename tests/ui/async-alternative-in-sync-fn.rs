@@ -1,5 +1,5 @@
 // A plain `fn` whose fallback is an `async fn`: its future cannot be awaited there.
-use fallback::fallback;
+use fallbacks::fallback;
 
 #[derive(Debug)]
 struct MyError;

@@ -1,5 +1,5 @@
 // A function with a body and a `primary`: the body would never run.
-use fallback::fallback;
+use fallbacks::fallback;
 
 #[derive(Debug)]
 struct MyError;

@@ -1,5 +1,5 @@
 // A method taking `self` by value whose body is the primary: it would consume `self`.
-use fallback::fallback;
+use fallbacks::fallback;
 
 #[derive(Debug)]
 struct MyError;

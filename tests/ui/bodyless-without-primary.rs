@@ -1,5 +1,5 @@
 // A bodyless function without `primary`: nothing to try first.
-use fallback::fallback;
+use fallbacks::fallback;
 
 #[derive(Debug)]
 struct MyError;

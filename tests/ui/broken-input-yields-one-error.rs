@@ -1,5 +1,5 @@
 // An unknown option (`verbose`) on a bodyless function that `main` calls: that is the only error.
-use fallback::fallback;
+use fallbacks::fallback;
 
 #[derive(Debug)]
 struct MyError;

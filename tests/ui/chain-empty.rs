@@ -1,5 +1,5 @@
 // `fallback_chain!()` with nothing in it.
-use fallback::fallback_chain;
+use fallbacks::fallback_chain;
 
 fn main() {
     let _chain = fallback_chain!();

@@ -1,5 +1,5 @@
 // `error = AppError` without a `From` for one operand's error.
-use fallback::fallback_chain;
+use fallbacks::fallback_chain;
 
 #[derive(Debug)]
 struct AppError;

@@ -1,5 +1,5 @@
 // `error = ..` given something that is not a type.
-use fallback::fallback_chain;
+use fallbacks::fallback_chain;
 
 async fn openai(prompt: &str) -> Result<String, ()> {
     Ok(prompt.to_string())

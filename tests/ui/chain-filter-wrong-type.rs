@@ -1,5 +1,5 @@
 // A filter for another error type than the operands'.
-use fallback::fallback_chain;
+use fallbacks::fallback_chain;
 
 #[derive(Debug)]
 struct HttpError;

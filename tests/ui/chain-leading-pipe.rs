@@ -1,5 +1,5 @@
 // A `|` before the first operand.
-use fallback::fallback_chain;
+use fallbacks::fallback_chain;
 
 async fn openai(prompt: &str) -> Result<String, ()> {
     Ok(prompt.to_string())

@@ -1,5 +1,5 @@
 // Operands that fail with different error types, and no `error = ..` to convert them.
-use fallback::fallback_chain;
+use fallbacks::fallback_chain;
 
 #[derive(Debug)]
 struct HttpError;

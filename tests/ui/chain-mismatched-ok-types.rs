@@ -1,5 +1,5 @@
 // Operands that succeed with different types.
-use fallback::fallback_chain;
+use fallbacks::fallback_chain;
 
 async fn openai(prompt: &str) -> Result<String, ()> {
     Ok(prompt.to_string())

@@ -1,5 +1,5 @@
 // An operand that is a `Result`, not a future of one.
-use fallback::fallback_chain;
+use fallbacks::fallback_chain;
 
 async fn openai(prompt: &str) -> Result<String, ()> {
     Ok(prompt.to_string())

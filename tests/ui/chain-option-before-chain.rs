@@ -1,5 +1,5 @@
 // The options written before the operands.
-use fallback::fallback_chain;
+use fallbacks::fallback_chain;
 
 fn is_transient(_: &()) -> bool {
     true

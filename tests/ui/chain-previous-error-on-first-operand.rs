@@ -1,5 +1,5 @@
 // `err =>` on the first operand, which has no previous error.
-use fallback::fallback_chain;
+use fallbacks::fallback_chain;
 
 async fn openai(prompt: &str) -> Result<String, ()> {
     Ok(prompt.to_string())

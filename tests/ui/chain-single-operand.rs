@@ -1,5 +1,5 @@
 // A chain of one operand: there is nothing to fall back to.
-use fallback::fallback_chain;
+use fallbacks::fallback_chain;
 
 async fn openai(prompt: &str) -> Result<String, ()> {
     Ok(prompt.to_string())

@@ -1,5 +1,5 @@
 // An option `fallback_chain!` does not have.
-use fallback::fallback_chain;
+use fallbacks::fallback_chain;
 
 async fn openai(prompt: &str) -> Result<String, ()> {
     Ok(prompt.to_string())

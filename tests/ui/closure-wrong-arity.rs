@@ -1,5 +1,5 @@
 // A closure alternative with more parameters than the function has.
-use fallback::fallback;
+use fallbacks::fallback;
 
 #[derive(Debug)]
 struct MyError;

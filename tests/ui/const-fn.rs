@@ -1,5 +1,5 @@
 // A `const fn` under `#[fallback]`.
-use fallback::fallback;
+use fallbacks::fallback;
 
 #[derive(Debug)]
 struct MyError;

@@ -1,5 +1,5 @@
 // `crate = 42`: `crate` takes a path.
-use fallback::fallback;
+use fallbacks::fallback;
 
 #[derive(Debug)]
 struct MyError;

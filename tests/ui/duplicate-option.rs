@@ -1,5 +1,5 @@
 // The same option (`on`) given twice.
-use fallback::fallback;
+use fallbacks::fallback;
 
 #[derive(Debug)]
 struct MyError;

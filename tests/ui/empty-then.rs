@@ -1,5 +1,5 @@
 // `then = []` names no fallback.
-use fallback::fallback;
+use fallbacks::fallback;
 
 #[derive(Debug)]
 struct MyError;

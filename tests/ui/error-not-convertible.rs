@@ -1,5 +1,5 @@
 // A fallback whose error type (`OtherError`) has no `From` into the declared `MyError`.
-use fallback::fallback;
+use fallbacks::fallback;
 
 #[derive(Debug)]
 struct MyError;

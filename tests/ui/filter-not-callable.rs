@@ -1,5 +1,5 @@
 // `on = LIMIT`, a constant number, where an error filter function is expected.
-use fallback::fallback;
+use fallbacks::fallback;
 
 #[derive(Debug)]
 struct MyError;

@@ -1,5 +1,5 @@
 // A filter `on = is_io` for `std::io::Error` on a function whose error type is `MyError`.
-use fallback::fallback;
+use fallbacks::fallback;
 
 #[derive(Debug)]
 struct MyError;

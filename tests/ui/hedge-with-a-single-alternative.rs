@@ -1,5 +1,5 @@
 // `hedge` on a chain of one operand: there is nothing to start alongside.
-use fallback::fallback_chain;
+use fallbacks::fallback_chain;
 
 #[derive(Debug)]
 struct MyError;

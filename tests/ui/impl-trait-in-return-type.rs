@@ -1,5 +1,5 @@
 // `impl Trait` in the declared return type, which the generated body cannot name.
-use fallback::fallback;
+use fallbacks::fallback;
 
 #[derive(Debug)]
 struct MyError;

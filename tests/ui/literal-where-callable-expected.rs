@@ -1,5 +1,5 @@
 // A string literal (`primary = "openai"`) where a function is expected.
-use fallback::fallback;
+use fallbacks::fallback;
 
 #[derive(Debug)]
 struct MyError;

@@ -1,5 +1,5 @@
 // No `then = [...]`: a chain needs at least one fallback.
-use fallback::fallback;
+use fallbacks::fallback;
 
 #[derive(Debug)]
 struct MyError;

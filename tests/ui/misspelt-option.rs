@@ -1,5 +1,5 @@
 // A misspelt option (`them` for `then`): the error suggests the right name.
-use fallback::fallback;
+use fallbacks::fallback;
 
 #[derive(Debug)]
 struct MyError;

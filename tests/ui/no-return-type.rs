@@ -1,5 +1,5 @@
 // A `#[fallback]` function with no return type.
-use fallback::fallback;
+use fallbacks::fallback;
 
 #[derive(Debug)]
 struct MyError;

@@ -1,5 +1,5 @@
 // `#[fallback]` on a struct instead of a function.
-use fallback::fallback;
+use fallbacks::fallback;
 
 #[derive(Debug)]
 struct MyError;

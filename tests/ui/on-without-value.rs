@@ -1,5 +1,5 @@
 // `on =` with no value after the `=`.
-use fallback::fallback;
+use fallbacks::fallback;
 
 #[derive(Debug)]
 struct MyError;

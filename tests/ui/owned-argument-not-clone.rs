@@ -1,5 +1,5 @@
 // An owned parameter (`request: Request`) whose type is not `Clone`, passed to two alternatives.
-use fallback::fallback;
+use fallbacks::fallback;
 
 #[derive(Debug)]
 struct MyError;

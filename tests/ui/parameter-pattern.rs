@@ -1,5 +1,5 @@
 // A parameter written as a pattern (`(a, b): (u8, u8)`) instead of `name: Type`.
-use fallback::fallback;
+use fallbacks::fallback;
 
 #[derive(Debug)]
 struct MyError;

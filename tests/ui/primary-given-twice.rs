@@ -1,5 +1,5 @@
 // `primary` given twice: a chain has one first alternative.
-use fallback::fallback;
+use fallbacks::fallback;
 
 #[derive(Debug)]
 struct MyError;

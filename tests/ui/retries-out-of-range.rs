@@ -1,11 +1,11 @@
 // `retries = 0`: nothing to retry.
-use fallback::fallback;
+use fallbacks::fallback;
 
 #[derive(Debug)]
 struct MyError;
 
-impl From<fallback::Elapsed> for MyError {
-    fn from(_: fallback::Elapsed) -> Self {
+impl From<fallbacks::Elapsed> for MyError {
+    fn from(_: fallbacks::Elapsed) -> Self {
         MyError
     }
 }

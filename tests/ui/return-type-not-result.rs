@@ -1,5 +1,5 @@
 // A `#[fallback]` function declared `-> String` instead of `-> Result<String, E>`.
-use fallback::fallback;
+use fallbacks::fallback;
 
 #[derive(Debug)]
 struct MyError;

@@ -1,5 +1,5 @@
 // Several mistakes in one attribute (unknown option, `on` twice, empty `then`): each one is reported.
-use fallback::fallback;
+use fallbacks::fallback;
 
 #[derive(Debug)]
 struct MyError;

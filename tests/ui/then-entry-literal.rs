@@ -1,5 +1,5 @@
 // A literal (`42`) among the fallbacks of `then = [...]`.
-use fallback::fallback;
+use fallbacks::fallback;
 
 #[derive(Debug)]
 struct MyError;

@@ -1,5 +1,5 @@
 // `then = b` instead of `then = [b]`: `then` takes a bracketed list.
-use fallback::fallback;
+use fallbacks::fallback;
 
 #[derive(Debug)]
 struct MyError;

@@ -1,11 +1,11 @@
 // `trip_after = 0`: an alternative that trips before failing.
-use fallback::fallback;
+use fallbacks::fallback;
 
 #[derive(Debug)]
 struct MyError;
 
-impl From<fallback::Elapsed> for MyError {
-    fn from(_: fallback::Elapsed) -> Self {
+impl From<fallbacks::Elapsed> for MyError {
+    fn from(_: fallbacks::Elapsed) -> Self {
         MyError
     }
 }

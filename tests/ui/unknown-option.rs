@@ -1,5 +1,5 @@
 // An option `#[fallback]` does not know (`retry`): the error names it and lists the valid ones.
-use fallback::fallback;
+use fallbacks::fallback;
 
 #[derive(Debug)]
 struct MyError;
