@@ -22,6 +22,9 @@ mod model;
 mod parse;
 mod validate;
 
+#[cfg(test)]
+mod snapshots;
+
 use proc_macro::TokenStream;
 
 /// Turns a function into a try-in-order fallback chain: call the primary; if it fails
