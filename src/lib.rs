@@ -89,8 +89,9 @@
 
 pub use fallback_core::clock::jitter;
 pub use fallback_core::{
-    try_each, AllFailed, Elapsed, Event, EventKind, Failure, Served, TryEach, TryEachError,
-    TryEachFuture,
+    try_each, AllFailed, AnyError, Cloned, Elapsed, ElapsedInto, Empty, Event, EventKind, Failure,
+    Filter, Moved, NoClock, NoItems, Observer, Reuse, Served, Silent, ToError, TryEach,
+    TryEachError, TryEachFuture, TryEachHedged, TryEachHedgedFuture, WhenEmpty,
 };
 pub use fallback_macros::{fallback, fallback_chain};
 

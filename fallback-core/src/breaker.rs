@@ -4,7 +4,7 @@ use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 use std::sync::OnceLock;
 use std::time::Duration;
 
-use crate::__private::Instant;
+use crate::clock::Instant;
 
 /// Whether an alternative is taking calls: after `trip_after` consecutive failures it
 /// is skipped for the cooldown, then one call probes it; a success closes it again, a

@@ -5,6 +5,8 @@ use std::pin::Pin;
 use std::task::{Context, Poll};
 use std::time::Duration;
 
+use crate::clock::{delay, Delay};
+
 pin_project_lite::pin_project! {
     /// Runs `first`; if it has not answered after `delay`, or has failed with an error
     /// the filter lets move on, starts `rest` (the rest of the chain) alongside it. The
@@ -103,35 +105,5 @@ where
             }
         }
         Poll::Pending
-    }
-}
-
-/// A timer: tokio's `Sleep`.
-#[cfg(feature = "tokio")]
-#[doc(hidden)]
-pub type Delay = tokio::time::Sleep;
-
-/// A timer of `duration` from now.
-#[cfg(feature = "tokio")]
-pub(crate) fn delay(duration: Duration) -> Delay {
-    tokio::time::sleep(duration)
-}
-
-/// Without a clock, no timer can be made (`Clock::start` and the time options of
-/// `try_each` refuse first, at compile time); this only keeps the types checkable.
-#[cfg(not(feature = "tokio"))]
-#[doc(hidden)]
-pub struct Delay;
-
-#[cfg(not(feature = "tokio"))]
-pub(crate) fn delay(_: Duration) -> Delay {
-    unreachable!("timers need the `tokio` feature, which the time options require")
-}
-
-#[cfg(not(feature = "tokio"))]
-impl Future for Delay {
-    type Output = ();
-    fn poll(self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<()> {
-        unreachable!("timers need the `tokio` feature, which the time options require")
     }
 }

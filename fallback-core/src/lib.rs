@@ -16,20 +16,24 @@
 #![deny(missing_docs)]
 
 mod all_failed;
+pub mod attempt;
 mod breaker;
 pub mod clock;
 mod elapsed;
 mod event;
 mod hedge;
+mod served;
 mod trace;
 mod try_each;
 
 pub use all_failed::{AllFailed, Failure};
+pub use attempt::{AnyError, Filter, Observer, Silent};
 pub use elapsed::Elapsed;
 pub use event::{Event, EventKind};
+pub use served::Served;
 pub use try_each::{
-    try_each, AnyError, ElapsedInto, Filter, NoClock, Observer, Served, Silent, TryEach,
-    TryEachError, TryEachFuture, TryEachHedged, TryEachHedgedFuture,
+    try_each, Cloned, ElapsedInto, Empty, Moved, NoClock, NoItems, Reuse, ToError, TryEach,
+    TryEachError, TryEachFuture, TryEachHedged, TryEachHedgedFuture, WhenEmpty,
 };
 
 #[doc(hidden)]

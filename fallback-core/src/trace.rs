@@ -24,7 +24,7 @@ use core::fmt::Display;
 #[derive(Debug, Default)]
 pub struct Trace {
     #[cfg(feature = "tracing")]
-    started: Option<crate::__private::Instant>,
+    started: Option<crate::clock::Instant>,
 }
 
 /// How an attempt ended, for [`Trace::end`].
@@ -43,7 +43,7 @@ impl Trace {
         Trace {
             #[cfg(feature = "tracing")]
             started: tracing::enabled!(target: "fallbacks", tracing::Level::WARN)
-                .then(crate::__private::now),
+                .then(crate::clock::now),
         }
     }
 

@@ -90,7 +90,10 @@ fn layout(tokens: &TokenStream) -> String {
                 newline(&mut out, depth);
             }
             // No space at the start of a line.
-            ' ' if out.rsplit('\n').next().is_some_and(|line| line.trim().is_empty()) => {}
+            ' ' if out
+                .rsplit('\n')
+                .next()
+                .is_some_and(|line| line.trim().is_empty()) => {}
             _ => out.push(c),
         }
     }
@@ -116,7 +119,11 @@ fn snapshots() {
         .filter(|path| path.extension().is_some_and(|ext| ext == "input"))
         .collect();
     inputs.sort();
-    assert!(inputs.len() >= 25, "the snapshots are there: {}", inputs.len());
+    assert!(
+        inputs.len() >= 25,
+        "the snapshots are there: {}",
+        inputs.len()
+    );
     let mut differ = Vec::new();
     for input in &inputs {
         let text = fs::read_to_string(input).expect("a snapshot input");
@@ -162,6 +169,9 @@ fn the_layout_only_adds_whitespace() {
     ] {
         let expanded = expand(text);
         let squeezed = |s: &str| s.split_whitespace().collect::<String>();
-        assert_eq!(squeezed(&layout(&expanded)), squeezed(&expanded.to_string()));
+        assert_eq!(
+            squeezed(&layout(&expanded)),
+            squeezed(&expanded.to_string())
+        );
     }
 }

@@ -5,15 +5,41 @@
 
 use std::future::Future;
 use std::marker::PhantomData;
+#[cfg(not(feature = "tokio"))]
+use std::pin::Pin;
+#[cfg(not(feature = "tokio"))]
+use std::task::{Context, Poll};
 use std::time::Duration;
 
 use crate::Elapsed;
 
-#[cfg(feature = "tokio")]
-use tokio::time::Instant;
+pub mod jitter;
 
+/// When an attempt started, for the `elapsed` of its events: tokio's clock with the
+/// `tokio` feature (so paused time applies), the system's otherwise.
+#[cfg(feature = "tokio")]
+#[doc(hidden)]
+pub type Instant = tokio::time::Instant;
+/// When an attempt started (the system clock: no `tokio` feature).
 #[cfg(not(feature = "tokio"))]
-use std::time::Instant;
+#[doc(hidden)]
+pub type Instant = std::time::Instant;
+
+/// Now, by the clock of [`Instant`].
+#[doc(hidden)]
+#[inline]
+pub fn now() -> Instant {
+    Instant::now()
+}
+
+/// The base pause before the first retry when `backoff` is not given: 100 ms.
+pub const DEFAULT_BACKOFF: Duration = Duration::from_millis(100);
+
+/// The consecutive failures that trip an alternative when `trip_after` is not given.
+pub const DEFAULT_TRIP_AFTER: u32 = 3;
+
+/// The most doublings of the backoff: a pause is at most `32 * backoff`.
+pub const MAX_BACKOFF_DOUBLINGS: u32 = 5;
 
 /// The runtime whose clock a chain uses. Only tokio for now.
 #[doc(hidden)]
@@ -75,8 +101,18 @@ impl<C> Clock<C> {
 
     /// Whether the chain's deadline has passed: no attempt starts after it.
     pub fn past_deadline(&self) -> bool {
+        self.left().is_some_and(|left| left.is_zero())
+    }
+
+    /// The time left before the deadline, if there is one.
+    pub fn left(&self) -> Option<Duration> {
         self.deadline
-            .is_some_and(|deadline| self.elapsed() >= deadline)
+            .map(|deadline| deadline.saturating_sub(self.elapsed()))
+    }
+
+    /// The deadline's error if it has passed: then no attempt starts.
+    pub fn expired(&self) -> Option<Elapsed> {
+        self.past_deadline().then(|| self.deadline_error())
     }
 
     /// The error for a chain stopped by its deadline.
@@ -101,14 +137,8 @@ impl<C> Clock<C> {
         run_until(until, attempt).await.map_err(|()| elapsed)
     }
 
-    /// Waits before retry number `retry` (1 for the first retry): exponential backoff
-    /// from `base` with full jitter, capped at 32 times `base`, and never past the
-    /// deadline.
-    pub async fn backoff(&self, base: Duration, retry: u32) {
-        let mut pause = jitter::full(backoff_ceiling(base, retry));
-        if let Some(deadline) = self.deadline {
-            pause = pause.min(deadline.saturating_sub(self.elapsed()));
-        }
+    /// Waits `pause` (a retry's, already within the deadline: see `Attempt::judge`).
+    pub async fn pause(&self, pause: Duration) {
         sleep(pause).await;
     }
 }
@@ -116,8 +146,15 @@ impl<C> Clock<C> {
 /// The longest pause before retry number `retry`: `base * 2^(retry - 1)`, at most
 /// `32 * base`.
 pub fn backoff_ceiling(base: Duration, retry: u32) -> Duration {
-    let doublings = retry.saturating_sub(1).min(5);
+    let doublings = retry.saturating_sub(1).min(MAX_BACKOFF_DOUBLINGS);
     base.saturating_mul(1 << doublings)
+}
+
+/// A retry's pause: exponential backoff from `base` with full jitter, never past the
+/// time `left` before the deadline.
+pub fn backoff(base: Duration, retry: u32, left: Option<Duration>) -> Duration {
+    let pause = jitter::full(backoff_ceiling(base, retry));
+    left.map_or(pause, |left| pause.min(left))
 }
 
 #[cfg(feature = "tokio")]
@@ -142,36 +179,45 @@ async fn sleep(_: Duration) {
     unreachable!("a clock cannot start without the `tokio` feature")
 }
 
-/// The randomness of backoff, seeded per thread (from the process's hash keys unless
-/// [`seed`](jitter::seed) is called), so that tests can make it repeatable.
-pub mod jitter {
-    use std::cell::Cell;
-    use std::hash::{BuildHasher, RandomState};
-    use std::time::Duration;
+/// A timer: tokio's `Sleep`.
+#[cfg(feature = "tokio")]
+#[doc(hidden)]
+pub type Delay = tokio::time::Sleep;
 
-    thread_local! {
-        static STATE: Cell<u64> = Cell::new(RandomState::new().hash_one(0x5eed_u64) | 1);
-    }
+/// A timer of `duration` from now.
+#[cfg(feature = "tokio")]
+pub(crate) fn delay(duration: Duration) -> Delay {
+    tokio::time::sleep(duration)
+}
 
-    /// Makes this thread's jitter repeatable from `seed`.
-    pub fn seed(seed: u64) {
-        STATE.with(|state| state.set(seed | 1));
-    }
+/// Without a clock, no timer can be made (`Clock::start` and the time options of
+/// `try_each` refuse first, at compile time); this only keeps the types checkable.
+#[cfg(not(feature = "tokio"))]
+#[doc(hidden)]
+pub struct Delay;
 
-    /// A uniform value in `0..=1` (xorshift64*).
-    fn unit() -> f64 {
-        STATE.with(|state| {
-            let mut x = state.get();
-            x ^= x >> 12;
-            x ^= x << 25;
-            x ^= x >> 27;
-            state.set(x);
-            (x.wrapping_mul(0x2545_F491_4F6C_DD1D) >> 11) as f64 / (1u64 << 53) as f64
-        })
-    }
+#[cfg(not(feature = "tokio"))]
+pub(crate) fn delay(_: Duration) -> Delay {
+    unreachable!("timers need the `tokio` feature, which the time options require")
+}
 
-    /// "Full jitter": a uniform pause between zero and `ceiling`.
-    pub fn full(ceiling: Duration) -> Duration {
-        ceiling.mul_f64(unit())
+#[cfg(not(feature = "tokio"))]
+impl Future for Delay {
+    type Output = ();
+    fn poll(self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<()> {
+        unreachable!("timers need the `tokio` feature, which the time options require")
     }
+}
+
+/// The time left before `timer` fires.
+#[cfg(feature = "tokio")]
+pub(crate) fn remaining(timer: &Delay) -> Duration {
+    timer
+        .deadline()
+        .saturating_duration_since(tokio::time::Instant::now())
+}
+
+#[cfg(not(feature = "tokio"))]
+pub(crate) fn remaining(_: &Delay) -> Duration {
+    unreachable!("timers need the `tokio` feature, which the time options require")
 }

@@ -1,0 +1,196 @@
+//! Identity helpers whose trait bounds put a mistake in a macro's input on the user's
+//! token, with a message saying how to fix it; every one inlines to nothing.
+
+use crate::attempt::Observer;
+use crate::{Elapsed, Event};
+
+/// The `observe = ..` hook, told the chain's error type. The bound is where a hook of
+/// the wrong type is reported, once: the [`Hook`] it returns is an observer whatever
+/// the hook is.
+#[inline(always)]
+pub fn observer<E, O: Fn(&Event<'_, E>)>(hook: O) -> Hook<E, O> {
+    Hook {
+        hook,
+        call: |hook, event| hook(event),
+    }
+}
+
+/// An `observe = ..` hook, checked once by [`observer`].
+pub struct Hook<E, O> {
+    hook: O,
+    call: for<'a, 'b> fn(&'a O, &'a Event<'b, E>),
+}
+
+impl<E, O> Observer<E> for Hook<E, O> {
+    #[inline(always)]
+    fn observe(&self, event: &Event<'_, E>) {
+        (self.call)(&self.hook, event)
+    }
+}
+
+/// A timeout as the chain's error: the bound is where a missing
+/// `From<fallbacks::Elapsed>` is reported, on the time option.
+#[inline(always)]
+pub fn elapsed_into<E: From<Elapsed>>(elapsed: Elapsed) -> E {
+    E::from(elapsed)
+}
+
+/// Names the `Ok` and `Err` types of a declared return type, aliases included
+/// (`io::Result<T>` is `Result<T, io::Error>`).
+#[diagnostic::on_unimplemented(
+    message = "a `#[fallback]` function must return `Result<T, E>`, not `{Self}`",
+    label = "not a `Result`",
+    note = "declare the return type as `Result<T, E>`; an alias such as `io::Result<T>` works too"
+)]
+pub trait FallbackResult {
+    /// The success type.
+    type Ok;
+    /// The error type.
+    type Err;
+    /// `Ok(value)`.
+    fn from_ok(value: Self::Ok) -> Self;
+    /// `Err(error)`.
+    fn from_err(error: Self::Err) -> Self;
+}
+
+impl<T, E> FallbackResult for Result<T, E> {
+    type Ok = T;
+    type Err = E;
+
+    #[inline(always)]
+    fn from_ok(value: T) -> Self {
+        Ok(value)
+    }
+
+    #[inline(always)]
+    fn from_err(error: E) -> Self {
+        Err(error)
+    }
+}
+
+/// `Ok(value)` as the declared return type `R`. The bound sits on `R`, not on the
+/// argument, so that a return type that is not a `Result` is reported on that type.
+#[inline(always)]
+pub fn ok<R: FallbackResult<Ok = T>, T>(value: T) -> R {
+    R::from_ok(value)
+}
+
+/// `Err(error)` as the declared return type `R` (see [`ok`]).
+#[inline(always)]
+pub fn err<R: FallbackResult<Err = E>, E>(error: E) -> R {
+    R::from_err(error)
+}
+
+/// What one attempt produced. Only `Result` implements it; the bound turns "an
+/// alternative that does not return a `Result`" into an error on that alternative.
+#[diagnostic::on_unimplemented(
+    message = "this alternative produces `{Self}`, which is not a `Result`",
+    label = "expected a `Result<T, E>`",
+    note = "every alternative must produce `Result<T, E>`; an `async` alternative can only be used from an `async fn` (a future cannot be awaited in a plain `fn`)"
+)]
+pub trait Outcome {
+    /// The success type.
+    type Ok;
+    /// The error type.
+    type Err;
+    /// The attempt's result.
+    fn into_result(self) -> Result<Self::Ok, Self::Err>;
+}
+
+impl<T, E> Outcome for Result<T, E> {
+    type Ok = T;
+    type Err = E;
+
+    #[inline(always)]
+    fn into_result(self) -> Result<T, E> {
+        self
+    }
+}
+
+/// The result of one attempt, checked to be a `Result`. (`T` and `E` are parameters of
+/// their own so that an attempt that is not a `Result` fails one bound, not several.)
+#[inline(always)]
+pub fn outcome<T, E, R: Outcome<Ok = T, Err = E>>(attempt: R) -> Result<T, E> {
+    attempt.into_result()
+}
+
+/// Asks the filter (`on = ...`) whether `error` moves on to the next alternative. The
+/// check that the filter is an `impl Fn(&E) -> bool` and the call are one expression,
+/// so a wrong filter is one error, on the filter. The error comes first, so that `E` is
+/// the error's type when the filter is checked.
+#[inline(always)]
+pub fn accepts<E, F: Fn(&E) -> bool>(error: &E, filter: F) -> bool {
+    filter(error)
+}
+
+/// `None`, of the declared return type: returning it first fixes the return type of the
+/// block a body used as the primary runs in. Never `Some`.
+#[inline(always)]
+pub fn no_value<R>() -> Option<R> {
+    None
+}
+
+/// Runs a body used as the primary of a non-`async` function; `return` inside it
+/// returns from the body only.
+#[inline(always)]
+pub fn run_body<R>(body: impl FnOnce() -> R) -> R {
+    body()
+}
+
+/// Defines `callN(closure, a1, ..., aN)`: calls a closure alternative with the
+/// function's arguments. Passing the closure through an `FnOnce(A1, ..)` bound lets the
+/// compiler infer its parameter types from the arguments (`|prompt| prompt.len()`) and
+/// keeps an annotated one (`|prompt: &str| async move { .. }`) from being made generic
+/// over the reference's lifetime, which would forbid returning a future that borrows it.
+macro_rules! call_with {
+    ($($name:ident($($arg:ident: $ty:ident),*);)*) => {$(
+        #[doc(hidden)]
+        #[inline(always)]
+        // One parameter per argument of the user's function: as many as it has.
+        #[allow(clippy::too_many_arguments)]
+        pub fn $name<F, $($ty,)* R>(alternative: F, $($arg: $ty),*) -> R
+        where
+            F: FnOnce($($ty),*) -> R,
+        {
+            alternative($($arg),*)
+        }
+    )*};
+}
+
+call_with! {
+    call0();
+    call1(a1: A1);
+    call2(a1: A1, a2: A2);
+    call3(a1: A1, a2: A2, a3: A3);
+    call4(a1: A1, a2: A2, a3: A3, a4: A4);
+    call5(a1: A1, a2: A2, a3: A3, a4: A4, a5: A5);
+    call6(a1: A1, a2: A2, a3: A3, a4: A4, a5: A5, a6: A6);
+    call7(a1: A1, a2: A2, a3: A3, a4: A4, a5: A5, a6: A6, a7: A7);
+    call8(a1: A1, a2: A2, a3: A3, a4: A4, a5: A5, a6: A6, a7: A7, a8: A8);
+    call9(a1: A1, a2: A2, a3: A3, a4: A4, a5: A5, a6: A6, a7: A7, a8: A8, a9: A9);
+    call10(a1: A1, a2: A2, a3: A3, a4: A4, a5: A5, a6: A6, a7: A7, a8: A8, a9: A9, a10: A10);
+    call11(a1: A1, a2: A2, a3: A3, a4: A4, a5: A5, a6: A6, a7: A7, a8: A8, a9: A9, a10: A10, a11: A11);
+    call12(a1: A1, a2: A2, a3: A3, a4: A4, a5: A5, a6: A6, a7: A7, a8: A8, a9: A9, a10: A10, a11: A11, a12: A12);
+}
+
+/// The most parameters a closure alternative gets through a `callN` helper; one with
+/// more is called directly (and then needs its parameter types written out).
+pub const MAX_CLOSURE_ARITY: usize = 12;
+
+/// A copy of an owned argument for an attempt that is not the last one.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` must be `Clone` to be passed to more than one alternative",
+    label = "an owned argument is cloned for every attempt but the last",
+    note = "derive or implement `Clone` for it, or take it by reference (`&{Self}`)"
+)]
+pub trait CloneArg: Sized {
+    /// The copy.
+    fn clone_arg(&self) -> Self;
+}
+
+impl<T: Clone> CloneArg for T {
+    #[inline(always)]
+    fn clone_arg(&self) -> Self {
+        self.clone()
+    }
+}

@@ -1,0 +1,453 @@
+//! The life of one attempt under the time and health options, written once.
+//!
+//! An attempt is the tries of one alternative: it starts ([`Attempt::start`]: the
+//! `Started` event, the trace), its future runs under the clock (which the caller
+//! drives: an `async` loop in the macros' code, a slot's `poll` in `try_each`), and what
+//! it came to ([`Tried`]) is judged ([`Attempt::judge`]): the trace and the event of its
+//! end, the breaker's update, the filter, the choice between a retry (with its pause),
+//! moving on and stopping the chain, and where the error goes ([`Sink`]). The macros
+//! (plain and hedged) and `try_each` all call these two methods, so the rules cannot
+//! drift between them:
+//!
+//! - an `Ok` serves, and closes the alternative's breaker;
+//! - a timeout always moves on (it is not the filter's to judge), and is retried;
+//! - the deadline, or an error the filter rejects, stops the chain (without tripping
+//!   the breaker: the error says nothing about the alternative's health);
+//! - any other error counts against the breaker, and is retried while tries remain and
+//!   the deadline has not passed, after a pause of exponential backoff with full jitter
+//!   that never runs past the deadline; then it moves on.
+
+use std::time::Duration;
+
+use crate::breaker::Breaker;
+use crate::clock::{self, Instant, DEFAULT_BACKOFF, DEFAULT_TRIP_AFTER};
+use crate::trace::{Ended, Trace};
+use crate::{Event, EventKind, Failure};
+
+/// The time and health options of a chain, fixed when it starts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Policy {
+    /// The limit of each try.
+    pub timeout: Option<Duration>,
+    /// Tries after the first, per alternative.
+    pub retries: u32,
+    /// The base pause before a retry.
+    pub backoff: Duration,
+    /// How long an alternative that tripped is skipped.
+    pub cooldown: Duration,
+    /// The consecutive failures that trip an alternative.
+    pub trip_after: u32,
+}
+
+impl Default for Policy {
+    fn default() -> Self {
+        Policy::new()
+    }
+}
+
+impl Policy {
+    /// No timeout, no retries, the default backoff and `trip_after`.
+    pub const fn new() -> Policy {
+        Policy {
+            timeout: None,
+            retries: 0,
+            backoff: DEFAULT_BACKOFF,
+            cooldown: Duration::ZERO,
+            trip_after: DEFAULT_TRIP_AFTER,
+        }
+    }
+}
+
+/// What one try came to, its error already of the chain's type.
+#[derive(Debug)]
+pub enum Tried<T, E> {
+    /// It returned `Ok`.
+    Ok(T),
+    /// It returned this error.
+    Failed(E),
+    /// It ran past its timeout (the error made from `Elapsed`).
+    TimedOut(E),
+    /// It was running when the chain's deadline passed.
+    PastDeadline(E),
+    /// It never started: the deadline had passed.
+    Expired(E),
+}
+
+/// What the chain does after a try.
+#[derive(Debug)]
+pub enum Verdict<T, K> {
+    /// Return this value.
+    Served(T),
+    /// Try the same alternative again after this pause.
+    Retry(Duration),
+    /// Go on to the next alternative; what the sink kept of the error.
+    MoveOn(K),
+    /// End the chain with the error the sink kept.
+    Stop(K),
+}
+
+/// Which errors move on to the next alternative.
+pub trait Filter<E> {
+    /// Whether `error` moves on.
+    fn accepts(&self, error: &E) -> bool;
+}
+
+/// The default filter: every error moves on.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct AnyError;
+
+impl<E> Filter<E> for AnyError {
+    #[inline(always)]
+    fn accepts(&self, _: &E) -> bool {
+        true
+    }
+}
+
+impl<E, P: Fn(&E) -> bool> Filter<E> for P {
+    #[inline(always)]
+    fn accepts(&self, error: &E) -> bool {
+        self(error)
+    }
+}
+
+/// What hears about each attempt: `observe = hook`.
+pub trait Observer<E> {
+    /// Whether it wants events at all (when not, the clock is not even read).
+    const ACTIVE: bool = true;
+
+    /// Called with each attempt's start, success, failure and skip.
+    fn observe(&self, event: &Event<'_, E>);
+}
+
+/// The default observer: none.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Silent;
+
+impl<E> Observer<E> for Silent {
+    const ACTIVE: bool = false;
+
+    #[inline(always)]
+    fn observe(&self, _: &Event<'_, E>) {}
+}
+
+/// No observer, for a chain whose error type is `E`: [`Silent`] with the type fixed,
+/// so that the type of a chain's events is never left open.
+pub struct Unobserved<E>(std::marker::PhantomData<fn(&E)>);
+
+impl<E> Unobserved<E> {
+    /// The observer that hears nothing.
+    #[inline(always)]
+    pub fn new() -> Self {
+        Unobserved(std::marker::PhantomData)
+    }
+}
+
+impl<E> Default for Unobserved<E> {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl<E> Observer<E> for Unobserved<E> {
+    const ACTIVE: bool = false;
+
+    #[inline(always)]
+    fn observe(&self, _: &Event<'_, E>) {}
+}
+
+impl<E, O: Fn(&Event<'_, E>)> Observer<E> for O {
+    #[inline(always)]
+    fn observe(&self, event: &Event<'_, E>) {
+        self(event)
+    }
+}
+
+/// Where the errors of a chain go as its attempts fail.
+pub trait Sink<E> {
+    /// What the chain keeps of an error that ends an alternative's tries.
+    type Kept;
+    /// The chain's error, made from the last one kept.
+    type Failed;
+
+    /// A try failed and is retried.
+    fn retried(&mut self, alternative: &'static str, index: usize, error: E);
+    /// An alternative's tries ended with `error`.
+    fn keep(&mut self, alternative: &'static str, index: usize, error: E) -> Self::Kept;
+    /// The chain's error, from the last kept.
+    fn fail(&mut self, last: Self::Kept, alternatives: usize) -> Self::Failed;
+    /// Failed tries so far, retries included (for `Served`).
+    fn failed(&self) -> usize;
+}
+
+/// Keeps only the last error: a chain that returns `Result<T, E>`.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Discard;
+
+impl<E> Sink<E> for Discard {
+    type Kept = E;
+    type Failed = E;
+
+    #[inline(always)]
+    fn retried(&mut self, _: &'static str, _: usize, _: E) {}
+
+    #[inline(always)]
+    fn keep(&mut self, _: &'static str, _: usize, error: E) -> E {
+        error
+    }
+
+    #[inline(always)]
+    fn fail(&mut self, last: E, _: usize) -> E {
+        last
+    }
+
+    #[inline(always)]
+    fn failed(&self) -> usize {
+        0
+    }
+}
+
+/// [`Discard`], counting the failures: a chain that returns `Served`.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Tally(pub usize);
+
+impl<E> Sink<E> for Tally {
+    type Kept = E;
+    type Failed = E;
+
+    #[inline(always)]
+    fn retried(&mut self, _: &'static str, _: usize, _: E) {
+        self.0 += 1;
+    }
+
+    #[inline(always)]
+    fn keep(&mut self, _: &'static str, _: usize, error: E) -> E {
+        self.0 += 1;
+        error
+    }
+
+    #[inline(always)]
+    fn fail(&mut self, last: E, _: usize) -> E {
+        last
+    }
+
+    #[inline(always)]
+    fn failed(&self) -> usize {
+        self.0
+    }
+}
+
+/// Every error, in order: a chain that returns `AllFailed`. What it keeps of an
+/// alternative's last error is its position, where `err =>` finds it.
+#[derive(Debug)]
+pub struct Collected<E>(Vec<Failure<E>>);
+
+impl<E> Default for Collected<E> {
+    fn default() -> Self {
+        Collected(Vec::new())
+    }
+}
+
+impl<E> Collected<E> {
+    /// The error kept at `at`.
+    pub fn error(&self, at: usize) -> &E {
+        self.0[at].error()
+    }
+}
+
+impl<E> Sink<E> for Collected<E> {
+    type Kept = usize;
+    type Failed = crate::AllFailed<E>;
+
+    fn retried(&mut self, alternative: &'static str, index: usize, error: E) {
+        self.0.push(Failure::new(alternative, index, error));
+    }
+
+    fn keep(&mut self, alternative: &'static str, index: usize, error: E) -> usize {
+        self.0.push(Failure::new(alternative, index, error));
+        self.0.len() - 1
+    }
+
+    fn fail(&mut self, _: usize, alternatives: usize) -> crate::AllFailed<E> {
+        crate::AllFailed::from_parts(std::mem::take(&mut self.0), alternatives)
+    }
+
+    fn failed(&self) -> usize {
+        self.0.len()
+    }
+}
+
+/// Every error of a hedged chain, whose alternatives run at once and each add theirs.
+impl<E> Sink<E> for &crate::__private::Failures<E> {
+    type Kept = ();
+    type Failed = ();
+
+    fn retried(&mut self, alternative: &'static str, index: usize, error: E) {
+        self.push(Failure::new(alternative, index, error));
+    }
+
+    fn keep(&mut self, alternative: &'static str, index: usize, error: E) {
+        self.push(Failure::new(alternative, index, error));
+    }
+
+    fn fail(&mut self, _: (), _: usize) {}
+
+    fn failed(&self) -> usize {
+        0
+    }
+}
+
+/// The tries of one alternative.
+#[derive(Debug)]
+pub struct Attempt<'h> {
+    alternative: &'static str,
+    index: usize,
+    /// Tries made so far.
+    tries: u32,
+    /// When the try in flight started, for the events' `elapsed` (only when observed).
+    started: Option<Instant>,
+    trace: Trace,
+    /// The alternative's health, with `cooldown`.
+    breaker: Option<&'h Breaker>,
+}
+
+impl<'h> Attempt<'h> {
+    /// The tries of `alternative`, at position `index`, with its breaker if the chain
+    /// has a cooldown.
+    #[inline]
+    pub fn new(alternative: &'static str, index: usize, breaker: Option<&'h Breaker>) -> Self {
+        Attempt {
+            alternative,
+            index,
+            tries: 0,
+            started: None,
+            trace: Trace::default(),
+            breaker,
+        }
+    }
+
+    /// The alternative's name.
+    pub fn alternative(&self) -> &'static str {
+        self.alternative
+    }
+
+    /// Its position in the chain.
+    pub fn index(&self) -> usize {
+        self.index
+    }
+
+    /// The try in flight, or the next: 1, then 2, 3... with retries.
+    pub fn number(&self) -> u32 {
+        self.tries + 1
+    }
+
+    /// A try starts now: its `Started` event and its trace.
+    #[inline]
+    pub fn start<E, O: Observer<E>>(&mut self, observer: &O) {
+        if O::ACTIVE {
+            let event = Event::new(
+                self.alternative,
+                self.index,
+                self.number(),
+                Duration::ZERO,
+                EventKind::Started,
+            );
+            observer.observe(&event);
+            self.started = Some(clock::now());
+        }
+        self.trace = Trace::start();
+    }
+
+    /// What the chain does after the try that came to `tried`, with `left` the time
+    /// before the deadline; the error goes to `sink`. See the module's rules.
+    #[inline]
+    #[allow(clippy::too_many_arguments)]
+    pub fn judge<T, E, K, P, O, S>(
+        &mut self,
+        tried: Tried<T, E>,
+        policy: &Policy,
+        left: Option<Duration>,
+        sink: &mut K,
+        on: &P,
+        observer: &O,
+        show: S,
+    ) -> Verdict<T, K::Kept>
+    where
+        K: Sink<E>,
+        P: Filter<E>,
+        O: Observer<E>,
+        S: for<'e> FnOnce(&'e E) -> Ended<'e>,
+    {
+        let (name, index, number) = (self.alternative, self.index, self.number());
+        let (error, moves_on, counts) = match tried {
+            Tried::Ok(value) => {
+                if let Some(breaker) = self.breaker {
+                    breaker.success();
+                }
+                std::mem::take(&mut self.trace).end(name, index, number, Ended::Served);
+                self.event(observer, EventKind::Succeeded);
+                return Verdict::Served(value);
+            }
+            Tried::Expired(error) => return Verdict::Stop(sink.keep(name, index, error)),
+            Tried::TimedOut(error) => (error, true, true),
+            Tried::PastDeadline(error) => (error, false, false),
+            Tried::Failed(error) => {
+                let moves_on = on.accepts(&error);
+                (error, moves_on, moves_on)
+            }
+        };
+        std::mem::take(&mut self.trace).end(name, index, number, show(&error));
+        self.event(observer, EventKind::Failed(&error));
+        if counts {
+            if let Some(breaker) = self.breaker {
+                breaker.failure(policy.trip_after, policy.cooldown);
+            }
+        }
+        if !moves_on {
+            return Verdict::Stop(sink.keep(name, index, error));
+        }
+        let time_left = left.is_none_or(|left| !left.is_zero());
+        if self.tries < policy.retries && time_left {
+            self.tries += 1;
+            sink.retried(name, index, error);
+            return Verdict::Retry(clock::backoff(policy.backoff, self.tries, left));
+        }
+        Verdict::MoveOn(sink.keep(name, index, error))
+    }
+
+    /// The event of the try in flight's end.
+    #[inline(always)]
+    fn event<E, O: Observer<E>>(&self, observer: &O, kind: EventKind<'_, E>) {
+        if O::ACTIVE {
+            let elapsed = self.started.map(|at| at.elapsed()).unwrap_or_default();
+            let event = Event::new(self.alternative, self.index, self.number(), elapsed, kind);
+            observer.observe(&event);
+        }
+    }
+}
+
+/// Whether alternative `index` of `breakers` takes this call (`cooldown`): the last
+/// one always does (nothing else is left to serve), and so does every one when all
+/// were cooling down as the call started (`all_cooling`, from [`Breaker::all_open`]).
+/// One that does not is reported skipped.
+#[inline]
+pub fn admit<E, O: Observer<E>>(
+    breakers: &[Breaker],
+    all_cooling: bool,
+    index: usize,
+    alternative: &'static str,
+    policy: &Policy,
+    observer: &O,
+) -> bool {
+    let Some(breaker) = breakers.get(index) else {
+        return true;
+    };
+    if index + 1 == breakers.len() || all_cooling || breaker.admit(policy.cooldown) {
+        return true;
+    }
+    Trace::skipped(alternative, index);
+    if O::ACTIVE {
+        let event = Event::new(alternative, index, 1, Duration::ZERO, EventKind::Skipped);
+        observer.observe(&event);
+    }
+    false
+}

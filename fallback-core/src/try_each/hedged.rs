@@ -1,0 +1,159 @@
+//! [`TryEachHedged`]: at most two items in flight, the next starting alongside a slow
+//! one.
+
+use std::future::{Future, IntoFuture};
+use std::pin::Pin;
+use std::task::{Context, Poll};
+use std::time::Duration;
+
+use super::chain::Chain;
+use super::slot::{Slot, Step};
+use super::{ElapsedInto, Empty, Reuse, TryEach};
+use crate::attempt::{Filter, Observer};
+use crate::clock::{delay, Delay};
+use crate::Served;
+
+/// A [`try_each`](crate::try_each()) chain with [`hedge`](TryEach::hedge): `.await` it
+/// to run it.
+#[must_use = "a try_each chain does nothing until it is awaited"]
+pub struct TryEachHedged<It, F, P, O, C, R, N> {
+    pub(super) chain: TryEach<It, F, P, O, C, R, N>,
+    pub(super) delay: Duration,
+}
+
+impl<It, F, Fut, T, E, P, O, C, R, N> IntoFuture for TryEachHedged<It, F, P, O, C, R, N>
+where
+    It: Iterator,
+    F: FnMut(It::Item) -> Fut,
+    Fut: Future<Output = Result<T, E>>,
+    P: Filter<E>,
+    O: Observer<E>,
+    C: ElapsedInto<E>,
+    R: Reuse<It::Item>,
+    N: Empty<E>,
+{
+    type Output = Result<Served<T>, N::Error>;
+    type IntoFuture = TryEachHedgedFuture<It, F, Fut, P, O, C, R, N>;
+
+    fn into_future(self) -> Self::IntoFuture {
+        TryEachHedgedFuture {
+            chain: Chain::new(self.chain),
+            delay: self.delay,
+            last_error: None,
+            first: Slot::idle(),
+            second: Slot::idle(),
+            hedge: None,
+            deadline: None,
+        }
+    }
+}
+
+pin_project_lite::pin_project! {
+    /// The future of a hedged [`try_each`](crate::try_each()) chain: at most two
+    /// attempts in flight.
+    pub struct TryEachHedgedFuture<It, F, Fut, P, O, C, R, N>
+    where
+        It: Iterator,
+        Fut: Future,
+    {
+        chain: Chain<It, F, P, O, C, R, N>,
+        delay: Duration,
+        last_error: Option<(Fut::Output, usize)>,
+        #[pin]
+        first: Slot<It::Item, Fut>,
+        #[pin]
+        second: Slot<It::Item, Fut>,
+        // When the lone attempt in flight has run for `delay`.
+        #[pin]
+        hedge: Option<Delay>,
+        #[pin]
+        deadline: Option<Delay>,
+    }
+}
+
+impl<It, F, Fut, T, E, P, O, C, R, N> Future for TryEachHedgedFuture<It, F, Fut, P, O, C, R, N>
+where
+    It: Iterator,
+    F: FnMut(It::Item) -> Fut,
+    Fut: Future<Output = Result<T, E>>,
+    P: Filter<E>,
+    O: Observer<E>,
+    C: ElapsedInto<E>,
+    R: Reuse<It::Item>,
+    N: Empty<E>,
+{
+    type Output = Result<Served<T>, N::Error>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let mut this = self.project();
+        let left = match this.chain.clock(this.deadline.as_mut(), cx) {
+            Ok(left) => left,
+            Err(expired) => {
+                this.first.as_mut().clear();
+                this.second.as_mut().clear();
+                return Poll::Ready(Err(expired));
+            }
+        };
+        // An item failed for good: the next one starts at once, not after the delay.
+        let mut fill_now = false;
+        loop {
+            let busy = usize::from(this.first.is_busy()) + usize::from(this.second.is_busy());
+            // Fill: nothing in flight, an item just failed, or the lone attempt has been
+            // slow for `delay`.
+            let slow = busy == 1
+                && this
+                    .hedge
+                    .as_mut()
+                    .as_pin_mut()
+                    .is_some_and(|hedge| hedge.poll(cx).is_ready());
+            if busy == 0 || (busy == 1 && fill_now) || slow {
+                fill_now = false;
+                match this.chain.next_item() {
+                    Some((item, index)) => {
+                        let free = if this.first.is_busy() {
+                            this.second.as_mut()
+                        } else {
+                            this.first.as_mut()
+                        };
+                        free.start::<F, P, O, C, E, R>(item, index, &mut this.chain.shared);
+                        // The delay runs again for the lone attempt, if one of the two
+                        // ends before the other.
+                        this.hedge.set(Some(delay(*this.delay)));
+                        continue;
+                    }
+                    None if busy == 0 => {
+                        return Poll::Ready(Err(this.chain.exhausted(this.last_error.take())))
+                    }
+                    None => this.hedge.set(None),
+                }
+            }
+            let mut progressed = false;
+            for which in [0, 1] {
+                let mut slot = if which == 0 {
+                    this.first.as_mut()
+                } else {
+                    this.second.as_mut()
+                };
+                let index = slot.index();
+                let step = match slot.as_mut().poll_step::<F, T, E, P, O, C, R>(
+                    cx,
+                    &mut this.chain.shared,
+                    left,
+                ) {
+                    Poll::Pending => continue,
+                    Poll::Ready(step) => step,
+                };
+                progressed = true;
+                fill_now |= matches!(step, Step::Failed(_));
+                if let Some(done) = this.chain.settle(step, index, this.last_error) {
+                    this.first.as_mut().clear();
+                    this.second.as_mut().clear();
+                    return Poll::Ready(done);
+                }
+            }
+            if !progressed {
+                return Poll::Pending;
+            }
+        }
+    }
+}

@@ -1,0 +1,378 @@
+//! [`try_each`]: the same chain, over alternatives known only at run time.
+//!
+//! - this file: the builder ([`TryEach`]) and its options;
+//! - `slot`: one item being tried, its state an enum, its attempts run by the one
+//!   lifecycle every chain shares (`crate::attempt`);
+//! - `sequential` and `hedged`: the two futures, one slot or two, sharing one settle
+//!   step;
+//! - `error`: [`TryEachError`].
+
+use std::future::{Future, IntoFuture};
+use std::marker::PhantomData;
+use std::time::Duration;
+
+use crate::attempt::{AnyError, Filter, Observer, Policy, Silent};
+use crate::clock::{ClockEnabledFor, Tokio};
+use crate::{Elapsed, Event, Served};
+
+mod chain;
+mod error;
+mod hedged;
+mod sequential;
+mod slot;
+
+pub use error::TryEachError;
+pub use hedged::{TryEachHedged, TryEachHedgedFuture};
+pub use sequential::TryEachFuture;
+
+/// Tries `attempt(item)` for each item in order until one succeeds: the runtime
+/// counterpart of the macros, for a list of providers read from configuration. The
+/// futures are not boxed, and the result says which item served.
+///
+/// ```
+/// use fallback_core::try_each;
+///
+/// struct Provider { name: &'static str, up: bool }
+///
+/// impl Provider {
+///     async fn complete(&self, prompt: &str) -> Result<String, String> {
+///         if self.up { Ok(format!("{}: {prompt}", self.name)) } else { Err(format!("{} is down", self.name)) }
+///     }
+/// }
+///
+/// let providers = vec![
+///     Provider { name: "openai", up: false },
+///     Provider { name: "anthropic", up: true },
+/// ];
+/// # futures::executor::block_on(async {
+/// let served = try_each(&providers, |p| p.complete("hi")).await.unwrap();
+/// assert_eq!(served.index(), 1);
+/// assert_eq!(served.failed_before(), 1);
+/// assert_eq!(served.into_value(), "anthropic: hi");
+/// # });
+/// ```
+///
+/// Builder methods set the same options as the macros': [`on`](TryEach::on),
+/// [`timeout`](TryEach::timeout), [`deadline`](TryEach::deadline),
+/// [`retries`](TryEach::retries) with [`backoff`](TryEach::backoff),
+/// [`observe`](TryEach::observe), and [`hedge`](TryEach::hedge) (last); the time
+/// options need the `tokio` feature. [`when_empty`](TryEach::when_empty) makes the
+/// chain fail with your own error type, for `?`.
+///
+/// Items are moved into the closure, one call each; only with `retries` is an item
+/// called again, with a clone (so only then must items be `Clone`: references, `Arc`s).
+pub fn try_each<I, F, Fut, T, E>(
+    items: I,
+    attempt: F,
+) -> TryEach<I::IntoIter, F, AnyError, Silent, NoClock>
+where
+    I: IntoIterator,
+    F: FnMut(I::Item) -> Fut,
+    Fut: Future<Output = Result<T, E>>,
+{
+    TryEach {
+        items: items.into_iter(),
+        attempt,
+        filter: AnyError,
+        observer: Silent,
+        policy: Policy::new(),
+        deadline: None,
+        elapsed: NoClock,
+        reuse: PhantomData,
+        empty: NoItems,
+    }
+}
+
+/// A [`try_each`] chain being configured; `.await` it to run it.
+#[must_use = "a try_each chain does nothing until it is awaited"]
+pub struct TryEach<It, F, P, O, C, R = Moved, N = NoItems> {
+    pub(crate) items: It,
+    pub(crate) attempt: F,
+    pub(crate) filter: P,
+    pub(crate) observer: O,
+    pub(crate) policy: Policy,
+    pub(crate) deadline: Option<Duration>,
+    /// How a timeout becomes the chain's error: [`NoClock`] until `timeout` or
+    /// `deadline` is set (which require `E: From<Elapsed>`), `fn(Elapsed) -> E` after.
+    pub(crate) elapsed: C,
+    pub(crate) reuse: PhantomData<R>,
+    /// What an empty list fails with.
+    pub(crate) empty: N,
+}
+
+/// No time limit is set, so no timeout ever needs to become an error.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct NoClock;
+
+/// How a chain with `timeout` or `deadline` makes its error from [`Elapsed`].
+pub type ToError<E> = fn(Elapsed) -> E;
+
+/// Turns a timeout into the chain's error `E`.
+pub trait ElapsedInto<E> {
+    /// The conversion.
+    fn elapsed_into(&self, elapsed: Elapsed) -> E;
+}
+
+impl<E> ElapsedInto<E> for NoClock {
+    fn elapsed_into(&self, _: Elapsed) -> E {
+        unreachable!(
+            "no time limit is set without `timeout` or `deadline`, which set the conversion"
+        )
+    }
+}
+
+impl<E> ElapsedInto<E> for fn(Elapsed) -> E {
+    fn elapsed_into(&self, elapsed: Elapsed) -> E {
+        self(elapsed)
+    }
+}
+
+/// How an item reaches the closure: [`Moved`] (one call per item, the default) or
+/// [`Cloned`] (with `retries`: a clone per try).
+pub trait Reuse<Item> {
+    /// The item for the next call; `None` when it cannot be called again.
+    fn give(item: &mut Option<Item>, again: bool) -> Option<Item>;
+}
+
+/// Each item is moved into its one call.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Moved;
+
+impl<Item> Reuse<Item> for Moved {
+    #[inline]
+    fn give(item: &mut Option<Item>, _: bool) -> Option<Item> {
+        item.take()
+    }
+}
+
+/// Each try gets a clone of the item, the last one the item itself.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Cloned;
+
+impl<Item: Clone> Reuse<Item> for Cloned {
+    #[inline]
+    fn give(item: &mut Option<Item>, again: bool) -> Option<Item> {
+        if again {
+            item.clone()
+        } else {
+            item.take()
+        }
+    }
+}
+
+/// What an empty list fails with.
+pub trait Empty<E> {
+    /// The chain's error type.
+    type Error;
+    /// The error of an empty list.
+    fn empty(self) -> Self::Error;
+    /// The error of an item.
+    fn failed(error: E, index: usize) -> Self::Error;
+}
+
+/// [`TryEachError::NoItems`]; the chain fails with [`TryEachError`].
+#[derive(Debug, Clone, Copy, Default)]
+pub struct NoItems;
+
+impl<E> Empty<E> for NoItems {
+    type Error = TryEachError<E>;
+
+    fn empty(self) -> TryEachError<E> {
+        TryEachError::NoItems
+    }
+
+    fn failed(error: E, index: usize) -> TryEachError<E> {
+        TryEachError::Failed { error, index }
+    }
+}
+
+/// The error [`when_empty`](TryEach::when_empty) makes; the chain fails with `E`.
+#[derive(Debug, Clone, Copy)]
+pub struct WhenEmpty<G>(G);
+
+impl<E, G: FnOnce() -> E> Empty<E> for WhenEmpty<G> {
+    type Error = E;
+
+    fn empty(self) -> E {
+        (self.0)()
+    }
+
+    fn failed(error: E, _: usize) -> E {
+        error
+    }
+}
+
+impl<It, F, P, O, C, R, N> TryEach<It, F, P, O, C, R, N> {
+    /// Only errors `filter` accepts move on to the next item; any other is returned.
+    pub fn on<E, Q: Fn(&E) -> bool>(self, filter: Q) -> TryEach<It, F, Q, O, C, R, N> {
+        TryEach {
+            items: self.items,
+            attempt: self.attempt,
+            filter,
+            observer: self.observer,
+            policy: self.policy,
+            deadline: self.deadline,
+            elapsed: self.elapsed,
+            reuse: self.reuse,
+            empty: self.empty,
+        }
+    }
+
+    /// Calls `observer` with each attempt's start, success and failure. The event's
+    /// `alternative` is `"item"`; its `index` says which.
+    pub fn observe<E, Q: Fn(&Event<'_, E>)>(self, observer: Q) -> TryEach<It, F, P, Q, C, R, N> {
+        TryEach {
+            items: self.items,
+            attempt: self.attempt,
+            filter: self.filter,
+            observer,
+            policy: self.policy,
+            deadline: self.deadline,
+            elapsed: self.elapsed,
+            reuse: self.reuse,
+            empty: self.empty,
+        }
+    }
+
+    /// Fails with `error()` when there are no items, and with the items' own error
+    /// type otherwise: the chain's output is `Result<Served<T>, E>`, so `?` takes it
+    /// into your error type.
+    ///
+    /// ```
+    /// # use fallback_core::try_each;
+    /// #[derive(Debug, PartialEq)]
+    /// enum LlmError { NoProviders, Down }
+    ///
+    /// async fn complete(providers: &[&str]) -> Result<String, LlmError> {
+    ///     let served = try_each(providers, |_| async { Err::<String, _>(LlmError::Down) })
+    ///         .when_empty(|| LlmError::NoProviders)
+    ///         .await?;
+    ///     Ok(served.into_value())
+    /// }
+    /// # futures::executor::block_on(async {
+    /// assert_eq!(complete(&[]).await, Err(LlmError::NoProviders));
+    /// assert_eq!(complete(&["openai"]).await, Err(LlmError::Down));
+    /// # });
+    /// ```
+    pub fn when_empty<E, G: FnOnce() -> E>(
+        self,
+        error: G,
+    ) -> TryEach<It, F, P, O, C, R, WhenEmpty<G>> {
+        TryEach {
+            items: self.items,
+            attempt: self.attempt,
+            filter: self.filter,
+            observer: self.observer,
+            policy: self.policy,
+            deadline: self.deadline,
+            elapsed: self.elapsed,
+            reuse: self.reuse,
+            empty: WhenEmpty(error),
+        }
+    }
+
+    /// A time limit per attempt: a slow attempt fails with `E::from(Elapsed)` and the
+    /// chain moves on, whatever the filter says.
+    pub fn timeout<E: From<Elapsed>>(
+        mut self,
+        limit: Duration,
+    ) -> TryEach<It, F, P, O, ToError<E>, R, N>
+    where
+        Tokio: ClockEnabledFor<It>,
+    {
+        self.policy.timeout = Some(limit);
+        self.with_clock()
+    }
+
+    /// A time limit for the whole chain: when it passes, the attempt in flight is
+    /// dropped and the chain fails with `E::from(Elapsed)`.
+    pub fn deadline<E: From<Elapsed>>(
+        mut self,
+        limit: Duration,
+    ) -> TryEach<It, F, P, O, ToError<E>, R, N>
+    where
+        Tokio: ClockEnabledFor<It>,
+    {
+        self.deadline = Some(limit);
+        self.with_clock()
+    }
+
+    fn with_clock<E: From<Elapsed>>(self) -> TryEach<It, F, P, O, ToError<E>, R, N> {
+        TryEach {
+            items: self.items,
+            attempt: self.attempt,
+            filter: self.filter,
+            observer: self.observer,
+            policy: self.policy,
+            deadline: self.deadline,
+            elapsed: elapsed_into::<E>,
+            reuse: self.reuse,
+            empty: self.empty,
+        }
+    }
+
+    /// Tries each item up to `retries` more times, for errors the filter accepts and
+    /// timeouts, pausing with exponential backoff and full jitter in between (never
+    /// past the deadline). The closure is then called again with a clone of the item.
+    pub fn retries(mut self, retries: u32) -> TryEach<It, F, P, O, C, Cloned, N>
+    where
+        Tokio: ClockEnabledFor<It>,
+    {
+        self.policy.retries = retries;
+        TryEach {
+            items: self.items,
+            attempt: self.attempt,
+            filter: self.filter,
+            observer: self.observer,
+            policy: self.policy,
+            deadline: self.deadline,
+            elapsed: self.elapsed,
+            reuse: PhantomData,
+            empty: self.empty,
+        }
+    }
+
+    /// The pause before the first retry (default 100 ms), doubled before each next one.
+    pub fn backoff(mut self, base: Duration) -> Self
+    where
+        Tokio: ClockEnabledFor<It>,
+    {
+        self.policy.backoff = base;
+        self
+    }
+
+    /// Hedges: if the attempt in flight has not answered after `delay`, the next item
+    /// starts alongside it; the first `Ok` wins and the other attempt is dropped; an
+    /// error frees its place for the next item at once. At most two attempts are in
+    /// flight (the "hedged request" of "The Tail at Scale"). Retries and a timeout apply
+    /// to each attempt as without hedging.
+    pub fn hedge(self, delay: Duration) -> TryEachHedged<It, F, P, O, C, R, N>
+    where
+        Tokio: ClockEnabledFor<It>,
+    {
+        TryEachHedged { chain: self, delay }
+    }
+}
+
+fn elapsed_into<E: From<Elapsed>>(elapsed: Elapsed) -> E {
+    E::from(elapsed)
+}
+
+impl<It, F, Fut, T, E, P, O, C, R, N> IntoFuture for TryEach<It, F, P, O, C, R, N>
+where
+    It: Iterator,
+    F: FnMut(It::Item) -> Fut,
+    Fut: Future<Output = Result<T, E>>,
+    P: Filter<E>,
+    O: Observer<E>,
+    C: ElapsedInto<E>,
+    R: Reuse<It::Item>,
+    N: Empty<E>,
+{
+    type Output = Result<Served<T>, N::Error>;
+    type IntoFuture = TryEachFuture<It, F, Fut, P, O, C, R, N>;
+
+    fn into_future(self) -> Self::IntoFuture {
+        TryEachFuture::new(self)
+    }
+}

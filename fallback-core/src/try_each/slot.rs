@@ -1,0 +1,204 @@
+//! One item being tried, by the lifecycle every chain shares ([`Attempt`]).
+
+use std::future::Future;
+use std::pin::Pin;
+use std::task::{Context, Poll};
+use std::time::Duration;
+
+use super::{ElapsedInto, Reuse};
+use crate::attempt::{Attempt, Filter, Observer, Policy, Tally, Tried, Verdict};
+use crate::clock::{delay, Delay};
+use crate::trace::Ended;
+use crate::Elapsed;
+
+/// What the slots of one chain share: how to make an attempt and judge it, and the
+/// count of failed tries.
+pub(super) struct Shared<F, P, O, C> {
+    pub attempt: F,
+    pub filter: P,
+    pub observer: O,
+    pub policy: Policy,
+    pub elapsed: C,
+    pub tally: Tally,
+}
+
+/// What a slot's attempt came to.
+pub(super) enum Step<T, E> {
+    /// It served.
+    Served(T),
+    /// It failed; the slot retries the item after a pause.
+    Retrying,
+    /// It failed for good; the chain moves on (the error is the chain's last so far).
+    Failed(E),
+    /// It failed with an error that stops the chain (the filter's, or the deadline).
+    Stopped(E),
+}
+
+pin_project_lite::pin_project! {
+    /// One item being tried: its attempt in flight (under its timeout), or the pause
+    /// before its next try.
+    pub(super) struct Slot<Item, Fut> {
+        item: Option<Item>,
+        attempt: Attempt<'static>,
+        #[pin]
+        state: State<Fut>,
+    }
+}
+
+pin_project_lite::pin_project! {
+    #[project = StateProj]
+    enum State<Fut> {
+        Idle,
+        Running {
+            #[pin]
+            future: Fut,
+            // The try's time limit.
+            #[pin]
+            timer: Option<Delay>,
+        },
+        Pausing {
+            #[pin]
+            timer: Delay,
+        },
+    }
+}
+
+impl<Item, Fut> Slot<Item, Fut> {
+    pub(super) fn idle() -> Self {
+        Slot {
+            item: None,
+            attempt: Attempt::new("item", 0, None),
+            state: State::Idle,
+        }
+    }
+
+    /// Whether an item is being tried.
+    pub(super) fn is_busy(&self) -> bool {
+        !matches!(self.state, State::Idle)
+    }
+
+    /// The chain's position of the item being tried.
+    pub(super) fn index(&self) -> usize {
+        self.attempt.index()
+    }
+
+    /// Drops the attempt in flight, if any (the other slot served, or the chain ended).
+    pub(super) fn clear(self: Pin<&mut Self>) {
+        let mut this = self.project();
+        this.state.set(State::Idle);
+        *this.item = None;
+    }
+
+    /// Starts trying `item` (the chain's `index`-th).
+    pub(super) fn start<F, P, O, C, E, R>(
+        self: Pin<&mut Self>,
+        item: Item,
+        index: usize,
+        shared: &mut Shared<F, P, O, C>,
+    ) where
+        F: FnMut(Item) -> Fut,
+        O: Observer<E>,
+        R: Reuse<Item>,
+    {
+        let this = self.project();
+        *this.item = Some(item);
+        *this.attempt = Attempt::new("item", index, None);
+        Self::launch::<F, P, O, C, E, R>(this.item, this.attempt, this.state, shared);
+    }
+
+    /// Makes the next try of the item, under its timeout.
+    fn launch<F, P, O, C, E, R>(
+        item: &mut Option<Item>,
+        attempt: &mut Attempt<'static>,
+        mut state: Pin<&mut State<Fut>>,
+        shared: &mut Shared<F, P, O, C>,
+    ) where
+        F: FnMut(Item) -> Fut,
+        O: Observer<E>,
+        R: Reuse<Item>,
+    {
+        // Another try may follow this one: it needs a copy of the item.
+        let again = attempt.number() <= shared.policy.retries;
+        // Only `Cloned` gives an item twice, and only it is used with retries.
+        let Some(item) = R::give(item, again) else {
+            state.set(State::Idle);
+            return;
+        };
+        attempt.start(&shared.observer);
+        state.set(State::Running {
+            future: (shared.attempt)(item),
+            timer: shared.policy.timeout.map(delay),
+        });
+    }
+
+    /// Polls the attempt (or the pause before the next try) to its next step, with
+    /// `left` the time before the chain's deadline.
+    pub(super) fn poll_step<F, T, E, P, O, C, R>(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        shared: &mut Shared<F, P, O, C>,
+        left: Option<Duration>,
+    ) -> Poll<Step<T, E>>
+    where
+        F: FnMut(Item) -> Fut,
+        Fut: Future<Output = Result<T, E>>,
+        P: Filter<E>,
+        O: Observer<E>,
+        C: ElapsedInto<E>,
+        R: Reuse<Item>,
+    {
+        let mut this = self.project();
+        let tried = loop {
+            match this.state.as_mut().project() {
+                StateProj::Idle => return Poll::Pending,
+                StateProj::Pausing { timer } => {
+                    if timer.poll(cx).is_pending() {
+                        return Poll::Pending;
+                    }
+                    let state = this.state.as_mut();
+                    Self::launch::<F, P, O, C, E, R>(this.item, this.attempt, state, shared);
+                }
+                StateProj::Running { future, timer } => match future.poll(cx) {
+                    Poll::Ready(Ok(value)) => break Tried::Ok(value),
+                    Poll::Ready(Err(error)) => break Tried::Failed(error),
+                    Poll::Pending => {
+                        let timed_out = timer
+                            .as_pin_mut()
+                            .is_some_and(|timer| timer.poll(cx).is_ready());
+                        if !timed_out {
+                            return Poll::Pending;
+                        }
+                        let limit = shared.policy.timeout.unwrap_or_default();
+                        let error = shared.elapsed.elapsed_into(Elapsed::timeout(limit));
+                        break Tried::TimedOut(error);
+                    }
+                },
+            }
+        };
+        this.state.set(State::Idle);
+        // The error's type is generic here: its text is for `observe` to show.
+        let verdict = this.attempt.judge(
+            tried,
+            &shared.policy,
+            left,
+            &mut shared.tally,
+            &shared.filter,
+            &shared.observer,
+            |_| Ended::Failed(None),
+        );
+        Poll::Ready(match verdict {
+            Verdict::Served(value) => Step::Served(value),
+            Verdict::Retry(pause) => {
+                this.state.set(State::Pausing {
+                    timer: delay(pause),
+                });
+                Step::Retrying
+            }
+            Verdict::MoveOn(error) => {
+                *this.item = None;
+                Step::Failed(error)
+            }
+            Verdict::Stop(error) => Step::Stopped(error),
+        })
+    }
+}

@@ -1,0 +1,249 @@
+//! The `#[fallback]` adapter: the function's alternatives as attempts (each called with
+//! the function's arguments, or the body as the primary), and the chain wrapped in the
+//! function.
+
+use proc_macro2::{TokenStream, TokenTree};
+use quote::{format_ident, quote, quote_spanned, ToTokens};
+use syn::{Block, Expr};
+
+use super::names::local;
+use super::{chain, respan, Attempt, Chain};
+use crate::model::{
+    first_span, Alternative, Callee, ErrorMode, Function, Options, Param, Passing, Policies,
+};
+
+/// ```text
+/// // Input:
+/// #[fallback(primary = a, then = [b], on = f)]
+/// async fn complete(prompt: &str, n: Big) -> Result<T, E>;
+/// // Output:
+/// async fn complete(prompt: &str, n: Big) -> Result<T, E> {
+///     /* chain(), with the attempts: */
+///     //   a(prompt, clone_arg(&n)).await
+///     //   b(prompt, n).await
+/// }
+/// ```
+pub fn function(function: &Function, options: &Options) -> TokenStream {
+    let krate = options.krate();
+    let ret = &function.ret;
+    let mut alternatives: Vec<&Alternative> = Vec::new();
+    let body_primary = function.body.as_ref().map(|body| Alternative {
+        name: function.sig.ident.to_string(),
+        callee: Callee::Body(body.clone()),
+        previous: None,
+    });
+    alternatives.extend(options.primary.as_ref().map(|(_, primary)| primary));
+    alternatives.extend(body_primary.as_ref());
+    alternatives.extend(options.then.iter().flat_map(|(_, then)| then));
+
+    let policies = Policies::of(options);
+    let last = alternatives.len() - 1;
+    let attempts = alternatives
+        .iter()
+        .enumerate()
+        .map(|(index, alternative)| {
+            // With retries the last alternative runs in a loop too: it cannot take the
+            // originals by move.
+            let is_last = index == last && !policies.reruns();
+            let (setup, future) = match &alternative.callee {
+                Callee::Call(callee) => {
+                    (TokenStream::new(), call(function, callee, is_last, &krate))
+                }
+                Callee::Body(body) => body_call(function, body, &krate),
+                Callee::Attempt(expr) => (TokenStream::new(), expr.to_token_stream()),
+            };
+            let span = alternative.span();
+            let awaited = if function.is_async() {
+                quote_spanned! {span=> #future.await }
+            } else {
+                future.clone()
+            };
+            // A block only when there is setup: a block around the attempt would move
+            // errors about it onto the block.
+            let outcome = if setup.is_empty() {
+                awaited
+            } else {
+                quote_spanned! {span=> { #setup #awaited } }
+            };
+            Attempt {
+                name: alternative.name.clone(),
+                span: alternative.span(),
+                outcome,
+                previous: alternative.previous.clone(),
+                setup,
+                future,
+            }
+        })
+        .collect();
+    // Everything about the declared return type is spanned at it, so that one which is
+    // not a `Result` gives one error, there.
+    let ret_span = first_span(ret);
+    // The exact span, not only its location: then every use of the projection below is
+    // the user's return type to the compiler, and a return type that is not a `Result`
+    // gives the same error everywhere, which the compiler reports once.
+    let ret_krate: TokenStream = krate
+        .clone()
+        .into_iter()
+        .map(|mut tree| {
+            tree.set_span(ret_span);
+            tree
+        })
+        .collect();
+    let fallback_result =
+        quote_spanned! {ret_span=> <#ret as #ret_krate::__private::FallbackResult> };
+    let returned_error = quote_spanned! {ret_span=> #fallback_result::Err };
+    let (error, collect) = match &function.mode {
+        ErrorMode::Last => (returned_error.clone(), false),
+        ErrorMode::All(error) => (error.to_token_stream(), true),
+    };
+    let body = chain(&Chain {
+        krate: &krate,
+        attempts,
+        filter: options.on.as_ref(),
+        ok: Some(quote_spanned! {ret_span=> #fallback_result::Ok }),
+        error: Some(error),
+        returned_error: Some(returned_error),
+        wrap_ok: quote_spanned! {ret_span=> #ret_krate::__private::ok::<#ret, _> },
+        wrap_err: quote_spanned! {ret_span=> #ret_krate::__private::err::<#ret, _> },
+        collect,
+        policies,
+        served: function.served.as_ref().map(ToTokens::to_token_stream),
+        conversions_at_declared_type: true,
+    });
+    let Function {
+        attrs, vis, sig, ..
+    } = function;
+    // An `unsafe fn` keeps calling its alternatives in an unsafe context (edition 2024
+    // no longer gives its body one).
+    let (unsafe_attr, body) = match sig.safety {
+        syn::Safety::Unsafe(_) => (quote!(#[allow(unused_unsafe)]), quote!(unsafe { #body })),
+        _ => (quote!(), body),
+    };
+    quote! {
+        #(#attrs)*
+        #unsafe_attr
+        // The parameters are passed on by name, whatever they are called.
+        #[allow(clippy::used_underscore_binding)]
+        #vis #sig {
+            #body
+        }
+    }
+}
+
+/// Keep in step with `fallback_core::__private::MAX_CLOSURE_ARITY`.
+const MAX_CLOSURE_ARITY: usize = 12;
+
+/// `alternative(args)`: the call, not awaited.
+fn call(function: &Function, callee: &Expr, is_last: bool, krate: &TokenStream) -> TokenStream {
+    let span = first_span(callee);
+    let args: Vec<_> = function
+        .params
+        .iter()
+        .map(|param| pass(param, is_last, krate))
+        .collect();
+    match callee {
+        Expr::Path(_) => quote_spanned! {span=> #callee(#(#args),*) },
+        // A closure goes through `callN`, which gives it its parameter types from the
+        // arguments (see `fallback_core::__private::call_with`).
+        Expr::Closure(_) if args.len() <= MAX_CLOSURE_ARITY => {
+            let helper = format_ident!("call{}", args.len(), span = span);
+            let krate = respan(krate, span);
+            quote_spanned! {span=> #krate::__private::#helper(#callee, #(#args),*) }
+        }
+        _ => quote_spanned! {span=> (#callee)(#(#args),*) },
+    }
+}
+
+/// How one attempt receives a parameter: references as they are, `&mut` reborrowed,
+/// owned values cloned, and everything moved into the last attempt.
+fn pass(param: &Param, is_last: bool, krate: &TokenStream) -> TokenStream {
+    let binding = &param.binding;
+    match (param.passing, is_last) {
+        (Passing::Shared, _) | (_, true) => binding.clone(),
+        (Passing::Unique, false) => quote! { &mut *#binding },
+        (Passing::PinnedUnique, false) => quote! { #binding.as_mut() },
+        (Passing::OptionalUnique, false) => quote! { #binding.as_deref_mut() },
+        (Passing::Owned, false) => {
+            let krate = respan(krate, param.ty_span);
+            quote_spanned! {param.ty_span=> #krate::__private::CloneArg::clone_arg(&#binding) }
+        }
+    }
+}
+
+/// The function's own body as the primary: it runs in a block of its own, on copies of
+/// the parameters it may consume, so that the fallbacks still have the originals.
+///
+/// ```text
+/// // Input: async fn f(prompt: String) -> Result<T, E> { body }
+/// // Output (the first attempt):
+/// {
+///     let prompt = clone_arg(&prompt);
+///     ascribe::<Result<T, E>, _>(async { body }).await
+/// }
+/// ```
+fn body_call(function: &Function, body: &Block, krate: &TokenStream) -> (TokenStream, TokenStream) {
+    let used = idents_in(body.to_token_stream());
+    let copies = function
+        .params
+        .iter()
+        .filter(|param| param.receiver.is_none())
+        .filter(|param| param.passing != Passing::Shared || param.mutability.is_some())
+        .filter(|param| used.iter().any(|ident| param.binding.to_string() == *ident))
+        .map(|param| {
+            let binding = &param.binding;
+            let mutability = param.mutability;
+            let value = match param.passing {
+                Passing::Shared => binding.clone(),
+                _ => pass(param, false, krate),
+            };
+            quote! {
+                #[allow(unused_variables, clippy::shadow_reuse, clippy::shadow_same)]
+                let #mutability #binding = #value;
+            }
+        });
+    let ret = &function.ret;
+    // The body returns what the alternatives do: the value without `Served`, and the
+    // inner error with `AllFailed`.
+    let ok = match &function.served {
+        Some(value) => value.to_token_stream(),
+        None => quote! { <#ret as #krate::__private::FallbackResult>::Ok },
+    };
+    let body_ret = match (&function.mode, &function.served) {
+        (ErrorMode::Last, None) => ret.to_token_stream(),
+        (ErrorMode::Last, Some(_)) => quote! {
+            ::core::result::Result<#ok, <#ret as #krate::__private::FallbackResult>::Err>
+        },
+        (ErrorMode::All(error), _) => quote! { ::core::result::Result<#ok, #error> },
+    };
+    if function.is_async() {
+        // The first `return` fixes the block's return type to the declared one, so that
+        // the body's `return`s and tail coerce to it (`Box<E>` to `Box<dyn Error>`,
+        // `&String` to `&str`) as they would in the function itself.
+        let r = local("returned");
+        let future = quote! {
+            async {
+                if let ::core::option::Option::Some(#r) = #krate::__private::no_value::<#body_ret>() {
+                    return #r;
+                }
+                #body
+            }
+        };
+        (quote! { #(#copies)* }, future)
+    } else {
+        let call = quote! { #krate::__private::run_body(|| -> #body_ret #body) };
+        (quote! { #(#copies)* }, call)
+    }
+}
+
+/// Every identifier in `tokens`, nested groups included.
+fn idents_in(tokens: TokenStream) -> Vec<String> {
+    let mut idents = Vec::new();
+    for tree in tokens {
+        match tree {
+            TokenTree::Ident(ident) => idents.push(ident.to_string()),
+            TokenTree::Group(group) => idents.extend(idents_in(group.stream())),
+            TokenTree::Punct(_) | TokenTree::Literal(_) => {}
+        }
+    }
+    idents
+}

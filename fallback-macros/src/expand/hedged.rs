@@ -1,0 +1,126 @@
+//! The hedged engine: each alternative's tries (see `tries`) are an `async` block
+//! giving `Result<T, (kept, moves_on)>`, nested in `Hedge`s that start the next one
+//! after the delay, or when one fails in a way that moves on.
+//!
+//! ```text
+//! // Input: attempts a, b, c; hedge = "300ms", on = f
+//! // Output:
+//! let policy = Policy::new();
+//! let clock = Clock::<Tokio>::start(deadline);
+//! let observer = Unobserved::<E>::new();
+//! let hedged = Hedge::new(300ms, |failed| failed.1, async { /* tries of a */ }, || {
+//!     Hedge::new(300ms, |failed| failed.1, async { /* tries of b */ }, || async { /* c */ })
+//! });
+//! match clock.attempt(None, hedged).await {      // `hedged.await` without a deadline
+//!     Ok(Ok(ok)) => Ok(ok),
+//!     Ok(Err((err, _))) => Err(err),
+//!     Err(elapsed) => Err(elapsed_into(elapsed)), // the deadline
+//! }
+//! ```
+//!
+//! A leaf's tries break with `Ok(value)`, `Err((error, true))` (it moves on: the next
+//! alternative starts at once) or `Err((error, false))` (it ends the chain). Collecting,
+//! every leaf adds its errors to one `Failures` list, in the order they happen.
+
+use proc_macro2::TokenStream;
+use quote::quote;
+
+use super::names::{local, local_at};
+use super::tries::{locals, tries, Arms};
+use super::Chain;
+
+/// The body of a hedged chain.
+pub fn hedged(chain: &Chain) -> TokenStream {
+    let policies = &chain.policies;
+    let krate = chain.krate;
+    let total = chain.attempts.len();
+    let [sink, tries_local, kept, failures, failed, ok, err, elapsed] = [
+        "sink", "attempt", "kept", "failures", "failed", "ok", "err", "elapsed",
+    ]
+    .map(local);
+    let delay = policies.hedge.clone().unwrap_or_default();
+    let filter = quote! { |#failed: &(_, bool)| #failed.1 };
+    let leaves: Vec<TokenStream> = chain
+        .attempts
+        .iter()
+        .enumerate()
+        .map(|(index, attempt)| {
+            let name = attempt.name.as_str();
+            // In a hedge, the alternatives started before this one.
+            let success = chain.success(&local_at("ok", attempt.span), index, quote!(#index));
+            let arms = Arms {
+                served: quote! { break ::core::result::Result::Ok(#success) },
+                moved_on: quote! { break ::core::result::Result::Err((#kept, true)) },
+                stopped: quote! { break ::core::result::Result::Err((#kept, false)) },
+            };
+            let sink_value = if chain.collect {
+                quote! { &#failures }
+            } else {
+                quote! { #krate::__private::Discard }
+            };
+            let looped = tries(chain, index, &attempt.future, &arms);
+            quote! {
+                async {
+                    let mut #sink = #sink_value;
+                    let mut #tries_local = #krate::__private::Attempt::new(
+                        #name, #index, ::core::option::Option::None,
+                    );
+                    #looped
+                }
+            }
+        })
+        .collect();
+    // Nested from the end: the last leaf alone, then a `Hedge` per alternative before it.
+    let mut leaves = leaves.into_iter().rev();
+    let mut hedged = leaves.next().unwrap_or_default();
+    for leaf in leaves {
+        hedged = quote! {
+            #krate::__private::Hedge::new(#delay, #filter, #leaf, || #hedged)
+        };
+    }
+
+    let served = chain.wrap(&chain.wrap_ok, &chain.ok, &quote!(#ok));
+    let (failures_list, failed_chain) = if chain.collect {
+        let all = quote! { #krate::__private::all_failed_from(#total, #failures.into_vec()) };
+        (
+            quote! { let #failures = #krate::__private::Failures::new(); },
+            chain.wrap(&chain.wrap_err, &chain.returned_error, &all),
+        )
+    } else {
+        (
+            TokenStream::new(),
+            chain.wrap(&chain.wrap_err, &chain.returned_error, &quote!(#err)),
+        )
+    };
+    let clock = local("clock");
+    let finish = if policies.deadline.is_some() {
+        // Only the deadline makes an error out of `Elapsed` here.
+        let deadline_failed = chain.wrap(
+            &chain.wrap_err,
+            &chain.returned_error,
+            &chain.elapsed_into(&elapsed),
+        );
+        quote! {
+            match #clock.attempt(::core::option::Option::None, #hedged).await {
+                ::core::result::Result::Ok(::core::result::Result::Ok(#ok)) => #served,
+                ::core::result::Result::Ok(::core::result::Result::Err((#err, _))) => #failed_chain,
+                ::core::result::Result::Err(#elapsed) => #deadline_failed,
+            }
+        }
+    } else {
+        quote! {
+            match #hedged.await {
+                ::core::result::Result::Ok(#ok) => #served,
+                ::core::result::Result::Err((#err, _)) => #failed_chain,
+            }
+        }
+    };
+    let witness = chain.agree_witness();
+    let locals = locals(chain);
+    quote! {
+        #witness
+        #locals
+        #failures_list
+        #finish
+    }
+}

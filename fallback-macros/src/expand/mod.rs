@@ -1,0 +1,366 @@
+//! Stage 4, code: tokens only, from a model already checked.
+//!
+//! [`chain`] is the engine every front end shares; it picks one of three shapes:
+//!
+//! - `plain`: no time or health option — the sequence of `match`es written by hand;
+//! - `timed`: each alternative's tries in a loop, judged by the runtime's one attempt
+//!   lifecycle (`fallback_core::attempt`), under the clock;
+//! - `hedged`: the same tries as `Hedge`d futures, started alongside a slow one.
+//!
+//! `tries` writes the loop both timed shapes share. The front ends' adapters make the
+//! attempts: `function` for `#[fallback]` (argument passing, the body as primary),
+//! `inline` for `fallback_chain!`. `names` makes every generated local's name.
+
+use proc_macro2::{Ident, Span, TokenStream, TokenTree};
+use quote::{quote, quote_spanned, ToTokens};
+use syn::Expr;
+
+use crate::model::{first_span, Policies};
+
+mod function;
+mod hedged;
+mod inline;
+mod names;
+mod plain;
+mod timed;
+mod tries;
+
+pub use function::function;
+pub use inline::inline;
+use names::{agree, local, local_at};
+
+/// One attempt of a chain.
+pub struct Attempt {
+    /// The alternative's name, as `AllFailed` reports it.
+    pub name: String,
+    /// The user's token this attempt stands for: type errors about it land there.
+    pub span: Span,
+    /// An expression producing the attempt's `Result<T, Ei>`, already awaited in an
+    /// `async` chain. The engine places it where it runs only when its turn comes.
+    pub outcome: TokenStream,
+    /// The name under which `outcome` sees the previous attempt's error, if it asked.
+    pub previous: Option<Ident>,
+    /// For the time and health options, which run an attempt again and under a clock:
+    /// statements to run before each try, and the try's future, not awaited.
+    pub setup: TokenStream,
+    pub future: TokenStream,
+}
+
+/// A chain ready to expand.
+pub struct Chain<'a> {
+    /// The path of the runtime (`::fallbacks` unless `crate = ...`).
+    pub krate: &'a TokenStream,
+    /// At least two.
+    pub attempts: Vec<Attempt>,
+    /// `on = ...`.
+    pub filter: Option<&'a Expr>,
+    /// The declared success type; `None` leaves it to inference.
+    pub ok: Option<TokenStream>,
+    /// The type each error converts into (with `From`) before the filter sees it;
+    /// `None` converts nothing: the attempts' error types must agree.
+    pub error: Option<TokenStream>,
+    /// The chain's declared error type (`error` or `AllFailed<error>`), if known.
+    pub returned_error: Option<TokenStream>,
+    /// Makes the chain's return value from a success: a path called with it.
+    pub wrap_ok: TokenStream,
+    /// Makes the chain's return value from its error (`error`, or `AllFailed<error>`).
+    pub wrap_err: TokenStream,
+    /// `true` to return every error as `AllFailed<error>`, `false` for the last one.
+    pub collect: bool,
+    /// The time and health options.
+    pub policies: Policies,
+    /// `Result<Served<T>, _>`: wrap each success with which alternative served; `T`.
+    pub served: Option<TokenStream>,
+    /// Where a missing `From` for an attempt's error is reported: on the declared type
+    /// (`#[fallback]`, where it is also the return type, so that a return type that is
+    /// not a `Result` is reported once, there), or on the attempt.
+    pub conversions_at_declared_type: bool,
+}
+
+impl Chain<'_> {
+    /// `wrapper(value)`, spanned at the wrapper's origin (the return type) but for the
+    /// value: the value is first bound with its expected type written out, so that a
+    /// return type that is not a `Result` is reported on that type, once, while a value
+    /// of the wrong type is still reported on the alternative that produced it.
+    fn wrap(
+        &self,
+        wrapper: &TokenStream,
+        ty: &Option<TokenStream>,
+        value: &TokenStream,
+    ) -> TokenStream {
+        let span = first_span(wrapper);
+        let bound = local_at("value", span);
+        let binding = typed(&bound, ty);
+        quote_spanned! {span=> {
+            let #binding = #value;
+            #wrapper(#bound)
+        }}
+    }
+
+    /// Whether the filter lets `value` move on: `None` without a filter.
+    fn accepts(&self, value: &Ident) -> Option<TokenStream> {
+        self.filter.map(|filter| {
+            let span = first_span(filter);
+            let krate = respan(self.krate, span);
+            let error = self.error.clone().unwrap_or_else(|| quote!(_));
+            quote_spanned! {span=> #krate::__private::accepts::<#error, _>(&#value, #filter) }
+        })
+    }
+
+    /// An attempt's error, as the chain's error type.
+    fn convert(&self, err: &Ident, index: usize) -> TokenStream {
+        match &self.error {
+            Some(error) => {
+                let span = self.conversion_span(err);
+                let krate = respan(self.krate, span);
+                let error = respan(error, span);
+                quote_spanned! {span=> #krate::__private::convert::<#error, _>(#err) }
+            }
+            // Without a declared type, values pass through `Agree`, which makes the
+            // attempts agree with the first (see `fallback_core::__private::Agree`).
+            None => {
+                let method = if index == 0 { "first_error" } else { "error" };
+                let method = Ident::new(method, err.span());
+                let agree = agree();
+                quote_spanned! {err.span()=> #agree.#method(#err) }
+            }
+        }
+    }
+
+    /// An attempt's error of the declared type `error`, dropped without paying for a
+    /// conversion that is still checked to exist (unless `tracing` shows it: see
+    /// `Trace::failed_into`), its attempt's end traced. (Without a declared type the
+    /// errors are of one type: converting them costs nothing.)
+    fn discard(
+        &self,
+        error: &TokenStream,
+        err: &Ident,
+        index: usize,
+        trace: &Ident,
+    ) -> TokenStream {
+        let span = self.conversion_span(err);
+        let krate = respan(self.krate, span);
+        let error = respan(error, span);
+        let name = &self.attempts[index].name;
+        let shown = local("shown");
+        let show = self.show(&shown.to_token_stream());
+        quote_spanned! {span=>
+            #krate::__private::discard::<#error, _, _>(
+                #err, #trace, #name, #index, 1, |#shown: &#error| #show,
+            )
+        }
+    }
+
+    /// Where a missing `From` for an attempt's error is reported: see
+    /// `conversions_at_declared_type`.
+    fn conversion_span(&self, err: &Ident) -> Span {
+        match &self.error {
+            Some(error) if self.conversions_at_declared_type => first_span(error),
+            _ => err.span(),
+        }
+    }
+
+    /// An attempt's success, as the chain's: with `Served`, the value with its
+    /// alternative's name and position, and the count of failed attempts before it.
+    fn success(&self, ok: &Ident, index: usize, failed: TokenStream) -> TokenStream {
+        let agree = agree();
+        let value = match &self.ok {
+            Some(_) => ok.to_token_stream(),
+            None if index == 0 => quote_spanned! {ok.span()=> #agree.first_ok(#ok) },
+            None => quote_spanned! {ok.span()=> #agree.ok(#ok) },
+        };
+        match &self.served {
+            Some(value_type) => {
+                let krate = self.krate;
+                let name = &self.attempts[index].name;
+                quote_spanned! {ok.span()=>
+                    #krate::__private::Served::<#value_type>::new(#value, #name, #index, #failed)
+                }
+            }
+            None => value,
+        }
+    }
+
+    /// The `observe = ..` hook, told the chain's error type (`Unobserved` without one),
+    /// evaluated once as the chain starts.
+    fn observer(&self) -> TokenStream {
+        let krate = self.krate;
+        let Some(hook) = self.policies.observe.as_ref() else {
+            return match &self.error {
+                Some(error) => quote! { #krate::__private::Unobserved::<#error>::new() },
+                None => {
+                    let agree = agree();
+                    quote! { #agree.unobserved() }
+                }
+            };
+        };
+        let span = first_span(hook);
+        let krate = respan(krate, span);
+        match &self.error {
+            Some(error) => quote_spanned! {span=> #krate::__private::observer::<#error, _>(#hook) },
+            None => {
+                let agree = agree();
+                quote_spanned! {span=> #agree.observer(#hook) }
+            }
+        }
+    }
+
+    /// The filter, as a reference to an `impl Filter<E>`: a closure that evaluates the
+    /// `on = ..` expression where a decision is needed, or `&AnyError`.
+    fn filter_ref(&self) -> TokenStream {
+        let krate = self.krate;
+        let Some(filter) = self.filter else {
+            return quote! { &#krate::__private::AnyError };
+        };
+        let span = first_span(filter);
+        let krate = respan(krate, span);
+        let error = self.error.clone().unwrap_or_else(|| quote!(_));
+        let judged = local("judged");
+        quote_spanned! {span=>
+            &|#judged: &_| #krate::__private::accepts::<#error, _>(#judged, #filter)
+        }
+    }
+
+    /// A timeout (`Elapsed`) as the chain's error, reported on the time option if it
+    /// cannot be.
+    fn elapsed_into(&self, elapsed: &Ident) -> TokenStream {
+        let policies = &self.policies;
+        let span = policies
+            .elapsed_at
+            .or(policies.clock)
+            .unwrap_or_else(Span::call_site);
+        let krate = respan(self.krate, span);
+        match &self.error {
+            Some(error) => {
+                let error = respan(error, span);
+                quote_spanned! {span=> #krate::__private::elapsed_into::<#error>(#elapsed) }
+            }
+            None => {
+                let agree = agree();
+                quote_spanned! {span=> #agree.elapsed(#elapsed) }
+            }
+        }
+    }
+
+    /// The chain's error made by the sink from `kept`, the last error it kept (every
+    /// error, collecting), as the chain returns it.
+    fn fail(&self, sink: &Ident, kept: &Ident) -> TokenStream {
+        let krate = self.krate;
+        let total = self.attempts.len();
+        let failed = match &self.error {
+            Some(error) => {
+                quote! { #krate::__private::Sink::<#error>::fail(&mut #sink, #kept, #total) }
+            }
+            None => {
+                let agree = agree();
+                quote! { #agree.fail(&mut #sink, #kept, #total) }
+            }
+        };
+        self.wrap(&self.wrap_err, &self.returned_error, &failed)
+    }
+
+    /// The sink of a chain: every error (collecting), a count of them (`Served`), or
+    /// only the last.
+    fn sink(&self) -> TokenStream {
+        let krate = self.krate;
+        if self.collect {
+            quote! { #krate::__private::Collected::default() }
+        } else if self.served.is_some() {
+            quote! { #krate::__private::Tally(0) }
+        } else {
+            quote! { #krate::__private::Discard }
+        }
+    }
+
+    /// `let trace = Trace::start();`: an attempt starts, for its `tracing` event (with
+    /// the `tracing` feature; a zero-sized no-op without it).
+    fn trace_start(&self, trace: &Ident) -> TokenStream {
+        let krate = self.krate;
+        quote! { let #trace = #krate::__private::Trace::start(); }
+    }
+
+    /// The `tracing` event of attempt `index`'s end (try `attempt`): it served, or it
+    /// failed with the error `failed` refers to (already of the chain's error type).
+    fn trace_end(
+        &self,
+        trace: &Ident,
+        index: usize,
+        attempt: &TokenStream,
+        failed: Option<TokenStream>,
+    ) -> TokenStream {
+        let krate = self.krate;
+        let name = &self.attempts[index].name;
+        let ended = match failed {
+            None => quote! { #krate::__private::Ended::Served },
+            Some(failed) => self.show(&failed),
+        };
+        quote! { #trace.end(#name, #index, #attempt, #ended); }
+    }
+
+    /// How an attempt that failed with the error `reference` refers to ended: shown with
+    /// its `Display` if its type has one (autoref specialization; the type is named when
+    /// declared, so that it is never left to inference there).
+    fn show(&self, reference: &TokenStream) -> TokenStream {
+        let krate = self.krate;
+        let shown = match &self.error {
+            Some(error) => quote! { #krate::__private::Shown::<#error>(#reference) },
+            None => quote! { #krate::__private::Shown(#reference) },
+        };
+        quote! {{
+            use #krate::__private::{FailedDisplay as _, FailedPlain as _};
+            (&#shown).failed()
+        }}
+    }
+
+    /// The `Agree` witness, when the chain has no declared type to check against.
+    fn agree_witness(&self) -> TokenStream {
+        if self.ok.is_some() && self.error.is_some() {
+            return TokenStream::new();
+        }
+        let krate = self.krate;
+        let agree = agree();
+        let ok = self.ok.clone().unwrap_or_else(|| quote!(_));
+        let error = self.error.clone().unwrap_or_else(|| quote!(_));
+        quote! { let #agree = #krate::__private::Agree::<#ok, #error>::new(); }
+    }
+}
+
+/// `binding: ty`, or `binding` alone when the type is left to inference.
+fn typed(binding: &Ident, ty: &Option<TokenStream>) -> TokenStream {
+    match ty {
+        Some(ty) => quote! { #binding: #ty },
+        None => binding.to_token_stream(),
+    }
+}
+
+/// The body of a chain: statements, then the tail expression giving its `Result`.
+pub fn chain(chain: &Chain) -> TokenStream {
+    if chain.policies.hedge.is_some() {
+        hedged::hedged(chain)
+    } else if chain.policies.any() {
+        timed::timed(chain)
+    } else {
+        plain::plain(chain)
+    }
+}
+
+/// `tokens` placed at `span` for error reports, each keeping its own hygiene: the
+/// runtime path in code about an alternative must point at that alternative, not at the
+/// attribute.
+fn respan(tokens: &TokenStream, span: Span) -> TokenStream {
+    tokens
+        .clone()
+        .into_iter()
+        .map(|mut tree| {
+            if let TokenTree::Group(group) = &tree {
+                let mut inner =
+                    proc_macro2::Group::new(group.delimiter(), respan(&group.stream(), span));
+                inner.set_span(group.span().located_at(span));
+                tree = TokenTree::Group(inner);
+            } else {
+                tree.set_span(tree.span().located_at(span));
+            }
+            tree
+        })
+        .collect()
+}

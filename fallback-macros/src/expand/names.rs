@@ -1,0 +1,42 @@
+//! The names of the generated locals, made here once. Every one is at
+//! `Span::mixed_site()`, so it can neither capture nor shadow a name of the user's;
+//! `local_at` keeps that hygiene but reports errors at the user's token it stands for.
+
+use proc_macro2::{Ident, Span};
+use quote::format_ident;
+
+/// `__fallback_{name}`.
+pub fn local(name: &str) -> Ident {
+    format_ident!("__fallback_{}", name, span = Span::mixed_site())
+}
+
+/// `__fallback_{name}`, reported at `span`.
+pub fn local_at(name: &str, span: Span) -> Ident {
+    format_ident!(
+        "__fallback_{}",
+        name,
+        span = Span::mixed_site().located_at(span)
+    )
+}
+
+/// The local keeping attempt `index`'s error: for the filter, for `AllFailed`, or for
+/// the next attempt's `err =>`.
+pub fn kept(index: usize) -> Ident {
+    format_ident!("__fallback_err{}", index, span = Span::mixed_site())
+}
+
+/// The local keeping attempt `index`'s error for the next attempt's `err =>`, in a
+/// chain with policies.
+pub fn previous(index: usize) -> Ident {
+    format_ident!("__fallback_previous{}", index, span = Span::mixed_site())
+}
+
+/// The local holding the `Agree` witness of a chain without declared types.
+pub fn agree() -> Ident {
+    local("agree")
+}
+
+/// The `static` holding the breakers of a chain with `cooldown`.
+pub fn breakers() -> Ident {
+    format_ident!("__FALLBACK_BREAKERS", span = Span::mixed_site())
+}

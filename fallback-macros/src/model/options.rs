@@ -1,0 +1,507 @@
+//! The options of both macros: their tables, and [`Options`], each read on its own.
+
+use proc_macro2::{Span, TokenStream};
+use quote::{quote, ToTokens};
+use syn::{Expr, Ident, Type};
+
+use super::{first_span, source_text, Alternative};
+use crate::errors::Errors;
+use crate::parse::{Entry, OptionList, RawOption, RawValue};
+
+/// shows.
+pub type OptionTable = &'static [(&'static str, &'static str)];
+
+/// The options of `#[fallback(...)]`.
+pub const ATTRIBUTE_OPTIONS: OptionTable = &[
+    ("primary", "the first alternative: `primary = openai`"),
+    (
+        "then",
+        "the fallbacks, in order: `then = [anthropic, local]` \
+         (`then = [err => repair(prompt, err)]` gets the previous error)",
+    ),
+    (
+        "on",
+        "which errors move on to the next alternative: `on = is_transient`",
+    ),
+    (
+        "crate",
+        "the path of the `fallbacks` crate: `crate = my_reexport::fallbacks`",
+    ),
+    TIMEOUT,
+    DEADLINE,
+    RETRIES,
+    BACKOFF,
+    COOLDOWN,
+    TRIP_AFTER,
+    HEDGE,
+    OBSERVE,
+];
+
+const HEDGE: (&str, &str) = (
+    "hedge",
+    "start the next alternative alongside one slower than this; the first `Ok` wins: `hedge = \"300ms\"`",
+);
+const COOLDOWN: (&str, &str) = (
+    "cooldown",
+    "how long an alternative is skipped after it trips: `cooldown = \"30s\"`",
+);
+const TRIP_AFTER: (&str, &str) = (
+    "trip_after",
+    "consecutive failures that trip an alternative (default 3): `trip_after = 5`",
+);
+
+const TIMEOUT: (&str, &str) = (
+    "timeout",
+    "a time limit per attempt; a slow attempt fails and the chain moves on: `timeout = \"250ms\"`",
+);
+const DEADLINE: (&str, &str) = (
+    "deadline",
+    "a time limit for the whole chain: `deadline = \"2s\"`",
+);
+const RETRIES: (&str, &str) = (
+    "retries",
+    "try each alternative up to N more times, for errors the filter accepts: `retries = 2`",
+);
+const BACKOFF: (&str, &str) = (
+    "backoff",
+    "the base pause before a retry, doubled each time, with full jitter: `backoff = \"50ms\"`",
+);
+const OBSERVE: (&str, &str) = (
+    "observe",
+    "a hook called with each attempt's start, success and failure: `observe = log_attempt`",
+);
+
+/// The options of `fallback_chain!(... , options)`.
+pub const CHAIN_OPTIONS: OptionTable = &[
+    (
+        "on",
+        "which errors move on to the next operand: `on = is_transient`",
+    ),
+    (
+        "error",
+        "the chain's error type, each operand's converted with `From`: `error = LlmError`; \
+         `error = AllFailed<LlmError>` for every error",
+    ),
+    (
+        "crate",
+        "the path of the `fallbacks` crate: `crate = my_reexport::fallbacks`",
+    ),
+    TIMEOUT,
+    DEADLINE,
+    RETRIES,
+    BACKOFF,
+    COOLDOWN,
+    TRIP_AFTER,
+    HEDGE,
+    OBSERVE,
+];
+
+/// A time option: its key, for errors, and its value.
+pub struct Timed {
+    pub key: Ident,
+    pub value: std::time::Duration,
+}
+
+/// The options of one macro call, each checked on its own.
+#[derive(Default)]
+pub struct Options {
+    /// `primary = ...`, with its key for errors that point at it.
+    pub primary: Option<(Ident, Alternative)>,
+    /// `then = [...]`, with its key.
+    pub then: Option<(Ident, Vec<Alternative>)>,
+    /// `on = ...`.
+    pub on: Option<Expr>,
+    /// `error = ...`: the chain's declared error type.
+    pub error: Option<Type>,
+    /// `crate = ...`: the path generated code reaches the runtime through.
+    pub krate: Option<TokenStream>,
+    /// `timeout = "250ms"`.
+    pub timeout: Option<Timed>,
+    /// `deadline = "2s"`.
+    pub deadline: Option<Timed>,
+    /// `retries = N`, with its key.
+    pub retries: Option<(Ident, u32)>,
+    /// `backoff = "50ms"`.
+    pub backoff: Option<Timed>,
+    /// `hedge = "300ms"`.
+    pub hedge: Option<Timed>,
+    /// `cooldown = "30s"`.
+    pub cooldown: Option<Timed>,
+    /// `trip_after = N`, with its key.
+    pub trip_after: Option<(Ident, u32)>,
+    /// `observe = hook`.
+    pub observe: Option<Expr>,
+    /// The keys written, valid or not, and the valid keys an unknown one is a
+    /// misspelling of: an option written wrongly is not also reported missing.
+    pub written: Vec<String>,
+}
+
+impl Options {
+    /// Reads the options, recording every mistake (unknown or repeated keys, values of
+    /// the wrong shape) and keeping what is usable. `table` says which keys are valid.
+    pub fn from_list(list: OptionList, table: OptionTable, errors: &mut Errors) -> Options {
+        let mut options = Options::default();
+        let mut seen: Vec<Ident> = Vec::new();
+        for raw in list.options {
+            let key = raw.key.to_string();
+            options.written.push(key.clone());
+            if !table.iter().any(|(name, _)| *name == key) {
+                options
+                    .written
+                    .extend(closest(&key, table).map(String::from));
+                errors.push(unknown_option(&raw.key, table));
+                continue;
+            }
+            if seen.contains(&raw.key) {
+                errors.push(syn::Error::new(
+                    raw.key.span(),
+                    format!("`{key}` is given twice; keep one"),
+                ));
+                continue;
+            }
+            seen.push(raw.key.clone());
+            options.set(raw, errors);
+        }
+        options
+    }
+
+    fn set(&mut self, raw: RawOption, errors: &mut Errors) {
+        let RawOption { key, value } = raw;
+        match key.to_string().as_str() {
+            "primary" => {
+                let primary = single(&key, value).and_then(|expr| {
+                    Alternative::from_entry(Entry {
+                        previous: None,
+                        expr,
+                    })
+                });
+                if let Some(alternative) = errors.take(primary) {
+                    self.primary = Some((key, alternative));
+                }
+            }
+            "then" => {
+                let list = alternatives(&key, value, errors);
+                if let Some(list) = errors.take(list) {
+                    self.then = Some((key, list));
+                }
+            }
+            "on" => {
+                let example = "`on = is_transient` or `on = |e| e.is_retryable()`";
+                let filter =
+                    single(&key, value).and_then(|expr| callable(expr, "an error filter", example));
+                if let Some(filter) = errors.take(filter) {
+                    self.on = Some(filter);
+                }
+            }
+            "error" => match value {
+                RawValue::Type(ty) => self.error = Some(ty),
+                other => errors.push(syn::Error::new(
+                    value_span(&other),
+                    "`error` takes a type: `error = LlmError` or `error = AllFailed<LlmError>`",
+                )),
+            },
+            "crate" => {
+                if let Some(path) = errors.take(single(&key, value).and_then(crate_path)) {
+                    self.krate = Some(path);
+                }
+            }
+            "timeout" | "deadline" | "backoff" | "cooldown" | "hedge" => {
+                if let Some(value) = errors.take(duration(&key, value)) {
+                    let timed = Some(Timed {
+                        key: key.clone(),
+                        value,
+                    });
+                    match key.to_string().as_str() {
+                        "timeout" => self.timeout = timed,
+                        "deadline" => self.deadline = timed,
+                        "cooldown" => self.cooldown = timed,
+                        "hedge" => self.hedge = timed,
+                        _ => self.backoff = timed,
+                    }
+                }
+            }
+            "retries" => {
+                let meaning = "retries after the first try";
+                if let Some(count) = errors.take(count(&key, value, 100, meaning)) {
+                    self.retries = Some((key, count));
+                }
+            }
+            "trip_after" => {
+                let meaning = "consecutive failures before the alternative is skipped";
+                if let Some(count) = errors.take(count(&key, value, 1000, meaning)) {
+                    self.trip_after = Some((key, count));
+                }
+            }
+            "observe" => {
+                let example =
+                    "`observe = log_attempt` or `observe = |event| metrics.record(event)`";
+                let hook = single(&key, value).and_then(|expr| callable(expr, "a hook", example));
+                if let Some(hook) = errors.take(hook) {
+                    self.observe = Some(hook);
+                }
+            }
+            _ => unreachable!("`from_list` only passes keys of the table"),
+        }
+    }
+
+    /// The first option written that needs a clock (`timeout`, `deadline`, `retries`),
+    /// where a missing `tokio` feature or `From<Elapsed>` is reported.
+    pub fn clock_key(&self) -> Option<&Ident> {
+        fn timed(timed: &Option<Timed>) -> Option<&Ident> {
+            timed.as_ref().map(|timed| &timed.key)
+        }
+        [
+            timed(&self.timeout),
+            timed(&self.deadline),
+            self.retries.as_ref().map(|(key, _)| key),
+            timed(&self.backoff),
+            timed(&self.cooldown),
+            timed(&self.hedge),
+        ]
+        .into_iter()
+        .flatten()
+        .min_by_key(|key| {
+            let start = key.span().start();
+            (start.line, start.column)
+        })
+    }
+
+    /// Whether `key` was written, rightly or not.
+    pub fn written(&self, key: &str) -> bool {
+        self.written.iter().any(|written| written == key)
+    }
+
+    /// The path generated code reaches the runtime through: `crate = ...`, or
+    /// `::fallbacks`.
+    pub fn krate(&self) -> TokenStream {
+        self.krate.clone().unwrap_or_else(|| quote!(::fallbacks))
+    }
+}
+
+fn unknown_option(key: &Ident, table: OptionTable) -> syn::Error {
+    let valid: Vec<String> = table.iter().map(|(name, _)| format!("`{name}`")).collect();
+    let mut message = format!("unknown option `{key}`");
+    if let Some(near) = closest(&key.to_string(), table) {
+        message.push_str(&format!("; did you mean `{near}`?"));
+    }
+    message.push_str(&format!("\nvalid options: {}", valid.join(", ")));
+    for (name, meaning) in table {
+        message.push_str(&format!("\n  {name}: {meaning}"));
+    }
+    syn::Error::new(key.span(), message)
+}
+
+/// The valid option closest to a misspelt one, if any is close.
+fn closest(key: &str, table: OptionTable) -> Option<&'static str> {
+    table
+        .iter()
+        .map(|(name, _)| (edit_distance(key, name), *name))
+        .filter(|(distance, name)| *distance <= name.len() / 3 + 1)
+        .min()
+        .map(|(_, name)| name)
+}
+
+fn edit_distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut row: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut diagonal = row[0];
+        row[0] = i + 1;
+        for (j, cb) in b.iter().enumerate() {
+            let above = row[j + 1];
+            row[j + 1] = (above + 1)
+                .min(row[j] + 1)
+                .min(diagonal + usize::from(ca != *cb));
+            diagonal = above;
+        }
+    }
+    row[b.len()]
+}
+
+/// `"250ms"`: a duration in quotes, more than zero, read at compile time.
+fn duration(key: &Ident, value: RawValue) -> syn::Result<std::time::Duration> {
+    let example = "e.g. \"250ms\", \"2s\" or \"1.5s\" (units: ns, us, ms, s, m, h)";
+    let text = match single(key, value)? {
+        Expr::Lit(syn::ExprLit {
+            lit: syn::Lit::Str(text),
+            ..
+        }) => text,
+        other => {
+            return Err(syn::Error::new_spanned(
+                other,
+                format!("`{key}` takes a duration in quotes, {example}"),
+            ))
+        }
+    };
+    match parse_duration(&text.value()) {
+        Ok(value) if !value.is_zero() => Ok(value),
+        Ok(_) => Err(syn::Error::new(
+            text.span(),
+            format!("`{key}` must be more than zero"),
+        )),
+        Err(why) => Err(syn::Error::new(
+            text.span(),
+            format!("{why}: write a number and a unit, {example}"),
+        )),
+    }
+}
+
+/// Reads `"250ms"`, `"2s"`, `"1.5s"`, `"100us"`...
+pub fn parse_duration(text: &str) -> Result<std::time::Duration, String> {
+    let split = text
+        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+        .unwrap_or(text.len());
+    let (number, unit) = text.split_at(split);
+    if number.is_empty() {
+        return Err(format!("{text:?} is not a duration"));
+    }
+    let number: f64 = number
+        .parse()
+        .map_err(|_| format!("{number:?} is not a number"))?;
+    let seconds = match unit {
+        "ns" => 1e-9,
+        "us" | "µs" => 1e-6,
+        "ms" => 1e-3,
+        "s" => 1.0,
+        "m" => 60.0,
+        "h" => 3600.0,
+        "" => return Err(format!("{text:?} has no unit")),
+        other => return Err(format!("{other:?} is not a unit of time")),
+    };
+    std::time::Duration::try_from_secs_f64(number * seconds)
+        .map_err(|_| format!("{text:?} is out of range"))
+}
+
+/// `retries = N`, `trip_after = N`: a whole number from 1 to `max`.
+fn count(key: &Ident, value: RawValue, max: u32, meaning: &str) -> syn::Result<u32> {
+    match single(key, value)? {
+        Expr::Lit(syn::ExprLit {
+            lit: syn::Lit::Int(count),
+            ..
+        }) => match count.base10_parse::<u32>() {
+            Ok(count) if (1..=max).contains(&count) => Ok(count),
+            _ => Err(syn::Error::new(
+                count.span(),
+                format!("`{key}` takes a whole number from 1 to {max} ({meaning})"),
+            )),
+        },
+        other => Err(syn::Error::new_spanned(
+            other,
+            format!("`{key}` takes a whole number: `{key} = 2`"),
+        )),
+    }
+}
+
+fn value_span(value: &RawValue) -> Span {
+    match value {
+        RawValue::List(bracket, _) => bracket.span.join(),
+        RawValue::Type(ty) => first_span(ty),
+        RawValue::Expr(expr) => first_span(expr),
+    }
+}
+
+/// The value of an option that takes one expression, not a list.
+fn single(key: &Ident, value: RawValue) -> syn::Result<Expr> {
+    match value {
+        RawValue::Expr(expr) => Ok(expr),
+        RawValue::Type(ty) => Ok(syn::parse2(ty.into_token_stream())?),
+        RawValue::List(bracket, _) => Err(syn::Error::new(
+            bracket.span.join(),
+            format!("`{key}` takes one value, not a list"),
+        )),
+    }
+}
+
+/// An expression that will be called: anything but a literal (a path, a closure, a
+/// call that returns a function...). What it is called with is checked by the compiler
+/// on the generated call, which points back at this expression.
+pub(super) fn callable(value: Expr, what: &str, example: &str) -> syn::Result<Expr> {
+    match &value {
+        Expr::Lit(literal) => Err(syn::Error::new_spanned(
+            literal,
+            format!(
+                "expected {what}: a function path or a closure, found a literal \
+                 (write e.g. {example})"
+            ),
+        )),
+        _ => Ok(value),
+    }
+}
+
+fn alternatives(
+    key: &Ident,
+    value: RawValue,
+    errors: &mut Errors,
+) -> syn::Result<Vec<Alternative>> {
+    let (bracket, entries) = match value {
+        RawValue::List(bracket, entries) => (bracket, entries),
+        RawValue::Expr(other) => {
+            let text = source_text(&other);
+            return Err(syn::Error::new_spanned(
+                other,
+                format!("`{key}` takes a list of alternatives in brackets: `{key} = [{text}]`"),
+            ));
+        }
+        RawValue::Type(ty) => {
+            return Err(syn::Error::new_spanned(
+                ty,
+                format!("`{key}` takes a list of alternatives in brackets: `{key} = [b, c]`"),
+            ))
+        }
+    };
+    if entries.is_empty() {
+        return Err(syn::Error::new(
+            bracket.span.join(),
+            format!(
+                "`{key} = []` names no alternative; list at least one: `{key} = [fallback_fn]`"
+            ),
+        ));
+    }
+    Ok(entries
+        .into_iter()
+        .filter_map(|entry| errors.take(Alternative::from_entry(entry)))
+        .collect())
+}
+
+fn crate_path(value: Expr) -> syn::Result<TokenStream> {
+    match value {
+        Expr::Path(path) if path.qself.is_none() => Ok(path.path.into_token_stream()),
+        Expr::Lit(syn::ExprLit {
+            lit: syn::Lit::Str(text),
+            ..
+        }) => text.parse::<syn::Path>().map(ToTokens::into_token_stream),
+        other => Err(syn::Error::new_spanned(
+            other,
+            "`crate` takes the path of the `fallbacks` crate: `crate = my_reexport::fallbacks`",
+        )),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations_are_read_with_their_units() {
+        use std::time::Duration;
+        assert_eq!(parse_duration("250ms"), Ok(Duration::from_millis(250)));
+        assert_eq!(parse_duration("2s"), Ok(Duration::from_secs(2)));
+        assert_eq!(parse_duration("1.5s"), Ok(Duration::from_millis(1500)));
+        assert_eq!(parse_duration("100us"), Ok(Duration::from_micros(100)));
+        assert_eq!(parse_duration("1m"), Ok(Duration::from_secs(60)));
+        assert!(parse_duration("").is_err());
+        assert!(parse_duration("2 secs").is_err());
+        assert!(parse_duration("-1s").is_err());
+        assert!(parse_duration("5").is_err());
+        assert!(parse_duration("1.2.3s").is_err());
+    }
+
+    #[test]
+    fn a_misspelt_option_finds_its_neighbour() {
+        let closest = |key| closest(key, ATTRIBUTE_OPTIONS);
+        assert_eq!(closest("them"), Some("then"));
+        assert_eq!(closest("primay"), Some("primary"));
+        assert_eq!(closest("onn"), Some("on"));
+        assert_eq!(closest("timeout_everything"), None);
+    }
+}
