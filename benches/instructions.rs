@@ -22,6 +22,10 @@ fn main() {
         std::process::exit(2);
     };
     let count: u64 = count.parse().expect("N is a number of calls");
+    #[cfg(feature = "tokio")]
+    let runtime = common::timers();
+    #[cfg(feature = "tokio")]
+    let _entered = runtime.enter();
     let boxed = BoxedChain::new();
     let run = runner(version);
     assert_eq!(run(&boxed, script), expected(script));

@@ -7,6 +7,7 @@
 #   scripts/instructions.sh            # N = 200000
 #   N=1000000 scripts/instructions.sh
 #   FEATURES=tracing scripts/instructions.sh   # the cost of the `tracing` feature, no subscriber
+#   FEATURES=tokio scripts/instructions.sh     # and the timed chain against its twin
 #
 # Needs valgrind (`apt-get install valgrind`).
 set -euo pipefail
@@ -51,6 +52,15 @@ print(f"{name:<13} {g:>11.2f} {h:>11.2f} {f:>11.2f} {i:>11.2f} {t:>11.2f} {e:>11
       f" {g - h:>+12.2f} {g - f:>+12.2f} {i - t:>+12.2f}   boxed = {b / g:.1f}x #[fallback]")
 PY
 done
+if [[ ",${FEATURES:-}," == *,tokio,* ]]; then
+  printf '\n%-13s %11s %11s %9s\n' path 'timeout' 'twin' ratio
+  for scenario in success one_fallback all_fail; do
+    g=$(per_call timed "$scenario")
+    h=$(per_call timed_twin "$scenario")
+    python3 -c "import sys; n, g, h = sys.argv[1], float(sys.argv[2]), float(sys.argv[3]); print(f'{n:<13} {g:>11.2f} {h:>11.2f} {g / h:>9.2f}')" "$scenario" "$g" "$h"
+  done
+  echo "(timeout = \"1s\" on every attempt; twin: the same chain by hand with tokio::time::timeout)"
+fi
 echo "(instructions per call; N = $N calls per measurement; twins: nested = the nested match"
 echo " in an async fn, flat = the flat matches the macro writes, block = the match in an"
 echo " awaited async block)"

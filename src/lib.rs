@@ -91,7 +91,7 @@ pub use fallback_core::clock::jitter;
 pub use fallback_core::{
     try_each, AllFailed, AnyError, Cloned, Elapsed, ElapsedInto, Empty, Event, EventKind, Failure,
     Filter, Moved, NoClock, NoItems, Observer, Reuse, Served, Silent, ToError, TryEach,
-    TryEachError, TryEachFuture, TryEachHedged, TryEachHedgedFuture, WhenEmpty,
+    TryEachError, TryEachFuture, TryEachHedged, TryEachHedgedFuture, TryEachTimedFuture, WhenEmpty,
 };
 pub use fallback_macros::{fallback, fallback_chain};
 

@@ -1371,7 +1371,7 @@ mod try_each {
             Provider::new("quick", 10, Ok("quick")),
         ];
         let served = try_each(&providers, |p| p.complete(&log))
-            .timeout::<Error>(100 * MS)
+            .timeout(100 * MS)
             .await
             .unwrap();
         assert_eq!(served.into_value(), "quick");
@@ -1387,7 +1387,7 @@ mod try_each {
             Provider::new("c", 0, Ok("c")),
         ];
         let error = try_each(&providers, |p| p.complete(&log))
-            .deadline::<Error>(250 * MS)
+            .deadline(250 * MS)
             .await
             .unwrap_err();
         assert_eq!(

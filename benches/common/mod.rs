@@ -163,6 +163,47 @@ pub async fn run_time_list(prompt: &str, script: &Script) -> Result<u32, Error> 
     }
 }
 
+/// A timeout, as the time options' error.
+pub const TIMED_OUT: Error = Error {
+    transient: true,
+    code: 504,
+};
+
+impl From<fallbacks::Elapsed> for Error {
+    fn from(_: fallbacks::Elapsed) -> Self {
+        TIMED_OUT
+    }
+}
+
+/// The chain with a time option: each attempt under a per-attempt timeout.
+#[cfg(feature = "tokio")]
+#[fallback(primary = openai, then = [anthropic, local], on = is_transient, timeout = "1s")]
+pub async fn timed(prompt: &str, script: &Script) -> Result<u32, Error>;
+
+/// `timed`'s twin: the same chain written by hand with `tokio::time::timeout`.
+#[cfg(feature = "tokio")]
+pub async fn timed_twin(prompt: &str, script: &Script) -> Result<u32, Error> {
+    use std::time::Duration;
+    use tokio::time::timeout;
+    let limit = Duration::from_secs(1);
+    let _error = match timeout(limit, openai(prompt, script)).await {
+        Ok(Ok(value)) => return Ok(value),
+        Ok(Err(error)) if !is_transient(&error) => return Err(error),
+        Ok(Err(error)) => error,
+        Err(_) => TIMED_OUT,
+    };
+    let _error = match timeout(limit, anthropic(prompt, script)).await {
+        Ok(Ok(value)) => return Ok(value),
+        Ok(Err(error)) if !is_transient(&error) => return Err(error),
+        Ok(Err(error)) => error,
+        Err(_) => TIMED_OUT,
+    };
+    match timeout(limit, local(prompt, script)).await {
+        Ok(result) => result,
+        Err(_) => Err(TIMED_OUT),
+    }
+}
+
 type BoxedFuture = Pin<Box<dyn Future<Output = Result<u32, Error>>>>;
 type BoxedAlternative = Box<dyn Fn(String, Script) -> BoxedFuture>;
 
@@ -218,8 +259,9 @@ pub fn block_on<F: Future>(future: F) -> F::Output {
     }
 }
 
-/// The versions, by name.
-pub const VERSIONS: [&str; 7] = [
+/// The versions, by name (`timed` and `timed_twin` need the `tokio` feature and a
+/// runtime entered: see [`runner`]).
+pub const VERSIONS: [&str; 9] = [
     "generated",
     "hand_written",
     "flat_twin",
@@ -227,7 +269,19 @@ pub const VERSIONS: [&str; 7] = [
     "inline_twin",
     "try_each",
     "boxed",
+    "timed",
+    "timed_twin",
 ];
+
+/// The tokio runtime the timed versions' timers register with: entered for the whole
+/// run (the alternatives answer at once, so no timer ever fires).
+#[cfg(feature = "tokio")]
+pub fn timers() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_time()
+        .build()
+        .expect("a tokio runtime")
+}
 
 /// One call of a version, as a plain function, chosen once outside the measured loop.
 pub type Runner = fn(&BoxedChain, &Script) -> Result<u32, Error>;
@@ -242,6 +296,10 @@ pub fn runner(version: &str) -> Runner {
         "inline_twin" => |_, script| block_on(inline_twin(black_box(PROMPT), black_box(script))),
         "try_each" => |_, script| block_on(run_time_list(black_box(PROMPT), black_box(script))),
         "boxed" => |boxed, script| block_on(boxed.call(black_box(PROMPT), black_box(script))),
+        #[cfg(feature = "tokio")]
+        "timed" => |_, script| block_on(timed(black_box(PROMPT), black_box(script))),
+        #[cfg(feature = "tokio")]
+        "timed_twin" => |_, script| block_on(timed_twin(black_box(PROMPT), black_box(script))),
         other => panic!("unknown version {other}; known: {VERSIONS:?}"),
     }
 }

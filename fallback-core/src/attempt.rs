@@ -357,15 +357,16 @@ impl<'h> Attempt<'h> {
         self.trace = Trace::start();
     }
 
-    /// What the chain does after the try that came to `tried`, with `left` the time
-    /// before the deadline; the error goes to `sink`. See the module's rules.
+    /// What the chain does after the try that came to `tried`, with `left` telling the
+    /// time before the deadline (asked only for a retry); the error goes to `sink`. See
+    /// the module's rules.
     #[inline]
     #[allow(clippy::too_many_arguments)]
-    pub fn judge<T, E, K, P, O, S>(
+    pub fn judge<T, E, K, P, O, S, L>(
         &mut self,
         tried: Tried<T, E>,
         policy: &Policy,
-        left: Option<Duration>,
+        left: L,
         sink: &mut K,
         on: &P,
         observer: &O,
@@ -376,6 +377,7 @@ impl<'h> Attempt<'h> {
         P: Filter<E>,
         O: Observer<E>,
         S: for<'e> FnOnce(&'e E) -> Ended<'e>,
+        L: FnOnce() -> Option<Duration>,
     {
         let (name, index, number) = (self.alternative, self.index, self.number());
         let (error, moves_on, counts) = match tried {
@@ -405,8 +407,11 @@ impl<'h> Attempt<'h> {
         if !moves_on {
             return Verdict::Stop(sink.keep(name, index, error));
         }
-        let time_left = left.is_none_or(|left| !left.is_zero());
-        if self.tries < policy.retries && time_left {
+        if self.tries < policy.retries {
+            let left = left();
+            if left.is_some_and(|left| left.is_zero()) {
+                return Verdict::MoveOn(sink.keep(name, index, error));
+            }
             self.tries += 1;
             sink.retried(name, index, error);
             return Verdict::Retry(clock::backoff(policy.backoff, self.tries, left));

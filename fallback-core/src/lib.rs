@@ -33,7 +33,7 @@ pub use event::{Event, EventKind};
 pub use served::Served;
 pub use try_each::{
     try_each, Cloned, ElapsedInto, Empty, Moved, NoClock, NoItems, Reuse, ToError, TryEach,
-    TryEachError, TryEachFuture, TryEachHedged, TryEachHedgedFuture, WhenEmpty,
+    TryEachError, TryEachFuture, TryEachHedged, TryEachHedgedFuture, TryEachTimedFuture, WhenEmpty,
 };
 
 #[doc(hidden)]

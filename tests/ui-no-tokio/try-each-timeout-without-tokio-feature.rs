@@ -16,5 +16,5 @@ async fn complete(provider: &&str) -> Result<String, MyError> {
 
 fn main() {
     let providers = ["openai", "anthropic"];
-    let _chain = fallbacks::try_each(&providers, complete).timeout::<MyError>(Duration::from_secs(1));
+    let _chain = fallbacks::try_each(&providers, complete).timeout(Duration::from_secs(1));
 }

@@ -71,11 +71,13 @@ pub trait ClockEnabledFor<T> {}
 #[cfg(feature = "tokio")]
 impl<T> ClockEnabledFor<T> for Tokio {}
 
-/// The clock of one call of a chain: when it started, and its deadline.
+/// The clock of one call of a chain: its deadline, if it has one. Without one, the
+/// clock is never read here: each attempt's timeout reads it once, as
+/// `tokio::time::timeout` would.
 #[doc(hidden)]
 pub struct Clock<C> {
-    started: Instant,
-    deadline: Option<Duration>,
+    /// The deadline's instant, and its length.
+    deadline: Option<(Instant, Duration)>,
     runtime: PhantomData<C>,
 }
 
@@ -88,15 +90,9 @@ impl<C> Clock<C> {
         C: ClockEnabled,
     {
         Clock {
-            started: Instant::now(),
-            deadline,
+            deadline: deadline.map(|limit| (Instant::now() + limit, limit)),
             runtime: PhantomData,
         }
-    }
-
-    /// Time since the call started.
-    pub fn elapsed(&self) -> Duration {
-        self.started.elapsed()
     }
 
     /// Whether the chain's deadline has passed: no attempt starts after it.
@@ -105,9 +101,10 @@ impl<C> Clock<C> {
     }
 
     /// The time left before the deadline, if there is one.
+    #[inline]
     pub fn left(&self) -> Option<Duration> {
         self.deadline
-            .map(|deadline| deadline.saturating_sub(self.elapsed()))
+            .map(|(until, _)| until.saturating_duration_since(Instant::now()))
     }
 
     /// The deadline's error if it has passed: then no attempt starts.
@@ -117,29 +114,66 @@ impl<C> Clock<C> {
 
     /// The error for a chain stopped by its deadline.
     pub fn deadline_error(&self) -> Elapsed {
-        Elapsed::deadline(self.deadline.unwrap_or_default())
+        Elapsed::deadline(self.deadline.map_or(Duration::ZERO, |(_, limit)| limit))
     }
 
     /// Runs one attempt within `timeout` and the chain's deadline, whichever ends first.
-    pub async fn attempt<F: Future>(
-        &self,
-        timeout: Option<Duration>,
-        attempt: F,
-    ) -> Result<F::Output, Elapsed> {
-        let by_deadline = self.deadline.map(|deadline| self.started + deadline);
-        let by_timeout = timeout.map(|timeout| Instant::now() + timeout);
-        let (until, elapsed) = match (by_timeout, by_deadline) {
-            (None, None) => return Ok(attempt.await),
-            (Some(t), Some(d)) if d <= t => (d, self.deadline_error()),
-            (Some(t), _) => (t, Elapsed::timeout(timeout.unwrap_or_default())),
-            (None, Some(d)) => (d, self.deadline_error()),
+    #[inline]
+    pub fn attempt<F: Future>(&self, timeout: Option<Duration>, attempt: F) -> Limited<F> {
+        let by_timeout = timeout.map(|timeout| (Instant::now() + timeout, timeout));
+        let (timer, elapsed) = match (by_timeout, self.deadline) {
+            (None, None) => (None, Elapsed::timeout(Duration::ZERO)),
+            (Some((t, _)), Some((d, _))) if d <= t => (Some(d), self.deadline_error()),
+            (Some((t, limit)), _) => (Some(t), Elapsed::timeout(limit)),
+            (None, Some((d, _))) => (Some(d), self.deadline_error()),
         };
-        run_until(until, attempt).await.map_err(|()| elapsed)
+        Limited {
+            attempt,
+            timer: timer.map(delay_until),
+            elapsed,
+        }
     }
 
     /// Waits `pause` (a retry's, already within the deadline: see `Attempt::judge`).
     pub async fn pause(&self, pause: Duration) {
-        sleep(pause).await;
+        delay(pause).await;
+    }
+}
+
+pin_project_lite::pin_project! {
+    /// One attempt under its time limit: [`Clock::attempt`]'s future, `Err` with the
+    /// limit's [`Elapsed`] if the limit comes first.
+    #[doc(hidden)]
+    pub struct Limited<F> {
+        #[pin]
+        attempt: F,
+        #[pin]
+        timer: Option<Delay>,
+        elapsed: Elapsed,
+    }
+}
+
+impl<F: Future> Future for Limited<F> {
+    type Output = Result<F::Output, Elapsed>;
+
+    #[inline]
+    fn poll(
+        self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Self::Output> {
+        let this = self.project();
+        if let std::task::Poll::Ready(output) = this.attempt.poll(cx) {
+            return std::task::Poll::Ready(Ok(output));
+        }
+        let expired = this
+            .timer
+            .as_pin_mut()
+            .is_some_and(|timer| timer.poll(cx).is_ready());
+        if expired {
+            std::task::Poll::Ready(Err(*this.elapsed))
+        } else {
+            std::task::Poll::Pending
+        }
     }
 }
 
@@ -157,28 +191,6 @@ pub fn backoff(base: Duration, retry: u32, left: Option<Duration>) -> Duration {
     left.map_or(pause, |left| pause.min(left))
 }
 
-#[cfg(feature = "tokio")]
-async fn run_until<F: Future>(until: Instant, attempt: F) -> Result<F::Output, ()> {
-    tokio::time::timeout_at(until, attempt)
-        .await
-        .map_err(|_| ())
-}
-
-#[cfg(feature = "tokio")]
-async fn sleep(pause: Duration) {
-    tokio::time::sleep(pause).await;
-}
-
-#[cfg(not(feature = "tokio"))]
-async fn run_until<F: Future>(_: Instant, _: F) -> Result<F::Output, ()> {
-    unreachable!("a clock cannot start without the `tokio` feature")
-}
-
-#[cfg(not(feature = "tokio"))]
-async fn sleep(_: Duration) {
-    unreachable!("a clock cannot start without the `tokio` feature")
-}
-
 /// A timer: tokio's `Sleep`.
 #[cfg(feature = "tokio")]
 #[doc(hidden)]
@@ -188,6 +200,17 @@ pub type Delay = tokio::time::Sleep;
 #[cfg(feature = "tokio")]
 pub(crate) fn delay(duration: Duration) -> Delay {
     tokio::time::sleep(duration)
+}
+
+/// A timer that fires at `until`.
+#[cfg(feature = "tokio")]
+fn delay_until(until: Instant) -> Delay {
+    tokio::time::sleep_until(until)
+}
+
+#[cfg(not(feature = "tokio"))]
+fn delay_until(_: Instant) -> Delay {
+    unreachable!("timers need the `tokio` feature, which the time options require")
 }
 
 /// Without a clock, no timer can be made (`Clock::start` and the time options of

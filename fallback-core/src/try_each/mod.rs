@@ -20,10 +20,12 @@ mod error;
 mod hedged;
 mod sequential;
 mod slot;
+mod timed;
 
 pub use error::TryEachError;
 pub use hedged::{TryEachHedged, TryEachHedgedFuture};
 pub use sequential::TryEachFuture;
+pub use timed::TryEachTimedFuture;
 
 /// Tries `attempt(item)` for each item in order until one succeeds: the runtime
 /// counterpart of the macros, for a list of providers read from configuration. The
@@ -204,7 +206,13 @@ impl<E, G: FnOnce() -> E> Empty<E> for WhenEmpty<G> {
 
 impl<It, F, P, O, C, R, N> TryEach<It, F, P, O, C, R, N> {
     /// Only errors `filter` accepts move on to the next item; any other is returned.
-    pub fn on<E, Q: Fn(&E) -> bool>(self, filter: Q) -> TryEach<It, F, Q, O, C, R, N> {
+    pub fn on<Fut, T, E, Q>(self, filter: Q) -> TryEach<It, F, Q, O, C, R, N>
+    where
+        It: Iterator,
+        F: FnMut(It::Item) -> Fut,
+        Fut: Future<Output = Result<T, E>>,
+        Q: Fn(&E) -> bool,
+    {
         TryEach {
             items: self.items,
             attempt: self.attempt,
@@ -220,7 +228,13 @@ impl<It, F, P, O, C, R, N> TryEach<It, F, P, O, C, R, N> {
 
     /// Calls `observer` with each attempt's start, success and failure. The event's
     /// `alternative` is `"item"`; its `index` says which.
-    pub fn observe<E, Q: Fn(&Event<'_, E>)>(self, observer: Q) -> TryEach<It, F, P, Q, C, R, N> {
+    pub fn observe<Fut, T, E, Q>(self, observer: Q) -> TryEach<It, F, P, Q, C, R, N>
+    where
+        It: Iterator,
+        F: FnMut(It::Item) -> Fut,
+        Fut: Future<Output = Result<T, E>>,
+        Q: Fn(&Event<'_, E>),
+    {
         TryEach {
             items: self.items,
             attempt: self.attempt,
@@ -254,10 +268,13 @@ impl<It, F, P, O, C, R, N> TryEach<It, F, P, O, C, R, N> {
     /// assert_eq!(complete(&["openai"]).await, Err(LlmError::Down));
     /// # });
     /// ```
-    pub fn when_empty<E, G: FnOnce() -> E>(
-        self,
-        error: G,
-    ) -> TryEach<It, F, P, O, C, R, WhenEmpty<G>> {
+    pub fn when_empty<Fut, T, E, G>(self, error: G) -> TryEach<It, F, P, O, C, R, WhenEmpty<G>>
+    where
+        It: Iterator,
+        F: FnMut(It::Item) -> Fut,
+        Fut: Future<Output = Result<T, E>>,
+        G: FnOnce() -> E,
+    {
         TryEach {
             items: self.items,
             attempt: self.attempt,
@@ -273,11 +290,12 @@ impl<It, F, P, O, C, R, N> TryEach<It, F, P, O, C, R, N> {
 
     /// A time limit per attempt: a slow attempt fails with `E::from(Elapsed)` and the
     /// chain moves on, whatever the filter says.
-    pub fn timeout<E: From<Elapsed>>(
-        mut self,
-        limit: Duration,
-    ) -> TryEach<It, F, P, O, ToError<E>, R, N>
+    pub fn timeout<Fut, T, E>(mut self, limit: Duration) -> TryEach<It, F, P, O, ToError<E>, R, N>
     where
+        It: Iterator,
+        F: FnMut(It::Item) -> Fut,
+        Fut: Future<Output = Result<T, E>>,
+        E: From<Elapsed>,
         Tokio: ClockEnabledFor<It>,
     {
         self.policy.timeout = Some(limit);
@@ -286,11 +304,12 @@ impl<It, F, P, O, C, R, N> TryEach<It, F, P, O, C, R, N> {
 
     /// A time limit for the whole chain: when it passes, the attempt in flight is
     /// dropped and the chain fails with `E::from(Elapsed)`.
-    pub fn deadline<E: From<Elapsed>>(
-        mut self,
-        limit: Duration,
-    ) -> TryEach<It, F, P, O, ToError<E>, R, N>
+    pub fn deadline<Fut, T, E>(mut self, limit: Duration) -> TryEach<It, F, P, O, ToError<E>, R, N>
     where
+        It: Iterator,
+        F: FnMut(It::Item) -> Fut,
+        Fut: Future<Output = Result<T, E>>,
+        E: From<Elapsed>,
         Tokio: ClockEnabledFor<It>,
     {
         self.deadline = Some(limit);
@@ -358,21 +377,58 @@ fn elapsed_into<E: From<Elapsed>>(elapsed: Elapsed) -> E {
     E::from(elapsed)
 }
 
-impl<It, F, Fut, T, E, P, O, C, R, N> IntoFuture for TryEach<It, F, P, O, C, R, N>
+/// Without a time option: one attempt in flight, no timer.
+impl<It, F, Fut, T, E, P, O, N> IntoFuture for TryEach<It, F, P, O, NoClock, Moved, N>
 where
     It: Iterator,
     F: FnMut(It::Item) -> Fut,
     Fut: Future<Output = Result<T, E>>,
     P: Filter<E>,
     O: Observer<E>,
-    C: ElapsedInto<E>,
+    N: Empty<E>,
+{
+    type Output = Result<Served<T>, N::Error>;
+    type IntoFuture = TryEachFuture<It, F, Fut, P, O, N>;
+
+    fn into_future(self) -> Self::IntoFuture {
+        TryEachFuture::new(self)
+    }
+}
+
+/// With `timeout` or `deadline`.
+impl<It, F, Fut, T, E, P, O, R, N> IntoFuture for TryEach<It, F, P, O, ToError<E>, R, N>
+where
+    It: Iterator,
+    F: FnMut(It::Item) -> Fut,
+    Fut: Future<Output = Result<T, E>>,
+    P: Filter<E>,
+    O: Observer<E>,
     R: Reuse<It::Item>,
     N: Empty<E>,
 {
     type Output = Result<Served<T>, N::Error>;
-    type IntoFuture = TryEachFuture<It, F, Fut, P, O, C, R, N>;
+    type IntoFuture = TryEachTimedFuture<It, F, Fut, P, O, ToError<E>, R, N>;
 
     fn into_future(self) -> Self::IntoFuture {
-        TryEachFuture::new(self)
+        TryEachTimedFuture::new(self)
+    }
+}
+
+/// With `retries` alone.
+impl<It, F, Fut, T, E, P, O, N> IntoFuture for TryEach<It, F, P, O, NoClock, Cloned, N>
+where
+    It: Iterator,
+    It::Item: Clone,
+    F: FnMut(It::Item) -> Fut,
+    Fut: Future<Output = Result<T, E>>,
+    P: Filter<E>,
+    O: Observer<E>,
+    N: Empty<E>,
+{
+    type Output = Result<Served<T>, N::Error>;
+    type IntoFuture = TryEachTimedFuture<It, F, Fut, P, O, NoClock, Cloned, N>;
+
+    fn into_future(self) -> Self::IntoFuture {
+        TryEachTimedFuture::new(self)
     }
 }

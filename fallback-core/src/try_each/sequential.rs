@@ -1,93 +1,90 @@
-//! [`TryEachFuture`]: one item at a time.
+//! [`TryEachFuture`]: one item at a time, without a time option: no timer, and the
+//! attempt in flight is the only state.
 
 use std::future::Future;
 use std::pin::Pin;
 use std::task::{Context, Poll};
 
 use super::chain::Chain;
-use super::slot::Slot;
-use super::{ElapsedInto, Empty, Reuse, TryEach};
-use crate::attempt::{Filter, Observer};
-use crate::clock::Delay;
+use super::slot::step;
+use super::{Empty, Moved, NoClock, TryEach};
+use crate::attempt::{Attempt, Filter, Observer, Tried};
+use crate::trace::Ended;
 use crate::Served;
 
 pin_project_lite::pin_project! {
-    /// The future of a [`try_each`](crate::try_each()) chain.
-    pub struct TryEachFuture<It, F, Fut, P, O, C, R, N>
+    /// The future of a [`try_each`](crate::try_each()) chain without a time option.
+    pub struct TryEachFuture<It, F, Fut, P, O, N>
     where
         It: Iterator,
         Fut: Future,
     {
-        chain: Chain<It, F, P, O, C, R, N>,
+        chain: Chain<It, F, P, O, NoClock, Moved, N>,
+        attempt: Attempt<'static>,
         last_error: Option<(Fut::Output, usize)>,
         #[pin]
-        slot: Slot<It::Item, Fut>,
-        // The chain's deadline, from the first poll.
-        #[pin]
-        deadline: Option<Delay>,
+        current: Option<Fut>,
     }
 }
 
-impl<It, F, Fut, P, O, C, R, N> TryEachFuture<It, F, Fut, P, O, C, R, N>
+impl<It, F, Fut, P, O, N> TryEachFuture<It, F, Fut, P, O, N>
 where
     It: Iterator,
     Fut: Future,
 {
-    pub(super) fn new(chain: TryEach<It, F, P, O, C, R, N>) -> Self {
+    pub(super) fn new(chain: TryEach<It, F, P, O, NoClock, Moved, N>) -> Self {
         TryEachFuture {
             chain: Chain::new(chain),
+            attempt: Attempt::new("item", 0, None),
             last_error: None,
-            slot: Slot::idle(),
-            deadline: None,
+            current: None,
         }
     }
 }
 
-impl<It, F, Fut, T, E, P, O, C, R, N> Future for TryEachFuture<It, F, Fut, P, O, C, R, N>
+impl<It, F, Fut, T, E, P, O, N> Future for TryEachFuture<It, F, Fut, P, O, N>
 where
     It: Iterator,
     F: FnMut(It::Item) -> Fut,
     Fut: Future<Output = Result<T, E>>,
     P: Filter<E>,
     O: Observer<E>,
-    C: ElapsedInto<E>,
-    R: Reuse<It::Item>,
     N: Empty<E>,
 {
     type Output = Result<Served<T>, N::Error>;
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let mut this = self.project();
-        let left = match this.chain.clock(this.deadline.as_mut(), cx) {
-            Ok(left) => left,
-            Err(expired) => {
-                this.slot.as_mut().clear();
-                return Poll::Ready(Err(expired));
-            }
-        };
         loop {
-            if !this.slot.is_busy() {
-                match this.chain.next_item() {
-                    Some((item, index)) => {
-                        this.slot.as_mut().start::<F, P, O, C, E, R>(
-                            item,
-                            index,
-                            &mut this.chain.shared,
-                        );
-                    }
-                    None => return Poll::Ready(Err(this.chain.exhausted(this.last_error.take()))),
-                }
-            }
-            let index = this.slot.index();
-            let step = match this.slot.as_mut().poll_step::<F, T, E, P, O, C, R>(
-                cx,
-                &mut this.chain.shared,
-                left,
-            ) {
-                Poll::Pending => return Poll::Pending,
-                Poll::Ready(step) => step,
+            let Some(current) = this.current.as_mut().as_pin_mut() else {
+                let Some((item, index)) = this.chain.next_item() else {
+                    return Poll::Ready(Err(this.chain.exhausted(this.last_error.take())));
+                };
+                let shared = &mut this.chain.shared;
+                *this.attempt = Attempt::new("item", index, None);
+                this.attempt.start(&shared.observer);
+                this.current.set(Some((shared.attempt)(item)));
+                continue;
             };
-            if let Some(done) = this.chain.settle(step, index, this.last_error) {
+            let tried = match current.poll(cx) {
+                Poll::Pending => return Poll::Pending,
+                Poll::Ready(Ok(value)) => Tried::Ok(value),
+                Poll::Ready(Err(error)) => Tried::Failed(error),
+            };
+            this.current.set(None);
+            let shared = &mut this.chain.shared;
+            // The error's type is generic here: its text is for `observe` to show.
+            let verdict = this.attempt.judge(
+                tried,
+                &shared.policy,
+                || None,
+                &mut shared.tally,
+                &shared.filter,
+                &shared.observer,
+                |_| Ended::Failed(None),
+            );
+            let index = this.attempt.index();
+            if let Some(done) = this.chain.settle(step(verdict), index, this.last_error) {
                 return Poll::Ready(done);
             }
         }

@@ -180,25 +180,30 @@ impl<Item, Fut> Slot<Item, Fut> {
         let verdict = this.attempt.judge(
             tried,
             &shared.policy,
-            left,
+            || left,
             &mut shared.tally,
             &shared.filter,
             &shared.observer,
             |_| Ended::Failed(None),
         );
-        Poll::Ready(match verdict {
-            Verdict::Served(value) => Step::Served(value),
-            Verdict::Retry(pause) => {
-                this.state.set(State::Pausing {
-                    timer: delay(pause),
-                });
-                Step::Retrying
-            }
-            Verdict::MoveOn(error) => {
-                *this.item = None;
-                Step::Failed(error)
-            }
-            Verdict::Stop(error) => Step::Stopped(error),
-        })
+        match &verdict {
+            Verdict::Retry(pause) => this.state.set(State::Pausing {
+                timer: delay(*pause),
+            }),
+            Verdict::MoveOn(_) => *this.item = None,
+            _ => {}
+        }
+        Poll::Ready(step(verdict))
+    }
+}
+
+/// What a verdict is to the chain.
+#[inline]
+pub(super) fn step<T, E>(verdict: Verdict<T, E>) -> Step<T, E> {
+    match verdict {
+        Verdict::Served(value) => Step::Served(value),
+        Verdict::Retry(_) => Step::Retrying,
+        Verdict::MoveOn(error) => Step::Failed(error),
+        Verdict::Stop(error) => Step::Stopped(error),
     }
 }

@@ -22,7 +22,7 @@
 //!             }
 //!         }
 //!     };
-//!     match attempt.judge(tried, &policy, clock.left(), &mut sink, filter, &observer, show) {
+//!     match attempt.judge(tried, &policy, || clock.left(), &mut sink, filter, &observer, show) {
 //!         Verdict::Served(ok) => /* arms.served */,
 //!         Verdict::Retry(pause) => { clock.pause(pause).await; continue; }
 //!         Verdict::MoveOn(kept) => /* arms.moved_on */,
@@ -111,12 +111,12 @@ pub fn tries(chain: &Chain, index: usize, future: &TokenStream, arms: &Arms) -> 
     };
     let (left, wait) = match policies.clock {
         Some(_) => (
-            quote!(#clock.left()),
+            quote!(|| #clock.left()),
             quote! { #clock.pause(#pause).await; },
         ),
         // Without a clock there are no retries: `Retry` never comes.
         None => (
-            quote!(::core::option::Option::None),
+            quote!(|| ::core::option::Option::None),
             quote! { let _ = #pause; },
         ),
     };

@@ -1,0 +1,96 @@
+//! [`TryEachTimedFuture`]: one item at a time, under the time options.
+
+use std::future::Future;
+use std::pin::Pin;
+use std::task::{Context, Poll};
+
+use super::chain::Chain;
+use super::slot::Slot;
+use super::{ElapsedInto, Empty, Reuse, TryEach};
+use crate::attempt::{Filter, Observer};
+use crate::clock::Delay;
+use crate::Served;
+
+pin_project_lite::pin_project! {
+    /// The future of a [`try_each`](crate::try_each()) chain with a time option
+    /// (`timeout`, `deadline`, `retries`).
+    pub struct TryEachTimedFuture<It, F, Fut, P, O, C, R, N>
+    where
+        It: Iterator,
+        Fut: Future,
+    {
+        chain: Chain<It, F, P, O, C, R, N>,
+        last_error: Option<(Fut::Output, usize)>,
+        #[pin]
+        slot: Slot<It::Item, Fut>,
+        // The chain's deadline, from the first poll.
+        #[pin]
+        deadline: Option<Delay>,
+    }
+}
+
+impl<It, F, Fut, P, O, C, R, N> TryEachTimedFuture<It, F, Fut, P, O, C, R, N>
+where
+    It: Iterator,
+    Fut: Future,
+{
+    pub(super) fn new(chain: TryEach<It, F, P, O, C, R, N>) -> Self {
+        TryEachTimedFuture {
+            chain: Chain::new(chain),
+            last_error: None,
+            slot: Slot::idle(),
+            deadline: None,
+        }
+    }
+}
+
+impl<It, F, Fut, T, E, P, O, C, R, N> Future for TryEachTimedFuture<It, F, Fut, P, O, C, R, N>
+where
+    It: Iterator,
+    F: FnMut(It::Item) -> Fut,
+    Fut: Future<Output = Result<T, E>>,
+    P: Filter<E>,
+    O: Observer<E>,
+    C: ElapsedInto<E>,
+    R: Reuse<It::Item>,
+    N: Empty<E>,
+{
+    type Output = Result<Served<T>, N::Error>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let mut this = self.project();
+        let left = match this.chain.clock(this.deadline.as_mut(), cx) {
+            Ok(left) => left,
+            Err(expired) => {
+                this.slot.as_mut().clear();
+                return Poll::Ready(Err(expired));
+            }
+        };
+        loop {
+            if !this.slot.is_busy() {
+                match this.chain.next_item() {
+                    Some((item, index)) => {
+                        this.slot.as_mut().start::<F, P, O, C, E, R>(
+                            item,
+                            index,
+                            &mut this.chain.shared,
+                        );
+                    }
+                    None => return Poll::Ready(Err(this.chain.exhausted(this.last_error.take()))),
+                }
+            }
+            let index = this.slot.index();
+            let step = match this.slot.as_mut().poll_step::<F, T, E, P, O, C, R>(
+                cx,
+                &mut this.chain.shared,
+                left,
+            ) {
+                Poll::Pending => return Poll::Pending,
+                Poll::Ready(step) => step,
+            };
+            if let Some(done) = this.chain.settle(step, index, this.last_error) {
+                return Poll::Ready(done);
+            }
+        }
+    }
+}

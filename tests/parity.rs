@@ -1,0 +1,235 @@
+//! The three forms of a chain — `#[fallback]`, `fallback_chain!` and `try_each` — run
+//! the same scripted scenarios with the same options (timeout, retries with backoff,
+//! the filter, observe, deadline) and must agree: the same calls, the same events at the
+//! same instants, the same result. They share one attempt lifecycle in the runtime; this
+//! test is what keeps it so. Random scripts (proptest), each run in tokio's paused
+//! time, with the jitter seeded the same for every form.
+
+#![cfg(feature = "tokio")]
+
+use std::cell::RefCell;
+use std::time::Duration;
+
+use fallbacks::{fallback, fallback_chain, try_each, Elapsed, Event, EventKind};
+use proptest::prelude::*;
+use tokio::time::{sleep, Instant};
+
+#[derive(Debug, Clone, PartialEq)]
+enum Error {
+    Transient(usize),
+    Fatal(usize),
+    Timeout,
+}
+
+impl From<Elapsed> for Error {
+    fn from(_: Elapsed) -> Self {
+        Error::Timeout
+    }
+}
+
+fn is_transient(error: &Error) -> bool {
+    !matches!(error, Error::Fatal(_))
+}
+
+/// What one call of an alternative does.
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Step {
+    Ok,
+    Transient,
+    Fatal,
+    /// Answers `Ok` after 250 ms: past the 100 ms timeout.
+    Slow,
+    /// Answers `Ok` after 60 ms: within the timeout, but the deadline may pass.
+    Late,
+}
+
+thread_local! {
+    /// Each alternative's script, consumed a step per call (`Ok` once it runs out).
+    static SCRIPTS: RefCell<Vec<Vec<Step>>> = const { RefCell::new(Vec::new()) };
+    /// Calls made, as (alternative, milliseconds since the run's start).
+    static CALLS: RefCell<Vec<(usize, u64)>> = const { RefCell::new(Vec::new()) };
+    /// Events heard, as text with their instant.
+    static EVENTS: RefCell<Vec<String>> = const { RefCell::new(Vec::new()) };
+    static START: RefCell<Option<Instant>> = const { RefCell::new(None) };
+}
+
+fn since_start() -> u64 {
+    START.with(|start| {
+        start
+            .borrow()
+            .map_or(0, |start| (Instant::now() - start).as_millis() as u64)
+    })
+}
+
+async fn call(index: usize) -> Result<u32, Error> {
+    CALLS.with(|calls| calls.borrow_mut().push((index, since_start())));
+    let step = SCRIPTS.with(|scripts| {
+        let mut scripts = scripts.borrow_mut();
+        let script = &mut scripts[index];
+        if script.is_empty() {
+            Step::Ok
+        } else {
+            script.remove(0)
+        }
+    });
+    match step {
+        Step::Ok => Ok(index as u32 * 10),
+        Step::Transient => Err(Error::Transient(index)),
+        Step::Fatal => Err(Error::Fatal(index)),
+        Step::Slow => {
+            sleep(Duration::from_millis(250)).await;
+            Ok(index as u32 * 10 + 1)
+        }
+        Step::Late => {
+            sleep(Duration::from_millis(60)).await;
+            Ok(index as u32 * 10 + 2)
+        }
+    }
+}
+
+/// The macros' alternatives; `try_each` calls `call(index)` over `0..3`.
+async fn a() -> Result<u32, Error> {
+    call(0).await
+}
+
+async fn b() -> Result<u32, Error> {
+    call(1).await
+}
+
+async fn c() -> Result<u32, Error> {
+    call(2).await
+}
+
+/// Events by position, not name (`try_each` names every item "item").
+fn record(event: &Event<'_, Error>) {
+    let kind = match event.kind {
+        EventKind::Started => "started".to_string(),
+        EventKind::Succeeded => "served".to_string(),
+        EventKind::Failed(error) => format!("failed {error:?}"),
+        EventKind::Skipped => "skipped".to_string(),
+        _ => "other".to_string(),
+    };
+    let line = format!(
+        "{}ms [{}] try {} {kind} after {:?}",
+        since_start(),
+        event.index,
+        event.attempt,
+        event.elapsed
+    );
+    EVENTS.with(|events| events.borrow_mut().push(line));
+}
+
+#[fallback(primary = a, then = [b, c], on = is_transient, timeout = "100ms", retries = 1, backoff = "20ms", deadline = "500ms", observe = record)]
+async fn attribute() -> Result<u32, Error>;
+
+async fn inline() -> Result<u32, Error> {
+    fallback_chain!(
+        a() | b() | c(),
+        on = is_transient,
+        timeout = "100ms",
+        retries = 1,
+        backoff = "20ms",
+        deadline = "500ms",
+        observe = record
+    )
+    .await
+}
+
+async fn run_time() -> Result<u32, Error> {
+    try_each(0..3, call)
+        .on(is_transient)
+        .timeout(Duration::from_millis(100))
+        .retries(1)
+        .backoff(Duration::from_millis(20))
+        .deadline(Duration::from_millis(500))
+        .observe(record)
+        .await
+        .map(|served| served.into_value())
+        .map_err(|error| error.into_error().expect("three items"))
+}
+
+/// What a form did with `scripts`: its result, the calls, the events.
+type Run = (Result<u32, Error>, Vec<(usize, u64)>, Vec<String>);
+
+fn run(form: &str, scripts: &[Vec<Step>]) -> Run {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_time()
+        .start_paused(true)
+        .build()
+        .expect("a runtime");
+    SCRIPTS.with(|s| *s.borrow_mut() = scripts.to_vec());
+    CALLS.with(|calls| calls.borrow_mut().clear());
+    EVENTS.with(|events| events.borrow_mut().clear());
+    fallbacks::jitter::seed(7);
+    let result = runtime.block_on(async {
+        START.with(|start| *start.borrow_mut() = Some(Instant::now()));
+        match form {
+            "attribute" => attribute().await,
+            "inline" => inline().await,
+            _ => run_time().await,
+        }
+    });
+    (
+        result,
+        CALLS.with(|calls| calls.borrow().clone()),
+        EVENTS.with(|events| events.borrow().clone()),
+    )
+}
+
+fn step() -> impl Strategy<Value = Step> {
+    prop_oneof![
+        Just(Step::Ok),
+        Just(Step::Transient),
+        Just(Step::Fatal),
+        Just(Step::Slow),
+        Just(Step::Late),
+    ]
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(256))]
+
+    #[test]
+    fn the_three_forms_agree(scripts in prop::collection::vec(prop::collection::vec(step(), 0..3), 3)) {
+        let attribute = run("attribute", &scripts);
+        let inline = run("inline", &scripts);
+        let run_time = run("try_each", &scripts);
+        prop_assert_eq!(&attribute, &inline);
+        prop_assert_eq!(&attribute, &run_time);
+        // Not trivially equal: something ran, and every call was heard.
+        let (_, calls, events) = &attribute;
+        prop_assert!(!calls.is_empty());
+        let starts = events.iter().filter(|event| event.contains("started")).count();
+        prop_assert_eq!(starts, calls.len());
+    }
+}
+
+#[test]
+fn a_known_scenario_reads_the_same_through_each_form() {
+    // a: a transient error, retried, then too slow; b: fatal, which ends the chain.
+    let scripts = vec![vec![Step::Transient, Step::Slow], vec![Step::Fatal], vec![]];
+    let expected_calls = vec![(0, 0), (0, 20), (1, 120)];
+    for form in ["attribute", "inline", "try_each"] {
+        let (result, calls, events) = run(form, &scripts);
+        assert_eq!(result, Err(Error::Fatal(1)), "{form}");
+        // The retry's pause is the seeded jitter's, the same for every form.
+        assert_eq!(calls.len(), expected_calls.len(), "{form}: {calls:?}");
+        assert_eq!(calls[0], expected_calls[0], "{form}");
+        assert_eq!(calls[1].0, 0, "{form}");
+        assert!(calls[1].1 <= 20, "{form}: the pause is at most the backoff");
+        assert_eq!(
+            calls[2],
+            (1, calls[1].1 + 100),
+            "{form}: b starts at a's timeout"
+        );
+        assert_eq!(events.len(), 6, "{form}: {events:#?}");
+        assert!(
+            events[3].contains("[0] try 2 failed Timeout after 100ms"),
+            "{form}: {events:#?}"
+        );
+        assert!(
+            events[5].contains("[1] try 1 failed Fatal(1)"),
+            "{form}: {events:#?}"
+        );
+    }
+}
