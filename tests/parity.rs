@@ -208,7 +208,7 @@ proptest! {
 fn a_known_scenario_reads_the_same_through_each_form() {
     // a: a transient error, retried, then too slow; b: fatal, which ends the chain.
     let scripts = vec![vec![Step::Transient, Step::Slow], vec![Step::Fatal], vec![]];
-    let expected_calls = vec![(0, 0), (0, 20), (1, 120)];
+    let expected_calls = [(0, 0), (0, 20), (1, 120)];
     for form in ["attribute", "inline", "try_each"] {
         let (result, calls, events) = run(form, &scripts);
         assert_eq!(result, Err(Error::Fatal(1)), "{form}");
