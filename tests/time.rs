@@ -1326,6 +1326,83 @@ mod try_each {
         assert_eq!(providers[2].calls.get(), 0, "c was never called");
     }
 
+    /// A provider behind a trait object, as a list read from configuration holds it.
+    trait Complete {
+        fn name(&self) -> &'static str;
+        fn up(&self) -> bool;
+    }
+
+    struct Remote(&'static str, bool);
+
+    impl Complete for Remote {
+        fn name(&self) -> &'static str {
+            self.0
+        }
+        fn up(&self) -> bool {
+            self.1
+        }
+    }
+
+    async fn complete_with(provider: Box<dyn Complete>) -> Result<String, Error> {
+        if provider.up() {
+            Ok(format!("from {}", provider.name()))
+        } else {
+            Err(Error::Transient(provider.name()))
+        }
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn items_that_are_not_clone_are_moved_into_their_one_call() {
+        // `Box<dyn Trait>` is not `Clone`: without retries, nothing needs to be.
+        let providers: Vec<Box<dyn Complete>> =
+            vec![Box::new(Remote("a", false)), Box::new(Remote("b", true))];
+        let served = try_each(providers, complete_with).await.unwrap();
+        assert_eq!(served.index(), 1);
+        assert_eq!(served.into_value(), "from b");
+    }
+
+    #[derive(Debug, PartialEq)]
+    enum AppError {
+        NoProviders,
+        Upstream(Error),
+    }
+
+    async fn answer(providers: Vec<Box<dyn Complete>>) -> Result<String, AppError> {
+        let served = try_each(providers, |provider| async move {
+            complete_with(provider).await.map_err(AppError::Upstream)
+        })
+        .when_empty(|| AppError::NoProviders)
+        .await?;
+        Ok(served.into_value())
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn when_empty_lets_question_mark_take_the_error_into_the_callers_type() {
+        assert_eq!(answer(Vec::new()).await, Err(AppError::NoProviders));
+        let down: Vec<Box<dyn Complete>> = vec![Box::new(Remote("a", false))];
+        assert_eq!(
+            answer(down).await,
+            Err(AppError::Upstream(Error::Transient("a")))
+        );
+        let up: Vec<Box<dyn Complete>> = vec![Box::new(Remote("a", true))];
+        assert_eq!(answer(up).await, Ok("from a".to_string()));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn the_builder_infers_the_error_type_from_the_closure() {
+        // No turbofish: `timeout` learns `E` from what the closure returns, and a
+        // closure filter its parameter's type.
+        let providers = [Provider::new("a", 500, Ok("slow")), Provider::new("b", 10, Ok("b"))];
+        let log = Log::new();
+        let served = try_each(&providers, |p| p.complete(&log))
+            .on(|error| !matches!(error, Error::Fatal(_)))
+            .timeout(100 * MS)
+            .await
+            .unwrap();
+        assert_eq!(served.index(), 1);
+        assert_eq!(log.now(), 110);
+    }
+
     #[tokio::test(start_paused = true)]
     async fn a_rejected_error_is_returned_with_its_index() {
         let log = Log::new();

@@ -175,3 +175,4 @@ fn the_layout_only_adds_whitespace() {
         );
     }
 }
+
