@@ -1392,7 +1392,10 @@ mod try_each {
     async fn the_builder_infers_the_error_type_from_the_closure() {
         // No turbofish: `timeout` learns `E` from what the closure returns, and a
         // closure filter its parameter's type.
-        let providers = [Provider::new("a", 500, Ok("slow")), Provider::new("b", 10, Ok("b"))];
+        let providers = [
+            Provider::new("a", 500, Ok("slow")),
+            Provider::new("b", 10, Ok("b")),
+        ];
         let log = Log::new();
         let served = try_each(&providers, |p| p.complete(&log))
             .on(|error| !matches!(error, Error::Fatal(_)))

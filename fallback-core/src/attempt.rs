@@ -13,9 +13,12 @@
 //! - a timeout always moves on (it is not the filter's to judge), and is retried;
 //! - the deadline, or an error the filter rejects, stops the chain (without tripping
 //!   the breaker: the error says nothing about the alternative's health);
-//! - any other error counts against the breaker, and is retried while tries remain and
-//!   the deadline has not passed, after a pause of exponential backoff with full jitter
-//!   that never runs past the deadline; then it moves on.
+//! - any other error counts against the breaker, and is retried while tries remain,
+//!   `retry_on` accepts it (default: every error that moves on) and the deadline has not
+//!   passed, after the wait the error asks for (`retry_after`: a `Retry-After`), or else
+//!   a pause of exponential backoff with full jitter that never runs past the deadline; a
+//!   wait the chain cannot afford (past the deadline, or over [`MAX_RETRY_AFTER`]) moves
+//!   on at once. Then it moves on.
 
 use std::time::Duration;
 
@@ -107,6 +110,72 @@ impl<E, P: Fn(&E) -> bool> Filter<E> for P {
     #[inline(always)]
     fn accepts(&self, error: &E) -> bool {
         self(error)
+    }
+}
+
+/// The longest wait a failed service may ask for (`retry_after = ..`) and still be
+/// retried: a longer one moves on to the next alternative at once, as does one past
+/// the chain's deadline.
+pub const MAX_RETRY_AFTER: Duration = Duration::from_secs(60);
+
+/// How long the service that failed with an error asked to wait before a retry (a
+/// `Retry-After` header): `retry_after = hint`.
+pub trait RetryAfter<E> {
+    /// The wait, if the error says.
+    fn wait(&self, error: &E) -> Option<Duration>;
+}
+
+/// The default: no error says how long to wait; retries back off.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct NoHint;
+
+impl<E> RetryAfter<E> for NoHint {
+    #[inline(always)]
+    fn wait(&self, _: &E) -> Option<Duration> {
+        None
+    }
+}
+
+impl<E, H: Fn(&E) -> Option<Duration>> RetryAfter<E> for H {
+    #[inline(always)]
+    fn wait(&self, error: &E) -> Option<Duration> {
+        self(error)
+    }
+}
+
+/// The three questions a chain asks of an error, for `try_each`: does it move on
+/// (`on`), is it retried (`retry_on`), how long did the service ask to wait
+/// (`retry_after`).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Judged<P = AnyError, Q = AnyError, H = NoHint> {
+    /// `on`.
+    pub on: P,
+    /// `retry_on`.
+    pub retry_on: Q,
+    /// `retry_after`.
+    pub retry_after: H,
+}
+
+/// [`Judged`], for errors of type `E`.
+pub trait Judge<E> {
+    /// `on`.
+    type On: Filter<E>;
+    /// `retry_on`.
+    type RetryOn: Filter<E>;
+    /// `retry_after`.
+    type Hint: RetryAfter<E>;
+    /// The three.
+    fn parts(&self) -> (&Self::On, &Self::RetryOn, &Self::Hint);
+}
+
+impl<E, P: Filter<E>, Q: Filter<E>, H: RetryAfter<E>> Judge<E> for Judged<P, Q, H> {
+    type On = P;
+    type RetryOn = Q;
+    type Hint = H;
+
+    #[inline(always)]
+    fn parts(&self) -> (&P, &Q, &H) {
+        (&self.on, &self.retry_on, &self.retry_after)
     }
 }
 
@@ -362,19 +431,23 @@ impl<'h> Attempt<'h> {
     /// the module's rules.
     #[inline]
     #[allow(clippy::too_many_arguments)]
-    pub fn judge<T, E, K, P, O, S, L>(
+    pub fn judge<T, E, K, P, Q, H, O, S, L>(
         &mut self,
         tried: Tried<T, E>,
         policy: &Policy,
         left: L,
         sink: &mut K,
         on: &P,
+        retry_on: &Q,
+        retry_after: &H,
         observer: &O,
         show: S,
     ) -> Verdict<T, K::Kept>
     where
         K: Sink<E>,
         P: Filter<E>,
+        Q: Filter<E>,
+        H: RetryAfter<E>,
         O: Observer<E>,
         S: for<'e> FnOnce(&'e E) -> Ended<'e>,
         L: FnOnce() -> Option<Duration>,
@@ -407,14 +480,21 @@ impl<'h> Attempt<'h> {
         if !moves_on {
             return Verdict::Stop(sink.keep(name, index, error));
         }
-        if self.tries < policy.retries {
+        if self.tries < policy.retries && retry_on.accepts(&error) {
             let left = left();
-            if left.is_some_and(|left| left.is_zero()) {
-                return Verdict::MoveOn(sink.keep(name, index, error));
+            let pause = match retry_after.wait(&error) {
+                // More than the chain can afford: the next alternative, at once.
+                Some(wait) if wait > MAX_RETRY_AFTER || left.is_some_and(|left| wait > left) => {
+                    None
+                }
+                Some(wait) => Some(wait),
+                None => Some(clock::backoff(policy.backoff, self.tries + 1, left)),
+            };
+            if let (Some(pause), false) = (pause, left.is_some_and(|left| left.is_zero())) {
+                self.tries += 1;
+                sink.retried(name, index, error);
+                return Verdict::Retry(pause);
             }
-            self.tries += 1;
-            sink.retried(name, index, error);
-            return Verdict::Retry(clock::backoff(policy.backoff, self.tries, left));
         }
         Verdict::MoveOn(sink.keep(name, index, error))
     }

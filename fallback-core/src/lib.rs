@@ -27,7 +27,9 @@ mod trace;
 mod try_each;
 
 pub use all_failed::{AllFailed, Failure};
-pub use attempt::{AnyError, Filter, Observer, Silent};
+pub use attempt::{
+    AnyError, Filter, Judge, Judged, NoHint, Observer, RetryAfter, Silent, MAX_RETRY_AFTER,
+};
 pub use elapsed::Elapsed;
 pub use event::{Event, EventKind};
 pub use served::Served;

@@ -175,4 +175,3 @@ fn the_layout_only_adds_whitespace() {
         );
     }
 }
-

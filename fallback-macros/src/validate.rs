@@ -170,6 +170,23 @@ pub fn policies(options: &Options) -> Option<syn::Error> {
              or remove `backoff`",
         ));
     }
+    for (key, says) in [
+        (&options.retry_on, "which errors are retried"),
+        (&options.retry_after, "how long to wait before a retry"),
+    ]
+    .into_iter()
+    .filter_map(|(option, says)| Some((&option.as_ref()?.0, says)))
+    {
+        if options.retries.is_none() {
+            errors.push(syn::Error::new(
+                key.span(),
+                format!(
+                    "`{key}` says {says}, and there are no retries: add `retries = N`, \
+                     or remove `{key}`"
+                ),
+            ));
+        }
+    }
     if let (Some((key, _)), None) = (&options.trip_after, &options.cooldown) {
         errors.push(syn::Error::new(
             key.span(),

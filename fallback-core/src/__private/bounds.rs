@@ -123,6 +123,66 @@ pub fn accepts<E, F: Fn(&E) -> bool>(error: &E, filter: F) -> bool {
     filter(error)
 }
 
+/// Asks the `retry_after = ..` hint how long the service that failed with `error`
+/// asked to wait. The bound is where a hint of the wrong type is reported.
+#[inline(always)]
+pub fn retry_after<E, H: Fn(&E) -> Option<core::time::Duration>>(
+    error: &E,
+    hint: H,
+) -> Option<core::time::Duration> {
+    hint(error)
+}
+
+/// A duration given as an expression (`timeout = self.config.timeout`), evaluated once
+/// as the chain starts. The bound is where one of another type is reported.
+#[inline(always)]
+pub fn duration<D: IsDuration>(value: D) -> core::time::Duration {
+    value.into_duration()
+}
+
+/// The type of a duration option's expression.
+#[diagnostic::on_unimplemented(
+    message = "a duration option takes a `std::time::Duration`, not `{Self}`",
+    label = "expected a `Duration`",
+    note = "convert it (`Duration::from_millis(..)`, `Duration::from_secs(..)`), or write a literal in quotes: `\"250ms\"`"
+)]
+pub trait IsDuration {
+    /// The duration.
+    fn into_duration(self) -> core::time::Duration;
+}
+
+impl IsDuration for core::time::Duration {
+    #[inline(always)]
+    fn into_duration(self) -> core::time::Duration {
+        self
+    }
+}
+
+/// A count given as an expression (`retries = settings().retries`), evaluated once as
+/// the chain starts. The bound is where one of another type is reported.
+#[inline(always)]
+pub fn count<C: IsCount>(value: C) -> u32 {
+    value.into_count()
+}
+
+/// The type of a count option's expression.
+#[diagnostic::on_unimplemented(
+    message = "a count option takes a `u32`, not `{Self}`",
+    label = "expected a `u32`",
+    note = "convert it (`u32::try_from(n).unwrap_or(u32::MAX)`), or write a whole number: `retries = 2`"
+)]
+pub trait IsCount {
+    /// The count.
+    fn into_count(self) -> u32;
+}
+
+impl IsCount for u32 {
+    #[inline(always)]
+    fn into_count(self) -> u32 {
+        self
+    }
+}
+
 /// `None`, of the declared return type: returning it first fixes the return type of the
 /// block a body used as the primary runs in. Never `Some`.
 #[inline(always)]

@@ -15,8 +15,8 @@ pub use infer::*;
 
 pub use crate::all_failed::{AllFailed, Failure};
 pub use crate::attempt::{
-    admit, AnyError, Attempt, Collected, Discard, Policy, Silent, Sink, Tally, Tried, Unobserved,
-    Verdict,
+    admit, AnyError, Attempt, Collected, Discard, NoHint, Policy, Silent, Sink, Tally, Tried,
+    Unobserved, Verdict,
 };
 pub use crate::breaker::Breaker;
 pub use crate::clock::{now, Clock, Instant, Tokio};

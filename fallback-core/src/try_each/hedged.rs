@@ -9,7 +9,7 @@ use std::time::Duration;
 use super::chain::Chain;
 use super::slot::{Slot, Step};
 use super::{ElapsedInto, Empty, Reuse, TryEach};
-use crate::attempt::{Filter, Observer};
+use crate::attempt::{Judge, Observer};
 use crate::clock::{delay, Delay};
 use crate::Served;
 
@@ -26,7 +26,7 @@ where
     It: Iterator,
     F: FnMut(It::Item) -> Fut,
     Fut: Future<Output = Result<T, E>>,
-    P: Filter<E>,
+    P: Judge<E>,
     O: Observer<E>,
     C: ElapsedInto<E>,
     R: Reuse<It::Item>,
@@ -76,7 +76,7 @@ where
     It: Iterator,
     F: FnMut(It::Item) -> Fut,
     Fut: Future<Output = Result<T, E>>,
-    P: Filter<E>,
+    P: Judge<E>,
     O: Observer<E>,
     C: ElapsedInto<E>,
     R: Reuse<It::Item>,

@@ -11,7 +11,7 @@ use std::future::{Future, IntoFuture};
 use std::marker::PhantomData;
 use std::time::Duration;
 
-use crate::attempt::{AnyError, Filter, Observer, Policy, Silent};
+use crate::attempt::{AnyError, Judge, Judged, NoHint, Observer, Policy, Silent};
 use crate::clock::{ClockEnabledFor, Tokio};
 use crate::{Elapsed, Event, Served};
 
@@ -66,7 +66,7 @@ pub use timed::TryEachTimedFuture;
 pub fn try_each<I, F, Fut, T, E>(
     items: I,
     attempt: F,
-) -> TryEach<I::IntoIter, F, AnyError, Silent, NoClock>
+) -> TryEach<I::IntoIter, F, Judged, Silent, NoClock>
 where
     I: IntoIterator,
     F: FnMut(I::Item) -> Fut,
@@ -75,7 +75,11 @@ where
     TryEach {
         items: items.into_iter(),
         attempt,
-        filter: AnyError,
+        filter: Judged {
+            on: AnyError,
+            retry_on: AnyError,
+            retry_after: NoHint,
+        },
         observer: Silent,
         policy: Policy::new(),
         deadline: None,
@@ -90,6 +94,7 @@ where
 pub struct TryEach<It, F, P, O, C, R = Moved, N = NoItems> {
     pub(crate) items: It,
     pub(crate) attempt: F,
+    /// `on`, `retry_on`, `retry_after`: a [`Judged`].
     pub(crate) filter: P,
     pub(crate) observer: O,
     pub(crate) policy: Policy,
@@ -204,19 +209,64 @@ impl<E, G: FnOnce() -> E> Empty<E> for WhenEmpty<G> {
     }
 }
 
-impl<It, F, P, O, C, R, N> TryEach<It, F, P, O, C, R, N> {
+impl<It, F, P0, Q0, H0, O, C, R, N> TryEach<It, F, Judged<P0, Q0, H0>, O, C, R, N> {
     /// Only errors `filter` accepts move on to the next item; any other is returned.
-    pub fn on<Fut, T, E, Q>(self, filter: Q) -> TryEach<It, F, Q, O, C, R, N>
+    pub fn on<Fut, T, E, P>(self, filter: P) -> TryEach<It, F, Judged<P, Q0, H0>, O, C, R, N>
+    where
+        It: Iterator,
+        F: FnMut(It::Item) -> Fut,
+        Fut: Future<Output = Result<T, E>>,
+        P: Fn(&E) -> bool,
+    {
+        self.judged(|judged| Judged {
+            on: filter,
+            retry_on: judged.retry_on,
+            retry_after: judged.retry_after,
+        })
+    }
+
+    /// Only errors `filter` accepts are retried (with [`retries`](TryEach::retries));
+    /// the others that move on go to the next item at once. Default: every error that
+    /// moves on, and timeouts.
+    pub fn retry_on<Fut, T, E, Q>(self, filter: Q) -> TryEach<It, F, Judged<P0, Q, H0>, O, C, R, N>
     where
         It: Iterator,
         F: FnMut(It::Item) -> Fut,
         Fut: Future<Output = Result<T, E>>,
         Q: Fn(&E) -> bool,
     {
+        self.judged(|judged| Judged {
+            on: judged.on,
+            retry_on: filter,
+            retry_after: judged.retry_after,
+        })
+    }
+
+    /// The wait an error asks for before a retry (a `Retry-After` header): it replaces
+    /// the backoff's pause; a wait past the deadline or over
+    /// [`MAX_RETRY_AFTER`](crate::MAX_RETRY_AFTER) moves on to the next item at once.
+    pub fn retry_after<Fut, T, E, H>(self, hint: H) -> TryEach<It, F, Judged<P0, Q0, H>, O, C, R, N>
+    where
+        It: Iterator,
+        F: FnMut(It::Item) -> Fut,
+        Fut: Future<Output = Result<T, E>>,
+        H: Fn(&E) -> Option<Duration>,
+    {
+        self.judged(|judged| Judged {
+            on: judged.on,
+            retry_on: judged.retry_on,
+            retry_after: hint,
+        })
+    }
+
+    fn judged<J>(
+        self,
+        judged: impl FnOnce(Judged<P0, Q0, H0>) -> J,
+    ) -> TryEach<It, F, J, O, C, R, N> {
         TryEach {
             items: self.items,
             attempt: self.attempt,
-            filter,
+            filter: judged(self.filter),
             observer: self.observer,
             policy: self.policy,
             deadline: self.deadline,
@@ -225,7 +275,9 @@ impl<It, F, P, O, C, R, N> TryEach<It, F, P, O, C, R, N> {
             empty: self.empty,
         }
     }
+}
 
+impl<It, F, P, O, C, R, N> TryEach<It, F, P, O, C, R, N> {
     /// Calls `observer` with each attempt's start, success and failure. The event's
     /// `alternative` is `"item"`; its `index` says which.
     pub fn observe<Fut, T, E, Q>(self, observer: Q) -> TryEach<It, F, P, Q, C, R, N>
@@ -383,7 +435,7 @@ where
     It: Iterator,
     F: FnMut(It::Item) -> Fut,
     Fut: Future<Output = Result<T, E>>,
-    P: Filter<E>,
+    P: Judge<E>,
     O: Observer<E>,
     N: Empty<E>,
 {
@@ -401,7 +453,7 @@ where
     It: Iterator,
     F: FnMut(It::Item) -> Fut,
     Fut: Future<Output = Result<T, E>>,
-    P: Filter<E>,
+    P: Judge<E>,
     O: Observer<E>,
     R: Reuse<It::Item>,
     N: Empty<E>,
@@ -421,7 +473,7 @@ where
     It::Item: Clone,
     F: FnMut(It::Item) -> Fut,
     Fut: Future<Output = Result<T, E>>,
-    P: Filter<E>,
+    P: Judge<E>,
     O: Observer<E>,
     N: Empty<E>,
 {

@@ -8,7 +8,7 @@ use std::task::{Context, Poll};
 use super::chain::Chain;
 use super::slot::step;
 use super::{Empty, Moved, NoClock, TryEach};
-use crate::attempt::{Attempt, Filter, Observer, Tried};
+use crate::attempt::{Attempt, Judge, Observer, Tried};
 use crate::trace::Ended;
 use crate::Served;
 
@@ -47,7 +47,7 @@ where
     It: Iterator,
     F: FnMut(It::Item) -> Fut,
     Fut: Future<Output = Result<T, E>>,
-    P: Filter<E>,
+    P: Judge<E>,
     O: Observer<E>,
     N: Empty<E>,
 {
@@ -73,13 +73,16 @@ where
             };
             this.current.set(None);
             let shared = &mut this.chain.shared;
+            let (on, retry_on, retry_after) = shared.filter.parts();
             // The error's type is generic here: its text is for `observe` to show.
             let verdict = this.attempt.judge(
                 tried,
                 &shared.policy,
                 || None,
                 &mut shared.tally,
-                &shared.filter,
+                on,
+                retry_on,
+                retry_after,
                 &shared.observer,
                 |_| Ended::Failed(None),
             );

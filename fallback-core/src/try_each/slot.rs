@@ -6,7 +6,7 @@ use std::task::{Context, Poll};
 use std::time::Duration;
 
 use super::{ElapsedInto, Reuse};
-use crate::attempt::{Attempt, Filter, Observer, Policy, Tally, Tried, Verdict};
+use crate::attempt::{Attempt, Judge, Observer, Policy, Tally, Tried, Verdict};
 use crate::clock::{delay, Delay};
 use crate::trace::Ended;
 use crate::Elapsed;
@@ -142,7 +142,7 @@ impl<Item, Fut> Slot<Item, Fut> {
     where
         F: FnMut(Item) -> Fut,
         Fut: Future<Output = Result<T, E>>,
-        P: Filter<E>,
+        P: Judge<E>,
         O: Observer<E>,
         C: ElapsedInto<E>,
         R: Reuse<Item>,
@@ -176,13 +176,16 @@ impl<Item, Fut> Slot<Item, Fut> {
             }
         };
         this.state.set(State::Idle);
+        let (on, retry_on, retry_after) = shared.filter.parts();
         // The error's type is generic here: its text is for `observe` to show.
         let verdict = this.attempt.judge(
             tried,
             &shared.policy,
             || left,
             &mut shared.tally,
-            &shared.filter,
+            on,
+            retry_on,
+            retry_after,
             &shared.observer,
             |_| Ended::Failed(None),
         );

@@ -7,7 +7,7 @@ use std::task::{Context, Poll};
 use super::chain::Chain;
 use super::slot::Slot;
 use super::{ElapsedInto, Empty, Reuse, TryEach};
-use crate::attempt::{Filter, Observer};
+use crate::attempt::{Judge, Observer};
 use crate::clock::Delay;
 use crate::Served;
 
@@ -49,7 +49,7 @@ where
     It: Iterator,
     F: FnMut(It::Item) -> Fut,
     Fut: Future<Output = Result<T, E>>,
-    P: Filter<E>,
+    P: Judge<E>,
     O: Observer<E>,
     C: ElapsedInto<E>,
     R: Reuse<It::Item>,

@@ -38,7 +38,9 @@ pub fn hedged(chain: &Chain) -> TokenStream {
         "sink", "attempt", "kept", "failures", "failed", "ok", "err", "elapsed",
     ]
     .map(local);
-    let delay = policies.hedge.clone().unwrap_or_default();
+    // Evaluated once, as the chain starts.
+    let delay = local("hedge");
+    let delay_value = policies.hedge.clone().unwrap_or_default();
     let filter = quote! { |#failed: &(_, bool)| #failed.1 };
     let leaves: Vec<TokenStream> = chain
         .attempts
@@ -120,6 +122,7 @@ pub fn hedged(chain: &Chain) -> TokenStream {
     quote! {
         #witness
         #locals
+        let #delay = #delay_value;
         #failures_list
         #finish
     }

@@ -208,16 +208,36 @@ impl Chain<'_> {
     /// The filter, as a reference to an `impl Filter<E>`: a closure that evaluates the
     /// `on = ..` expression where a decision is needed, or `&AnyError`.
     fn filter_ref(&self) -> TokenStream {
+        self.judge_ref(self.filter, "accepts", "AnyError")
+    }
+
+    /// `retry_on = ..` as an `impl Filter<E>`, or `&AnyError`: every error that moves on
+    /// is retried.
+    fn retry_on_ref(&self) -> TokenStream {
+        self.judge_ref(self.policies.retry_on.as_ref(), "accepts", "AnyError")
+    }
+
+    /// `retry_after = ..` as an `impl RetryAfter<E>`, or `&NoHint`.
+    fn retry_after_ref(&self) -> TokenStream {
+        self.judge_ref(self.policies.retry_after.as_ref(), "retry_after", "NoHint")
+    }
+
+    /// A reference to a closure that asks `expr` about an error through the helper
+    /// `asks` (whose bound reports an `expr` of the wrong type on it), evaluating it
+    /// where a decision is needed; `&default` without one.
+    fn judge_ref(&self, expr: Option<&Expr>, asks: &str, default: &str) -> TokenStream {
         let krate = self.krate;
-        let Some(filter) = self.filter else {
-            return quote! { &#krate::__private::AnyError };
+        let Some(expr) = expr else {
+            let default = Ident::new(default, Span::call_site());
+            return quote! { &#krate::__private::#default };
         };
-        let span = first_span(filter);
+        let span = first_span(expr);
         let krate = respan(krate, span);
+        let asks = Ident::new(asks, span);
         let error = self.error.clone().unwrap_or_else(|| quote!(_));
         let judged = local("judged");
         quote_spanned! {span=>
-            &|#judged: &_| #krate::__private::accepts::<#error, _>(#judged, #filter)
+            &|#judged: &_| #krate::__private::#asks::<#error, _>(#judged, #expr)
         }
     }
 
@@ -347,7 +367,7 @@ pub fn chain(chain: &Chain) -> TokenStream {
 /// `tokens` placed at `span` for error reports, each keeping its own hygiene: the
 /// runtime path in code about an alternative must point at that alternative, not at the
 /// attribute.
-fn respan(tokens: &TokenStream, span: Span) -> TokenStream {
+pub(crate) fn respan(tokens: &TokenStream, span: Span) -> TokenStream {
     tokens
         .clone()
         .into_iter()

@@ -121,6 +121,8 @@ pub fn tries(chain: &Chain, index: usize, future: &TokenStream, arms: &Arms) -> 
         ),
     };
     let filter = chain.filter_ref();
+    let retry_on = chain.retry_on_ref();
+    let retry_after = chain.retry_after_ref();
     let show = chain.show(&shown.to_token_stream());
     let setup = &attempt.setup;
     let Arms {
@@ -132,7 +134,10 @@ pub fn tries(chain: &Chain, index: usize, future: &TokenStream, arms: &Arms) -> 
         loop {
             #setup
             let #tried = #tried_value;
-            match #tries.judge(#tried, &#policy, #left, &mut #sink, #filter, &#observer, |#shown| #show) {
+            match #tries.judge(
+                #tried, &#policy, #left, &mut #sink, #filter, #retry_on, #retry_after, &#observer,
+                |#shown| #show,
+            ) {
                 #verdict::Served(#ok) => #served,
                 #verdict::Retry(#pause) => {
                     #wait

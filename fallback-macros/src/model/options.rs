@@ -31,11 +31,22 @@ pub const ATTRIBUTE_OPTIONS: OptionTable = &[
     DEADLINE,
     RETRIES,
     BACKOFF,
+    RETRY_ON,
+    RETRY_AFTER,
     COOLDOWN,
     TRIP_AFTER,
     HEDGE,
     OBSERVE,
 ];
+
+const RETRY_ON: (&str, &str) = (
+    "retry_on",
+    "which errors retry the same alternative (default: all that move on): `retry_on = |e| e.is_rate_limit()`",
+);
+const RETRY_AFTER: (&str, &str) = (
+    "retry_after",
+    "the wait an error asks for before a retry (a `Retry-After`): `retry_after = LlmError::retry_after`",
+);
 
 const HEDGE: (&str, &str) = (
     "hedge",
@@ -52,7 +63,7 @@ const TRIP_AFTER: (&str, &str) = (
 
 const TIMEOUT: (&str, &str) = (
     "timeout",
-    "a time limit per attempt; a slow attempt fails and the chain moves on: `timeout = \"250ms\"`",
+    "a time limit per attempt; a slow attempt fails and the chain moves on: `timeout = \"250ms\"` or `timeout = config.timeout`",
 );
 const DEADLINE: (&str, &str) = (
     "deadline",
@@ -90,6 +101,8 @@ pub const CHAIN_OPTIONS: OptionTable = &[
     DEADLINE,
     RETRIES,
     BACKOFF,
+    RETRY_ON,
+    RETRY_AFTER,
     COOLDOWN,
     TRIP_AFTER,
     HEDGE,
@@ -99,7 +112,16 @@ pub const CHAIN_OPTIONS: OptionTable = &[
 /// A time option: its key, for errors, and its value.
 pub struct Timed {
     pub key: Ident,
-    pub value: std::time::Duration,
+    pub value: Value,
+}
+
+/// The value of a duration or a count: a literal, checked when the program is
+/// compiled, or an expression of type `Duration` (or `u32`), evaluated when the chain
+/// starts.
+pub enum Value {
+    Duration(std::time::Duration),
+    Count(u32),
+    Expr(Box<Expr>),
 }
 
 /// The options of one macro call, each checked on its own.
@@ -120,7 +142,11 @@ pub struct Options {
     /// `deadline = "2s"`.
     pub deadline: Option<Timed>,
     /// `retries = N`, with its key.
-    pub retries: Option<(Ident, u32)>,
+    pub retries: Option<(Ident, Value)>,
+    /// `retry_on = ...`, with its key.
+    pub retry_on: Option<(Ident, Expr)>,
+    /// `retry_after = ...`, with its key.
+    pub retry_after: Option<(Ident, Expr)>,
     /// `backoff = "50ms"`.
     pub backoff: Option<Timed>,
     /// `hedge = "300ms"`.
@@ -128,7 +154,7 @@ pub struct Options {
     /// `cooldown = "30s"`.
     pub cooldown: Option<Timed>,
     /// `trip_after = N`, with its key.
-    pub trip_after: Option<(Ident, u32)>,
+    pub trip_after: Option<(Ident, Value)>,
     /// `observe = hook`.
     pub observe: Option<Expr>,
     /// The keys written, valid or not, and the valid keys an unknown one is a
@@ -232,6 +258,21 @@ impl Options {
                     self.trip_after = Some((key, count));
                 }
             }
+            "retry_on" | "retry_after" => {
+                let (what, example) = if key == "retry_on" {
+                    ("an error filter", "`retry_on = |e| e.is_rate_limit()`")
+                } else {
+                    ("a hint", "`retry_after = |e| e.retry_after()`")
+                };
+                let hook = single(&key, value).and_then(|expr| callable(expr, what, example));
+                if let Some(hook) = errors.take(hook) {
+                    if key == "retry_on" {
+                        self.retry_on = Some((key, hook));
+                    } else {
+                        self.retry_after = Some((key, hook));
+                    }
+                }
+            }
             "observe" => {
                 let example =
                     "`observe = log_attempt` or `observe = |event| metrics.record(event)`";
@@ -318,23 +359,28 @@ fn edit_distance(a: &str, b: &str) -> usize {
     row[b.len()]
 }
 
-/// `"250ms"`: a duration in quotes, more than zero, read at compile time.
-fn duration(key: &Ident, value: RawValue) -> syn::Result<std::time::Duration> {
+/// `"250ms"`: a duration in quotes, more than zero, read at compile time; or any other
+/// expression, of type `Duration`, evaluated when the chain starts.
+fn duration(key: &Ident, value: RawValue) -> syn::Result<Value> {
     let example = "e.g. \"250ms\", \"2s\" or \"1.5s\" (units: ns, us, ms, s, m, h)";
     let text = match single(key, value)? {
         Expr::Lit(syn::ExprLit {
             lit: syn::Lit::Str(text),
             ..
         }) => text,
-        other => {
+        Expr::Lit(other) => {
             return Err(syn::Error::new_spanned(
                 other,
-                format!("`{key}` takes a duration in quotes, {example}"),
+                format!(
+                    "`{key}` takes a duration in quotes, {example}, or an expression of type \
+                     `Duration` (`{key} = Duration::from_millis(250)`, `{key} = config.{key}`)"
+                ),
             ))
         }
+        expr => return Ok(Value::Expr(Box::new(expr))),
     };
     match parse_duration(&text.value()) {
-        Ok(value) if !value.is_zero() => Ok(value),
+        Ok(value) if !value.is_zero() => Ok(Value::Duration(value)),
         Ok(_) => Err(syn::Error::new(
             text.span(),
             format!("`{key}` must be more than zero"),
@@ -372,23 +418,28 @@ pub fn parse_duration(text: &str) -> Result<std::time::Duration, String> {
         .map_err(|_| format!("{text:?} is out of range"))
 }
 
-/// `retries = N`, `trip_after = N`: a whole number from 1 to `max`.
-fn count(key: &Ident, value: RawValue, max: u32, meaning: &str) -> syn::Result<u32> {
+/// `retries = N`, `trip_after = N`: a whole number from 1 to `max`, checked at compile
+/// time; or any other expression, of type `u32`, evaluated when the chain starts.
+fn count(key: &Ident, value: RawValue, max: u32, meaning: &str) -> syn::Result<Value> {
     match single(key, value)? {
         Expr::Lit(syn::ExprLit {
             lit: syn::Lit::Int(count),
             ..
         }) => match count.base10_parse::<u32>() {
-            Ok(count) if (1..=max).contains(&count) => Ok(count),
+            Ok(count) if (1..=max).contains(&count) => Ok(Value::Count(count)),
             _ => Err(syn::Error::new(
                 count.span(),
                 format!("`{key}` takes a whole number from 1 to {max} ({meaning})"),
             )),
         },
-        other => Err(syn::Error::new_spanned(
+        Expr::Lit(other) => Err(syn::Error::new_spanned(
             other,
-            format!("`{key}` takes a whole number: `{key} = 2`"),
+            format!(
+                "`{key}` takes a whole number (`{key} = 2`) or an expression of type `u32` \
+                 (`{key} = config.{key}`)"
+            ),
         )),
+        expr => Ok(Value::Expr(Box::new(expr))),
     }
 }
 

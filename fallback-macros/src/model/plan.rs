@@ -3,10 +3,10 @@
 //! becomes a constant).
 
 use proc_macro2::{Span, TokenStream};
-use quote::quote;
+use quote::{quote, quote_spanned};
 use syn::{Expr, Ident};
 
-use super::{Options, Timed};
+use super::{first_span, Options, Timed, Value};
 
 /// The time and health options of a chain; with none of them, the chain is the plain
 /// sequence of `match`es.
@@ -26,14 +26,26 @@ pub struct Policies {
     /// `hedge`: the delay before the next alternative starts alongside.
     pub hedge: Option<TokenStream>,
     pub observe: Option<Expr>,
+    /// `retry_on = ..` and `retry_after = ..`.
+    pub retry_on: Option<Expr>,
+    pub retry_after: Option<Expr>,
 }
 
 impl Policies {
     /// The policies `options` ask for.
     pub fn of(options: &Options) -> Policies {
+        let krate = options.krate();
         let key_span = |timed: &Option<Timed>| timed.as_ref().map(|t| t.key.span());
-        let duration = |timed: &Option<Timed>| timed.as_ref().map(|t| duration_tokens(t.value));
-        let count = |count: &Option<(Ident, u32)>| count.as_ref().map(|(_, n)| quote!(#n));
+        let duration = |timed: &Option<Timed>| {
+            timed
+                .as_ref()
+                .map(|t| value_tokens(&t.value, &krate, "duration"))
+        };
+        let count = |count: &Option<(Ident, Value)>| {
+            count
+                .as_ref()
+                .map(|(_, value)| value_tokens(value, &krate, "count"))
+        };
         Policies {
             clock: options.clock_key().map(Ident::span),
             elapsed_at: key_span(&options.timeout).or(key_span(&options.deadline)),
@@ -45,6 +57,8 @@ impl Policies {
             trip_after: count(&options.trip_after),
             hedge: duration(&options.hedge),
             observe: options.observe.clone(),
+            retry_on: options.retry_on.as_ref().map(|(_, expr)| expr.clone()),
+            retry_after: options.retry_after.as_ref().map(|(_, expr)| expr.clone()),
         }
     }
 
@@ -60,8 +74,21 @@ impl Policies {
     }
 }
 
-/// A literal duration as a constant.
-fn duration_tokens(duration: std::time::Duration) -> TokenStream {
-    let nanos = duration.as_nanos() as u64;
-    quote! { ::core::time::Duration::from_nanos(#nanos) }
+/// A value as the tokens of its run-time expression: a literal as a constant, an
+/// expression passed through the identity helper `helper` (`duration`, `count`), whose
+/// parameter type reports one of another type on the expression.
+fn value_tokens(value: &Value, krate: &TokenStream, helper: &str) -> TokenStream {
+    match value {
+        Value::Duration(duration) => {
+            let nanos = duration.as_nanos() as u64;
+            quote! { ::core::time::Duration::from_nanos(#nanos) }
+        }
+        Value::Count(count) => quote! { #count },
+        Value::Expr(expr) => {
+            let span = first_span(expr);
+            let helper = Ident::new(helper, span);
+            let krate = crate::expand::respan(krate, span);
+            quote_spanned! {span=> #krate::__private::#helper(#expr) }
+        }
+    }
 }

@@ -1,0 +1,373 @@
+//! Real-world policies, in tokio's paused time (exact to the millisecond): durations
+//! and counts from run time, `retry_on` (retry here, or move on at once) and
+//! `retry_after` (the wait the service asked for), through `#[fallback]`,
+//! `fallback_chain!` and `try_each` alike.
+
+#![cfg(feature = "tokio")]
+
+use std::cell::RefCell;
+use std::time::Duration;
+
+use fallbacks::{fallback, fallback_chain, try_each, Elapsed};
+use tokio::time::{sleep, Instant};
+
+/// An LLM provider's errors, as a client classifies them.
+#[derive(Debug, Clone, PartialEq)]
+enum LlmError {
+    /// 429, with the `Retry-After` it sent, in seconds.
+    RateLimited(Option<u64>),
+    /// 5xx.
+    Unavailable,
+    /// 400 `context_length_exceeded`: no use retrying, a larger model may serve.
+    ContextLength,
+    /// 400 `content_policy_violation`: no use trying anyone else.
+    ContentPolicy,
+    Timeout,
+}
+
+impl From<Elapsed> for LlmError {
+    fn from(_: Elapsed) -> Self {
+        LlmError::Timeout
+    }
+}
+
+/// Worth trying another provider for.
+fn moves_on(error: &LlmError) -> bool {
+    *error != LlmError::ContentPolicy
+}
+
+/// Worth trying the same provider again: not a timeout (a silent provider stays
+/// silent), not a request it cannot take.
+fn worth_retrying(error: &LlmError) -> bool {
+    matches!(error, LlmError::RateLimited(_) | LlmError::Unavailable)
+}
+
+/// The wait a rate-limited provider asked for.
+fn retry_after(error: &LlmError) -> Option<Duration> {
+    match error {
+        LlmError::RateLimited(Some(seconds)) => Some(Duration::from_secs(*seconds)),
+        _ => None,
+    }
+}
+
+/// The calls made, as (provider, milliseconds since the test's start).
+struct Calls {
+    start: Instant,
+    calls: RefCell<Vec<(&'static str, u64)>>,
+}
+
+impl Calls {
+    fn new() -> Calls {
+        Calls {
+            start: Instant::now(),
+            calls: RefCell::default(),
+        }
+    }
+
+    fn note(&self, name: &'static str) {
+        let at = (Instant::now() - self.start).as_millis() as u64;
+        self.calls.borrow_mut().push((name, at));
+    }
+
+    fn all(&self) -> Vec<(&'static str, u64)> {
+        self.calls.borrow().clone()
+    }
+
+    fn now(&self) -> u64 {
+        (Instant::now() - self.start).as_millis() as u64
+    }
+}
+
+/// A provider: each call takes the next of `script` (the last one repeats).
+struct Provider {
+    name: &'static str,
+    script: RefCell<Vec<(u64, Result<&'static str, LlmError>)>>,
+}
+
+impl Provider {
+    fn new(name: &'static str, script: &[(u64, Result<&'static str, LlmError>)]) -> Provider {
+        Provider {
+            name,
+            script: RefCell::new(script.to_vec()),
+        }
+    }
+
+    async fn complete(&self, calls: &Calls) -> Result<String, LlmError> {
+        calls.note(self.name);
+        let (delay, outcome) = {
+            let mut script = self.script.borrow_mut();
+            if script.len() > 1 {
+                script.remove(0)
+            } else {
+                script[0].clone()
+            }
+        };
+        sleep(Duration::from_millis(delay)).await;
+        outcome.map(String::from)
+    }
+}
+
+const HANGS: (u64, Result<&str, LlmError>) = (60_000, Ok("too late"));
+
+/// A client whose limits come from its configuration, read at run time.
+struct Client {
+    primary: Provider,
+    fallback: Provider,
+    timeout: Duration,
+    retries: u32,
+}
+
+impl Client {
+    async fn on_primary(&self, calls: &Calls) -> Result<String, LlmError> {
+        self.primary.complete(calls).await
+    }
+
+    async fn on_fallback(&self, calls: &Calls) -> Result<String, LlmError> {
+        self.fallback.complete(calls).await
+    }
+
+    #[fallback(
+        primary = Self::on_primary,
+        then = [Self::on_fallback],
+        on = moves_on,
+        timeout = self.timeout,
+        retries = self.retries,
+        backoff = Duration::from_millis(10),
+        retry_on = worth_retrying,
+        retry_after = retry_after,
+    )]
+    async fn complete(&self, calls: &Calls) -> Result<String, LlmError>;
+}
+
+fn client(primary: Provider, timeout_ms: u64, retries: u32) -> Client {
+    Client {
+        primary,
+        fallback: Provider::new("fallback", &[(5, Ok("from fallback"))]),
+        timeout: Duration::from_millis(timeout_ms),
+        retries,
+    }
+}
+
+mod from_run_time {
+    use super::*;
+
+    #[tokio::test(start_paused = true)]
+    async fn a_timeout_from_configuration_is_the_attempts_limit() {
+        for timeout in [30, 250] {
+            let calls = Calls::new();
+            let client = client(Provider::new("primary", &[HANGS]), timeout, 0);
+            assert_eq!(client.complete(&calls).await, Ok("from fallback".into()));
+            assert_eq!(calls.all(), [("primary", 0), ("fallback", timeout)]);
+        }
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_retry_count_from_configuration_is_the_count_of_retries() {
+        for retries in [0, 3] {
+            let calls = Calls::new();
+            let down = Provider::new("primary", &[(0, Err(LlmError::Unavailable))]);
+            let client = client(down, 1_000, retries);
+            assert_eq!(client.complete(&calls).await, Ok("from fallback".into()));
+            let tries = calls
+                .all()
+                .iter()
+                .filter(|(name, _)| *name == "primary")
+                .count();
+            assert_eq!(tries as u32, retries + 1);
+        }
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_zero_timeout_lets_through_only_an_attempt_ready_at_once() {
+        // Documented: a zero limit times out any attempt not ready at its first poll.
+        let calls = Calls::new();
+        let ready = Provider::new("primary", &[(0, Ok("at once"))]);
+        assert_eq!(
+            client(ready, 0, 0).complete(&calls).await,
+            Ok("at once".into())
+        );
+        // Every provider that takes any time at all times out, at once: no panic, no hang.
+        let calls = Calls::new();
+        let slow = Provider::new("primary", &[(1, Ok("slow"))]);
+        assert_eq!(
+            client(slow, 0, 0).complete(&calls).await,
+            Err(LlmError::Timeout)
+        );
+        assert_eq!(calls.all(), [("primary", 0), ("fallback", 0)]);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn the_inline_chain_takes_expressions_too_evaluated_once() {
+        let calls = Calls::new();
+        let primary = Provider::new("primary", &[HANGS]);
+        let fallback = Provider::new("fallback", &[(5, Ok("from fallback"))]);
+        let evaluated = RefCell::new(0);
+        let limit = || {
+            *evaluated.borrow_mut() += 1;
+            Duration::from_millis(40)
+        };
+        let reply = fallback_chain!(
+            primary.complete(&calls) | fallback.complete(&calls),
+            timeout = limit(),
+        )
+        .await;
+        assert_eq!(reply, Ok("from fallback".into()));
+        assert_eq!(calls.all(), [("primary", 0), ("fallback", 40)]);
+        assert_eq!(
+            *evaluated.borrow(),
+            1,
+            "evaluated once, when the chain starts"
+        );
+    }
+}
+
+mod retry_on {
+    use super::*;
+
+    #[tokio::test(start_paused = true)]
+    async fn a_timeout_is_not_retried_when_retry_on_says_so() {
+        // A hang with `timeout = 1s, retries = 2` costs one second, not three.
+        let calls = Calls::new();
+        let client = client(Provider::new("primary", &[HANGS]), 1_000, 2);
+        assert_eq!(client.complete(&calls).await, Ok("from fallback".into()));
+        assert_eq!(calls.all(), [("primary", 0), ("fallback", 1_000)]);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn an_error_on_accepts_and_retry_on_rejects_moves_on_at_once() {
+        // 400 context length: no retry, no pause, but the next model is tried.
+        let calls = Calls::new();
+        let client = client(
+            Provider::new("primary", &[(3, Err(LlmError::ContextLength))]),
+            1_000,
+            2,
+        );
+        assert_eq!(client.complete(&calls).await, Ok("from fallback".into()));
+        assert_eq!(calls.all(), [("primary", 0), ("fallback", 3)]);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn an_error_on_rejects_ends_the_chain_whatever_retry_on_says() {
+        let calls = Calls::new();
+        let client = client(
+            Provider::new("primary", &[(3, Err(LlmError::ContentPolicy))]),
+            1_000,
+            2,
+        );
+        assert_eq!(client.complete(&calls).await, Err(LlmError::ContentPolicy));
+        assert_eq!(calls.all(), [("primary", 0)]);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn an_error_retry_on_accepts_is_retried_on_the_same_alternative() {
+        let calls = Calls::new();
+        let flaky = Provider::new(
+            "primary",
+            &[(0, Err(LlmError::Unavailable)), (0, Ok("from primary"))],
+        );
+        let client = client(flaky, 1_000, 2);
+        assert_eq!(client.complete(&calls).await, Ok("from primary".into()));
+        let names: Vec<_> = calls.all().iter().map(|(name, _)| *name).collect();
+        assert_eq!(names, ["primary", "primary"]);
+    }
+}
+
+mod retry_after {
+    use super::*;
+
+    #[tokio::test(start_paused = true)]
+    async fn a_retry_after_of_one_second_waits_exactly_one_second() {
+        let calls = Calls::new();
+        let limited = Provider::new(
+            "primary",
+            &[
+                (0, Err(LlmError::RateLimited(Some(1)))),
+                (0, Ok("from primary")),
+            ],
+        );
+        let client = client(limited, 5_000, 2);
+        assert_eq!(client.complete(&calls).await, Ok("from primary".into()));
+        assert_eq!(calls.all(), [("primary", 0), ("primary", 1_000)]);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn without_retry_after_the_backoff_applies() {
+        let calls = Calls::new();
+        let limited = Provider::new(
+            "primary",
+            &[
+                (0, Err(LlmError::RateLimited(None))),
+                (0, Ok("from primary")),
+            ],
+        );
+        let client = client(limited, 5_000, 2);
+        assert_eq!(client.complete(&calls).await, Ok("from primary".into()));
+        let second = calls.all()[1];
+        assert_eq!(second.0, "primary");
+        assert!(
+            second.1 <= 10,
+            "a jittered pause of at most the 10 ms backoff"
+        );
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_wait_over_the_cap_moves_on_at_once() {
+        let calls = Calls::new();
+        let too_long = fallbacks::MAX_RETRY_AFTER.as_secs() + 1;
+        let limited = Provider::new(
+            "primary",
+            &[(0, Err(LlmError::RateLimited(Some(too_long))))],
+        );
+        let client = client(limited, 5_000, 2);
+        assert_eq!(client.complete(&calls).await, Ok("from fallback".into()));
+        assert_eq!(calls.all(), [("primary", 0), ("fallback", 0)]);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_wait_past_the_deadline_moves_on_at_once() {
+        let calls = Calls::new();
+        let primary = Provider::new("primary", &[(0, Err(LlmError::RateLimited(Some(5))))]);
+        let fallback = Provider::new("fallback", &[(5, Ok("from fallback"))]);
+        let reply = fallback_chain!(
+            primary.complete(&calls) | fallback.complete(&calls),
+            retries = 1,
+            retry_after = retry_after,
+            deadline = "2s",
+        )
+        .await;
+        assert_eq!(reply, Ok("from fallback".into()));
+        assert_eq!(calls.all(), [("primary", 0), ("fallback", 0)]);
+        assert_eq!(calls.now(), 5);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn try_each_honours_retry_on_and_retry_after_the_same_way() {
+        let calls = Calls::new();
+        let providers = [
+            Provider::new(
+                "a",
+                &[
+                    (0, Err(LlmError::RateLimited(Some(2)))),
+                    (0, Err(LlmError::ContextLength)),
+                ],
+            ),
+            Provider::new("b", &[HANGS]),
+            Provider::new("c", &[(5, Ok("from c"))]),
+        ];
+        let served = try_each(&providers, |p| p.complete(&calls))
+            .on(moves_on)
+            .retry_on(worth_retrying)
+            .retry_after(retry_after)
+            .timeout(Duration::from_millis(300))
+            .retries(3)
+            .await
+            .unwrap();
+        assert_eq!(served.index(), 2);
+        // a: rate limited, retried after exactly 2 s; then context length: on at once.
+        // b: hangs; a timeout is not retried. c serves.
+        assert_eq!(
+            calls.all(),
+            [("a", 0), ("a", 2_000), ("b", 2_000), ("c", 2_300)]
+        );
+    }
+}

@@ -1,0 +1,26 @@
+// `retry_on` with no `retries` for it to decide about.
+use fallbacks::fallback;
+
+#[derive(Debug)]
+struct MyError;
+
+impl From<fallbacks::Elapsed> for MyError {
+    fn from(_: fallbacks::Elapsed) -> Self {
+        MyError
+    }
+}
+
+async fn openai(prompt: &str) -> Result<String, MyError> {
+    Ok(format!("openai: {prompt}"))
+}
+
+async fn anthropic(prompt: &str) -> Result<String, MyError> {
+    Ok(format!("anthropic: {prompt}"))
+}
+
+#[fallback(primary = openai, then = [anthropic], retry_on = |_: &MyError| true)]
+async fn complete(prompt: &str) -> Result<String, MyError>;
+
+fn main() {
+    let _ = complete("rust");
+}
