@@ -69,12 +69,18 @@ use proc_macro::TokenStream;
 /// | `crate = path` | where the `fallbacks` crate is, for crates that re-export it (`crate = my::fallbacks` or `crate = "my::fallbacks"`) |
 /// | `timeout = "250ms"` | a time limit per attempt: a slow attempt fails with `fallbacks::Elapsed` and the chain moves on, whatever the filter says |
 /// | `deadline = "2s"` | a time limit for the whole chain: when it passes, the chain stops with `fallbacks::Elapsed` |
-/// | `retries = 2` | try each alternative up to 2 more times, for errors the filter accepts, before moving on |
+/// | `retries = 2` | try each alternative up to 2 more times, for errors `retry_on` accepts, before moving on |
 /// | `backoff = "50ms"` | the pause before the first retry, doubled before each next one (at most 32 times), with full jitter; default 100 ms |
+/// | `retry_on = pred` | an `impl Fn(&E) -> bool`: which errors retry the same alternative (default: those `on` accepts, and timeouts); the others `on` accepts move on at once |
+/// | `retry_after = hint` | an `impl Fn(&E) -> Option<Duration>`: the wait the service asked for (`Retry-After`), instead of the backoff; one past the deadline or over 60 s moves on at once |
 /// | `hedge = "300ms"` | if an attempt has not answered after 300 ms, start the next alternative alongside it; the first `Ok` wins, the other is dropped (not with `err =>` or, yet, `cooldown`) |
 /// | `cooldown = "30s"` | skip an alternative for 30 s after it trips; then one call probes it |
 /// | `trip_after = 3` | the consecutive failures that trip an alternative (default 3) |
 /// | `observe = hook` | an `impl Fn(&fallbacks::Event<'_, E>)` called at each attempt's start, success and failure |
+///
+/// Every duration and count is a literal, checked when the program is compiled, or any
+/// expression of type `Duration` (counts: `u32`) evaluated once when the chain starts:
+/// `timeout = self.config.timeout`, `retries = settings().retries`.
 ///
 /// With the `tracing` feature, every attempt also emits a `tracing` event when it ends
 /// (target `fallbacks`; a failure is a `WARN` with the error's `Display`, a fallback that
@@ -82,7 +88,6 @@ use proc_macro::TokenStream;
 ///
 /// The time options (`timeout`, `deadline`, `retries`, `backoff`, `cooldown`) need the
 /// `tokio` feature and an `async fn`; `timeout` and `deadline` need `E: From<Elapsed>`.
-/// Durations are checked when the program is compiled.
 ///
 /// An alternative is any callable expression: a path (`openai`,
 /// `providers::openai`, `Self::openai`) or a closure (`|prompt| async move { .. }`;
