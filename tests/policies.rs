@@ -371,3 +371,93 @@ mod retry_after {
         );
     }
 }
+
+mod health {
+    use fallbacks::Health;
+
+    use super::*;
+
+    /// One client per tenant, each with its own providers and its own health.
+    struct Tenant {
+        primary: Provider,
+        fallback: Provider,
+        health: Health<2>,
+    }
+
+    impl Tenant {
+        fn new(primary: Provider) -> Tenant {
+            Tenant {
+                primary,
+                fallback: Provider::new("fallback", &[(0, Ok("from fallback"))]),
+                health: Health::new(),
+            }
+        }
+
+        async fn on_primary(&self, calls: &Calls) -> Result<String, LlmError> {
+            self.primary.complete(calls).await
+        }
+
+        async fn on_fallback(&self, calls: &Calls) -> Result<String, LlmError> {
+            self.fallback.complete(calls).await
+        }
+
+        #[fallback(
+            primary = Self::on_primary,
+            then = [Self::on_fallback],
+            cooldown = "30s",
+            trip_after = 1,
+            health = &self.health,
+        )]
+        async fn complete(&self, calls: &Calls) -> Result<String, LlmError>;
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn each_instance_keeps_its_own_cooldowns() {
+        let calls = Calls::new();
+        let failing = Tenant::new(Provider::new(
+            "a's primary",
+            &[(0, Err(LlmError::Unavailable))],
+        ));
+        let healthy = Tenant::new(Provider::new("b's primary", &[(0, Ok("from b"))]));
+        assert_eq!(failing.complete(&calls).await, Ok("from fallback".into()));
+        assert!(failing.health.is_cooling(0), "a's primary tripped");
+        // a's primary is skipped now; b's, with the same code and a healthy provider, is not.
+        assert_eq!(failing.complete(&calls).await, Ok("from fallback".into()));
+        assert_eq!(healthy.complete(&calls).await, Ok("from b".into()));
+        assert!(!healthy.health.is_cooling(0));
+        let names: Vec<_> = calls.all().iter().map(|(name, _)| *name).collect();
+        assert_eq!(
+            names,
+            ["a's primary", "fallback", "fallback", "b's primary"]
+        );
+        // After the cooldown, one call probes a's primary again.
+        sleep(Duration::from_secs(30)).await;
+        assert_eq!(failing.complete(&calls).await, Ok("from fallback".into()));
+        assert_eq!(calls.all()[4].0, "a's primary");
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn the_inline_chain_takes_a_health_value_too() {
+        let calls = Calls::new();
+        let health: Health<2> = Health::new();
+        let primary = Provider::new("primary", &[(0, Err(LlmError::Unavailable))]);
+        let fallback = Provider::new("fallback", &[(0, Ok("from fallback"))]);
+        for _ in 0..3 {
+            let reply = fallback_chain!(
+                primary.complete(&calls) | fallback.complete(&calls),
+                cooldown = "30s",
+                trip_after = 2,
+                health = &health,
+            )
+            .await;
+            assert_eq!(reply, Ok("from fallback".into()));
+        }
+        let names: Vec<_> = calls.all().iter().map(|(name, _)| *name).collect();
+        // Two failures trip it; the third call skips it.
+        assert_eq!(
+            names,
+            ["primary", "fallback", "primary", "fallback", "fallback"]
+        );
+        assert_eq!(health.failures(0), 2);
+    }
+}

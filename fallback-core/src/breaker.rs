@@ -92,3 +92,50 @@ impl Breaker {
         self.failures.load(Ordering::Acquire)
     }
 }
+
+/// The health of a chain's alternatives, owned by the caller: `health = &self.health`
+/// keeps one client's cooldowns apart from another's (one client per tenant), where the
+/// default is one `static` per chain, shared by every call. `N` is the chain's count of
+/// alternatives (a chain of another count is a compile error on `health = ..`).
+/// Lock-free, `Send + Sync`, and free to create: two atomics per alternative.
+///
+/// ```
+/// let health: fallback_core::Health<2> = fallback_core::Health::new();
+/// assert!(!health.is_cooling(0));
+/// assert_eq!(health.failures(1), 0);
+/// ```
+#[derive(Debug)]
+pub struct Health<const N: usize> {
+    breakers: [Breaker; N],
+}
+
+impl<const N: usize> Health<N> {
+    /// Every alternative healthy.
+    pub const fn new() -> Self {
+        Health {
+            breakers: [const { Breaker::closed() }; N],
+        }
+    }
+
+    /// Whether alternative `index` is cooling down now (`false` past the end).
+    pub fn is_cooling(&self, index: usize) -> bool {
+        self.breakers.get(index).is_some_and(Breaker::is_open)
+    }
+
+    /// The consecutive failures of alternative `index` (0 past the end).
+    pub fn failures(&self, index: usize) -> u32 {
+        self.breakers.get(index).map_or(0, Breaker::failures)
+    }
+
+    /// The breakers, for the generated code.
+    #[doc(hidden)]
+    pub fn breakers(&self) -> &[Breaker; N] {
+        &self.breakers
+    }
+}
+
+impl<const N: usize> Default for Health<N> {
+    fn default() -> Self {
+        Self::new()
+    }
+}

@@ -30,6 +30,7 @@ pub use all_failed::{AllFailed, Failure};
 pub use attempt::{
     AnyError, Filter, Judge, Judged, NoHint, Observer, RetryAfter, Silent, MAX_RETRY_AFTER,
 };
+pub use breaker::Health;
 pub use elapsed::Elapsed;
 pub use event::{Event, EventKind};
 pub use served::Served;

@@ -76,6 +76,7 @@ use proc_macro::TokenStream;
 /// | `hedge = "300ms"` | if an attempt has not answered after 300 ms, start the next alternative alongside it; the first `Ok` wins, the other is dropped (not with `err =>` or, yet, `cooldown`) |
 /// | `cooldown = "30s"` | skip an alternative for 30 s after it trips; then one call probes it |
 /// | `trip_after = 3` | the consecutive failures that trip an alternative (default 3) |
+/// | `health = &self.health` | where the cooldown state lives, a `fallbacks::Health<N>` (N: the count of alternatives); default: one `static` per chain |
 /// | `observe = hook` | an `impl Fn(&fallbacks::Event<'_, E>)` called at each attempt's start, success and failure |
 ///
 /// Every duration and count is a literal, checked when the program is compiled, or any

@@ -187,6 +187,13 @@ pub fn policies(options: &Options) -> Option<syn::Error> {
             ));
         }
     }
+    if let (Some((key, _)), None) = (&options.health, &options.cooldown) {
+        errors.push(syn::Error::new(
+            key.span(),
+            "`health` holds the state of `cooldown`, and there is none: add `cooldown = \"30s\"`, \
+             or remove `health`",
+        ));
+    }
     if let (Some((key, _)), None) = (&options.trip_after, &options.cooldown) {
         errors.push(syn::Error::new(
             key.span(),

@@ -254,3 +254,10 @@ impl<T: Clone> CloneArg for T {
         self.clone()
     }
 }
+
+/// The breakers of `health = ..`: a `Health` of the chain's count of alternatives. The
+/// parameter's type is where one of another count is reported.
+#[inline(always)]
+pub fn health<const N: usize>(health: &crate::Health<N>) -> &[crate::__private::Breaker; N] {
+    health.breakers()
+}

@@ -9,10 +9,11 @@
 //! let clock = Clock::<Tokio>::start(None);
 //! let observer = Silent;
 //! let mut sink = Discard;            // `Tally` with `Served`, `Collected` with `AllFailed`
-//! static BREAKERS: [Breaker; 2] = [const { Breaker::closed() }; 2];
-//! let all_cooling = Breaker::all_open(&BREAKERS);
-//! if admit(&BREAKERS, all_cooling, 0, "a", &policy, &observer) {
-//!     let mut attempt = Attempt::new("a", 0, Some(&BREAKERS[0]));
+//! let breakers: &[Breaker; 2] = { static BREAKERS: [Breaker; 2] = ..; &BREAKERS };
+//! //                               (`health = &self.health`: health(&self.health))
+//! let all_cooling = Breaker::all_open(breakers);
+//! if admit(breakers, all_cooling, 0, "a", &policy, &observer) {
+//!     let mut attempt = Attempt::new("a", 0, Some(&breakers[0]));
 //!     let _ = loop { /* tries of a: Served returns, MoveOn breaks, Stop returns */ };
 //! }
 //! let kept = { let mut attempt = ..; loop { /* tries of b */ } };
@@ -20,11 +21,12 @@
 //! ```
 
 use proc_macro2::TokenStream;
-use quote::{quote, ToTokens};
+use quote::{quote, quote_spanned, ToTokens};
 
-use super::names::{breakers, local, local_at, previous};
+use super::names::{self, local, local_at, previous};
 use super::tries::{locals, tries, Arms};
-use super::{typed, Chain};
+use super::{respan, typed, Chain};
+use crate::model::first_span;
 
 /// The body of a timed chain.
 pub fn timed(chain: &Chain) -> TokenStream {
@@ -32,27 +34,42 @@ pub fn timed(chain: &Chain) -> TokenStream {
     let total = chain.attempts.len();
     let last = total - 1;
     let cooldown = chain.policies.cooldown.is_some();
-    let [sink, attempt_local, kept, observer, policy, all_cooling] = [
+    let [sink, attempt_local, kept, observer, policy, all_cooling, breakers] = [
         "sink",
         "attempt",
         "kept",
         "observer",
         "policy",
         "all_cooling",
+        "breakers",
     ]
     .map(local);
-    let breakers = breakers();
 
     let mut statements = chain.agree_witness();
     statements.extend(locals(chain));
     let sink_value = chain.sink();
     statements.extend(quote! { let mut #sink = #sink_value; });
     if cooldown {
-        // The alternatives' health, shared by every call of this chain.
+        let health = match &chain.policies.health {
+            // The caller's: `health = &self.health`.
+            Some(health) => {
+                let span = first_span(health);
+                let krate = respan(krate, span);
+                quote_spanned! {span=> #krate::__private::health::<#total>(#health) }
+            }
+            // The alternatives' health, shared by every call of this chain.
+            None => {
+                let shared = names::breakers();
+                quote! {{
+                    static #shared: [#krate::__private::Breaker; #total] =
+                        [const { #krate::__private::Breaker::closed() }; #total];
+                    &#shared
+                }}
+            }
+        };
         statements.extend(quote! {
-            static #breakers: [#krate::__private::Breaker; #total] =
-                [const { #krate::__private::Breaker::closed() }; #total];
-            let #all_cooling = #krate::__private::Breaker::all_open(&#breakers);
+            let #breakers: &[#krate::__private::Breaker; #total] = #health;
+            let #all_cooling = #krate::__private::Breaker::all_open(#breakers);
         });
     }
     for (index, attempt) in chain.attempts.iter().enumerate() {
@@ -121,7 +138,7 @@ pub fn timed(chain: &Chain) -> TokenStream {
         // The last alternative is always tried: nothing else is left to serve.
         if cooldown && index != last {
             statements.extend(quote! {
-                if #krate::__private::admit(&#breakers, #all_cooling, #index, #name, &#policy, &#observer) {
+                if #krate::__private::admit(#breakers, #all_cooling, #index, #name, &#policy, &#observer) {
                     #ran
                 }
             });

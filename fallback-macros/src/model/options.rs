@@ -35,6 +35,7 @@ pub const ATTRIBUTE_OPTIONS: OptionTable = &[
     RETRY_AFTER,
     COOLDOWN,
     TRIP_AFTER,
+    HEALTH,
     HEDGE,
     OBSERVE,
 ];
@@ -46,6 +47,11 @@ const RETRY_ON: (&str, &str) = (
 const RETRY_AFTER: (&str, &str) = (
     "retry_after",
     "the wait an error asks for before a retry (a `Retry-After`): `retry_after = LlmError::retry_after`",
+);
+
+const HEALTH: (&str, &str) = (
+    "health",
+    "where the cooldown state lives (default: one `static` per chain): `health = &self.health`, a `fallbacks::Health<N>`",
 );
 
 const HEDGE: (&str, &str) = (
@@ -105,6 +111,7 @@ pub const CHAIN_OPTIONS: OptionTable = &[
     RETRY_AFTER,
     COOLDOWN,
     TRIP_AFTER,
+    HEALTH,
     HEDGE,
     OBSERVE,
 ];
@@ -147,6 +154,8 @@ pub struct Options {
     pub retry_on: Option<(Ident, Expr)>,
     /// `retry_after = ...`, with its key.
     pub retry_after: Option<(Ident, Expr)>,
+    /// `health = ...`, with its key.
+    pub health: Option<(Ident, Expr)>,
     /// `backoff = "50ms"`.
     pub backoff: Option<Timed>,
     /// `hedge = "300ms"`.
@@ -256,6 +265,11 @@ impl Options {
                 let meaning = "consecutive failures before the alternative is skipped";
                 if let Some(count) = errors.take(count(&key, value, 1000, meaning)) {
                     self.trip_after = Some((key, count));
+                }
+            }
+            "health" => {
+                if let Some(health) = errors.take(single(&key, value)) {
+                    self.health = Some((key, health));
                 }
             }
             "retry_on" | "retry_after" => {

@@ -29,6 +29,8 @@ pub struct Policies {
     /// `retry_on = ..` and `retry_after = ..`.
     pub retry_on: Option<Expr>,
     pub retry_after: Option<Expr>,
+    /// `health = ..`: where the breakers are, instead of a `static`.
+    pub health: Option<Expr>,
 }
 
 impl Policies {
@@ -59,6 +61,7 @@ impl Policies {
             observe: options.observe.clone(),
             retry_on: options.retry_on.as_ref().map(|(_, expr)| expr.clone()),
             retry_after: options.retry_after.as_ref().map(|(_, expr)| expr.clone()),
+            health: options.health.as_ref().map(|(_, expr)| expr.clone()),
         }
     }
 
