@@ -18,11 +18,13 @@ mod function;
 mod options;
 mod plan;
 mod source;
+mod value;
 
 pub use function::*;
 pub use options::*;
 pub use plan::*;
 pub use source::source_text;
+pub use value::Value;
 
 /// One alternative of a chain as the user wrote it.
 pub struct Alternative {
