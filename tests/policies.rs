@@ -461,3 +461,118 @@ mod health {
         assert_eq!(health.failures(0), 2);
     }
 }
+
+mod bad_answers {
+    use fallbacks::{Panicked, Rejected};
+
+    use super::*;
+
+    #[derive(Debug, Clone, PartialEq)]
+    enum ChatError {
+        Down,
+        Empty,
+        Crashed(String),
+    }
+
+    impl From<Rejected> for ChatError {
+        fn from(_: Rejected) -> Self {
+            ChatError::Empty
+        }
+    }
+
+    impl From<Panicked> for ChatError {
+        fn from(panicked: Panicked) -> Self {
+            ChatError::Crashed(panicked.message().to_string())
+        }
+    }
+
+    thread_local! {
+        static TRIED: RefCell<Vec<&'static str>> = const { RefCell::new(Vec::new()) };
+    }
+
+    fn tried() -> Vec<&'static str> {
+        TRIED.with(|tried| tried.borrow_mut().drain(..).collect())
+    }
+
+    async fn empty(_: &str) -> Result<String, ChatError> {
+        TRIED.with(|tried| tried.borrow_mut().push("empty"));
+        Ok(String::new())
+    }
+
+    async fn crashes(_: &str) -> Result<String, ChatError> {
+        TRIED.with(|tried| tried.borrow_mut().push("crashes"));
+        let replies: Vec<String> = Vec::new();
+        Ok(replies[3].clone())
+    }
+
+    async fn answers(prompt: &str) -> Result<String, ChatError> {
+        TRIED.with(|tried| tried.borrow_mut().push("answers"));
+        Ok(format!("answer to {prompt}"))
+    }
+
+    async fn down(_: &str) -> Result<String, ChatError> {
+        TRIED.with(|tried| tried.borrow_mut().push("down"));
+        Err(ChatError::Down)
+    }
+
+    #[fallback(primary = empty, then = [answers], reject = |reply: &String| reply.is_empty())]
+    async fn non_empty(prompt: &str) -> Result<String, ChatError>;
+
+    #[fallback(primary = empty, then = [empty], reject = |reply: &String| reply.is_empty(), retries = 1)]
+    async fn always_empty(prompt: &str) -> Result<String, ChatError>;
+
+    #[fallback(primary = crashes, then = [answers], catch_panic)]
+    async fn survives(prompt: &str) -> Result<String, ChatError>;
+
+    #[fallback(primary = crashes, then = [down], catch_panic)]
+    async fn crashes_then_down(prompt: &str) -> Result<String, fallbacks::AllFailed<ChatError>>;
+
+    #[tokio::test(start_paused = true)]
+    async fn a_rejected_answer_moves_on_like_an_error() {
+        assert_eq!(non_empty("hi").await, Ok("answer to hi".into()));
+        assert_eq!(tried(), ["empty", "answers"]);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_rejected_answer_is_retried_and_returned_as_the_error_when_all_fail() {
+        assert_eq!(always_empty("hi").await, Err(ChatError::Empty));
+        assert_eq!(tried(), ["empty", "empty", "empty", "empty"]);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_panic_is_a_failure_that_moves_on_with_its_message() {
+        assert_eq!(survives("hi").await, Ok("answer to hi".into()));
+        assert_eq!(tried(), ["crashes", "answers"]);
+        let errors = crashes_then_down("hi").await.unwrap_err();
+        let errors: Vec<_> = errors.errors().cloned().collect();
+        assert!(
+            matches!(&errors[0], ChatError::Crashed(message) if message.contains("index out of bounds")),
+            "{errors:?}"
+        );
+        assert_eq!(errors[1], ChatError::Down);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn the_inline_chain_rejects_and_catches_too() {
+        let reply = fallback_chain!(
+            empty("hi") | crashes("hi") | answers("hi"),
+            reject = |reply: &String| reply.is_empty(),
+            catch_panic,
+        )
+        .await;
+        assert_eq!(reply, Ok("answer to hi".into()));
+        assert_eq!(tried(), ["empty", "crashes", "answers"]);
+    }
+
+    #[test]
+    fn without_catch_panic_a_panic_propagates() {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .build()
+            .expect("a runtime");
+        let outcome = std::panic::catch_unwind(|| {
+            runtime.block_on(fallback_chain!(crashes("hi") | answers("hi")))
+        });
+        assert!(outcome.is_err(), "the panic unwound out of the chain");
+        assert_eq!(tried(), ["crashes"]);
+    }
+}

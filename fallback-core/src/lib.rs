@@ -22,6 +22,7 @@ pub mod clock;
 mod elapsed;
 mod event;
 mod hedge;
+mod outcomes;
 mod served;
 mod trace;
 mod try_each;
@@ -33,6 +34,7 @@ pub use attempt::{
 pub use breaker::Health;
 pub use elapsed::Elapsed;
 pub use event::{Event, EventKind};
+pub use outcomes::{Panicked, Rejected};
 pub use served::Served;
 pub use try_each::{
     try_each, Cloned, ElapsedInto, Empty, Moved, NoClock, NoItems, Reuse, ToError, TryEach,

@@ -38,6 +38,8 @@ pub enum RawValue {
     Type(Type),
     /// Anything else.
     Expr(Expr),
+    /// Nothing: the key alone, for an option that is a switch (`catch_panic`).
+    Flag(Span),
 }
 
 /// One alternative in a list: an expression, optionally preceded by `name =>` to bind
@@ -71,6 +73,12 @@ impl Parse for RawOption {
                 "expected an option such as `then = [b, c]` or `on = is_transient`",
             )
         })?;
+        if input.is_empty() || input.peek(Token![,]) {
+            return Ok(RawOption {
+                value: RawValue::Flag(key.span()),
+                key,
+            });
+        }
         let eq_token: Token![=] = input.parse().map_err(|_| {
             syn::Error::new(
                 key.span(),

@@ -52,7 +52,16 @@ pub fn function(options: &Options, function: &Function) -> syn::Result<()> {
         (Some(_), None) | (None, None) => {}
     }
     if !function.is_async() {
-        if let Some(key) = options.clock_key() {
+        let key = options.clock_key().or_else(|| {
+            [
+                options.reject.as_ref().map(|(key, _)| key),
+                options.catch_panic.as_ref(),
+            ]
+            .into_iter()
+            .flatten()
+            .next()
+        });
+        if let Some(key) = key {
             errors.push(syn::Error::new(
                 key.span(),
                 format!(

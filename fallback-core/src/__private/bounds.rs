@@ -261,3 +261,24 @@ impl<T: Clone> CloneArg for T {
 pub fn health<const N: usize>(health: &crate::Health<N>) -> &[crate::__private::Breaker; N] {
     health.breakers()
 }
+
+/// A caught panic as the chain's error: the bound is where a missing
+/// `From<fallbacks::Panicked>` is reported, on `catch_panic`.
+#[inline(always)]
+pub fn panicked_into<E: From<crate::Panicked>>(panicked: crate::Panicked) -> E {
+    E::from(panicked)
+}
+
+/// A rejected answer as the chain's error: the bound is where a missing
+/// `From<fallbacks::Rejected>` is reported, on `reject`.
+#[inline(always)]
+pub fn rejected_into<E: From<crate::Rejected>>() -> E {
+    E::from(crate::Rejected)
+}
+
+/// Asks the `reject = ..` predicate whether `value` is refused. The bound is where a
+/// predicate of the wrong type is reported.
+#[inline(always)]
+pub fn rejects<T, F: Fn(&T) -> bool>(value: &T, reject: F) -> bool {
+    reject(value)
+}

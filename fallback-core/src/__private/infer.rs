@@ -90,6 +90,24 @@ impl<T, E> Agree<T, E> {
         E::from(elapsed)
     }
 
+    /// A caught panic as the chain's error.
+    #[inline(always)]
+    pub fn panicked(&self, panicked: crate::Panicked) -> E
+    where
+        E: From<crate::Panicked>,
+    {
+        E::from(panicked)
+    }
+
+    /// A rejected answer as the chain's error.
+    #[inline(always)]
+    pub fn rejected(&self) -> E
+    where
+        E: From<crate::Rejected>,
+    {
+        E::from(crate::Rejected)
+    }
+
     /// No observer, of the chain's error type.
     #[inline(always)]
     pub fn unobserved(&self) -> Unobserved<E> {

@@ -262,6 +262,43 @@ impl Chain<'_> {
         }
     }
 
+    /// A caught panic (`panicked`, a `Panicked`) as the chain's error, reported on
+    /// `catch_panic` if it cannot be.
+    fn panicked_into(&self, panicked: &Ident) -> TokenStream {
+        let span = self.policies.catch_panic.unwrap_or_else(Span::call_site);
+        let krate = respan(self.krate, span);
+        match &self.error {
+            Some(error) => {
+                let error = respan(error, span);
+                quote_spanned! {span=> #krate::__private::panicked_into::<#error>(#panicked) }
+            }
+            None => {
+                let agree = agree();
+                quote_spanned! {span=> #agree.panicked(#panicked) }
+            }
+        }
+    }
+
+    /// `Some(tokens)` of whether `reject = ..` refuses the value `ok`, and the error it
+    /// becomes; `None` without `reject`.
+    fn rejects(&self, ok: &Ident) -> Option<(TokenStream, TokenStream)> {
+        let reject = self.policies.reject.as_ref()?;
+        let span = first_span(reject);
+        let krate = respan(self.krate, span);
+        let asks = quote_spanned! {span=> #krate::__private::rejects(&#ok, #reject) };
+        let error = match &self.error {
+            Some(error) => {
+                let error = respan(error, span);
+                quote_spanned! {span=> #krate::__private::rejected_into::<#error>() }
+            }
+            None => {
+                let agree = agree();
+                quote_spanned! {span=> #agree.rejected() }
+            }
+        };
+        Some((asks, error))
+    }
+
     /// The chain's error made by the sink from `kept`, the last error it kept (every
     /// error, collecting), as the chain returns it.
     fn fail(&self, sink: &Ident, kept: &Ident) -> TokenStream {

@@ -67,17 +67,48 @@ pub fn tries(chain: &Chain, index: usize, future: &TokenStream, arms: &Arms) -> 
     let verdict = quote!(#krate::__private::Verdict);
 
     let converted = chain.convert(&err, index);
+    // An `Ok` that `reject = ..` refuses is a failure like an error.
+    let served = match chain.rejects(&ok) {
+        Some((rejects, rejected)) => quote_spanned! {span=>
+            if #rejects {
+                #tried_path::Failed(#rejected)
+            } else {
+                #tried_path::Ok(#ok)
+            }
+        },
+        None => quote_spanned! {span=> #tried_path::Ok(#ok) },
+    };
     let outcome = |result: TokenStream| {
         quote_spanned! {span=>
             match #akrate::__private::outcome(#result) {
-                ::core::result::Result::Ok(#ok) => #tried_path::Ok(#ok),
+                ::core::result::Result::Ok(#ok) => #served,
                 ::core::result::Result::Err(#err) => #tried_path::Failed(#converted),
             }
         }
     };
+    // With `catch_panic`, the attempt's result comes inside `Result<_, Panicked>`.
+    let panicked = local("panicked");
+    let caught = local("caught");
+    let catch = policies.catch_panic.map(|_| chain.panicked_into(&panicked));
+    let on_result = |result: TokenStream| match &catch {
+        Some(failed) => {
+            let on_caught = outcome(caught.to_token_stream());
+            quote_spanned! {span=>
+                match #result {
+                    ::core::result::Result::Ok(#caught) => #on_caught,
+                    ::core::result::Result::Err(#panicked) => #tried_path::Failed(#failed),
+                }
+            }
+        }
+        None => outcome(result),
+    };
+    let future = match &catch {
+        Some(_) => quote_spanned! {span=> #krate::__private::CatchPanic::new(#future) },
+        None => future.clone(),
+    };
     let from_elapsed = chain.elapsed_into(&elapsed);
     let run = if policies.timeout.is_some() || policies.deadline.is_some() {
-        let on_result = outcome(ok.to_token_stream());
+        let on_result = on_result(ok.to_token_stream());
         quote_spanned! {span=>
             match #clock.attempt(#policy.timeout, #future).await {
                 ::core::result::Result::Ok(#ok) => #on_result,
@@ -93,7 +124,7 @@ pub fn tries(chain: &Chain, index: usize, future: &TokenStream, arms: &Arms) -> 
             }
         }
     } else {
-        outcome(quote_spanned! {span=> #future.await })
+        on_result(quote_spanned! {span=> #future.await })
     };
     let started = quote! {
         #tries.start(&#observer);

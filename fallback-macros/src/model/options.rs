@@ -37,6 +37,8 @@ pub const ATTRIBUTE_OPTIONS: OptionTable = &[
     COOLDOWN,
     TRIP_AFTER,
     HEALTH,
+    REJECT,
+    CATCH_PANIC,
     HEDGE,
     OBSERVE,
 ];
@@ -48,6 +50,15 @@ const RETRY_ON: (&str, &str) = (
 const RETRY_AFTER: (&str, &str) = (
     "retry_after",
     "the wait an error asks for before a retry (a `Retry-After`): `retry_after = LlmError::retry_after`",
+);
+
+const CATCH_PANIC: (&str, &str) = (
+    "catch_panic",
+    "a panic in an alternative is a failure that moves on (`E: From<fallbacks::Panicked>`): `catch_panic`",
+);
+const REJECT: (&str, &str) = (
+    "reject",
+    "an `Ok` answer it accepts is a failure (`E: From<fallbacks::Rejected>`): `reject = |reply| reply.is_empty()`",
 );
 
 const HEALTH: (&str, &str) = (
@@ -113,6 +124,8 @@ pub const CHAIN_OPTIONS: OptionTable = &[
     COOLDOWN,
     TRIP_AFTER,
     HEALTH,
+    REJECT,
+    CATCH_PANIC,
     HEDGE,
     OBSERVE,
 ];
@@ -148,6 +161,10 @@ pub struct Options {
     pub retry_after: Option<(Ident, Expr)>,
     /// `health = ...`, with its key.
     pub health: Option<(Ident, Expr)>,
+    /// `reject = ...`, with its key.
+    pub reject: Option<(Ident, Expr)>,
+    /// `catch_panic`.
+    pub catch_panic: Option<Ident>,
     /// `backoff = "50ms"`.
     pub backoff: Option<Timed>,
     /// `hedge = "300ms"`.
@@ -222,6 +239,10 @@ impl Options {
             }
             "error" => match value {
                 RawValue::Type(ty) => self.error = Some(ty),
+                RawValue::Flag(span) => errors.push(syn::Error::new(
+                    span,
+                    "expected `=` after `error`: options are written `error = LlmError`",
+                )),
                 other => errors.push(syn::Error::new(
                     value_span(&other),
                     "`error` takes a type: `error = LlmError` or `error = AllFailed<LlmError>`",
@@ -257,6 +278,29 @@ impl Options {
                 let meaning = "consecutive failures before the alternative is skipped";
                 if let Some(count) = errors.take(count(&key, value, 1000, meaning)) {
                     self.trip_after = Some((key, count));
+                }
+            }
+            "catch_panic" => match value {
+                RawValue::Flag(_) => self.catch_panic = Some(key),
+                RawValue::Expr(Expr::Lit(syn::ExprLit {
+                    lit: syn::Lit::Bool(on),
+                    ..
+                })) => {
+                    if on.value {
+                        self.catch_panic = Some(key);
+                    }
+                }
+                other => errors.push(syn::Error::new(
+                    value_span(&other),
+                    "`catch_panic` is a switch: write `catch_panic` (or `catch_panic = true`)",
+                )),
+            },
+            "reject" => {
+                let example = "`reject = |reply| reply.is_empty()` or `reject = Reply::is_refusal`";
+                let hook =
+                    single(&key, value).and_then(|expr| callable(expr, "a predicate", example));
+                if let Some(hook) = errors.take(hook) {
+                    self.reject = Some((key, hook));
                 }
             }
             "health" => {
@@ -370,6 +414,7 @@ fn value_span(value: &RawValue) -> Span {
         RawValue::List(bracket, _) => bracket.span.join(),
         RawValue::Type(ty) => first_span(ty),
         RawValue::Expr(expr) => first_span(expr),
+        RawValue::Flag(span) => *span,
     }
 }
 
@@ -381,6 +426,10 @@ pub(super) fn single(key: &Ident, value: RawValue) -> syn::Result<Expr> {
         RawValue::List(bracket, _) => Err(syn::Error::new(
             bracket.span.join(),
             format!("`{key}` takes one value, not a list"),
+        )),
+        RawValue::Flag(span) => Err(syn::Error::new(
+            span,
+            format!("expected `=` after `{key}`: options are written `{key} = value`"),
         )),
     }
 }
@@ -419,6 +468,12 @@ fn alternatives(
             return Err(syn::Error::new_spanned(
                 ty,
                 format!("`{key}` takes a list of alternatives in brackets: `{key} = [b, c]`"),
+            ))
+        }
+        RawValue::Flag(span) => {
+            return Err(syn::Error::new(
+                span,
+                format!("expected `=` after `{key}`: options are written `{key} = [b, c]`"),
             ))
         }
     };

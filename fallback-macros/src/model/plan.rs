@@ -31,6 +31,10 @@ pub struct Policies {
     pub retry_after: Option<Expr>,
     /// `health = ..`: where the breakers are, instead of a `static`.
     pub health: Option<Expr>,
+    /// `reject = ..`.
+    pub reject: Option<Expr>,
+    /// `catch_panic`, where a missing `From<Panicked>` is reported.
+    pub catch_panic: Option<Span>,
 }
 
 impl Policies {
@@ -62,12 +66,17 @@ impl Policies {
             retry_on: options.retry_on.as_ref().map(|(_, expr)| expr.clone()),
             retry_after: options.retry_after.as_ref().map(|(_, expr)| expr.clone()),
             health: options.health.as_ref().map(|(_, expr)| expr.clone()),
+            reject: options.reject.as_ref().map(|(_, expr)| expr.clone()),
+            catch_panic: options.catch_panic.as_ref().map(Ident::span),
         }
     }
 
     /// Whether any is asked for.
     pub fn any(&self) -> bool {
-        self.clock.is_some() || self.observe.is_some()
+        self.clock.is_some()
+            || self.observe.is_some()
+            || self.reject.is_some()
+            || self.catch_panic.is_some()
     }
 
     /// Whether an attempt may run more than once (so that the last alternative cannot
