@@ -564,6 +564,37 @@ mod bad_answers {
         assert_eq!(tried(), ["empty", "crashes", "answers"]);
     }
 
+    #[tokio::test(start_paused = true)]
+    async fn try_each_rejects_and_catches_the_same_way() {
+        let alternatives: [fn(&'static str) -> _; 3] = [
+            |prompt| {
+                Box::pin(empty(prompt)) as std::pin::Pin<Box<dyn std::future::Future<Output = _>>>
+            },
+            |prompt| Box::pin(crashes(prompt)),
+            |prompt| Box::pin(answers(prompt)),
+        ];
+        let served = try_each(alternatives, |alternative| alternative("hi"))
+            .reject(|reply: &String| reply.is_empty())
+            .catch_panic()
+            .await
+            .unwrap();
+        assert_eq!((served.index(), served.failed_before()), (2, 2));
+        assert_eq!(tried(), ["empty", "crashes", "answers"]);
+        let failed = try_each(alternatives, |alternative| alternative("hi"))
+            .reject(|reply: &String| reply.is_empty())
+            .catch_panic()
+            .on(|error: &ChatError| !matches!(error, ChatError::Crashed(_)))
+            .await
+            .unwrap_err();
+        assert!(matches!(
+            failed,
+            fallbacks::TryEachError::Failed {
+                error: ChatError::Crashed(_),
+                index: 1
+            }
+        ));
+    }
+
     #[test]
     fn without_catch_panic_a_panic_propagates() {
         let runtime = tokio::runtime::Builder::new_current_thread()

@@ -29,7 +29,8 @@ mod try_each;
 
 pub use all_failed::{AllFailed, Failure};
 pub use attempt::{
-    AnyError, Filter, Judge, Judged, NoHint, Observer, RetryAfter, Silent, MAX_RETRY_AFTER,
+    Accept, AnyError, Catching, Filter, Judge, Judged, NoHint, Observer, Panics, Propagate, Refuse,
+    Refusing, RetryAfter, Silent, MAX_RETRY_AFTER,
 };
 pub use breaker::Health;
 pub use elapsed::Elapsed;

@@ -77,6 +77,8 @@ use proc_macro::TokenStream;
 /// | `cooldown = "30s"` | skip an alternative for 30 s after it trips; then one call probes it |
 /// | `trip_after = 3` | the consecutive failures that trip an alternative (default 3) |
 /// | `health = &self.health` | where the cooldown state lives, a `fallbacks::Health<N>` (N: the count of alternatives); default: one `static` per chain |
+/// | `reject = pred` | an `impl Fn(&T) -> bool`: an `Ok` it accepts is a failure, `E::from(fallbacks::Rejected)` |
+/// | `catch_panic` | a panic in an alternative is a failure that moves on, `E::from(fallbacks::Panicked)` |
 /// | `observe = hook` | an `impl Fn(&fallbacks::Event<'_, E>)` called at each attempt's start, success and failure |
 ///
 /// Every duration and count is a literal, checked when the program is compiled, or any

@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use crate::Event;
+use crate::{Event, Panicked, Rejected};
 
 /// Which errors move on to the next alternative.
 pub trait Filter<E> {
@@ -59,39 +59,132 @@ impl<E, H: Fn(&E) -> Option<Duration>> RetryAfter<E> for H {
     }
 }
 
-/// The three questions a chain asks of an error, for `try_each`: does it move on
-/// (`on`), is it retried (`retry_on`), how long did the service ask to wait
-/// (`retry_after`).
+/// What a `try_each` chain asks of an attempt's outcome: does an error move on (`on`),
+/// is it retried (`retry_on`), how long did the service ask to wait (`retry_after`), is
+/// an `Ok` refused (`reject`), is a panic a failure (`catch_panic`).
 #[derive(Debug, Clone, Copy, Default)]
-pub struct Judged<P = AnyError, Q = AnyError, H = NoHint> {
+pub struct Judged<P = AnyError, Q = AnyError, H = NoHint, Z = Accept, X = Propagate> {
     /// `on`.
     pub on: P,
     /// `retry_on`.
     pub retry_on: Q,
     /// `retry_after`.
     pub retry_after: H,
+    /// `reject`.
+    pub reject: Z,
+    /// `catch_panic`.
+    pub panics: X,
 }
 
-/// [`Judged`], for errors of type `E`.
-pub trait Judge<E> {
+/// [`Judged`], for outcomes `Result<T, E>`.
+pub trait Judge<T, E> {
     /// `on`.
     type On: Filter<E>;
     /// `retry_on`.
     type RetryOn: Filter<E>;
     /// `retry_after`.
     type Hint: RetryAfter<E>;
-    /// The three.
+    /// Whether panics are caught (`catch_panic`).
+    const CATCHES: bool;
+    /// The three questions about an error.
     fn parts(&self) -> (&Self::On, &Self::RetryOn, &Self::Hint);
+    /// The error an `Ok` value becomes when `reject` refuses it.
+    fn refuse(&self, value: &T) -> Option<E>;
+    /// The error a caught panic becomes (`None`: panics are not caught).
+    fn panicked(&self, panicked: Panicked) -> Option<E>;
 }
 
-impl<E, P: Filter<E>, Q: Filter<E>, H: RetryAfter<E>> Judge<E> for Judged<P, Q, H> {
+impl<T, E, P, Q, H, Z, X> Judge<T, E> for Judged<P, Q, H, Z, X>
+where
+    P: Filter<E>,
+    Q: Filter<E>,
+    H: RetryAfter<E>,
+    Z: Refuse<T, E>,
+    X: Panics<E>,
+{
     type On = P;
     type RetryOn = Q;
     type Hint = H;
+    const CATCHES: bool = X::CATCHES;
 
     #[inline(always)]
     fn parts(&self) -> (&P, &Q, &H) {
         (&self.on, &self.retry_on, &self.retry_after)
+    }
+
+    #[inline(always)]
+    fn refuse(&self, value: &T) -> Option<E> {
+        self.reject.refuse(value)
+    }
+
+    #[inline]
+    fn panicked(&self, panicked: Panicked) -> Option<E> {
+        self.panics.panicked(panicked)
+    }
+}
+
+/// Whether an `Ok` value is refused (`reject = ..`), and as what error.
+pub trait Refuse<T, E> {
+    /// The error `value` becomes, if refused.
+    fn refuse(&self, value: &T) -> Option<E>;
+}
+
+/// The default: every `Ok` serves.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Accept;
+
+impl<T, E> Refuse<T, E> for Accept {
+    #[inline(always)]
+    fn refuse(&self, _: &T) -> Option<E> {
+        None
+    }
+}
+
+/// `reject = pred`: a value `pred` accepts becomes `E::from(Rejected)`.
+#[derive(Debug, Clone, Copy)]
+pub struct Refusing<Z, E> {
+    /// The predicate.
+    pub reject: Z,
+    /// `E::from`.
+    pub into: fn(Rejected) -> E,
+}
+
+impl<T, E, Z: Fn(&T) -> bool> Refuse<T, E> for Refusing<Z, E> {
+    #[inline]
+    fn refuse(&self, value: &T) -> Option<E> {
+        (self.reject)(value).then(|| (self.into)(Rejected))
+    }
+}
+
+/// What a panic in an attempt is (`catch_panic`).
+pub trait Panics<E> {
+    /// Whether panics are caught at all.
+    const CATCHES: bool;
+    /// The error a caught panic becomes.
+    fn panicked(&self, panicked: Panicked) -> Option<E>;
+}
+
+/// The default: a panic unwinds out of the chain.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Propagate;
+
+impl<E> Panics<E> for Propagate {
+    const CATCHES: bool = false;
+
+    fn panicked(&self, _: Panicked) -> Option<E> {
+        None
+    }
+}
+
+/// `catch_panic`: a panic is `E::from(Panicked)`, a failure that moves on.
+#[derive(Debug, Clone, Copy)]
+pub struct Catching<E>(pub fn(Panicked) -> E);
+
+impl<E> Panics<E> for Catching<E> {
+    const CATCHES: bool = true;
+
+    fn panicked(&self, panicked: Panicked) -> Option<E> {
+        Some((self.0)(panicked))
     }
 }
 

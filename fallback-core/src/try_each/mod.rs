@@ -11,9 +11,13 @@ use std::future::{Future, IntoFuture};
 use std::marker::PhantomData;
 use std::time::Duration;
 
-use crate::attempt::{AnyError, Judge, Judged, NoHint, Observer, Policy, Silent};
+use crate::attempt::{
+    Accept, AnyError, Catching, Judge, Judged, NoHint, Observer, Policy, Propagate, Refusing,
+    Silent,
+};
 use crate::clock::{ClockEnabledFor, Tokio};
 use crate::{Elapsed, Event, Served};
+use crate::{Panicked, Rejected};
 
 mod chain;
 mod error;
@@ -79,6 +83,8 @@ where
             on: AnyError,
             retry_on: AnyError,
             retry_after: NoHint,
+            reject: Accept,
+            panics: Propagate,
         },
         observer: Silent,
         policy: Policy::new(),
@@ -209,9 +215,12 @@ impl<E, G: FnOnce() -> E> Empty<E> for WhenEmpty<G> {
     }
 }
 
-impl<It, F, P0, Q0, H0, O, C, R, N> TryEach<It, F, Judged<P0, Q0, H0>, O, C, R, N> {
+impl<It, F, P0, Q0, H0, Z0, X0, O, C, R, N> TryEach<It, F, Judged<P0, Q0, H0, Z0, X0>, O, C, R, N> {
     /// Only errors `filter` accepts move on to the next item; any other is returned.
-    pub fn on<Fut, T, E, P>(self, filter: P) -> TryEach<It, F, Judged<P, Q0, H0>, O, C, R, N>
+    pub fn on<Fut, T, E, P>(
+        self,
+        filter: P,
+    ) -> TryEach<It, F, Judged<P, Q0, H0, Z0, X0>, O, C, R, N>
     where
         It: Iterator,
         F: FnMut(It::Item) -> Fut,
@@ -222,13 +231,18 @@ impl<It, F, P0, Q0, H0, O, C, R, N> TryEach<It, F, Judged<P0, Q0, H0>, O, C, R, 
             on: filter,
             retry_on: judged.retry_on,
             retry_after: judged.retry_after,
+            reject: judged.reject,
+            panics: judged.panics,
         })
     }
 
     /// Only errors `filter` accepts are retried (with [`retries`](TryEach::retries));
     /// the others that move on go to the next item at once. Default: every error that
     /// moves on, and timeouts.
-    pub fn retry_on<Fut, T, E, Q>(self, filter: Q) -> TryEach<It, F, Judged<P0, Q, H0>, O, C, R, N>
+    pub fn retry_on<Fut, T, E, Q>(
+        self,
+        filter: Q,
+    ) -> TryEach<It, F, Judged<P0, Q, H0, Z0, X0>, O, C, R, N>
     where
         It: Iterator,
         F: FnMut(It::Item) -> Fut,
@@ -239,13 +253,18 @@ impl<It, F, P0, Q0, H0, O, C, R, N> TryEach<It, F, Judged<P0, Q0, H0>, O, C, R, 
             on: judged.on,
             retry_on: filter,
             retry_after: judged.retry_after,
+            reject: judged.reject,
+            panics: judged.panics,
         })
     }
 
     /// The wait an error asks for before a retry (a `Retry-After` header): it replaces
     /// the backoff's pause; a wait past the deadline or over
     /// [`MAX_RETRY_AFTER`](crate::MAX_RETRY_AFTER) moves on to the next item at once.
-    pub fn retry_after<Fut, T, E, H>(self, hint: H) -> TryEach<It, F, Judged<P0, Q0, H>, O, C, R, N>
+    pub fn retry_after<Fut, T, E, H>(
+        self,
+        hint: H,
+    ) -> TryEach<It, F, Judged<P0, Q0, H, Z0, X0>, O, C, R, N>
     where
         It: Iterator,
         F: FnMut(It::Item) -> Fut,
@@ -256,12 +275,59 @@ impl<It, F, P0, Q0, H0, O, C, R, N> TryEach<It, F, Judged<P0, Q0, H0>, O, C, R, 
             on: judged.on,
             retry_on: judged.retry_on,
             retry_after: hint,
+            reject: judged.reject,
+            panics: judged.panics,
+        })
+    }
+
+    /// An `Ok` value `reject` accepts is a failure, `E::from(Rejected)`, filtered,
+    /// retried and reported like an error (an empty reply, a refusal).
+    pub fn reject<Fut, T, E, Z>(
+        self,
+        reject: Z,
+    ) -> TryEach<It, F, Judged<P0, Q0, H0, Refusing<Z, E>, X0>, O, C, R, N>
+    where
+        It: Iterator,
+        F: FnMut(It::Item) -> Fut,
+        Fut: Future<Output = Result<T, E>>,
+        Z: Fn(&T) -> bool,
+        E: From<Rejected>,
+    {
+        self.judged(|judged| Judged {
+            on: judged.on,
+            retry_on: judged.retry_on,
+            retry_after: judged.retry_after,
+            reject: Refusing {
+                reject,
+                into: E::from,
+            },
+            panics: judged.panics,
+        })
+    }
+
+    /// A panic in an attempt is a failure that moves on, `E::from(Panicked)` with the
+    /// panic's message; without it, a panic unwinds out of the chain.
+    pub fn catch_panic<Fut, T, E>(
+        self,
+    ) -> TryEach<It, F, Judged<P0, Q0, H0, Z0, Catching<E>>, O, C, R, N>
+    where
+        It: Iterator,
+        F: FnMut(It::Item) -> Fut,
+        Fut: Future<Output = Result<T, E>>,
+        E: From<Panicked>,
+    {
+        self.judged(|judged| Judged {
+            on: judged.on,
+            retry_on: judged.retry_on,
+            retry_after: judged.retry_after,
+            reject: judged.reject,
+            panics: Catching(E::from),
         })
     }
 
     fn judged<J>(
         self,
-        judged: impl FnOnce(Judged<P0, Q0, H0>) -> J,
+        judged: impl FnOnce(Judged<P0, Q0, H0, Z0, X0>) -> J,
     ) -> TryEach<It, F, J, O, C, R, N> {
         TryEach {
             items: self.items,
@@ -435,7 +501,7 @@ where
     It: Iterator,
     F: FnMut(It::Item) -> Fut,
     Fut: Future<Output = Result<T, E>>,
-    P: Judge<E>,
+    P: Judge<T, E>,
     O: Observer<E>,
     N: Empty<E>,
 {
@@ -453,7 +519,7 @@ where
     It: Iterator,
     F: FnMut(It::Item) -> Fut,
     Fut: Future<Output = Result<T, E>>,
-    P: Judge<E>,
+    P: Judge<T, E>,
     O: Observer<E>,
     R: Reuse<It::Item>,
     N: Empty<E>,
@@ -473,7 +539,7 @@ where
     It::Item: Clone,
     F: FnMut(It::Item) -> Fut,
     Fut: Future<Output = Result<T, E>>,
-    P: Judge<E>,
+    P: Judge<T, E>,
     O: Observer<E>,
     N: Empty<E>,
 {

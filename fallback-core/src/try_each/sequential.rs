@@ -6,9 +6,9 @@ use std::pin::Pin;
 use std::task::{Context, Poll};
 
 use super::chain::Chain;
-use super::slot::step;
+use super::slot::{poll_judged, step};
 use super::{Empty, Moved, NoClock, TryEach};
-use crate::attempt::{Attempt, Judge, Observer, Tried};
+use crate::attempt::{Attempt, Judge, Observer};
 use crate::trace::Ended;
 use crate::Served;
 
@@ -47,7 +47,7 @@ where
     It: Iterator,
     F: FnMut(It::Item) -> Fut,
     Fut: Future<Output = Result<T, E>>,
-    P: Judge<E>,
+    P: Judge<T, E>,
     O: Observer<E>,
     N: Empty<E>,
 {
@@ -66,10 +66,9 @@ where
                 this.current.set(Some((shared.attempt)(item)));
                 continue;
             };
-            let tried = match current.poll(cx) {
+            let tried = match poll_judged(current, cx, &this.chain.shared.filter) {
                 Poll::Pending => return Poll::Pending,
-                Poll::Ready(Ok(value)) => Tried::Ok(value),
-                Poll::Ready(Err(error)) => Tried::Failed(error),
+                Poll::Ready(tried) => tried,
             };
             this.current.set(None);
             let shared = &mut this.chain.shared;

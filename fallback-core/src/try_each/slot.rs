@@ -142,7 +142,7 @@ impl<Item, Fut> Slot<Item, Fut> {
     where
         F: FnMut(Item) -> Fut,
         Fut: Future<Output = Result<T, E>>,
-        P: Judge<E>,
+        P: Judge<T, E>,
         O: Observer<E>,
         C: ElapsedInto<E>,
         R: Reuse<Item>,
@@ -158,21 +158,22 @@ impl<Item, Fut> Slot<Item, Fut> {
                     let state = this.state.as_mut();
                     Self::launch::<F, P, O, C, E, R>(this.item, this.attempt, state, shared);
                 }
-                StateProj::Running { future, timer } => match future.poll(cx) {
-                    Poll::Ready(Ok(value)) => break Tried::Ok(value),
-                    Poll::Ready(Err(error)) => break Tried::Failed(error),
-                    Poll::Pending => {
-                        let timed_out = timer
-                            .as_pin_mut()
-                            .is_some_and(|timer| timer.poll(cx).is_ready());
-                        if !timed_out {
-                            return Poll::Pending;
+                StateProj::Running { future, timer } => {
+                    match poll_judged(future, cx, &shared.filter) {
+                        Poll::Ready(tried) => break tried,
+                        Poll::Pending => {
+                            let timed_out = timer
+                                .as_pin_mut()
+                                .is_some_and(|timer| timer.poll(cx).is_ready());
+                            if !timed_out {
+                                return Poll::Pending;
+                            }
+                            let limit = shared.policy.timeout.unwrap_or_default();
+                            let error = shared.elapsed.elapsed_into(Elapsed::timeout(limit));
+                            break Tried::TimedOut(error);
                         }
-                        let limit = shared.policy.timeout.unwrap_or_default();
-                        let error = shared.elapsed.elapsed_into(Elapsed::timeout(limit));
-                        break Tried::TimedOut(error);
                     }
-                },
+                }
             }
         };
         this.state.set(State::Idle);
@@ -209,4 +210,40 @@ pub(super) fn step<T, E>(verdict: Verdict<T, E>) -> Step<T, E> {
         Verdict::MoveOn(error) => Step::Failed(error),
         Verdict::Stop(error) => Step::Stopped(error),
     }
+}
+
+/// Polls an attempt's future: its outcome as the chain sees it — an `Ok` that `reject`
+/// refuses is a failure, and so is a panic with `catch_panic` (the future is not polled
+/// again: the slot drops it).
+#[inline]
+pub(super) fn poll_judged<Fut, T, E, P>(
+    future: Pin<&mut Fut>,
+    cx: &mut Context<'_>,
+    judge: &P,
+) -> Poll<Tried<T, E>>
+where
+    Fut: Future<Output = Result<T, E>>,
+    P: Judge<T, E>,
+{
+    let polled = if P::CATCHES {
+        match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| future.poll(cx))) {
+            Ok(polled) => polled,
+            Err(payload) => {
+                let panicked = crate::Panicked::from_payload(payload);
+                return Poll::Ready(match judge.panicked(panicked.clone()) {
+                    Some(error) => Tried::Failed(error),
+                    None => std::panic::resume_unwind(Box::new(panicked.message().to_string())),
+                });
+            }
+        }
+    } else {
+        future.poll(cx)
+    };
+    polled.map(|outcome| match outcome {
+        Ok(value) => match judge.refuse(&value) {
+            Some(error) => Tried::Failed(error),
+            None => Tried::Ok(value),
+        },
+        Err(error) => Tried::Failed(error),
+    })
 }

@@ -49,7 +49,7 @@ where
     It: Iterator,
     F: FnMut(It::Item) -> Fut,
     Fut: Future<Output = Result<T, E>>,
-    P: Judge<E>,
+    P: Judge<T, E>,
     O: Observer<E>,
     C: ElapsedInto<E>,
     R: Reuse<It::Item>,
