@@ -215,6 +215,8 @@ impl<E, G: FnOnce() -> E> Empty<E> for WhenEmpty<G> {
     }
 }
 
+// Each method changes one parameter of the builder's type: the types say which.
+#[allow(clippy::type_complexity)]
 impl<It, F, P0, Q0, H0, Z0, X0, O, C, R, N> TryEach<It, F, Judged<P0, Q0, H0, Z0, X0>, O, C, R, N> {
     /// Only errors `filter` accepts move on to the next item; any other is returned.
     pub fn on<Fut, T, E, P>(
