@@ -659,17 +659,30 @@ mod alternatives {
     )]
     async fn named(prompt: &str) -> Result<String, AllFailed<Error>>;
 
+    #[fallback(
+        primary = "gpt": providers::openai,
+        then = ["always fails": |prompt: &str| always_fails(prompt)],
+    )]
+    async fn named_explicitly(prompt: &str) -> Result<String, AllFailed<Error>>;
+
     #[test]
-    fn an_alternative_is_named_by_its_source_text() {
+    fn an_alternative_can_be_given_a_short_name() {
+        let names: Vec<_> = run(named_explicitly("hi"))
+            .unwrap_err()
+            .iter()
+            .map(|failure| failure.alternative())
+            .collect();
+        assert_eq!(names, ["gpt", "always fails"]);
+    }
+
+    #[test]
+    fn a_path_is_named_by_its_source_text_and_a_closure_by_what_it_calls() {
         let names: Vec<_> = run(named("hi"))
             .unwrap_err()
             .iter()
             .map(|failure| failure.alternative())
             .collect();
-        assert_eq!(
-            names,
-            ["providers::openai", "|prompt: &str| always_fails(prompt)"]
-        );
+        assert_eq!(names, ["providers::openai", "always_fails"]);
         assert!(run(by_path_collecting("hi")).is_ok());
     }
 }

@@ -106,7 +106,8 @@ mod emit {
         elapsed: std::time::Duration,
         ended: Ended<'_>,
     ) {
-        let elapsed_ms = elapsed.as_secs_f64() * 1000.0;
+        // Whole microseconds, in milliseconds: `1.473766`, not `1.4737660000000001`.
+        let elapsed_ms = elapsed.as_micros() as f64 / 1000.0;
         match ended {
             Ended::Failed(error) => tracing::warn!(
                 target: "fallbacks",

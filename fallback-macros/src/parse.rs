@@ -36,21 +36,37 @@ pub enum RawValue {
     /// A type, for the one option that takes one (`error = AllFailed<E>`), which would
     /// not parse as an expression.
     Type(Type),
+    /// `"name": expr`: an alternative with its short name (`primary = "gpt": openai`).
+    Named(syn::LitStr, Expr),
     /// Anything else.
     Expr(Expr),
     /// Nothing: the key alone, for an option that is a switch (`catch_panic`).
     Flag(Span),
 }
 
-/// One alternative in a list: an expression, optionally preceded by `name =>` to bind
-/// the error the previous alternative failed with.
+/// One alternative in a list: an expression, optionally preceded by its short name
+/// (`"claude": anthropic`) and by `err =>` to bind the error the previous alternative
+/// failed with.
 pub struct Entry {
+    pub name: Option<syn::LitStr>,
     pub previous: Option<Ident>,
     pub expr: Expr,
 }
 
+/// Whether `"name":` comes next (one colon: `::` is a path).
+fn peek_name(input: ParseStream) -> bool {
+    input.peek(syn::LitStr) && input.peek2(Token![:]) && !input.peek2(Token![::])
+}
+
 impl Parse for Entry {
     fn parse(input: ParseStream) -> syn::Result<Self> {
+        let name = if peek_name(input) {
+            let name: syn::LitStr = input.parse()?;
+            input.parse::<Token![:]>()?;
+            Some(name)
+        } else {
+            None
+        };
         let previous = if input.peek(Ident) && input.peek2(Token![=>]) {
             let name: Ident = input.parse()?;
             input.parse::<Token![=>]>()?;
@@ -59,6 +75,7 @@ impl Parse for Entry {
             None
         };
         Ok(Entry {
+            name,
             previous,
             expr: input.parse()?,
         })
@@ -103,6 +120,10 @@ impl Parse for RawOption {
                      for every error",
                 )
             })?)
+        } else if peek_name(input) {
+            let name: syn::LitStr = input.parse()?;
+            input.parse::<Token![:]>()?;
+            RawValue::Named(name, input.parse()?)
         } else {
             RawValue::Expr(input.parse()?)
         };

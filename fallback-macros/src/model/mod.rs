@@ -23,7 +23,7 @@ mod value;
 pub use function::*;
 pub use options::*;
 pub use plan::*;
-pub use source::source_text;
+pub use source::{short_name, source_text};
 pub use value::Value;
 
 /// One alternative of a chain as the user wrote it.
@@ -59,11 +59,15 @@ impl Alternative {
     /// An alternative from a list entry: `expr` is called with the function's
     /// arguments; `name => expr` is an attempt that sees the previous error as `name`.
     pub fn from_entry(entry: Entry) -> syn::Result<Alternative> {
-        let Entry { previous, expr } = entry;
+        let Entry {
+            name,
+            previous,
+            expr,
+        } = entry;
         let example = "`openai`, `providers::openai` or `|prompt| local(prompt)`";
         let expr = callable(expr, "an alternative", example)?;
         Ok(Alternative {
-            name: source_text(&expr),
+            name: name.map_or_else(|| short_name(&expr), |name| name.value()),
             callee: match previous {
                 Some(_) => Callee::Attempt(expr),
                 None => Callee::Call(expr),
@@ -74,9 +78,13 @@ impl Alternative {
 
     /// An operand of `fallback_chain!`: the expression is the attempt's future.
     pub fn from_operand(entry: Entry) -> Alternative {
-        let Entry { previous, expr } = entry;
+        let Entry {
+            name,
+            previous,
+            expr,
+        } = entry;
         Alternative {
-            name: source_text(&expr),
+            name: name.map_or_else(|| short_name(&expr), |name| name.value()),
             callee: Callee::Attempt(expr),
             previous,
         }

@@ -213,8 +213,13 @@ impl Options {
         let RawOption { key, value } = raw;
         match key.to_string().as_str() {
             "primary" => {
+                let (name, value) = match value {
+                    RawValue::Named(name, expr) => (Some(name), RawValue::Expr(expr)),
+                    other => (None, other),
+                };
                 let primary = single(&key, value).and_then(|expr| {
                     Alternative::from_entry(Entry {
+                        name,
                         previous: None,
                         expr,
                     })
@@ -242,6 +247,10 @@ impl Options {
                 RawValue::Flag(span) => errors.push(syn::Error::new(
                     span,
                     "expected `=` after `error`: options are written `error = LlmError`",
+                )),
+                RawValue::Named(name, _) => errors.push(syn::Error::new(
+                    name.span(),
+                    "`error` takes a type: `error = LlmError`",
                 )),
                 other => errors.push(syn::Error::new(
                     value_span(&other),
@@ -414,6 +423,7 @@ fn value_span(value: &RawValue) -> Span {
         RawValue::List(bracket, _) => bracket.span.join(),
         RawValue::Type(ty) => first_span(ty),
         RawValue::Expr(expr) => first_span(expr),
+        RawValue::Named(name, _) => name.span(),
         RawValue::Flag(span) => *span,
     }
 }
@@ -430,6 +440,12 @@ pub(super) fn single(key: &Ident, value: RawValue) -> syn::Result<Expr> {
         RawValue::Flag(span) => Err(syn::Error::new(
             span,
             format!("expected `=` after `{key}`: options are written `{key} = value`"),
+        )),
+        RawValue::Named(name, _) => Err(syn::Error::new(
+            name.span(),
+            format!(
+                "only an alternative has a name (`\"gpt\": openai`); `{key}` takes a value alone"
+            ),
         )),
     }
 }
@@ -474,6 +490,14 @@ fn alternatives(
             return Err(syn::Error::new(
                 span,
                 format!("expected `=` after `{key}`: options are written `{key} = [b, c]`"),
+            ))
+        }
+        RawValue::Named(name, _) => {
+            return Err(syn::Error::new(
+                name.span(),
+                format!(
+                    "`{key}` takes a list of alternatives in brackets: `{key} = [\"name\": b]`"
+                ),
             ))
         }
     };

@@ -13,6 +13,46 @@ pub fn source_text(tokens: &impl ToTokens) -> String {
     text.out
 }
 
+/// An alternative's default name: its source text (`providers::openai`,
+/// `openai(&req)`), except for a closure or an `async` block, named by the first function
+/// or method it calls (`|this, prompt| this.chat_on(..)` is `chat_on`), or `closure` /
+/// `async block` when it calls none.
+pub fn short_name(expr: &syn::Expr) -> String {
+    let (body, fallback) = match expr {
+        syn::Expr::Closure(closure) => (closure.body.to_token_stream(), "closure"),
+        syn::Expr::Async(block) => (block.block.to_token_stream(), "async block"),
+        _ => return source_text(expr),
+    };
+    first_call(body).unwrap_or_else(|| fallback.to_string())
+}
+
+/// The first `name(` in `tokens` that calls a function or method (not `Ok(`, `Some(`..).
+fn first_call(tokens: TokenStream) -> Option<String> {
+    let trees: Vec<TokenTree> = tokens.into_iter().collect();
+    for (at, tree) in trees.iter().enumerate() {
+        match tree {
+            TokenTree::Ident(ident) => {
+                let called = matches!(
+                    trees.get(at + 1),
+                    Some(TokenTree::Group(group)) if group.delimiter() == Delimiter::Parenthesis
+                );
+                let name = ident.to_string();
+                let constructor = ["Ok", "Err", "Some", "Box", "Arc", "Rc", "String"];
+                if called && !constructor.contains(&name.as_str()) {
+                    return Some(name);
+                }
+            }
+            TokenTree::Group(group) => {
+                if let Some(name) = first_call(group.stream()) {
+                    return Some(name);
+                }
+            }
+            _ => {}
+        }
+    }
+    None
+}
+
 #[derive(Default)]
 struct Text {
     out: String,
@@ -85,6 +125,21 @@ fn styled_space(before: &str, token: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_closure_is_named_by_what_it_calls() {
+        let name = |text: &str| short_name(&syn::parse_str::<syn::Expr>(text).unwrap());
+        assert_eq!(
+            name("|this, prompt| this.chat_on(&this.openai, prompt)"),
+            "chat_on"
+        );
+        assert_eq!(name("|p| async move { cached(p).await }"), "cached");
+        assert_eq!(name("|p: &str| Ok(p.len())"), "len");
+        assert_eq!(name("|| Ok(3)"), "closure");
+        assert_eq!(name("async { fetch(&req).await }"), "fetch");
+        assert_eq!(name("providers::openai"), "providers::openai");
+        assert_eq!(name("openai(&req)"), "openai(&req)");
+    }
 
     #[test]
     fn source_text_reads_like_rust() {
