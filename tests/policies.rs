@@ -607,3 +607,62 @@ mod bad_answers {
         assert_eq!(tried(), ["crashes"]);
     }
 }
+
+mod names {
+    use fallbacks::Event;
+
+    use super::*;
+
+    thread_local! {
+        static HEARD: RefCell<Vec<(&'static str, &'static str)>> = const { RefCell::new(Vec::new()) };
+    }
+
+    fn hear(event: &Event<'_, LlmError>) {
+        HEARD.with(|heard| heard.borrow_mut().push((event.chain, event.alternative)));
+    }
+
+    fn heard() -> Vec<(&'static str, &'static str)> {
+        HEARD.with(|heard| heard.borrow_mut().drain(..).collect())
+    }
+
+    async fn down(_: &str) -> Result<String, LlmError> {
+        Err(LlmError::Unavailable)
+    }
+
+    async fn up(prompt: &str) -> Result<String, LlmError> {
+        Ok(prompt.to_string())
+    }
+
+    #[fallback(primary = "gpt": down, then = ["claude": up], observe = hear)]
+    async fn complete(prompt: &str) -> Result<String, LlmError>;
+
+    #[tokio::test(start_paused = true)]
+    async fn every_event_names_its_chain_and_the_alternative_by_its_short_name() {
+        assert_eq!(complete("hi").await, Ok("hi".into()));
+        let chain = "policies::names::complete";
+        assert_eq!(
+            heard(),
+            [
+                (chain, "gpt"),
+                (chain, "gpt"),
+                (chain, "claude"),
+                (chain, "claude")
+            ]
+        );
+        let reply = fallback_chain!(
+            down("hi") | "backup": up("hi"),
+            observe = hear
+        )
+        .await;
+        assert_eq!(reply, Ok("hi".into()));
+        let heard = heard();
+        assert!(
+            heard
+                .iter()
+                .all(|(chain, _)| chain.starts_with("policies::names:")),
+            "{heard:?}"
+        );
+        let names: Vec<_> = heard.iter().map(|(_, name)| *name).collect();
+        assert_eq!(names, ["down(\"hi\")", "down(\"hi\")", "backup", "backup"]);
+    }
+}

@@ -793,6 +793,8 @@ mod tracing_events {
         assert_eq!(seen[0].field("index"), Some("0"));
         assert_eq!(seen[0].field("error"), Some("Transient(\"down\")"));
         assert!(seen[0].field("elapsed_ms").is_some());
+        // Which chain: the function's path.
+        assert_eq!(seen[0].field("chain"), Some("time::tracing_events::plain"));
         // A fallback that serves is news (INFO); the primary serving is not (DEBUG).
         assert_eq!(seen[1].level, Level::INFO);
         assert_eq!(seen[1].brief(), brief("up", 1, "served"));
@@ -809,6 +811,9 @@ mod tracing_events {
         assert_eq!(seen.len(), 1, "{seen:?}");
         assert_eq!(seen[0].level, Level::DEBUG);
         assert_eq!(seen[0].brief(), brief("up()", 1, "served"));
+        // An inline chain is named by where it is.
+        let chain = seen[0].field("chain").unwrap_or_default();
+        assert!(chain.starts_with("time::tracing_events:"), "{chain}");
     }
 
     /// An error type without `Display`.

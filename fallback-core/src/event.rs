@@ -21,7 +21,10 @@ use std::time::Duration;
 #[derive(Debug)]
 #[non_exhaustive]
 pub struct Event<'a, E> {
-    /// The alternative's name: its source text, e.g. `"anthropic"`.
+    /// The chain's name: the `#[fallback]` function's path (`my_app::llm::complete`),
+    /// where a `fallback_chain!` is (`my_app::llm:42`), or `"try_each"`.
+    pub chain: &'static str,
+    /// The alternative's name: its short name, or its source text, e.g. `"anthropic"`.
     pub alternative: &'static str,
     /// Its position in the chain: 0 for the primary.
     pub index: usize,
@@ -43,12 +46,21 @@ impl<'a, E> Event<'a, E> {
         kind: EventKind<'a, E>,
     ) -> Self {
         Event {
+            chain: "",
             alternative,
             index,
             attempt,
             elapsed,
             kind,
         }
+    }
+}
+
+impl<E> Event<'_, E> {
+    /// The event, from the chain named `chain`.
+    pub fn in_chain(mut self, chain: &'static str) -> Self {
+        self.chain = chain;
+        self
     }
 }
 

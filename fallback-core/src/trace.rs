@@ -5,7 +5,8 @@
 //! zero-sized value whose methods compile to nothing, so a chain's future and code are
 //! exactly what they are without tracing.
 //!
-//! The events, all with target `fallbacks` and the fields `alternative` (its name),
+//! The events, all with target `fallbacks` and the fields `chain` (the function's path,
+//! or where a `fallback_chain!` is, or `try_each`), `alternative` (its name),
 //! `index` (its position, 0 for the primary), `attempt` (the try: 1, then 2, 3... with
 //! `retries`) and `outcome`:
 //!
@@ -49,13 +50,20 @@ impl Trace {
 
     /// The attempt of `alternative` (at `index`, try `attempt`) ended as `ended`.
     #[inline(always)]
-    pub fn end(self, alternative: &'static str, index: usize, attempt: u32, ended: Ended<'_>) {
+    pub fn end(
+        self,
+        chain: &'static str,
+        alternative: &'static str,
+        index: usize,
+        attempt: u32,
+        ended: Ended<'_>,
+    ) {
         #[cfg(feature = "tracing")]
         if let Some(started) = self.started {
-            emit::ended(alternative, index, attempt, started.elapsed(), ended);
+            emit::ended(chain, alternative, index, attempt, started.elapsed(), ended);
         }
         #[cfg(not(feature = "tracing"))]
-        let _ = (self, alternative, index, attempt, ended);
+        let _ = (self, chain, alternative, index, attempt, ended);
     }
 
     /// The attempt failed with `error`, which nothing else looks at: converted into the
@@ -63,6 +71,7 @@ impl Trace {
     #[inline(always)]
     pub fn failed_into<E, Ei, S>(
         self,
+        chain: &'static str,
         alternative: &'static str,
         index: usize,
         attempt: u32,
@@ -75,20 +84,27 @@ impl Trace {
         #[cfg(feature = "tracing")]
         if let Some(started) = self.started {
             let error = E::from(error);
-            emit::ended(alternative, index, attempt, started.elapsed(), show(&error));
+            emit::ended(
+                chain,
+                alternative,
+                index,
+                attempt,
+                started.elapsed(),
+                show(&error),
+            );
             return;
         }
-        let _ = (self, alternative, index, attempt, show);
+        let _ = (self, chain, alternative, index, attempt, show);
         drop(error);
     }
 
     /// `alternative` (at `index`) was not tried: it is cooling down.
     #[inline(always)]
-    pub fn skipped(alternative: &'static str, index: usize) {
+    pub fn skipped(chain: &'static str, alternative: &'static str, index: usize) {
         #[cfg(feature = "tracing")]
-        emit::skipped(alternative, index);
+        emit::skipped(chain, alternative, index);
         #[cfg(not(feature = "tracing"))]
-        let _ = (alternative, index);
+        let _ = (chain, alternative, index);
     }
 }
 
@@ -100,6 +116,7 @@ mod emit {
     #[cold]
     #[inline(never)]
     pub(super) fn ended(
+        chain: &'static str,
         alternative: &'static str,
         index: usize,
         attempt: u32,
@@ -111,6 +128,7 @@ mod emit {
         match ended {
             Ended::Failed(error) => tracing::warn!(
                 target: "fallbacks",
+                chain,
                 alternative,
                 index,
                 attempt,
@@ -121,6 +139,7 @@ mod emit {
             ),
             Ended::Served if index == 0 => tracing::debug!(
                 target: "fallbacks",
+                chain,
                 alternative,
                 index,
                 attempt,
@@ -130,6 +149,7 @@ mod emit {
             ),
             Ended::Served => tracing::info!(
                 target: "fallbacks",
+                chain,
                 alternative,
                 index,
                 attempt,
@@ -142,9 +162,10 @@ mod emit {
 
     #[cold]
     #[inline(never)]
-    pub(super) fn skipped(alternative: &'static str, index: usize) {
+    pub(super) fn skipped(chain: &'static str, alternative: &'static str, index: usize) {
         tracing::info!(
             target: "fallbacks",
+            chain,
             alternative,
             index,
             outcome = "skipped",

@@ -77,9 +77,11 @@ where
 /// subscriber listens: then the error is converted for `show` to display it in the
 /// attempt's event (see [`Trace`]).
 #[inline(always)]
+#[allow(clippy::too_many_arguments)]
 pub fn discard<E, Ei, S>(
     error: Ei,
     trace: Trace,
+    chain: &'static str,
     alternative: &'static str,
     index: usize,
     attempt: u32,
@@ -88,5 +90,5 @@ pub fn discard<E, Ei, S>(
     E: From<Ei>,
     S: for<'e> FnOnce(&'e E) -> Ended<'e>,
 {
-    trace.failed_into(alternative, index, attempt, error, show);
+    trace.failed_into(chain, alternative, index, attempt, error, show);
 }

@@ -98,6 +98,7 @@ pub enum Verdict<T, K> {
 /// The tries of one alternative.
 #[derive(Debug)]
 pub struct Attempt<'h> {
+    chain: &'static str,
     alternative: &'static str,
     index: usize,
     /// Tries made so far.
@@ -110,11 +111,17 @@ pub struct Attempt<'h> {
 }
 
 impl<'h> Attempt<'h> {
-    /// The tries of `alternative`, at position `index`, with its breaker if the chain
-    /// has a cooldown.
+    /// The tries of `alternative`, at position `index` of the chain named `chain`, with
+    /// its breaker if the chain has a cooldown.
     #[inline]
-    pub fn new(alternative: &'static str, index: usize, breaker: Option<&'h Breaker>) -> Self {
+    pub fn new(
+        chain: &'static str,
+        alternative: &'static str,
+        index: usize,
+        breaker: Option<&'h Breaker>,
+    ) -> Self {
         Attempt {
+            chain,
             alternative,
             index,
             tries: 0,
@@ -149,7 +156,8 @@ impl<'h> Attempt<'h> {
                 self.number(),
                 Duration::ZERO,
                 EventKind::Started,
-            );
+            )
+            .in_chain(self.chain);
             observer.observe(&event);
             self.started = Some(clock::now());
         }
@@ -188,7 +196,7 @@ impl<'h> Attempt<'h> {
                 if let Some(breaker) = self.breaker {
                     breaker.success();
                 }
-                std::mem::take(&mut self.trace).end(name, index, number, Ended::Served);
+                std::mem::take(&mut self.trace).end(self.chain, name, index, number, Ended::Served);
                 self.event(observer, EventKind::Succeeded);
                 return Verdict::Served(value);
             }
@@ -200,7 +208,7 @@ impl<'h> Attempt<'h> {
                 (error, moves_on, moves_on)
             }
         };
-        std::mem::take(&mut self.trace).end(name, index, number, show(&error));
+        std::mem::take(&mut self.trace).end(self.chain, name, index, number, show(&error));
         self.event(observer, EventKind::Failed(&error));
         if counts {
             if let Some(breaker) = self.breaker {
@@ -234,7 +242,8 @@ impl<'h> Attempt<'h> {
     fn event<E, O: Observer<E>>(&self, observer: &O, kind: EventKind<'_, E>) {
         if O::ACTIVE {
             let elapsed = self.started.map(|at| at.elapsed()).unwrap_or_default();
-            let event = Event::new(self.alternative, self.index, self.number(), elapsed, kind);
+            let event = Event::new(self.alternative, self.index, self.number(), elapsed, kind)
+                .in_chain(self.chain);
             observer.observe(&event);
         }
     }
@@ -245,7 +254,9 @@ impl<'h> Attempt<'h> {
 /// were cooling down as the call started (`all_cooling`, from [`Breaker::all_open`]).
 /// One that does not is reported skipped.
 #[inline]
+#[allow(clippy::too_many_arguments)]
 pub fn admit<E, O: Observer<E>>(
+    chain: &'static str,
     breakers: &[Breaker],
     all_cooling: bool,
     index: usize,
@@ -259,9 +270,10 @@ pub fn admit<E, O: Observer<E>>(
     if index + 1 == breakers.len() || all_cooling || breaker.admit(policy.cooldown) {
         return true;
     }
-    Trace::skipped(alternative, index);
+    Trace::skipped(chain, alternative, index);
     if O::ACTIVE {
-        let event = Event::new(alternative, index, 1, Duration::ZERO, EventKind::Skipped);
+        let event =
+            Event::new(alternative, index, 1, Duration::ZERO, EventKind::Skipped).in_chain(chain);
         observer.observe(&event);
     }
     false

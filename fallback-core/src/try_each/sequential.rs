@@ -35,7 +35,7 @@ where
     pub(super) fn new(chain: TryEach<It, F, P, O, NoClock, Moved, N>) -> Self {
         TryEachFuture {
             chain: Chain::new(chain),
-            attempt: Attempt::new("item", 0, None),
+            attempt: Attempt::new("try_each", "item", 0, None),
             last_error: None,
             current: None,
         }
@@ -61,7 +61,7 @@ where
                     return Poll::Ready(Err(this.chain.exhausted(this.last_error.take())));
                 };
                 let shared = &mut this.chain.shared;
-                *this.attempt = Attempt::new("item", index, None);
+                *this.attempt = Attempt::new("try_each", "item", index, None);
                 this.attempt.start(&shared.observer);
                 this.current.set(Some((shared.attempt)(item)));
                 continue;

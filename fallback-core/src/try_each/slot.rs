@@ -67,7 +67,7 @@ impl<Item, Fut> Slot<Item, Fut> {
     pub(super) fn idle() -> Self {
         Slot {
             item: None,
-            attempt: Attempt::new("item", 0, None),
+            attempt: Attempt::new("try_each", "item", 0, None),
             state: State::Idle,
         }
     }
@@ -102,7 +102,7 @@ impl<Item, Fut> Slot<Item, Fut> {
     {
         let this = self.project();
         *this.item = Some(item);
-        *this.attempt = Attempt::new("item", index, None);
+        *this.attempt = Attempt::new("try_each", "item", index, None);
         Self::launch::<F, P, O, C, E, R>(this.item, this.attempt, this.state, shared);
     }
 

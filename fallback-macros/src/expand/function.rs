@@ -109,6 +109,10 @@ pub fn function(function: &Function, options: &Options) -> TokenStream {
         policies,
         served: function.served.as_ref().map(ToTokens::to_token_stream),
         conversions_at_declared_type: true,
+        name: {
+            let name = function.sig.ident.to_string();
+            quote! { ::core::concat!(::core::module_path!(), "::", #name) }
+        },
     });
     let Function {
         attrs, vis, sig, ..

@@ -42,6 +42,7 @@ pub fn hedged(chain: &Chain) -> TokenStream {
     let delay = local("hedge");
     let delay_value = policies.hedge.clone().unwrap_or_default();
     let filter = quote! { |#failed: &(_, bool)| #failed.1 };
+    let chain_name = super::chain_name();
     let leaves: Vec<TokenStream> = chain
         .attempts
         .iter()
@@ -65,7 +66,7 @@ pub fn hedged(chain: &Chain) -> TokenStream {
                 async {
                     let mut #sink = #sink_value;
                     let mut #tries_local = #krate::__private::Attempt::new(
-                        #name, #index, ::core::option::Option::None,
+                        #chain_name, #name, #index, ::core::option::Option::None,
                     );
                     #looped
                 }

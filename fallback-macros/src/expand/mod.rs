@@ -75,6 +75,8 @@ pub struct Chain<'a> {
     /// (`#[fallback]`, where it is also the return type, so that a return type that is
     /// not a `Result` is reported once, there), or on the attempt.
     pub conversions_at_declared_type: bool,
+    /// The chain's name in events and traces: a `&'static str` expression.
+    pub name: TokenStream,
 }
 
 impl Chain<'_> {
@@ -144,9 +146,10 @@ impl Chain<'_> {
         let name = &self.attempts[index].name;
         let shown = local("shown");
         let show = self.show(&shown.to_token_stream());
+        let chain_name = chain_name();
         quote_spanned! {span=>
             #krate::__private::discard::<#error, _, _>(
-                #err, #trace, #name, #index, 1, |#shown: &#error| #show,
+                #err, #trace, #chain_name, #name, #index, 1, |#shown: &#error| #show,
             )
         }
     }
@@ -351,7 +354,8 @@ impl Chain<'_> {
             None => quote! { #krate::__private::Ended::Served },
             Some(failed) => self.show(&failed),
         };
-        quote! { #trace.end(#name, #index, #attempt, #ended); }
+        let chain_name = chain_name();
+        quote! { #trace.end(#chain_name, #name, #index, #attempt, #ended); }
     }
 
     /// How an attempt that failed with the error `reference` refers to ended: shown with
@@ -390,15 +394,27 @@ fn typed(binding: &Ident, ty: &Option<TokenStream>) -> TokenStream {
     }
 }
 
-/// The body of a chain: statements, then the tail expression giving its `Result`.
+/// The body of a chain: statements, then the tail expression giving its `Result`. Its
+/// name is a constant the engines' code refers to.
 pub fn chain(chain: &Chain) -> TokenStream {
-    if chain.policies.hedge.is_some() {
+    let body = if chain.policies.hedge.is_some() {
         hedged::hedged(chain)
     } else if chain.policies.any() {
         timed::timed(chain)
     } else {
         plain::plain(chain)
+    };
+    let chain_name = chain_name();
+    let name = &chain.name;
+    quote! {
+        const #chain_name: &str = #name;
+        #body
     }
+}
+
+/// The constant holding the chain's name.
+pub(crate) fn chain_name() -> Ident {
+    quote::format_ident!("__FALLBACK_CHAIN", span = Span::mixed_site())
 }
 
 /// `tokens` placed at `span` for error reports, each keeping its own hygiene: the

@@ -45,6 +45,7 @@ pub fn timed(chain: &Chain) -> TokenStream {
     ]
     .map(local);
 
+    let chain_name = super::chain_name();
     let mut statements = chain.agree_witness();
     statements.extend(locals(chain));
     let sink_value = chain.sink();
@@ -112,7 +113,8 @@ pub fn timed(chain: &Chain) -> TokenStream {
         };
         let looped = tries(chain, index, &future, &arms);
         let run = quote! {{
-            let mut #attempt_local = #krate::__private::Attempt::new(#name, #index, #breaker);
+            let mut #attempt_local =
+                #krate::__private::Attempt::new(#chain_name, #name, #index, #breaker);
             #looped
         }};
         let next_wants_error = chain
@@ -138,7 +140,9 @@ pub fn timed(chain: &Chain) -> TokenStream {
         // The last alternative is always tried: nothing else is left to serve.
         if cooldown && index != last {
             statements.extend(quote! {
-                if #krate::__private::admit(#breakers, #all_cooling, #index, #name, &#policy, &#observer) {
+                if #krate::__private::admit(
+                    #chain_name, #breakers, #all_cooling, #index, #name, &#policy, &#observer,
+                ) {
                     #ran
                 }
             });
