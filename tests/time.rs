@@ -930,6 +930,27 @@ mod tracing_events {
         let seen = collect.seen();
         assert_eq!(seen[0].field("error"), None);
         assert_eq!(seen[1].field("elapsed_ms"), Some("5.0"));
+        assert_eq!(seen[1].field("chain"), Some("try_each"));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn try_each_names_its_items_and_shows_the_error_text_when_asked() {
+        let collect = capture();
+        let providers = [("openai", Err(Error::Transient("first"))), ("anthropic", Ok(2))];
+        let served = fallbacks::try_each(providers.iter(), |(_, outcome)| {
+            let outcome = outcome.clone();
+            async move { outcome }
+        })
+        .name(|(name, _)| name)
+        .display_errors()
+        .await
+        .expect("the second serves");
+        assert_eq!(served.alternative(), "anthropic");
+        assert_eq!(
+            collect.briefs(),
+            [brief("openai", 1, "failed"), brief("anthropic", 1, "served")]
+        );
+        assert_eq!(collect.seen()[0].field("error"), Some("Transient(\"first\")"));
     }
 }
 

@@ -29,8 +29,8 @@ mod try_each;
 
 pub use all_failed::{AllFailed, Failure};
 pub use attempt::{
-    Accept, AnyError, Catching, Filter, Judge, Judged, NoHint, Observer, Panics, Propagate, Refuse,
-    Refusing, RetryAfter, Silent, MAX_RETRY_AFTER,
+    Accept, AnyError, Catching, Displaying, Filter, Judge, Judged, NoHint, Observer, Panics,
+    Propagate, Quiet, Refuse, Refusing, RetryAfter, Shows, Silent, MAX_RETRY_AFTER,
 };
 pub use breaker::Health;
 pub use elapsed::Elapsed;
@@ -38,8 +38,9 @@ pub use event::{Event, EventKind};
 pub use outcomes::{Panicked, Rejected};
 pub use served::Served;
 pub use try_each::{
-    try_each, Cloned, ElapsedInto, Empty, Moved, NoClock, NoItems, Reuse, ToError, TryEach,
-    TryEachError, TryEachFuture, TryEachHedged, TryEachHedgedFuture, TryEachTimedFuture, WhenEmpty,
+    try_each, Cloned, ElapsedInto, Empty, Moved, Names, NoClock, NoItems, Reuse, ToError, TryEach,
+    TryEachError, TryEachFuture, TryEachHedged, TryEachHedgedFuture, TryEachTimedFuture, Unnamed,
+    WhenEmpty,
 };
 
 #[doc(hidden)]

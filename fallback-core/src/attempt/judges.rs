@@ -63,7 +63,7 @@ impl<E, H: Fn(&E) -> Option<Duration>> RetryAfter<E> for H {
 /// is it retried (`retry_on`), how long did the service ask to wait (`retry_after`), is
 /// an `Ok` refused (`reject`), is a panic a failure (`catch_panic`).
 #[derive(Debug, Clone, Copy, Default)]
-pub struct Judged<P = AnyError, Q = AnyError, H = NoHint, Z = Accept, X = Propagate> {
+pub struct Judged<P = AnyError, Q = AnyError, H = NoHint, Z = Accept, X = Propagate, S = Quiet> {
     /// `on`.
     pub on: P,
     /// `retry_on`.
@@ -74,6 +74,8 @@ pub struct Judged<P = AnyError, Q = AnyError, H = NoHint, Z = Accept, X = Propag
     pub reject: Z,
     /// `catch_panic`.
     pub panics: X,
+    /// Whether traces show an error's text (`display_errors`).
+    pub shows: S,
 }
 
 /// [`Judged`], for outcomes `Result<T, E>`.
@@ -92,15 +94,18 @@ pub trait Judge<T, E> {
     fn refuse(&self, value: &T) -> Option<E>;
     /// The error a caught panic becomes (`None`: panics are not caught).
     fn panicked(&self, panicked: Panicked) -> Option<E>;
+    /// An error's text for its trace, if shown.
+    fn show<'e>(&self, error: &'e E) -> Option<&'e dyn std::fmt::Display>;
 }
 
-impl<T, E, P, Q, H, Z, X> Judge<T, E> for Judged<P, Q, H, Z, X>
+impl<T, E, P, Q, H, Z, X, S> Judge<T, E> for Judged<P, Q, H, Z, X, S>
 where
     P: Filter<E>,
     Q: Filter<E>,
     H: RetryAfter<E>,
     Z: Refuse<T, E>,
     X: Panics<E>,
+    S: Shows<E>,
 {
     type On = P;
     type RetryOn = Q;
@@ -120,6 +125,39 @@ where
     #[inline]
     fn panicked(&self, panicked: Panicked) -> Option<E> {
         self.panics.panicked(panicked)
+    }
+
+    #[inline(always)]
+    fn show<'e>(&self, error: &'e E) -> Option<&'e dyn std::fmt::Display> {
+        self.shows.show(error)
+    }
+}
+
+/// Whether a trace shows an error's text.
+pub trait Shows<E> {
+    /// The text, if shown.
+    fn show<'e>(&self, error: &'e E) -> Option<&'e dyn std::fmt::Display>;
+}
+
+/// The default for `try_each`, whose error type is generic: no text.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Quiet;
+
+impl<E> Shows<E> for Quiet {
+    #[inline(always)]
+    fn show<'e>(&self, _: &'e E) -> Option<&'e dyn std::fmt::Display> {
+        None
+    }
+}
+
+/// `display_errors`: the error's `Display`.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Displaying;
+
+impl<E: std::fmt::Display> Shows<E> for Displaying {
+    #[inline(always)]
+    fn show<'e>(&self, error: &'e E) -> Option<&'e dyn std::fmt::Display> {
+        Some(error)
     }
 }
 

@@ -8,13 +8,13 @@ use std::task::Context;
 use std::time::Duration;
 
 use super::slot::{Shared, Step};
-use super::{ElapsedInto, Empty, TryEach};
+use super::{ElapsedInto, Empty, Names, TryEach};
 use crate::attempt::{Sink, Tally};
 use crate::clock::{delay, remaining, Delay};
 use crate::{Elapsed, Served};
 
 /// A chain's state apart from its slots.
-pub(super) struct Chain<It, F, P, O, C, R, N> {
+pub(super) struct Chain<It, F, P, O, C, R, N, M> {
     items: It,
     pub shared: Shared<F, P, O, C>,
     deadline: Option<Duration>,
@@ -23,13 +23,14 @@ pub(super) struct Chain<It, F, P, O, C, R, N> {
     /// Items started so far.
     taken: usize,
     reuse: std::marker::PhantomData<R>,
+    namer: M,
 }
 
-impl<It, F, P, O, C, R, N> Chain<It, F, P, O, C, R, N>
+impl<It, F, P, O, C, R, N, M> Chain<It, F, P, O, C, R, N, M>
 where
     It: Iterator,
 {
-    pub(super) fn new(chain: TryEach<It, F, P, O, C, R, N>) -> Self {
+    pub(super) fn new(chain: TryEach<It, F, P, O, C, R, N, M>) -> Self {
         Chain {
             items: chain.items,
             shared: Shared {
@@ -44,14 +45,19 @@ where
             empty: Some(chain.empty),
             taken: 0,
             reuse: std::marker::PhantomData,
+            namer: chain.namer,
         }
     }
 
-    /// The next item, with its position.
-    pub(super) fn next_item(&mut self) -> Option<(It::Item, usize)> {
+    /// The next item, with its position and name.
+    pub(super) fn next_item(&mut self) -> Option<(It::Item, usize, &'static str)>
+    where
+        M: Names<It::Item>,
+    {
         let item = self.items.next()?;
         self.taken += 1;
-        Some((item, self.taken - 1))
+        let name = self.namer.name(&item);
+        Some((item, self.taken - 1, name))
     }
 
     /// The time left before the deadline (its timer started on the first poll), or the
@@ -101,6 +107,7 @@ where
         &mut self,
         step: Step<T, E>,
         index: usize,
+        name: &'static str,
         last_error: &mut Option<(Result<T, E>, usize)>,
     ) -> Option<Result<Served<T>, N::Error>>
     where
@@ -109,7 +116,7 @@ where
         match step {
             Step::Served(value) => {
                 let failed = Sink::<E>::failed(&self.shared.tally);
-                Some(Ok(Served::new(value, "item", index, failed)))
+                Some(Ok(Served::new(value, name, index, failed)))
             }
             Step::Stopped(error) => Some(Err(N::failed(error, index))),
             Step::Retrying => None,

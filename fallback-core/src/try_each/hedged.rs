@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use super::chain::Chain;
 use super::slot::{Slot, Step};
-use super::{ElapsedInto, Empty, Reuse, TryEach};
+use super::{ElapsedInto, Empty, Names, Reuse, TryEach};
 use crate::attempt::{Judge, Observer};
 use crate::clock::{delay, Delay};
 use crate::Served;
@@ -16,12 +16,12 @@ use crate::Served;
 /// A [`try_each`](crate::try_each()) chain with [`hedge`](TryEach::hedge): `.await` it
 /// to run it.
 #[must_use = "a try_each chain does nothing until it is awaited"]
-pub struct TryEachHedged<It, F, P, O, C, R, N> {
-    pub(super) chain: TryEach<It, F, P, O, C, R, N>,
+pub struct TryEachHedged<It, F, P, O, C, R, N, M> {
+    pub(super) chain: TryEach<It, F, P, O, C, R, N, M>,
     pub(super) delay: Duration,
 }
 
-impl<It, F, Fut, T, E, P, O, C, R, N> IntoFuture for TryEachHedged<It, F, P, O, C, R, N>
+impl<It, F, Fut, T, E, P, O, C, R, N, M> IntoFuture for TryEachHedged<It, F, P, O, C, R, N, M>
 where
     It: Iterator,
     F: FnMut(It::Item) -> Fut,
@@ -31,9 +31,10 @@ where
     C: ElapsedInto<E>,
     R: Reuse<It::Item>,
     N: Empty<E>,
+    M: Names<It::Item>,
 {
     type Output = Result<Served<T>, N::Error>;
-    type IntoFuture = TryEachHedgedFuture<It, F, Fut, P, O, C, R, N>;
+    type IntoFuture = TryEachHedgedFuture<It, F, Fut, P, O, C, R, N, M>;
 
     fn into_future(self) -> Self::IntoFuture {
         TryEachHedgedFuture {
@@ -51,12 +52,12 @@ where
 pin_project_lite::pin_project! {
     /// The future of a hedged [`try_each`](crate::try_each()) chain: at most two
     /// attempts in flight.
-    pub struct TryEachHedgedFuture<It, F, Fut, P, O, C, R, N>
+    pub struct TryEachHedgedFuture<It, F, Fut, P, O, C, R, N, M>
     where
         It: Iterator,
         Fut: Future,
     {
-        chain: Chain<It, F, P, O, C, R, N>,
+        chain: Chain<It, F, P, O, C, R, N, M>,
         delay: Duration,
         last_error: Option<(Fut::Output, usize)>,
         #[pin]
@@ -71,7 +72,8 @@ pin_project_lite::pin_project! {
     }
 }
 
-impl<It, F, Fut, T, E, P, O, C, R, N> Future for TryEachHedgedFuture<It, F, Fut, P, O, C, R, N>
+impl<It, F, Fut, T, E, P, O, C, R, N, M> Future
+    for TryEachHedgedFuture<It, F, Fut, P, O, C, R, N, M>
 where
     It: Iterator,
     F: FnMut(It::Item) -> Fut,
@@ -81,6 +83,7 @@ where
     C: ElapsedInto<E>,
     R: Reuse<It::Item>,
     N: Empty<E>,
+    M: Names<It::Item>,
 {
     type Output = Result<Served<T>, N::Error>;
 
@@ -109,13 +112,13 @@ where
             if busy == 0 || (busy == 1 && fill_now) || slow {
                 fill_now = false;
                 match this.chain.next_item() {
-                    Some((item, index)) => {
+                    Some((item, index, name)) => {
                         let free = if this.first.is_busy() {
                             this.second.as_mut()
                         } else {
                             this.first.as_mut()
                         };
-                        free.start::<F, P, O, C, E, R>(item, index, &mut this.chain.shared);
+                        free.start::<F, P, O, C, E, R>(item, index, name, &mut this.chain.shared);
                         // The delay runs again for the lone attempt, if one of the two
                         // ends before the other.
                         this.hedge.set(Some(delay(*this.delay)));
@@ -134,7 +137,7 @@ where
                 } else {
                     this.second.as_mut()
                 };
-                let index = slot.index();
+                let (index, name) = (slot.index(), slot.name());
                 let step = match slot.as_mut().poll_step::<F, T, E, P, O, C, R>(
                     cx,
                     &mut this.chain.shared,
@@ -145,7 +148,7 @@ where
                 };
                 progressed = true;
                 fill_now |= matches!(step, Step::Failed(_));
-                if let Some(done) = this.chain.settle(step, index, this.last_error) {
+                if let Some(done) = this.chain.settle(step, index, name, this.last_error) {
                     this.first.as_mut().clear();
                     this.second.as_mut().clear();
                     return Poll::Ready(done);

@@ -12,8 +12,8 @@ use std::marker::PhantomData;
 use std::time::Duration;
 
 use crate::attempt::{
-    Accept, AnyError, Catching, Judge, Judged, NoHint, Observer, Policy, Propagate, Refusing,
-    Silent,
+    Accept, AnyError, Catching, Displaying, Judge, Judged, NoHint, Observer, Policy, Propagate,
+    Quiet, Refusing, Silent,
 };
 use crate::clock::{ClockEnabledFor, Tokio};
 use crate::{Elapsed, Event, Served};
@@ -85,6 +85,7 @@ where
             retry_after: NoHint,
             reject: Accept,
             panics: Propagate,
+            shows: Quiet,
         },
         observer: Silent,
         policy: Policy::new(),
@@ -92,12 +93,13 @@ where
         elapsed: NoClock,
         reuse: PhantomData,
         empty: NoItems,
+        namer: Unnamed,
     }
 }
 
 /// A [`try_each`] chain being configured; `.await` it to run it.
 #[must_use = "a try_each chain does nothing until it is awaited"]
-pub struct TryEach<It, F, P, O, C, R = Moved, N = NoItems> {
+pub struct TryEach<It, F, P, O, C, R = Moved, N = NoItems, M = Unnamed> {
     pub(crate) items: It,
     pub(crate) attempt: F,
     /// `on`, `retry_on`, `retry_after`: a [`Judged`].
@@ -111,6 +113,8 @@ pub struct TryEach<It, F, P, O, C, R = Moved, N = NoItems> {
     pub(crate) reuse: PhantomData<R>,
     /// What an empty list fails with.
     pub(crate) empty: N,
+    /// How items are named in events and reports.
+    pub(crate) namer: M,
 }
 
 /// No time limit is set, so no timeout ever needs to become an error.
@@ -199,6 +203,31 @@ impl<E> Empty<E> for NoItems {
     }
 }
 
+/// How a chain names its items in events, traces and [`Served`]: `"item"` unless
+/// [`name`](TryEach::name) says.
+pub trait Names<Item> {
+    /// The name of `item`.
+    fn name(&self, item: &Item) -> &'static str;
+}
+
+/// Every item is `"item"`; its index says which.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Unnamed;
+
+impl<Item> Names<Item> for Unnamed {
+    #[inline(always)]
+    fn name(&self, _: &Item) -> &'static str {
+        "item"
+    }
+}
+
+impl<Item, M: Fn(&Item) -> &'static str> Names<Item> for M {
+    #[inline(always)]
+    fn name(&self, item: &Item) -> &'static str {
+        self(item)
+    }
+}
+
 /// The error [`when_empty`](TryEach::when_empty) makes; the chain fails with `E`.
 #[derive(Debug, Clone, Copy)]
 pub struct WhenEmpty<G>(G);
@@ -217,12 +246,14 @@ impl<E, G: FnOnce() -> E> Empty<E> for WhenEmpty<G> {
 
 // Each method changes one parameter of the builder's type: the types say which.
 #[allow(clippy::type_complexity)]
-impl<It, F, P0, Q0, H0, Z0, X0, O, C, R, N> TryEach<It, F, Judged<P0, Q0, H0, Z0, X0>, O, C, R, N> {
+impl<It, F, P0, Q0, H0, Z0, X0, S0, O, C, R, N, M>
+    TryEach<It, F, Judged<P0, Q0, H0, Z0, X0, S0>, O, C, R, N, M>
+{
     /// Only errors `filter` accepts move on to the next item; any other is returned.
     pub fn on<Fut, T, E, P>(
         self,
         filter: P,
-    ) -> TryEach<It, F, Judged<P, Q0, H0, Z0, X0>, O, C, R, N>
+    ) -> TryEach<It, F, Judged<P, Q0, H0, Z0, X0, S0>, O, C, R, N, M>
     where
         It: Iterator,
         F: FnMut(It::Item) -> Fut,
@@ -235,6 +266,7 @@ impl<It, F, P0, Q0, H0, Z0, X0, O, C, R, N> TryEach<It, F, Judged<P0, Q0, H0, Z0
             retry_after: judged.retry_after,
             reject: judged.reject,
             panics: judged.panics,
+            shows: judged.shows,
         })
     }
 
@@ -244,7 +276,7 @@ impl<It, F, P0, Q0, H0, Z0, X0, O, C, R, N> TryEach<It, F, Judged<P0, Q0, H0, Z0
     pub fn retry_on<Fut, T, E, Q>(
         self,
         filter: Q,
-    ) -> TryEach<It, F, Judged<P0, Q, H0, Z0, X0>, O, C, R, N>
+    ) -> TryEach<It, F, Judged<P0, Q, H0, Z0, X0, S0>, O, C, R, N, M>
     where
         It: Iterator,
         F: FnMut(It::Item) -> Fut,
@@ -257,6 +289,7 @@ impl<It, F, P0, Q0, H0, Z0, X0, O, C, R, N> TryEach<It, F, Judged<P0, Q0, H0, Z0
             retry_after: judged.retry_after,
             reject: judged.reject,
             panics: judged.panics,
+            shows: judged.shows,
         })
     }
 
@@ -266,7 +299,7 @@ impl<It, F, P0, Q0, H0, Z0, X0, O, C, R, N> TryEach<It, F, Judged<P0, Q0, H0, Z0
     pub fn retry_after<Fut, T, E, H>(
         self,
         hint: H,
-    ) -> TryEach<It, F, Judged<P0, Q0, H, Z0, X0>, O, C, R, N>
+    ) -> TryEach<It, F, Judged<P0, Q0, H, Z0, X0, S0>, O, C, R, N, M>
     where
         It: Iterator,
         F: FnMut(It::Item) -> Fut,
@@ -279,6 +312,7 @@ impl<It, F, P0, Q0, H0, Z0, X0, O, C, R, N> TryEach<It, F, Judged<P0, Q0, H0, Z0
             retry_after: hint,
             reject: judged.reject,
             panics: judged.panics,
+            shows: judged.shows,
         })
     }
 
@@ -287,7 +321,7 @@ impl<It, F, P0, Q0, H0, Z0, X0, O, C, R, N> TryEach<It, F, Judged<P0, Q0, H0, Z0
     pub fn reject<Fut, T, E, Z>(
         self,
         reject: Z,
-    ) -> TryEach<It, F, Judged<P0, Q0, H0, Refusing<Z, E>, X0>, O, C, R, N>
+    ) -> TryEach<It, F, Judged<P0, Q0, H0, Refusing<Z, E>, X0, S0>, O, C, R, N, M>
     where
         It: Iterator,
         F: FnMut(It::Item) -> Fut,
@@ -304,6 +338,7 @@ impl<It, F, P0, Q0, H0, Z0, X0, O, C, R, N> TryEach<It, F, Judged<P0, Q0, H0, Z0
                 into: E::from,
             },
             panics: judged.panics,
+            shows: judged.shows,
         })
     }
 
@@ -311,7 +346,7 @@ impl<It, F, P0, Q0, H0, Z0, X0, O, C, R, N> TryEach<It, F, Judged<P0, Q0, H0, Z0
     /// panic's message; without it, a panic unwinds out of the chain.
     pub fn catch_panic<Fut, T, E>(
         self,
-    ) -> TryEach<It, F, Judged<P0, Q0, H0, Z0, Catching<E>>, O, C, R, N>
+    ) -> TryEach<It, F, Judged<P0, Q0, H0, Z0, Catching<E>, S0>, O, C, R, N, M>
     where
         It: Iterator,
         F: FnMut(It::Item) -> Fut,
@@ -324,13 +359,35 @@ impl<It, F, P0, Q0, H0, Z0, X0, O, C, R, N> TryEach<It, F, Judged<P0, Q0, H0, Z0
             retry_after: judged.retry_after,
             reject: judged.reject,
             panics: Catching(E::from),
+            shows: judged.shows,
+        })
+    }
+
+    /// With the `tracing` feature, each failed attempt's event carries the error's text
+    /// (`E: Display`), as the macros' do.
+    pub fn display_errors<Fut, T, E>(
+        self,
+    ) -> TryEach<It, F, Judged<P0, Q0, H0, Z0, X0, Displaying>, O, C, R, N, M>
+    where
+        It: Iterator,
+        F: FnMut(It::Item) -> Fut,
+        Fut: Future<Output = Result<T, E>>,
+        E: std::fmt::Display,
+    {
+        self.judged(|judged| Judged {
+            on: judged.on,
+            retry_on: judged.retry_on,
+            retry_after: judged.retry_after,
+            reject: judged.reject,
+            panics: judged.panics,
+            shows: Displaying,
         })
     }
 
     fn judged<J>(
         self,
-        judged: impl FnOnce(Judged<P0, Q0, H0, Z0, X0>) -> J,
-    ) -> TryEach<It, F, J, O, C, R, N> {
+        judged: impl FnOnce(Judged<P0, Q0, H0, Z0, X0, S0>) -> J,
+    ) -> TryEach<It, F, J, O, C, R, N, M> {
         TryEach {
             items: self.items,
             attempt: self.attempt,
@@ -341,14 +398,15 @@ impl<It, F, P0, Q0, H0, Z0, X0, O, C, R, N> TryEach<It, F, Judged<P0, Q0, H0, Z0
             elapsed: self.elapsed,
             reuse: self.reuse,
             empty: self.empty,
+            namer: self.namer,
         }
     }
 }
 
-impl<It, F, P, O, C, R, N> TryEach<It, F, P, O, C, R, N> {
+impl<It, F, P, O, C, R, N, M> TryEach<It, F, P, O, C, R, N, M> {
     /// Calls `observer` with each attempt's start, success and failure. The event's
     /// `alternative` is `"item"`; its `index` says which.
-    pub fn observe<Fut, T, E, Q>(self, observer: Q) -> TryEach<It, F, P, Q, C, R, N>
+    pub fn observe<Fut, T, E, Q>(self, observer: Q) -> TryEach<It, F, P, Q, C, R, N, M>
     where
         It: Iterator,
         F: FnMut(It::Item) -> Fut,
@@ -365,6 +423,31 @@ impl<It, F, P, O, C, R, N> TryEach<It, F, P, O, C, R, N> {
             elapsed: self.elapsed,
             reuse: self.reuse,
             empty: self.empty,
+            namer: self.namer,
+        }
+    }
+
+    /// Names each item in events, traces and [`Served`] (default `"item"`):
+    /// `.name(|provider| provider.name)`, for names known for the whole program (a
+    /// `&'static str`: a literal, or a leaked configuration string).
+    pub fn name<Fut, T, E, Q>(self, name: Q) -> TryEach<It, F, P, O, C, R, N, Q>
+    where
+        It: Iterator,
+        F: FnMut(It::Item) -> Fut,
+        Fut: Future<Output = Result<T, E>>,
+        Q: Fn(&It::Item) -> &'static str,
+    {
+        TryEach {
+            items: self.items,
+            attempt: self.attempt,
+            filter: self.filter,
+            observer: self.observer,
+            policy: self.policy,
+            deadline: self.deadline,
+            elapsed: self.elapsed,
+            reuse: self.reuse,
+            empty: self.empty,
+            namer: name,
         }
     }
 
@@ -388,7 +471,7 @@ impl<It, F, P, O, C, R, N> TryEach<It, F, P, O, C, R, N> {
     /// assert_eq!(complete(&["openai"]).await, Err(LlmError::Down));
     /// # });
     /// ```
-    pub fn when_empty<Fut, T, E, G>(self, error: G) -> TryEach<It, F, P, O, C, R, WhenEmpty<G>>
+    pub fn when_empty<Fut, T, E, G>(self, error: G) -> TryEach<It, F, P, O, C, R, WhenEmpty<G>, M>
     where
         It: Iterator,
         F: FnMut(It::Item) -> Fut,
@@ -405,12 +488,16 @@ impl<It, F, P, O, C, R, N> TryEach<It, F, P, O, C, R, N> {
             elapsed: self.elapsed,
             reuse: self.reuse,
             empty: WhenEmpty(error),
+            namer: self.namer,
         }
     }
 
     /// A time limit per attempt: a slow attempt fails with `E::from(Elapsed)` and the
     /// chain moves on, whatever the filter says.
-    pub fn timeout<Fut, T, E>(mut self, limit: Duration) -> TryEach<It, F, P, O, ToError<E>, R, N>
+    pub fn timeout<Fut, T, E>(
+        mut self,
+        limit: Duration,
+    ) -> TryEach<It, F, P, O, ToError<E>, R, N, M>
     where
         It: Iterator,
         F: FnMut(It::Item) -> Fut,
@@ -424,7 +511,10 @@ impl<It, F, P, O, C, R, N> TryEach<It, F, P, O, C, R, N> {
 
     /// A time limit for the whole chain: when it passes, the attempt in flight is
     /// dropped and the chain fails with `E::from(Elapsed)`.
-    pub fn deadline<Fut, T, E>(mut self, limit: Duration) -> TryEach<It, F, P, O, ToError<E>, R, N>
+    pub fn deadline<Fut, T, E>(
+        mut self,
+        limit: Duration,
+    ) -> TryEach<It, F, P, O, ToError<E>, R, N, M>
     where
         It: Iterator,
         F: FnMut(It::Item) -> Fut,
@@ -436,7 +526,7 @@ impl<It, F, P, O, C, R, N> TryEach<It, F, P, O, C, R, N> {
         self.with_clock()
     }
 
-    fn with_clock<E: From<Elapsed>>(self) -> TryEach<It, F, P, O, ToError<E>, R, N> {
+    fn with_clock<E: From<Elapsed>>(self) -> TryEach<It, F, P, O, ToError<E>, R, N, M> {
         TryEach {
             items: self.items,
             attempt: self.attempt,
@@ -447,13 +537,14 @@ impl<It, F, P, O, C, R, N> TryEach<It, F, P, O, C, R, N> {
             elapsed: elapsed_into::<E>,
             reuse: self.reuse,
             empty: self.empty,
+            namer: self.namer,
         }
     }
 
     /// Tries each item up to `retries` more times, for errors the filter accepts and
     /// timeouts, pausing with exponential backoff and full jitter in between (never
     /// past the deadline). The closure is then called again with a clone of the item.
-    pub fn retries(mut self, retries: u32) -> TryEach<It, F, P, O, C, Cloned, N>
+    pub fn retries(mut self, retries: u32) -> TryEach<It, F, P, O, C, Cloned, N, M>
     where
         Tokio: ClockEnabledFor<It>,
     {
@@ -468,6 +559,7 @@ impl<It, F, P, O, C, R, N> TryEach<It, F, P, O, C, R, N> {
             elapsed: self.elapsed,
             reuse: PhantomData,
             empty: self.empty,
+            namer: self.namer,
         }
     }
 
@@ -485,7 +577,7 @@ impl<It, F, P, O, C, R, N> TryEach<It, F, P, O, C, R, N> {
     /// error frees its place for the next item at once. At most two attempts are in
     /// flight (the "hedged request" of "The Tail at Scale"). Retries and a timeout apply
     /// to each attempt as without hedging.
-    pub fn hedge(self, delay: Duration) -> TryEachHedged<It, F, P, O, C, R, N>
+    pub fn hedge(self, delay: Duration) -> TryEachHedged<It, F, P, O, C, R, N, M>
     where
         Tokio: ClockEnabledFor<It>,
     {
@@ -498,7 +590,7 @@ fn elapsed_into<E: From<Elapsed>>(elapsed: Elapsed) -> E {
 }
 
 /// Without a time option: one attempt in flight, no timer.
-impl<It, F, Fut, T, E, P, O, N> IntoFuture for TryEach<It, F, P, O, NoClock, Moved, N>
+impl<It, F, Fut, T, E, P, O, N, M> IntoFuture for TryEach<It, F, P, O, NoClock, Moved, N, M>
 where
     It: Iterator,
     F: FnMut(It::Item) -> Fut,
@@ -506,9 +598,10 @@ where
     P: Judge<T, E>,
     O: Observer<E>,
     N: Empty<E>,
+    M: Names<It::Item>,
 {
     type Output = Result<Served<T>, N::Error>;
-    type IntoFuture = TryEachFuture<It, F, Fut, P, O, N>;
+    type IntoFuture = TryEachFuture<It, F, Fut, P, O, N, M>;
 
     fn into_future(self) -> Self::IntoFuture {
         TryEachFuture::new(self)
@@ -516,7 +609,7 @@ where
 }
 
 /// With `timeout` or `deadline`.
-impl<It, F, Fut, T, E, P, O, R, N> IntoFuture for TryEach<It, F, P, O, ToError<E>, R, N>
+impl<It, F, Fut, T, E, P, O, R, N, M> IntoFuture for TryEach<It, F, P, O, ToError<E>, R, N, M>
 where
     It: Iterator,
     F: FnMut(It::Item) -> Fut,
@@ -525,9 +618,10 @@ where
     O: Observer<E>,
     R: Reuse<It::Item>,
     N: Empty<E>,
+    M: Names<It::Item>,
 {
     type Output = Result<Served<T>, N::Error>;
-    type IntoFuture = TryEachTimedFuture<It, F, Fut, P, O, ToError<E>, R, N>;
+    type IntoFuture = TryEachTimedFuture<It, F, Fut, P, O, ToError<E>, R, N, M>;
 
     fn into_future(self) -> Self::IntoFuture {
         TryEachTimedFuture::new(self)
@@ -535,7 +629,7 @@ where
 }
 
 /// With `retries` alone.
-impl<It, F, Fut, T, E, P, O, N> IntoFuture for TryEach<It, F, P, O, NoClock, Cloned, N>
+impl<It, F, Fut, T, E, P, O, N, M> IntoFuture for TryEach<It, F, P, O, NoClock, Cloned, N, M>
 where
     It: Iterator,
     It::Item: Clone,
@@ -544,9 +638,10 @@ where
     P: Judge<T, E>,
     O: Observer<E>,
     N: Empty<E>,
+    M: Names<It::Item>,
 {
     type Output = Result<Served<T>, N::Error>;
-    type IntoFuture = TryEachTimedFuture<It, F, Fut, P, O, NoClock, Cloned, N>;
+    type IntoFuture = TryEachTimedFuture<It, F, Fut, P, O, NoClock, Cloned, N, M>;
 
     fn into_future(self) -> Self::IntoFuture {
         TryEachTimedFuture::new(self)

@@ -7,19 +7,19 @@ use std::task::{Context, Poll};
 
 use super::chain::Chain;
 use super::slot::{poll_judged, step};
-use super::{Empty, Moved, NoClock, TryEach};
+use super::{Empty, Moved, Names, NoClock, TryEach};
 use crate::attempt::{Attempt, Judge, Observer};
 use crate::trace::Ended;
 use crate::Served;
 
 pin_project_lite::pin_project! {
     /// The future of a [`try_each`](crate::try_each()) chain without a time option.
-    pub struct TryEachFuture<It, F, Fut, P, O, N>
+    pub struct TryEachFuture<It, F, Fut, P, O, N, M>
     where
         It: Iterator,
         Fut: Future,
     {
-        chain: Chain<It, F, P, O, NoClock, Moved, N>,
+        chain: Chain<It, F, P, O, NoClock, Moved, N, M>,
         attempt: Attempt<'static>,
         last_error: Option<(Fut::Output, usize)>,
         #[pin]
@@ -27,12 +27,12 @@ pin_project_lite::pin_project! {
     }
 }
 
-impl<It, F, Fut, P, O, N> TryEachFuture<It, F, Fut, P, O, N>
+impl<It, F, Fut, P, O, N, M> TryEachFuture<It, F, Fut, P, O, N, M>
 where
     It: Iterator,
     Fut: Future,
 {
-    pub(super) fn new(chain: TryEach<It, F, P, O, NoClock, Moved, N>) -> Self {
+    pub(super) fn new(chain: TryEach<It, F, P, O, NoClock, Moved, N, M>) -> Self {
         TryEachFuture {
             chain: Chain::new(chain),
             attempt: Attempt::new("try_each", "item", 0, None),
@@ -42,7 +42,7 @@ where
     }
 }
 
-impl<It, F, Fut, T, E, P, O, N> Future for TryEachFuture<It, F, Fut, P, O, N>
+impl<It, F, Fut, T, E, P, O, N, M> Future for TryEachFuture<It, F, Fut, P, O, N, M>
 where
     It: Iterator,
     F: FnMut(It::Item) -> Fut,
@@ -50,6 +50,7 @@ where
     P: Judge<T, E>,
     O: Observer<E>,
     N: Empty<E>,
+    M: Names<It::Item>,
 {
     type Output = Result<Served<T>, N::Error>;
 
@@ -57,11 +58,11 @@ where
         let mut this = self.project();
         loop {
             let Some(current) = this.current.as_mut().as_pin_mut() else {
-                let Some((item, index)) = this.chain.next_item() else {
+                let Some((item, index, name)) = this.chain.next_item() else {
                     return Poll::Ready(Err(this.chain.exhausted(this.last_error.take())));
                 };
                 let shared = &mut this.chain.shared;
-                *this.attempt = Attempt::new("try_each", "item", index, None);
+                *this.attempt = Attempt::new("try_each", name, index, None);
                 this.attempt.start(&shared.observer);
                 this.current.set(Some((shared.attempt)(item)));
                 continue;
@@ -72,7 +73,8 @@ where
             };
             this.current.set(None);
             let shared = &mut this.chain.shared;
-            let (on, retry_on, retry_after) = shared.filter.parts();
+            let judge = &shared.filter;
+            let (on, retry_on, retry_after) = judge.parts();
             // The error's type is generic here: its text is for `observe` to show.
             let verdict = this.attempt.judge(
                 tried,
@@ -83,10 +85,13 @@ where
                 retry_on,
                 retry_after,
                 &shared.observer,
-                |_| Ended::Failed(None),
+                |error| Ended::Failed(judge.show(error)),
             );
-            let index = this.attempt.index();
-            if let Some(done) = this.chain.settle(step(verdict), index, this.last_error) {
+            let (index, name) = (this.attempt.index(), this.attempt.alternative());
+            if let Some(done) = this
+                .chain
+                .settle(step(verdict), index, name, this.last_error)
+            {
                 return Poll::Ready(done);
             }
         }

@@ -82,6 +82,11 @@ impl<Item, Fut> Slot<Item, Fut> {
         self.attempt.index()
     }
 
+    /// The name of the item being tried.
+    pub(super) fn name(&self) -> &'static str {
+        self.attempt.alternative()
+    }
+
     /// Drops the attempt in flight, if any (the other slot served, or the chain ended).
     pub(super) fn clear(self: Pin<&mut Self>) {
         let mut this = self.project();
@@ -94,6 +99,7 @@ impl<Item, Fut> Slot<Item, Fut> {
         self: Pin<&mut Self>,
         item: Item,
         index: usize,
+        name: &'static str,
         shared: &mut Shared<F, P, O, C>,
     ) where
         F: FnMut(Item) -> Fut,
@@ -102,7 +108,7 @@ impl<Item, Fut> Slot<Item, Fut> {
     {
         let this = self.project();
         *this.item = Some(item);
-        *this.attempt = Attempt::new("try_each", "item", index, None);
+        *this.attempt = Attempt::new("try_each", name, index, None);
         Self::launch::<F, P, O, C, E, R>(this.item, this.attempt, this.state, shared);
     }
 
@@ -177,7 +183,8 @@ impl<Item, Fut> Slot<Item, Fut> {
             }
         };
         this.state.set(State::Idle);
-        let (on, retry_on, retry_after) = shared.filter.parts();
+        let judge = &shared.filter;
+        let (on, retry_on, retry_after) = judge.parts();
         // The error's type is generic here: its text is for `observe` to show.
         let verdict = this.attempt.judge(
             tried,
@@ -188,7 +195,7 @@ impl<Item, Fut> Slot<Item, Fut> {
             retry_on,
             retry_after,
             &shared.observer,
-            |_| Ended::Failed(None),
+            |error| Ended::Failed(judge.show(error)),
         );
         match &verdict {
             Verdict::Retry(pause) => this.state.set(State::Pausing {

@@ -6,7 +6,7 @@ use std::task::{Context, Poll};
 
 use super::chain::Chain;
 use super::slot::Slot;
-use super::{ElapsedInto, Empty, Reuse, TryEach};
+use super::{ElapsedInto, Empty, Names, Reuse, TryEach};
 use crate::attempt::{Judge, Observer};
 use crate::clock::Delay;
 use crate::Served;
@@ -14,12 +14,12 @@ use crate::Served;
 pin_project_lite::pin_project! {
     /// The future of a [`try_each`](crate::try_each()) chain with a time option
     /// (`timeout`, `deadline`, `retries`).
-    pub struct TryEachTimedFuture<It, F, Fut, P, O, C, R, N>
+    pub struct TryEachTimedFuture<It, F, Fut, P, O, C, R, N, M>
     where
         It: Iterator,
         Fut: Future,
     {
-        chain: Chain<It, F, P, O, C, R, N>,
+        chain: Chain<It, F, P, O, C, R, N, M>,
         last_error: Option<(Fut::Output, usize)>,
         #[pin]
         slot: Slot<It::Item, Fut>,
@@ -29,12 +29,12 @@ pin_project_lite::pin_project! {
     }
 }
 
-impl<It, F, Fut, P, O, C, R, N> TryEachTimedFuture<It, F, Fut, P, O, C, R, N>
+impl<It, F, Fut, P, O, C, R, N, M> TryEachTimedFuture<It, F, Fut, P, O, C, R, N, M>
 where
     It: Iterator,
     Fut: Future,
 {
-    pub(super) fn new(chain: TryEach<It, F, P, O, C, R, N>) -> Self {
+    pub(super) fn new(chain: TryEach<It, F, P, O, C, R, N, M>) -> Self {
         TryEachTimedFuture {
             chain: Chain::new(chain),
             last_error: None,
@@ -44,7 +44,7 @@ where
     }
 }
 
-impl<It, F, Fut, T, E, P, O, C, R, N> Future for TryEachTimedFuture<It, F, Fut, P, O, C, R, N>
+impl<It, F, Fut, T, E, P, O, C, R, N, M> Future for TryEachTimedFuture<It, F, Fut, P, O, C, R, N, M>
 where
     It: Iterator,
     F: FnMut(It::Item) -> Fut,
@@ -54,6 +54,7 @@ where
     C: ElapsedInto<E>,
     R: Reuse<It::Item>,
     N: Empty<E>,
+    M: Names<It::Item>,
 {
     type Output = Result<Served<T>, N::Error>;
 
@@ -69,17 +70,18 @@ where
         loop {
             if !this.slot.is_busy() {
                 match this.chain.next_item() {
-                    Some((item, index)) => {
+                    Some((item, index, name)) => {
                         this.slot.as_mut().start::<F, P, O, C, E, R>(
                             item,
                             index,
+                            name,
                             &mut this.chain.shared,
                         );
                     }
                     None => return Poll::Ready(Err(this.chain.exhausted(this.last_error.take()))),
                 }
             }
-            let index = this.slot.index();
+            let (index, name) = (this.slot.index(), this.slot.name());
             let step = match this.slot.as_mut().poll_step::<F, T, E, P, O, C, R>(
                 cx,
                 &mut this.chain.shared,
@@ -88,7 +90,7 @@ where
                 Poll::Pending => return Poll::Pending,
                 Poll::Ready(step) => step,
             };
-            if let Some(done) = this.chain.settle(step, index, this.last_error) {
+            if let Some(done) = this.chain.settle(step, index, name, this.last_error) {
                 return Poll::Ready(done);
             }
         }
