@@ -666,3 +666,35 @@ mod names {
         assert_eq!(names, ["down(\"hi\")", "down(\"hi\")", "backup", "backup"]);
     }
 }
+
+mod hedge_with_cooldown {
+    use fallbacks::Health;
+
+    use super::*;
+
+    #[tokio::test(start_paused = true)]
+    async fn a_cooling_alternative_is_skipped_by_the_hedged_chain_too() {
+        let calls = Calls::new();
+        let health: Health<2> = Health::new();
+        let primary = Provider::new("primary", &[(10, Err(LlmError::Unavailable))]);
+        let fallback = Provider::new("fallback", &[(5, Ok("from fallback"))]);
+        for _ in 0..2 {
+            let reply = fallback_chain!(
+                primary.complete(&calls) | fallback.complete(&calls),
+                hedge = "100ms",
+                cooldown = "30s",
+                trip_after = 1,
+                health = &health,
+            )
+            .await;
+            assert_eq!(reply, Ok("from fallback".into()));
+        }
+        // First call: the primary fails at 10 ms, which starts the fallback at once.
+        // Second call: the primary is cooling down, so the fallback starts at once.
+        assert_eq!(
+            calls.all(),
+            [("primary", 0), ("fallback", 10), ("fallback", 15)]
+        );
+        assert!(health.is_cooling(0));
+    }
+}

@@ -936,7 +936,10 @@ mod tracing_events {
     #[tokio::test(start_paused = true)]
     async fn try_each_names_its_items_and_shows_the_error_text_when_asked() {
         let collect = capture();
-        let providers = [("openai", Err(Error::Transient("first"))), ("anthropic", Ok(2))];
+        let providers = [
+            ("openai", Err(Error::Transient("first"))),
+            ("anthropic", Ok(2)),
+        ];
         let served = fallbacks::try_each(providers.iter(), |(_, outcome)| {
             let outcome = outcome.clone();
             async move { outcome }
@@ -948,9 +951,15 @@ mod tracing_events {
         assert_eq!(served.alternative(), "anthropic");
         assert_eq!(
             collect.briefs(),
-            [brief("openai", 1, "failed"), brief("anthropic", 1, "served")]
+            [
+                brief("openai", 1, "failed"),
+                brief("anthropic", 1, "served")
+            ]
         );
-        assert_eq!(collect.seen()[0].field("error"), Some("Transient(\"first\")"));
+        assert_eq!(
+            collect.seen()[0].field("error"),
+            Some("Transient(\"first\")")
+        );
     }
 }
 

@@ -73,7 +73,7 @@ use proc_macro::TokenStream;
 /// | `backoff = "50ms"` | the pause before the first retry, doubled before each next one (at most 32 times), with full jitter; default 100 ms |
 /// | `retry_on = pred` | an `impl Fn(&E) -> bool`: which errors retry the same alternative (default: those `on` accepts, and timeouts); the others `on` accepts move on at once |
 /// | `retry_after = hint` | an `impl Fn(&E) -> Option<Duration>`: the wait the service asked for (`Retry-After`), instead of the backoff; one past the deadline or over 60 s moves on at once |
-/// | `hedge = "300ms"` | if an attempt has not answered after 300 ms, start the next alternative alongside it; the first `Ok` wins, the other is dropped (not with `err =>` or, yet, `cooldown`) |
+/// | `hedge = "300ms"` | if an attempt has not answered after 300 ms, start the next alternative alongside it; the first `Ok` wins, the other is dropped (not with `err =>`) |
 /// | `cooldown = "30s"` | skip an alternative for 30 s after it trips; then one call probes it |
 /// | `trip_after = 3` | the consecutive failures that trip an alternative (default 3) |
 /// | `health = &self.health` | where the cooldown state lives, a `fallbacks::Health<N>` (N: the count of alternatives); default: one `static` per chain |

@@ -210,14 +210,6 @@ pub fn policies(options: &Options) -> Option<syn::Error> {
              add `cooldown = \"30s\"`",
         ));
     }
-    if options.hedge.is_some() {
-        if let Some(key) = options.cooldown.as_ref().map(|timed| &timed.key) {
-            errors.push(syn::Error::new(
-                key.span(),
-                format!("`{key}` cannot be combined with `hedge` yet: remove one of them"),
-            ));
-        }
-    }
     errors.finish().err()
 }
 

@@ -43,6 +43,21 @@ pub fn hedged(chain: &Chain) -> TokenStream {
     let delay_value = policies.hedge.clone().unwrap_or_default();
     let filter = quote! { |#failed: &(_, bool)| #failed.1 };
     let chain_name = super::chain_name();
+    let cooldown = chain.policies.cooldown.is_some();
+    let last = chain.attempts.len() - 1;
+    let [breakers, all_cooling, policy, observer] =
+        ["breakers", "all_cooling", "policy", "observer"].map(local);
+    // With `cooldown`, a leaf that is skipped fails at once with no error (`None`): the
+    // next alternative starts, and as the last one is never skipped and a `Hedge`
+    // returns the later alternative's error, the chain never ends with that `None`.
+    let failed_with = |kept: &proc_macro2::Ident| {
+        if cooldown {
+            quote! { ::core::option::Option::Some(#kept) }
+        } else {
+            quote! { #kept }
+        }
+    };
+    let kept_value = failed_with(&kept);
     let leaves: Vec<TokenStream> = chain
         .attempts
         .iter()
@@ -53,8 +68,8 @@ pub fn hedged(chain: &Chain) -> TokenStream {
             let success = chain.success(&local_at("ok", attempt.span), index, quote!(#index));
             let arms = Arms {
                 served: quote! { break ::core::result::Result::Ok(#success) },
-                moved_on: quote! { break ::core::result::Result::Err((#kept, true)) },
-                stopped: quote! { break ::core::result::Result::Err((#kept, false)) },
+                moved_on: quote! { break ::core::result::Result::Err((#kept_value, true)) },
+                stopped: quote! { break ::core::result::Result::Err((#kept_value, false)) },
             };
             let sink_value = if chain.collect {
                 quote! { &#failures }
@@ -62,11 +77,27 @@ pub fn hedged(chain: &Chain) -> TokenStream {
                 quote! { #krate::__private::Discard }
             };
             let looped = tries(chain, index, &attempt.future, &arms);
+            let (skip, breaker) = if cooldown {
+                // The last alternative is always tried: nothing else is left to serve.
+                let skip = (index != last).then(|| {
+                    quote! {
+                        if !#krate::__private::admit(
+                            #chain_name, #breakers, #all_cooling, #index, #name, &#policy, &#observer,
+                        ) {
+                            return ::core::result::Result::Err((::core::option::Option::None, true));
+                        }
+                    }
+                });
+                (skip, quote! { ::core::option::Option::Some(&#breakers[#index]) })
+            } else {
+                (None, quote! { ::core::option::Option::None })
+            };
             quote! {
                 async {
+                    #skip
                     let mut #sink = #sink_value;
                     let mut #tries_local = #krate::__private::Attempt::new(
-                        #chain_name, #name, #index, ::core::option::Option::None,
+                        #chain_name, #name, #index, #breaker,
                     );
                     #looped
                 }
@@ -96,6 +127,28 @@ pub fn hedged(chain: &Chain) -> TokenStream {
         )
     };
     let clock = local("clock");
+    // The chain's error, from what the `Hedge` returned (see `failed_with`).
+    let (err_pattern, skipped_arm) = if cooldown {
+        (
+            quote! { (::core::option::Option::Some(#err), _) },
+            quote! {
+                ::core::result::Result::Err((::core::option::Option::None, _)) => ::core::unreachable!(
+                    "the last alternative of a hedged chain is never skipped, and its error is the one returned"
+                ),
+            },
+        )
+    } else {
+        (quote! { (#err, _) }, TokenStream::new())
+    };
+    let skipped_in_time = cooldown.then(|| {
+        quote! {
+            ::core::result::Result::Ok(::core::result::Result::Err((::core::option::Option::None, _))) => {
+                ::core::unreachable!(
+                    "the last alternative of a hedged chain is never skipped, and its error is the one returned"
+                )
+            }
+        }
+    });
     let finish = if policies.deadline.is_some() {
         // Only the deadline makes an error out of `Elapsed` here.
         let deadline_failed = chain.wrap(
@@ -106,7 +159,8 @@ pub fn hedged(chain: &Chain) -> TokenStream {
         quote! {
             match #clock.attempt(::core::option::Option::None, #hedged).await {
                 ::core::result::Result::Ok(::core::result::Result::Ok(#ok)) => #served,
-                ::core::result::Result::Ok(::core::result::Result::Err((#err, _))) => #failed_chain,
+                ::core::result::Result::Ok(::core::result::Result::Err(#err_pattern)) => #failed_chain,
+                #skipped_in_time
                 ::core::result::Result::Err(#elapsed) => #deadline_failed,
             }
         }
@@ -114,15 +168,18 @@ pub fn hedged(chain: &Chain) -> TokenStream {
         quote! {
             match #hedged.await {
                 ::core::result::Result::Ok(#ok) => #served,
-                ::core::result::Result::Err((#err, _)) => #failed_chain,
+                ::core::result::Result::Err(#err_pattern) => #failed_chain,
+                #skipped_arm
             }
         }
     };
     let witness = chain.agree_witness();
     let locals = locals(chain);
+    let health = super::tries::health(chain);
     quote! {
         #witness
         #locals
+        #health
         let #delay = #delay_value;
         #failures_list
         #finish

@@ -21,12 +21,11 @@
 //! ```
 
 use proc_macro2::TokenStream;
-use quote::{quote, quote_spanned, ToTokens};
+use quote::{quote, ToTokens};
 
-use super::names::{self, local, local_at, previous};
-use super::tries::{locals, tries, Arms};
-use super::{respan, typed, Chain};
-use crate::model::first_span;
+use super::names::{local, local_at, previous};
+use super::tries::{health, locals, tries, Arms};
+use super::{typed, Chain};
 
 /// The body of a timed chain.
 pub fn timed(chain: &Chain) -> TokenStream {
@@ -50,29 +49,7 @@ pub fn timed(chain: &Chain) -> TokenStream {
     statements.extend(locals(chain));
     let sink_value = chain.sink();
     statements.extend(quote! { let mut #sink = #sink_value; });
-    if cooldown {
-        let health = match &chain.policies.health {
-            // The caller's: `health = &self.health`.
-            Some(health) => {
-                let span = first_span(health);
-                let krate = respan(krate, span);
-                quote_spanned! {span=> #krate::__private::health::<#total>(#health) }
-            }
-            // The alternatives' health, shared by every call of this chain.
-            None => {
-                let shared = names::breakers();
-                quote! {{
-                    static #shared: [#krate::__private::Breaker; #total] =
-                        [const { #krate::__private::Breaker::closed() }; #total];
-                    &#shared
-                }}
-            }
-        };
-        statements.extend(quote! {
-            let #breakers: &[#krate::__private::Breaker; #total] = #health;
-            let #all_cooling = #krate::__private::Breaker::all_open(#breakers);
-        });
-    }
+    statements.extend(health(chain));
     for (index, attempt) in chain.attempts.iter().enumerate() {
         let name = attempt.name.as_str();
         let ok = local_at("ok", attempt.span);

@@ -225,3 +225,35 @@ pub fn locals(chain: &Chain) -> TokenStream {
         let #observer = #observer_value;
     }
 }
+
+/// With `cooldown`, the statements that make the chain's `breakers` (the caller's
+/// `health = ..`, or one `static` per chain) and `all_cooling`; nothing without.
+pub fn health(chain: &Chain) -> TokenStream {
+    if chain.policies.cooldown.is_none() {
+        return TokenStream::new();
+    }
+    let krate = chain.krate;
+    let total = chain.attempts.len();
+    let [breakers, all_cooling] = ["breakers", "all_cooling"].map(local);
+    let health = match &chain.policies.health {
+        // The caller's: `health = &self.health`.
+        Some(health) => {
+            let span = crate::model::first_span(health);
+            let krate = respan(krate, span);
+            quote_spanned! {span=> #krate::__private::health::<#total>(#health) }
+        }
+        // The alternatives' health, shared by every call of this chain.
+        None => {
+            let shared = super::names::breakers();
+            quote! {{
+                static #shared: [#krate::__private::Breaker; #total] =
+                    [const { #krate::__private::Breaker::closed() }; #total];
+                &#shared
+            }}
+        }
+    };
+    quote! {
+        let #breakers: &[#krate::__private::Breaker; #total] = #health;
+        let #all_cooling = #krate::__private::Breaker::all_open(#breakers);
+    }
+}
