@@ -698,3 +698,64 @@ mod hedge_with_cooldown {
         assert!(health.is_cooling(0));
     }
 }
+
+mod patterns {
+    use super::*;
+
+    async fn refuses(_: &str) -> Result<String, LlmError> {
+        Err(LlmError::ContentPolicy)
+    }
+
+    async fn overloaded(_: &str) -> Result<String, LlmError> {
+        Err(LlmError::Unavailable)
+    }
+
+    async fn answers(prompt: &str) -> Result<String, LlmError> {
+        Ok(format!("answer to {prompt}"))
+    }
+
+    #[fallback(
+        primary = overloaded,
+        then = [answers],
+        on = matches(LlmError::RateLimited(_) | LlmError::Unavailable),
+    )]
+    async fn moves_on_overload(prompt: &str) -> Result<String, LlmError>;
+
+    #[fallback(
+        primary = refuses,
+        then = [answers],
+        on = matches(LlmError::RateLimited(_) | LlmError::Unavailable),
+    )]
+    async fn stops_at_a_refusal(prompt: &str) -> Result<String, LlmError>;
+
+    #[tokio::test(start_paused = true)]
+    async fn a_pattern_is_a_filter_checked_against_the_error_type() {
+        assert_eq!(moves_on_overload("hi").await, Ok("answer to hi".into()));
+        assert_eq!(stops_at_a_refusal("hi").await, Err(LlmError::ContentPolicy));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn retry_on_takes_a_pattern_too_and_so_does_the_inline_chain() {
+        let calls = Calls::new();
+        let primary = Provider::new(
+            "primary",
+            &[
+                (0, Err(LlmError::RateLimited(None))),
+                (0, Err(LlmError::ContextLength)),
+            ],
+        );
+        let fallback = Provider::new("fallback", &[(0, Ok("from fallback"))]);
+        let reply = fallback_chain!(
+            primary.complete(&calls) | fallback.complete(&calls),
+            on = matches(LlmError::RateLimited(_) | LlmError::ContextLength),
+            retry_on = matches(LlmError::RateLimited(_)),
+            retries = 3,
+            backoff = Duration::ZERO,
+        )
+        .await;
+        assert_eq!(reply, Ok("from fallback".into()));
+        let names: Vec<_> = calls.all().iter().map(|(name, _)| *name).collect();
+        // Rate limited: retried. Context length: moves on, not retried.
+        assert_eq!(names, ["primary", "primary", "fallback"]);
+    }
+}

@@ -65,7 +65,7 @@ use proc_macro::TokenStream;
 /// |---|---|
 /// | `primary = f` | the first alternative; omit it to make the function's body the primary |
 /// | `then = [g, h]` | the fallbacks, in order (at least one) |
-/// | `on = pred` | an `impl Fn(&E) -> bool`: which errors move on; the others are returned at once. Omitted: every error moves on |
+/// | `on = pred` | an `impl Fn(&E) -> bool`: which errors move on; the others are returned at once. Omitted: every error moves on. Or a pattern: `on = matches(LlmError::RateLimited { .. } \| LlmError::Timeout(_))` |
 /// | `crate = path` | where the `fallbacks` crate is, for crates that re-export it (`crate = my::fallbacks` or `crate = "my::fallbacks"`) |
 /// | `timeout = "250ms"` | a time limit per attempt: a slow attempt fails with `fallbacks::Elapsed` and the chain moves on, whatever the filter says |
 /// | `deadline = "2s"` | a time limit for the whole chain: when it passes, the chain stops with `fallbacks::Elapsed` |
@@ -394,7 +394,7 @@ pub fn fallback(args: TokenStream, item: TokenStream) -> TokenStream {
 ///
 /// | option | meaning |
 /// |---|---|
-/// | `on = pred` | an `impl Fn(&E) -> bool`: which errors move on; the others are returned at once. Omitted: every error moves on |
+/// | `on = pred` | an `impl Fn(&E) -> bool`: which errors move on; the others are returned at once. Omitted: every error moves on. Or a pattern: `on = matches(LlmError::RateLimited { .. } \| LlmError::Timeout(_))` |
 /// | `error = E` | the chain's error type: each operand's error is converted into it with `From`. Omitted: the operands' error types must be the same, and nothing is converted |
 /// | `error = AllFailed<E>` | fail with every error, in order, each tagged with its operand's source text (`AllFailed<_>`: the operands' own error type, unconverted) |
 /// | `crate = path` | where the `fallbacks` crate is, for crates that re-export it |

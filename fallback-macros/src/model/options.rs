@@ -236,8 +236,9 @@ impl Options {
             }
             "on" => {
                 let example = "`on = is_transient` or `on = |e| e.is_retryable()`";
-                let filter =
-                    single(&key, value).and_then(|expr| callable(expr, "an error filter", example));
+                let filter = single(&key, value)
+                    .and_then(pattern_filter)
+                    .and_then(|expr| callable(expr, "an error filter", example));
                 if let Some(filter) = errors.take(filter) {
                     self.on = Some(filter);
                 }
@@ -323,7 +324,15 @@ impl Options {
                 } else {
                     ("a hint", "`retry_after = |e| e.retry_after()`")
                 };
-                let hook = single(&key, value).and_then(|expr| callable(expr, what, example));
+                let hook = single(&key, value)
+                    .and_then(|expr| {
+                        if key == "retry_on" {
+                            pattern_filter(expr)
+                        } else {
+                            Ok(expr)
+                        }
+                    })
+                    .and_then(|expr| callable(expr, what, example));
                 if let Some(hook) = errors.take(hook) {
                     if key == "retry_on" {
                         self.retry_on = Some((key, hook));
@@ -426,6 +435,35 @@ fn value_span(value: &RawValue) -> Span {
         RawValue::Named(name, _) => name.span(),
         RawValue::Flag(span) => *span,
     }
+}
+
+/// `matches(LlmError::RateLimited { .. } | LlmError::Timeout(_))`: a filter as a pattern
+/// over the error type, checked by the compiler against it (a variant of another type
+/// is an error on that variant). Becomes `|error| matches!(error, pattern)`; any other
+/// expression is returned as it is.
+fn pattern_filter(expr: Expr) -> syn::Result<Expr> {
+    let Expr::Call(call) = &expr else {
+        return Ok(expr);
+    };
+    let is_matches = matches!(&*call.func, Expr::Path(path) if path.qself.is_none() && path.path.is_ident("matches"));
+    if !is_matches {
+        return Ok(expr);
+    }
+    let args = &call.args;
+    let span = first_span(&call.func);
+    if args.len() != 1 {
+        return Err(syn::Error::new(
+            span,
+            "`matches(..)` takes one pattern over the error type: \
+             `matches(LlmError::RateLimited { .. } | LlmError::Timeout(_))`",
+        ));
+    }
+    let tokens = args.to_token_stream();
+    let pattern = syn::parse::Parser::parse2(syn::Pat::parse_multi_with_leading_vert, tokens)?;
+    let error = proc_macro2::Ident::new("__fallback_error", proc_macro2::Span::mixed_site());
+    Ok(syn::parse_quote_spanned! {span=>
+        |#error| ::core::matches!(#error, #pattern)
+    })
 }
 
 /// The value of an option that takes one expression, not a list.
