@@ -72,6 +72,7 @@ pub fn function(options: &Options, function: &Function) -> syn::Result<()> {
             ));
         }
     }
+    errors.extend(called_in_place(options, function));
     errors.extend(policies(options));
     let then: Vec<&Alternative> = options.then.iter().flat_map(|(_, then)| then).collect();
     let collects = matches!(function.mode, crate::model::ErrorMode::All(_));
@@ -95,6 +96,57 @@ pub fn function(options: &Options, function: &Function) -> syn::Result<()> {
         ));
     }
     errors.finish()
+}
+
+/// An alternative written as a call that uses the function's own parameters
+/// (`then = [local(prompt, 512)]`, as the compiler suggests for an alternative that
+/// takes other arguments): it would be called here, once, not by the chain. Told to
+/// write the closure that does what was meant.
+fn called_in_place(options: &Options, function: &Function) -> Option<syn::Error> {
+    let params: Vec<String> = function
+        .params
+        .iter()
+        .map(|param| param.binding.to_string())
+        .collect();
+    let mut errors = Errors::default();
+    let alternatives = options
+        .primary
+        .iter()
+        .map(|(_, primary)| primary)
+        .chain(options.then.iter().flat_map(|(_, then)| then));
+    for alternative in alternatives {
+        let Callee::Call(Expr::Call(call)) = &alternative.callee else {
+            continue;
+        };
+        let uses_a_parameter = call.args.iter().any(|arg| {
+            crate::model::idents(arg)
+                .iter()
+                .any(|ident| params.contains(ident))
+        });
+        if uses_a_parameter {
+            let text = crate::model::source_text(call);
+            let closure_params = params
+                .iter()
+                .map(|param| {
+                    if param == "self" {
+                        "this".to_string()
+                    } else {
+                        param.clone()
+                    }
+                })
+                .collect::<Vec<_>>()
+                .join(", ");
+            errors.push(syn::Error::new(
+                crate::model::first_span(call),
+                format!(
+                    "`{text}` calls the alternative here; an alternative is something the chain \
+                     calls with the function's arguments. To pass other arguments, write a \
+                     closure: `|{closure_params}| {text}`"
+                ),
+            ));
+        }
+    }
+    errors.finish().err()
 }
 
 /// The rules of `fallback_chain!`'s operands.

@@ -2,7 +2,7 @@
 //! the function's arguments, or the body as the primary), and the chain wrapped in the
 //! function.
 
-use proc_macro2::{TokenStream, TokenTree};
+use proc_macro2::TokenStream;
 use quote::{format_ident, quote, quote_spanned, ToTokens};
 use syn::{Block, Expr};
 
@@ -186,7 +186,7 @@ fn pass(param: &Param, is_last: bool, krate: &TokenStream) -> TokenStream {
 /// }
 /// ```
 fn body_call(function: &Function, body: &Block, krate: &TokenStream) -> (TokenStream, TokenStream) {
-    let used = idents_in(body.to_token_stream());
+    let used = crate::model::idents(body);
     let copies = function
         .params
         .iter()
@@ -237,17 +237,4 @@ fn body_call(function: &Function, body: &Block, krate: &TokenStream) -> (TokenSt
         let call = quote! { #krate::__private::run_body(|| -> #body_ret #body) };
         (quote! { #(#copies)* }, call)
     }
-}
-
-/// Every identifier in `tokens`, nested groups included.
-fn idents_in(tokens: TokenStream) -> Vec<String> {
-    let mut idents = Vec::new();
-    for tree in tokens {
-        match tree {
-            TokenTree::Ident(ident) => idents.push(ident.to_string()),
-            TokenTree::Group(group) => idents.extend(idents_in(group.stream())),
-            TokenTree::Punct(_) | TokenTree::Literal(_) => {}
-        }
-    }
-    idents
 }

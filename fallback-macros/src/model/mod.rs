@@ -23,7 +23,7 @@ mod value;
 pub use function::*;
 pub use options::*;
 pub use plan::*;
-pub use source::{short_name, source_text};
+pub use source::{idents, short_name, source_text};
 pub use value::Value;
 
 /// One alternative of a chain as the user wrote it.

@@ -26,6 +26,22 @@ pub fn short_name(expr: &syn::Expr) -> String {
     first_call(body).unwrap_or_else(|| fallback.to_string())
 }
 
+/// Every identifier in `tokens`, nested groups included.
+pub fn idents(tokens: &impl ToTokens) -> Vec<String> {
+    fn collect(tokens: TokenStream, into: &mut Vec<String>) {
+        for tree in tokens {
+            match tree {
+                TokenTree::Ident(ident) => into.push(ident.to_string()),
+                TokenTree::Group(group) => collect(group.stream(), into),
+                TokenTree::Punct(_) | TokenTree::Literal(_) => {}
+            }
+        }
+    }
+    let mut all = Vec::new();
+    collect(tokens.to_token_stream(), &mut all);
+    all
+}
+
 /// The first `name(` in `tokens` that calls a function or method (not `Ok(`, `Some(`..).
 fn first_call(tokens: TokenStream) -> Option<String> {
     let trees: Vec<TokenTree> = tokens.into_iter().collect();
