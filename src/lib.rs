@@ -89,11 +89,12 @@
 
 pub use fallback_core::clock::jitter;
 pub use fallback_core::{
-    try_each, Accept, AllFailed, AnyError, Catching, Cloned, Displaying, Elapsed, ElapsedInto,
-    Empty, Event, EventKind, Failure, Filter, Health, Judge, Judged, Moved, Names, NoClock, NoHint,
-    NoItems, Observer, Panicked, Panics, Propagate, Quiet, Refuse, Refusing, Rejected, RetryAfter,
-    Reuse, Served, Shows, Silent, ToError, TryEach, TryEachError, TryEachFuture, TryEachHedged,
-    TryEachHedgedFuture, TryEachTimedFuture, Unnamed, WhenEmpty, MAX_RETRY_AFTER,
+    try_each, Accept, AllFailed, AnyError, Breakers, Catching, Cloned, Displaying, Elapsed,
+    ElapsedInto, Empty, Event, EventKind, Failure, Filter, Health, Judge, Judged, Moved, Names,
+    NoClock, NoHealth, NoHint, NoItems, Observer, Panicked, Panics, Propagate, Quiet, Refuse,
+    Refusing, Rejected, RetryAfter, Reuse, Served, Shows, Silent, ToError, TryEach, TryEachError,
+    TryEachFuture, TryEachHedged, TryEachHedgedFuture, TryEachTimedFuture, Unnamed, WhenEmpty,
+    MAX_RETRY_AFTER,
 };
 pub use fallback_macros::{fallback, fallback_chain};
 

@@ -1,6 +1,6 @@
 //! The three forms of a chain — `#[fallback]`, `fallback_chain!` and `try_each` — run
 //! the same scripted scenarios with the same options (timeout, retries with backoff,
-//! the filter, observe, deadline) and must agree: the same calls, the same events at the
+//! the filter, observe, deadline, cooldown in a caller's health) and must agree: the same calls, the same events at the
 //! same instants, the same result. They share one attempt lifecycle in the runtime; this
 //! test is what keeps it so. Random scripts (proptest), each run in tokio's paused
 //! time, with the jitter seeded the same for every form.
@@ -10,7 +10,7 @@
 use std::cell::RefCell;
 use std::time::Duration;
 
-use fallbacks::{fallback, fallback_chain, try_each, Elapsed, Event, EventKind};
+use fallbacks::{fallback, fallback_chain, try_each, Elapsed, Event, EventKind, Health};
 use proptest::prelude::*;
 use tokio::time::{sleep, Instant};
 
@@ -119,7 +119,13 @@ fn record(event: &Event<'_, Error>) {
     EVENTS.with(|events| events.borrow_mut().push(line));
 }
 
-#[fallback(primary = a, then = [b, c], on = is_transient, timeout = "100ms", retries = 1, backoff = "20ms", deadline = "500ms", observe = record)]
+/// Each form's health, reset before each run: a run is two calls, the second seeing the
+/// cooldowns the first tripped.
+static ATTRIBUTE_HEALTH: Health<3> = Health::new();
+static INLINE_HEALTH: Health<3> = Health::new();
+static RUN_TIME_HEALTH: Health<3> = Health::new();
+
+#[fallback(primary = a, then = [b, c], on = is_transient, timeout = "100ms", retries = 1, backoff = "20ms", deadline = "500ms", observe = record, cooldown = "10s", trip_after = 2, health = &ATTRIBUTE_HEALTH)]
 async fn attribute() -> Result<u32, Error>;
 
 async fn inline() -> Result<u32, Error> {
@@ -130,7 +136,10 @@ async fn inline() -> Result<u32, Error> {
         retries = 1,
         backoff = "20ms",
         deadline = "500ms",
-        observe = record
+        observe = record,
+        cooldown = "10s",
+        trip_after = 2,
+        health = &INLINE_HEALTH,
     )
     .await
 }
@@ -143,13 +152,15 @@ async fn run_time() -> Result<u32, Error> {
         .backoff(Duration::from_millis(20))
         .deadline(Duration::from_millis(500))
         .observe(record)
+        .cooldown(Duration::from_secs(10), &RUN_TIME_HEALTH)
+        .trip_after(2)
         .await
         .map(|served| served.into_value())
         .map_err(|error| error.into_error().expect("three items"))
 }
 
-/// What a form did with `scripts`: its result, the calls, the events.
-type Run = (Result<u32, Error>, Vec<(usize, u64)>, Vec<String>);
+/// What a form did with `scripts` in two calls: their results, the calls, the events.
+type Run = ([Result<u32, Error>; 2], Vec<(usize, u64)>, Vec<String>);
 
 fn run(form: &str, scripts: &[Vec<Step>]) -> Run {
     let runtime = tokio::runtime::Builder::new_current_thread()
@@ -161,13 +172,20 @@ fn run(form: &str, scripts: &[Vec<Step>]) -> Run {
     CALLS.with(|calls| calls.borrow_mut().clear());
     EVENTS.with(|events| events.borrow_mut().clear());
     fallbacks::jitter::seed(7);
+    for health in [&ATTRIBUTE_HEALTH, &INLINE_HEALTH, &RUN_TIME_HEALTH] {
+        health.reset();
+    }
     let result = runtime.block_on(async {
         START.with(|start| *start.borrow_mut() = Some(Instant::now()));
-        match form {
-            "attribute" => attribute().await,
-            "inline" => inline().await,
-            _ => run_time().await,
+        let mut results = Vec::new();
+        for _ in 0..2 {
+            results.push(match form {
+                "attribute" => attribute().await,
+                "inline" => inline().await,
+                _ => run_time().await,
+            });
         }
+        [results[0].clone(), results[1].clone()]
     });
     (
         result,
@@ -210,10 +228,11 @@ fn a_known_scenario_reads_the_same_through_each_form() {
     let scripts = vec![vec![Step::Transient, Step::Slow], vec![Step::Fatal], vec![]];
     let expected_calls = [(0, 0), (0, 20), (1, 120)];
     for form in ["attribute", "inline", "try_each"] {
-        let (result, calls, events) = run(form, &scripts);
+        let (results, calls, events) = run(form, &scripts);
+        let result = results[0].clone();
         assert_eq!(result, Err(Error::Fatal(1)), "{form}");
         // The retry's pause is the seeded jitter's, the same for every form.
-        assert_eq!(calls.len(), expected_calls.len(), "{form}: {calls:?}");
+        assert_eq!(calls.len(), expected_calls.len() + 1, "{form}: {calls:?}");
         assert_eq!(calls[0], expected_calls[0], "{form}");
         assert_eq!(calls[1].0, 0, "{form}");
         assert!(calls[1].1 <= 20, "{form}: the pause is at most the backoff");
@@ -222,13 +241,20 @@ fn a_known_scenario_reads_the_same_through_each_form() {
             (1, calls[1].1 + 100),
             "{form}: b starts at a's timeout"
         );
-        assert_eq!(events.len(), 6, "{form}: {events:#?}");
+        assert_eq!(events.len(), 9, "{form}: {events:#?}");
         assert!(
             events[3].contains("[0] try 2 failed Timeout after 100ms"),
             "{form}: {events:#?}"
         );
         assert!(
             events[5].contains("[1] try 1 failed Fatal(1)"),
+            "{form}: {events:#?}"
+        );
+        // The second call: a failed twice (trip_after = 2), so it is skipped; b serves.
+        assert_eq!(results[1], Ok(10), "{form}");
+        assert_eq!(calls[3].0, 1, "{form}: {calls:?}");
+        assert!(
+            events[6].contains("[0] try 1 skipped"),
             "{form}: {events:#?}"
         );
     }

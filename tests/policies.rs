@@ -759,3 +759,51 @@ mod patterns {
         assert_eq!(names, ["primary", "primary", "fallback"]);
     }
 }
+
+mod try_each_cooldown {
+    use fallbacks::Health;
+
+    use super::*;
+
+    #[tokio::test(start_paused = true)]
+    async fn try_each_skips_a_cooling_item_with_the_callers_health() {
+        let calls = Calls::new();
+        let health: Health<3> = Health::new();
+        let providers = [
+            Provider::new("a", &[(0, Err(LlmError::Unavailable))]),
+            Provider::new("b", &[(0, Ok("from b"))]),
+        ];
+        for _ in 0..2 {
+            let served = try_each(&providers, |p| p.complete(&calls))
+                .cooldown(Duration::from_secs(30), &health)
+                .trip_after(1)
+                .await
+                .unwrap();
+            assert_eq!(served.index(), 1);
+        }
+        // The second call skips a, cooling down; after the cooldown one call probes it.
+        assert_eq!(calls.all(), [("a", 0), ("b", 0), ("b", 0)]);
+        assert!(health.is_cooling(0));
+        sleep(Duration::from_secs(30)).await;
+        let _ = try_each(&providers, |p| p.complete(&calls))
+            .cooldown(Duration::from_secs(30), &health)
+            .trip_after(1)
+            .await;
+        assert_eq!(calls.all()[3].0, "a");
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn the_last_item_is_never_skipped() {
+        let calls = Calls::new();
+        let health: Health<3> = Health::new();
+        let providers = [Provider::new("only", &[(0, Err(LlmError::Unavailable))])];
+        for _ in 0..2 {
+            let failed = try_each(&providers, |p| p.complete(&calls))
+                .cooldown(Duration::from_secs(30), &health)
+                .trip_after(1)
+                .await;
+            assert!(failed.is_err());
+        }
+        assert_eq!(calls.all(), [("only", 0), ("only", 0)]);
+    }
+}

@@ -58,6 +58,12 @@ impl Breaker {
             .is_ok()
     }
 
+    /// Whether it has tripped and not closed since: cooling down, or waiting for its
+    /// probe (without claiming anything).
+    pub fn tripped(&self) -> bool {
+        self.open_until.load(Ordering::Acquire) != 0
+    }
+
     /// Whether this alternative is cooling down now (without claiming anything).
     pub fn is_open(&self) -> bool {
         let until = self.open_until.load(Ordering::Acquire);
@@ -125,6 +131,13 @@ impl<const N: usize> Health<N> {
     /// The consecutive failures of alternative `index` (0 past the end).
     pub fn failures(&self, index: usize) -> u32 {
         self.breakers.get(index).map_or(0, Breaker::failures)
+    }
+
+    /// Forgets every trip: all alternatives healthy again.
+    pub fn reset(&self) {
+        for breaker in &self.breakers {
+            breaker.success();
+        }
     }
 
     /// The breakers, for the generated code.

@@ -38,9 +38,9 @@ pub use event::{Event, EventKind};
 pub use outcomes::{Panicked, Rejected};
 pub use served::Served;
 pub use try_each::{
-    try_each, Cloned, ElapsedInto, Empty, Moved, Names, NoClock, NoItems, Reuse, ToError, TryEach,
-    TryEachError, TryEachFuture, TryEachHedged, TryEachHedgedFuture, TryEachTimedFuture, Unnamed,
-    WhenEmpty,
+    try_each, Breakers, Cloned, ElapsedInto, Empty, Moved, Names, NoClock, NoHealth, NoItems,
+    Reuse, ToError, TryEach, TryEachError, TryEachFuture, TryEachHedged, TryEachHedgedFuture,
+    TryEachTimedFuture, Unnamed, WhenEmpty,
 };
 
 #[doc(hidden)]

@@ -97,7 +97,7 @@ pub enum Verdict<T, K> {
 
 /// The tries of one alternative.
 #[derive(Debug)]
-pub struct Attempt<'h> {
+pub struct Attempt {
     chain: &'static str,
     alternative: &'static str,
     index: usize,
@@ -106,20 +106,12 @@ pub struct Attempt<'h> {
     /// When the try in flight started, for the events' `elapsed` (only when observed).
     started: Option<Instant>,
     trace: Trace,
-    /// The alternative's health, with `cooldown`.
-    breaker: Option<&'h Breaker>,
 }
 
-impl<'h> Attempt<'h> {
-    /// The tries of `alternative`, at position `index` of the chain named `chain`, with
-    /// its breaker if the chain has a cooldown.
+impl Attempt {
+    /// The tries of `alternative`, at position `index` of the chain named `chain`.
     #[inline]
-    pub fn new(
-        chain: &'static str,
-        alternative: &'static str,
-        index: usize,
-        breaker: Option<&'h Breaker>,
-    ) -> Self {
+    pub fn new(chain: &'static str, alternative: &'static str, index: usize) -> Self {
         Attempt {
             chain,
             alternative,
@@ -127,7 +119,6 @@ impl<'h> Attempt<'h> {
             tries: 0,
             started: None,
             trace: Trace::default(),
-            breaker,
         }
     }
 
@@ -164,15 +155,16 @@ impl<'h> Attempt<'h> {
         self.trace = Trace::start();
     }
 
-    /// What the chain does after the try that came to `tried`, with `left` telling the
-    /// time before the deadline (asked only for a retry); the error goes to `sink`. See
-    /// the module's rules.
+    /// What the chain does after the try that came to `tried`, with the alternative's
+    /// `breaker` (with `cooldown`) and `left` telling the time before the deadline (asked
+    /// only for a retry); the error goes to `sink`. See the module's rules.
     #[inline]
     #[allow(clippy::too_many_arguments)]
     pub fn judge<T, E, K, P, Q, H, O, S, L>(
         &mut self,
         tried: Tried<T, E>,
         policy: &Policy,
+        breaker: Option<&Breaker>,
         left: L,
         sink: &mut K,
         on: &P,
@@ -193,7 +185,7 @@ impl<'h> Attempt<'h> {
         let (name, index, number) = (self.alternative, self.index, self.number());
         let (error, moves_on, counts) = match tried {
             Tried::Ok(value) => {
-                if let Some(breaker) = self.breaker {
+                if let Some(breaker) = breaker {
                     breaker.success();
                 }
                 std::mem::take(&mut self.trace).end(self.chain, name, index, number, Ended::Served);
@@ -211,7 +203,7 @@ impl<'h> Attempt<'h> {
         std::mem::take(&mut self.trace).end(self.chain, name, index, number, show(&error));
         self.event(observer, EventKind::Failed(&error));
         if counts {
-            if let Some(breaker) = self.breaker {
+            if let Some(breaker) = breaker {
                 breaker.failure(policy.trip_after, policy.cooldown);
             }
         }

@@ -8,14 +8,17 @@ use std::task::Context;
 use std::time::Duration;
 
 use super::slot::{Shared, Step};
-use super::{ElapsedInto, Empty, Names, TryEach};
+use super::{Breakers, ElapsedInto, Empty, Names, TryEach};
+use crate::__private::Breaker;
+use crate::attempt::{admit, Observer};
 use crate::attempt::{Sink, Tally};
 use crate::clock::{delay, remaining, Delay};
 use crate::{Elapsed, Served};
 
 /// A chain's state apart from its slots.
-pub(super) struct Chain<It, F, P, O, C, R, N, M> {
-    items: It,
+pub(super) struct Chain<It: Iterator, F, P, O, C, R, N, M, B> {
+    /// Peekable, to know the last item: it is never skipped.
+    items: std::iter::Peekable<It>,
     pub shared: Shared<F, P, O, C>,
     deadline: Option<Duration>,
     /// What an empty list fails with, until it is used.
@@ -24,15 +27,21 @@ pub(super) struct Chain<It, F, P, O, C, R, N, M> {
     taken: usize,
     reuse: std::marker::PhantomData<R>,
     namer: M,
+    health: B,
+    /// Whether every item's breaker was open as the chain started: then none is skipped.
+    all_cooling: bool,
 }
 
-impl<It, F, P, O, C, R, N, M> Chain<It, F, P, O, C, R, N, M>
+impl<It, F, P, O, C, R, N, M, B> Chain<It, F, P, O, C, R, N, M, B>
 where
     It: Iterator,
 {
-    pub(super) fn new(chain: TryEach<It, F, P, O, C, R, N, M>) -> Self {
+    pub(super) fn new(chain: TryEach<It, F, P, O, C, R, N, M, B>) -> Self
+    where
+        B: Breakers,
+    {
         Chain {
-            items: chain.items,
+            items: chain.items.peekable(),
             shared: Shared {
                 attempt: chain.attempt,
                 filter: chain.filter,
@@ -46,18 +55,54 @@ where
             taken: 0,
             reuse: std::marker::PhantomData,
             namer: chain.namer,
+            all_cooling: crate::__private::Breaker::all_open(chain.health.breakers()),
+            health: chain.health,
         }
     }
 
-    /// The next item, with its position and name.
-    pub(super) fn next_item(&mut self) -> Option<(It::Item, usize, &'static str)>
+    /// The next item to try, with its position and name: items cooling down are
+    /// skipped (reported), but never the last one. An item is taken from the list only
+    /// when its turn comes; the one after it only to learn whether a tripped one is the
+    /// last.
+    pub(super) fn next_item<E>(&mut self) -> Option<(It::Item, usize, &'static str)>
     where
         M: Names<It::Item>,
+        B: Breakers,
+        O: Observer<E>,
     {
-        let item = self.items.next()?;
-        self.taken += 1;
-        let name = self.namer.name(&item);
-        Some((item, self.taken - 1, name))
+        loop {
+            let item = self.items.next()?;
+            let index = self.taken;
+            self.taken += 1;
+            let name = self.namer.name(&item);
+            let breakers = self.health.breakers();
+            let tripped = !self.all_cooling && breakers.get(index).is_some_and(Breaker::tripped);
+            if tripped && self.items.peek().is_some() {
+                let shared = &self.shared;
+                let admitted = admit(
+                    "try_each",
+                    breakers,
+                    self.all_cooling,
+                    index,
+                    name,
+                    &shared.policy,
+                    &shared.observer,
+                );
+                if !admitted {
+                    continue;
+                }
+            }
+            return Some((item, index, name));
+        }
+    }
+
+    /// What a slot needs to judge the item at `index`: the shared state, and the item's
+    /// breaker if it is tracked.
+    pub(super) fn judging(&mut self, index: usize) -> (&mut Shared<F, P, O, C>, Option<&Breaker>)
+    where
+        B: Breakers,
+    {
+        (&mut self.shared, self.health.breakers().get(index))
     }
 
     /// The time left before the deadline (its timer started on the first poll), or the

@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use super::chain::Chain;
 use super::slot::{Slot, Step};
-use super::{ElapsedInto, Empty, Names, Reuse, TryEach};
+use super::{Breakers, ElapsedInto, Empty, Names, Reuse, TryEach};
 use crate::attempt::{Judge, Observer};
 use crate::clock::{delay, Delay};
 use crate::Served;
@@ -16,12 +16,12 @@ use crate::Served;
 /// A [`try_each`](crate::try_each()) chain with [`hedge`](TryEach::hedge): `.await` it
 /// to run it.
 #[must_use = "a try_each chain does nothing until it is awaited"]
-pub struct TryEachHedged<It, F, P, O, C, R, N, M> {
-    pub(super) chain: TryEach<It, F, P, O, C, R, N, M>,
+pub struct TryEachHedged<It, F, P, O, C, R, N, M, B> {
+    pub(super) chain: TryEach<It, F, P, O, C, R, N, M, B>,
     pub(super) delay: Duration,
 }
 
-impl<It, F, Fut, T, E, P, O, C, R, N, M> IntoFuture for TryEachHedged<It, F, P, O, C, R, N, M>
+impl<It, F, Fut, T, E, P, O, C, R, N, M, B> IntoFuture for TryEachHedged<It, F, P, O, C, R, N, M, B>
 where
     It: Iterator,
     F: FnMut(It::Item) -> Fut,
@@ -32,9 +32,10 @@ where
     R: Reuse<It::Item>,
     N: Empty<E>,
     M: Names<It::Item>,
+    B: Breakers,
 {
     type Output = Result<Served<T>, N::Error>;
-    type IntoFuture = TryEachHedgedFuture<It, F, Fut, P, O, C, R, N, M>;
+    type IntoFuture = TryEachHedgedFuture<It, F, Fut, P, O, C, R, N, M, B>;
 
     fn into_future(self) -> Self::IntoFuture {
         TryEachHedgedFuture {
@@ -52,12 +53,12 @@ where
 pin_project_lite::pin_project! {
     /// The future of a hedged [`try_each`](crate::try_each()) chain: at most two
     /// attempts in flight.
-    pub struct TryEachHedgedFuture<It, F, Fut, P, O, C, R, N, M>
+    pub struct TryEachHedgedFuture<It, F, Fut, P, O, C, R, N, M, B>
     where
         It: Iterator,
         Fut: Future,
     {
-        chain: Chain<It, F, P, O, C, R, N, M>,
+        chain: Chain<It, F, P, O, C, R, N, M, B>,
         delay: Duration,
         last_error: Option<(Fut::Output, usize)>,
         #[pin]
@@ -72,8 +73,8 @@ pin_project_lite::pin_project! {
     }
 }
 
-impl<It, F, Fut, T, E, P, O, C, R, N, M> Future
-    for TryEachHedgedFuture<It, F, Fut, P, O, C, R, N, M>
+impl<It, F, Fut, T, E, P, O, C, R, N, M, B> Future
+    for TryEachHedgedFuture<It, F, Fut, P, O, C, R, N, M, B>
 where
     It: Iterator,
     F: FnMut(It::Item) -> Fut,
@@ -84,6 +85,7 @@ where
     R: Reuse<It::Item>,
     N: Empty<E>,
     M: Names<It::Item>,
+    B: Breakers,
 {
     type Output = Result<Served<T>, N::Error>;
 
@@ -111,7 +113,7 @@ where
                     .is_some_and(|hedge| hedge.poll(cx).is_ready());
             if busy == 0 || (busy == 1 && fill_now) || slow {
                 fill_now = false;
-                match this.chain.next_item() {
+                match this.chain.next_item::<E>() {
                     Some((item, index, name)) => {
                         let free = if this.first.is_busy() {
                             this.second.as_mut()
@@ -138,11 +140,11 @@ where
                     this.second.as_mut()
                 };
                 let (index, name) = (slot.index(), slot.name());
-                let step = match slot.as_mut().poll_step::<F, T, E, P, O, C, R>(
-                    cx,
-                    &mut this.chain.shared,
-                    left,
-                ) {
+                let (shared, breaker) = this.chain.judging(index);
+                let step = match slot
+                    .as_mut()
+                    .poll_step::<F, T, E, P, O, C, R>(cx, shared, left, breaker)
+                {
                     Poll::Pending => continue,
                     Poll::Ready(step) => step,
                 };

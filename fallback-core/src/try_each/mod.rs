@@ -94,12 +94,13 @@ where
         reuse: PhantomData,
         empty: NoItems,
         namer: Unnamed,
+        health: NoHealth,
     }
 }
 
 /// A [`try_each`] chain being configured; `.await` it to run it.
 #[must_use = "a try_each chain does nothing until it is awaited"]
-pub struct TryEach<It, F, P, O, C, R = Moved, N = NoItems, M = Unnamed> {
+pub struct TryEach<It, F, P, O, C, R = Moved, N = NoItems, M = Unnamed, B = NoHealth> {
     pub(crate) items: It,
     pub(crate) attempt: F,
     /// `on`, `retry_on`, `retry_after`: a [`Judged`].
@@ -115,6 +116,8 @@ pub struct TryEach<It, F, P, O, C, R = Moved, N = NoItems, M = Unnamed> {
     pub(crate) empty: N,
     /// How items are named in events and reports.
     pub(crate) namer: M,
+    /// The items' health, with `cooldown`.
+    pub(crate) health: B,
 }
 
 /// No time limit is set, so no timeout ever needs to become an error.
@@ -228,6 +231,31 @@ impl<Item, M: Fn(&Item) -> &'static str> Names<Item> for M {
     }
 }
 
+/// Where a chain's items' health is, for `cooldown`: [`NoHealth`], or a
+/// [`Health`](crate::Health) of the caller's (an item past its count is not tracked).
+pub trait Breakers {
+    /// The breakers, one per item from the first.
+    fn breakers(&self) -> &[crate::__private::Breaker];
+}
+
+/// No cooldown: no item is ever skipped.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct NoHealth;
+
+impl Breakers for NoHealth {
+    #[inline(always)]
+    fn breakers(&self) -> &[crate::__private::Breaker] {
+        &[]
+    }
+}
+
+impl<const K: usize> Breakers for &crate::Health<K> {
+    #[inline(always)]
+    fn breakers(&self) -> &[crate::__private::Breaker] {
+        crate::Health::breakers(self)
+    }
+}
+
 /// The error [`when_empty`](TryEach::when_empty) makes; the chain fails with `E`.
 #[derive(Debug, Clone, Copy)]
 pub struct WhenEmpty<G>(G);
@@ -246,14 +274,14 @@ impl<E, G: FnOnce() -> E> Empty<E> for WhenEmpty<G> {
 
 // Each method changes one parameter of the builder's type: the types say which.
 #[allow(clippy::type_complexity)]
-impl<It, F, P0, Q0, H0, Z0, X0, S0, O, C, R, N, M>
-    TryEach<It, F, Judged<P0, Q0, H0, Z0, X0, S0>, O, C, R, N, M>
+impl<It, F, P0, Q0, H0, Z0, X0, S0, O, C, R, N, M, B>
+    TryEach<It, F, Judged<P0, Q0, H0, Z0, X0, S0>, O, C, R, N, M, B>
 {
     /// Only errors `filter` accepts move on to the next item; any other is returned.
     pub fn on<Fut, T, E, P>(
         self,
         filter: P,
-    ) -> TryEach<It, F, Judged<P, Q0, H0, Z0, X0, S0>, O, C, R, N, M>
+    ) -> TryEach<It, F, Judged<P, Q0, H0, Z0, X0, S0>, O, C, R, N, M, B>
     where
         It: Iterator,
         F: FnMut(It::Item) -> Fut,
@@ -276,7 +304,7 @@ impl<It, F, P0, Q0, H0, Z0, X0, S0, O, C, R, N, M>
     pub fn retry_on<Fut, T, E, Q>(
         self,
         filter: Q,
-    ) -> TryEach<It, F, Judged<P0, Q, H0, Z0, X0, S0>, O, C, R, N, M>
+    ) -> TryEach<It, F, Judged<P0, Q, H0, Z0, X0, S0>, O, C, R, N, M, B>
     where
         It: Iterator,
         F: FnMut(It::Item) -> Fut,
@@ -299,7 +327,7 @@ impl<It, F, P0, Q0, H0, Z0, X0, S0, O, C, R, N, M>
     pub fn retry_after<Fut, T, E, H>(
         self,
         hint: H,
-    ) -> TryEach<It, F, Judged<P0, Q0, H, Z0, X0, S0>, O, C, R, N, M>
+    ) -> TryEach<It, F, Judged<P0, Q0, H, Z0, X0, S0>, O, C, R, N, M, B>
     where
         It: Iterator,
         F: FnMut(It::Item) -> Fut,
@@ -321,7 +349,7 @@ impl<It, F, P0, Q0, H0, Z0, X0, S0, O, C, R, N, M>
     pub fn reject<Fut, T, E, Z>(
         self,
         reject: Z,
-    ) -> TryEach<It, F, Judged<P0, Q0, H0, Refusing<Z, E>, X0, S0>, O, C, R, N, M>
+    ) -> TryEach<It, F, Judged<P0, Q0, H0, Refusing<Z, E>, X0, S0>, O, C, R, N, M, B>
     where
         It: Iterator,
         F: FnMut(It::Item) -> Fut,
@@ -346,7 +374,7 @@ impl<It, F, P0, Q0, H0, Z0, X0, S0, O, C, R, N, M>
     /// panic's message; without it, a panic unwinds out of the chain.
     pub fn catch_panic<Fut, T, E>(
         self,
-    ) -> TryEach<It, F, Judged<P0, Q0, H0, Z0, Catching<E>, S0>, O, C, R, N, M>
+    ) -> TryEach<It, F, Judged<P0, Q0, H0, Z0, Catching<E>, S0>, O, C, R, N, M, B>
     where
         It: Iterator,
         F: FnMut(It::Item) -> Fut,
@@ -367,7 +395,7 @@ impl<It, F, P0, Q0, H0, Z0, X0, S0, O, C, R, N, M>
     /// (`E: Display`), as the macros' do.
     pub fn display_errors<Fut, T, E>(
         self,
-    ) -> TryEach<It, F, Judged<P0, Q0, H0, Z0, X0, Displaying>, O, C, R, N, M>
+    ) -> TryEach<It, F, Judged<P0, Q0, H0, Z0, X0, Displaying>, O, C, R, N, M, B>
     where
         It: Iterator,
         F: FnMut(It::Item) -> Fut,
@@ -387,7 +415,7 @@ impl<It, F, P0, Q0, H0, Z0, X0, S0, O, C, R, N, M>
     fn judged<J>(
         self,
         judged: impl FnOnce(Judged<P0, Q0, H0, Z0, X0, S0>) -> J,
-    ) -> TryEach<It, F, J, O, C, R, N, M> {
+    ) -> TryEach<It, F, J, O, C, R, N, M, B> {
         TryEach {
             items: self.items,
             attempt: self.attempt,
@@ -399,14 +427,15 @@ impl<It, F, P0, Q0, H0, Z0, X0, S0, O, C, R, N, M>
             reuse: self.reuse,
             empty: self.empty,
             namer: self.namer,
+            health: self.health,
         }
     }
 }
 
-impl<It, F, P, O, C, R, N, M> TryEach<It, F, P, O, C, R, N, M> {
+impl<It, F, P, O, C, R, N, M, B> TryEach<It, F, P, O, C, R, N, M, B> {
     /// Calls `observer` with each attempt's start, success and failure. The event's
     /// `alternative` is `"item"`; its `index` says which.
-    pub fn observe<Fut, T, E, Q>(self, observer: Q) -> TryEach<It, F, P, Q, C, R, N, M>
+    pub fn observe<Fut, T, E, Q>(self, observer: Q) -> TryEach<It, F, P, Q, C, R, N, M, B>
     where
         It: Iterator,
         F: FnMut(It::Item) -> Fut,
@@ -424,13 +453,14 @@ impl<It, F, P, O, C, R, N, M> TryEach<It, F, P, O, C, R, N, M> {
             reuse: self.reuse,
             empty: self.empty,
             namer: self.namer,
+            health: self.health,
         }
     }
 
     /// Names each item in events, traces and [`Served`] (default `"item"`):
     /// `.name(|provider| provider.name)`, for names known for the whole program (a
     /// `&'static str`: a literal, or a leaked configuration string).
-    pub fn name<Fut, T, E, Q>(self, name: Q) -> TryEach<It, F, P, O, C, R, N, Q>
+    pub fn name<Fut, T, E, Q>(self, name: Q) -> TryEach<It, F, P, O, C, R, N, Q, B>
     where
         It: Iterator,
         F: FnMut(It::Item) -> Fut,
@@ -448,6 +478,7 @@ impl<It, F, P, O, C, R, N, M> TryEach<It, F, P, O, C, R, N, M> {
             reuse: self.reuse,
             empty: self.empty,
             namer: name,
+            health: self.health,
         }
     }
 
@@ -471,7 +502,10 @@ impl<It, F, P, O, C, R, N, M> TryEach<It, F, P, O, C, R, N, M> {
     /// assert_eq!(complete(&["openai"]).await, Err(LlmError::Down));
     /// # });
     /// ```
-    pub fn when_empty<Fut, T, E, G>(self, error: G) -> TryEach<It, F, P, O, C, R, WhenEmpty<G>, M>
+    pub fn when_empty<Fut, T, E, G>(
+        self,
+        error: G,
+    ) -> TryEach<It, F, P, O, C, R, WhenEmpty<G>, M, B>
     where
         It: Iterator,
         F: FnMut(It::Item) -> Fut,
@@ -489,6 +523,7 @@ impl<It, F, P, O, C, R, N, M> TryEach<It, F, P, O, C, R, N, M> {
             reuse: self.reuse,
             empty: WhenEmpty(error),
             namer: self.namer,
+            health: self.health,
         }
     }
 
@@ -497,7 +532,7 @@ impl<It, F, P, O, C, R, N, M> TryEach<It, F, P, O, C, R, N, M> {
     pub fn timeout<Fut, T, E>(
         mut self,
         limit: Duration,
-    ) -> TryEach<It, F, P, O, ToError<E>, R, N, M>
+    ) -> TryEach<It, F, P, O, ToError<E>, R, N, M, B>
     where
         It: Iterator,
         F: FnMut(It::Item) -> Fut,
@@ -514,7 +549,7 @@ impl<It, F, P, O, C, R, N, M> TryEach<It, F, P, O, C, R, N, M> {
     pub fn deadline<Fut, T, E>(
         mut self,
         limit: Duration,
-    ) -> TryEach<It, F, P, O, ToError<E>, R, N, M>
+    ) -> TryEach<It, F, P, O, ToError<E>, R, N, M, B>
     where
         It: Iterator,
         F: FnMut(It::Item) -> Fut,
@@ -526,7 +561,7 @@ impl<It, F, P, O, C, R, N, M> TryEach<It, F, P, O, C, R, N, M> {
         self.with_clock()
     }
 
-    fn with_clock<E: From<Elapsed>>(self) -> TryEach<It, F, P, O, ToError<E>, R, N, M> {
+    fn with_clock<E: From<Elapsed>>(self) -> TryEach<It, F, P, O, ToError<E>, R, N, M, B> {
         TryEach {
             items: self.items,
             attempt: self.attempt,
@@ -538,13 +573,49 @@ impl<It, F, P, O, C, R, N, M> TryEach<It, F, P, O, C, R, N, M> {
             reuse: self.reuse,
             empty: self.empty,
             namer: self.namer,
+            health: self.health,
         }
+    }
+
+    /// After `trip_after` consecutive failures that moved the chain on (default 3), an
+    /// item is skipped for `cooldown`, then one call probes it; when every item is
+    /// cooling down they are tried anyway. The state is `health`, the caller's
+    /// [`Health`](crate::Health) (one per client, shared by its calls); items are
+    /// tracked by position, up to its count.
+    pub fn cooldown<H: Breakers>(
+        mut self,
+        cooldown: Duration,
+        health: H,
+    ) -> TryEach<It, F, P, O, C, R, N, M, H>
+    where
+        Tokio: ClockEnabledFor<It>,
+    {
+        self.policy.cooldown = cooldown;
+        TryEach {
+            items: self.items,
+            attempt: self.attempt,
+            filter: self.filter,
+            observer: self.observer,
+            policy: self.policy,
+            deadline: self.deadline,
+            elapsed: self.elapsed,
+            reuse: self.reuse,
+            empty: self.empty,
+            namer: self.namer,
+            health,
+        }
+    }
+
+    /// The consecutive failures that trip an item (with [`cooldown`](TryEach::cooldown)).
+    pub fn trip_after(mut self, failures: u32) -> Self {
+        self.policy.trip_after = failures;
+        self
     }
 
     /// Tries each item up to `retries` more times, for errors the filter accepts and
     /// timeouts, pausing with exponential backoff and full jitter in between (never
     /// past the deadline). The closure is then called again with a clone of the item.
-    pub fn retries(mut self, retries: u32) -> TryEach<It, F, P, O, C, Cloned, N, M>
+    pub fn retries(mut self, retries: u32) -> TryEach<It, F, P, O, C, Cloned, N, M, B>
     where
         Tokio: ClockEnabledFor<It>,
     {
@@ -560,6 +631,7 @@ impl<It, F, P, O, C, R, N, M> TryEach<It, F, P, O, C, R, N, M> {
             reuse: PhantomData,
             empty: self.empty,
             namer: self.namer,
+            health: self.health,
         }
     }
 
@@ -577,7 +649,7 @@ impl<It, F, P, O, C, R, N, M> TryEach<It, F, P, O, C, R, N, M> {
     /// error frees its place for the next item at once. At most two attempts are in
     /// flight (the "hedged request" of "The Tail at Scale"). Retries and a timeout apply
     /// to each attempt as without hedging.
-    pub fn hedge(self, delay: Duration) -> TryEachHedged<It, F, P, O, C, R, N, M>
+    pub fn hedge(self, delay: Duration) -> TryEachHedged<It, F, P, O, C, R, N, M, B>
     where
         Tokio: ClockEnabledFor<It>,
     {
@@ -590,7 +662,7 @@ fn elapsed_into<E: From<Elapsed>>(elapsed: Elapsed) -> E {
 }
 
 /// Without a time option: one attempt in flight, no timer.
-impl<It, F, Fut, T, E, P, O, N, M> IntoFuture for TryEach<It, F, P, O, NoClock, Moved, N, M>
+impl<It, F, Fut, T, E, P, O, N, M, B> IntoFuture for TryEach<It, F, P, O, NoClock, Moved, N, M, B>
 where
     It: Iterator,
     F: FnMut(It::Item) -> Fut,
@@ -599,9 +671,10 @@ where
     O: Observer<E>,
     N: Empty<E>,
     M: Names<It::Item>,
+    B: Breakers,
 {
     type Output = Result<Served<T>, N::Error>;
-    type IntoFuture = TryEachFuture<It, F, Fut, P, O, N, M>;
+    type IntoFuture = TryEachFuture<It, F, Fut, P, O, N, M, B>;
 
     fn into_future(self) -> Self::IntoFuture {
         TryEachFuture::new(self)
@@ -609,7 +682,7 @@ where
 }
 
 /// With `timeout` or `deadline`.
-impl<It, F, Fut, T, E, P, O, R, N, M> IntoFuture for TryEach<It, F, P, O, ToError<E>, R, N, M>
+impl<It, F, Fut, T, E, P, O, R, N, M, B> IntoFuture for TryEach<It, F, P, O, ToError<E>, R, N, M, B>
 where
     It: Iterator,
     F: FnMut(It::Item) -> Fut,
@@ -619,9 +692,10 @@ where
     R: Reuse<It::Item>,
     N: Empty<E>,
     M: Names<It::Item>,
+    B: Breakers,
 {
     type Output = Result<Served<T>, N::Error>;
-    type IntoFuture = TryEachTimedFuture<It, F, Fut, P, O, ToError<E>, R, N, M>;
+    type IntoFuture = TryEachTimedFuture<It, F, Fut, P, O, ToError<E>, R, N, M, B>;
 
     fn into_future(self) -> Self::IntoFuture {
         TryEachTimedFuture::new(self)
@@ -629,7 +703,7 @@ where
 }
 
 /// With `retries` alone.
-impl<It, F, Fut, T, E, P, O, N, M> IntoFuture for TryEach<It, F, P, O, NoClock, Cloned, N, M>
+impl<It, F, Fut, T, E, P, O, N, M, B> IntoFuture for TryEach<It, F, P, O, NoClock, Cloned, N, M, B>
 where
     It: Iterator,
     It::Item: Clone,
@@ -639,9 +713,10 @@ where
     O: Observer<E>,
     N: Empty<E>,
     M: Names<It::Item>,
+    B: Breakers,
 {
     type Output = Result<Served<T>, N::Error>;
-    type IntoFuture = TryEachTimedFuture<It, F, Fut, P, O, NoClock, Cloned, N, M>;
+    type IntoFuture = TryEachTimedFuture<It, F, Fut, P, O, NoClock, Cloned, N, M, B>;
 
     fn into_future(self) -> Self::IntoFuture {
         TryEachTimedFuture::new(self)

@@ -7,42 +7,45 @@ use std::task::{Context, Poll};
 
 use super::chain::Chain;
 use super::slot::{poll_judged, step};
-use super::{Empty, Moved, Names, NoClock, TryEach};
+use super::{Breakers, Empty, Moved, Names, NoClock, TryEach};
 use crate::attempt::{Attempt, Judge, Observer};
 use crate::trace::Ended;
 use crate::Served;
 
 pin_project_lite::pin_project! {
     /// The future of a [`try_each`](crate::try_each()) chain without a time option.
-    pub struct TryEachFuture<It, F, Fut, P, O, N, M>
+    pub struct TryEachFuture<It, F, Fut, P, O, N, M, B>
     where
         It: Iterator,
         Fut: Future,
     {
-        chain: Chain<It, F, P, O, NoClock, Moved, N, M>,
-        attempt: Attempt<'static>,
+        chain: Chain<It, F, P, O, NoClock, Moved, N, M, B>,
+        attempt: Attempt,
         last_error: Option<(Fut::Output, usize)>,
         #[pin]
         current: Option<Fut>,
     }
 }
 
-impl<It, F, Fut, P, O, N, M> TryEachFuture<It, F, Fut, P, O, N, M>
+impl<It, F, Fut, P, O, N, M, B> TryEachFuture<It, F, Fut, P, O, N, M, B>
 where
     It: Iterator,
     Fut: Future,
 {
-    pub(super) fn new(chain: TryEach<It, F, P, O, NoClock, Moved, N, M>) -> Self {
+    pub(super) fn new(chain: TryEach<It, F, P, O, NoClock, Moved, N, M, B>) -> Self
+    where
+        B: Breakers,
+    {
         TryEachFuture {
             chain: Chain::new(chain),
-            attempt: Attempt::new("try_each", "item", 0, None),
+            attempt: Attempt::new("try_each", "item", 0),
             last_error: None,
             current: None,
         }
     }
 }
 
-impl<It, F, Fut, T, E, P, O, N, M> Future for TryEachFuture<It, F, Fut, P, O, N, M>
+impl<It, F, Fut, T, E, P, O, N, M, B> Future for TryEachFuture<It, F, Fut, P, O, N, M, B>
 where
     It: Iterator,
     F: FnMut(It::Item) -> Fut,
@@ -51,6 +54,7 @@ where
     O: Observer<E>,
     N: Empty<E>,
     M: Names<It::Item>,
+    B: Breakers,
 {
     type Output = Result<Served<T>, N::Error>;
 
@@ -58,11 +62,11 @@ where
         let mut this = self.project();
         loop {
             let Some(current) = this.current.as_mut().as_pin_mut() else {
-                let Some((item, index, name)) = this.chain.next_item() else {
+                let Some((item, index, name)) = this.chain.next_item::<E>() else {
                     return Poll::Ready(Err(this.chain.exhausted(this.last_error.take())));
                 };
                 let shared = &mut this.chain.shared;
-                *this.attempt = Attempt::new("try_each", name, index, None);
+                *this.attempt = Attempt::new("try_each", name, index);
                 this.attempt.start(&shared.observer);
                 this.current.set(Some((shared.attempt)(item)));
                 continue;
@@ -72,13 +76,15 @@ where
                 Poll::Ready(tried) => tried,
             };
             this.current.set(None);
-            let shared = &mut this.chain.shared;
+            let index = this.attempt.index();
+            let (shared, breaker) = this.chain.judging(index);
             let judge = &shared.filter;
             let (on, retry_on, retry_after) = judge.parts();
             // The error's type is generic here: its text is for `observe` to show.
             let verdict = this.attempt.judge(
                 tried,
                 &shared.policy,
+                breaker,
                 || None,
                 &mut shared.tally,
                 on,

@@ -6,6 +6,7 @@ use std::task::{Context, Poll};
 use std::time::Duration;
 
 use super::{ElapsedInto, Reuse};
+use crate::__private::Breaker;
 use crate::attempt::{Attempt, Judge, Observer, Policy, Tally, Tried, Verdict};
 use crate::clock::{delay, Delay};
 use crate::trace::Ended;
@@ -39,7 +40,7 @@ pin_project_lite::pin_project! {
     /// before its next try.
     pub(super) struct Slot<Item, Fut> {
         item: Option<Item>,
-        attempt: Attempt<'static>,
+        attempt: Attempt,
         #[pin]
         state: State<Fut>,
     }
@@ -67,7 +68,7 @@ impl<Item, Fut> Slot<Item, Fut> {
     pub(super) fn idle() -> Self {
         Slot {
             item: None,
-            attempt: Attempt::new("try_each", "item", 0, None),
+            attempt: Attempt::new("try_each", "item", 0),
             state: State::Idle,
         }
     }
@@ -108,14 +109,14 @@ impl<Item, Fut> Slot<Item, Fut> {
     {
         let this = self.project();
         *this.item = Some(item);
-        *this.attempt = Attempt::new("try_each", name, index, None);
+        *this.attempt = Attempt::new("try_each", name, index);
         Self::launch::<F, P, O, C, E, R>(this.item, this.attempt, this.state, shared);
     }
 
     /// Makes the next try of the item, under its timeout.
     fn launch<F, P, O, C, E, R>(
         item: &mut Option<Item>,
-        attempt: &mut Attempt<'static>,
+        attempt: &mut Attempt,
         mut state: Pin<&mut State<Fut>>,
         shared: &mut Shared<F, P, O, C>,
     ) where
@@ -144,6 +145,7 @@ impl<Item, Fut> Slot<Item, Fut> {
         cx: &mut Context<'_>,
         shared: &mut Shared<F, P, O, C>,
         left: Option<Duration>,
+        breaker: Option<&Breaker>,
     ) -> Poll<Step<T, E>>
     where
         F: FnMut(Item) -> Fut,
@@ -189,6 +191,7 @@ impl<Item, Fut> Slot<Item, Fut> {
         let verdict = this.attempt.judge(
             tried,
             &shared.policy,
+            breaker,
             || left,
             &mut shared.tally,
             on,

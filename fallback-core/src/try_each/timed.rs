@@ -6,7 +6,7 @@ use std::task::{Context, Poll};
 
 use super::chain::Chain;
 use super::slot::Slot;
-use super::{ElapsedInto, Empty, Names, Reuse, TryEach};
+use super::{Breakers, ElapsedInto, Empty, Names, Reuse, TryEach};
 use crate::attempt::{Judge, Observer};
 use crate::clock::Delay;
 use crate::Served;
@@ -14,12 +14,12 @@ use crate::Served;
 pin_project_lite::pin_project! {
     /// The future of a [`try_each`](crate::try_each()) chain with a time option
     /// (`timeout`, `deadline`, `retries`).
-    pub struct TryEachTimedFuture<It, F, Fut, P, O, C, R, N, M>
+    pub struct TryEachTimedFuture<It, F, Fut, P, O, C, R, N, M, B>
     where
         It: Iterator,
         Fut: Future,
     {
-        chain: Chain<It, F, P, O, C, R, N, M>,
+        chain: Chain<It, F, P, O, C, R, N, M, B>,
         last_error: Option<(Fut::Output, usize)>,
         #[pin]
         slot: Slot<It::Item, Fut>,
@@ -29,12 +29,15 @@ pin_project_lite::pin_project! {
     }
 }
 
-impl<It, F, Fut, P, O, C, R, N, M> TryEachTimedFuture<It, F, Fut, P, O, C, R, N, M>
+impl<It, F, Fut, P, O, C, R, N, M, B> TryEachTimedFuture<It, F, Fut, P, O, C, R, N, M, B>
 where
     It: Iterator,
     Fut: Future,
 {
-    pub(super) fn new(chain: TryEach<It, F, P, O, C, R, N, M>) -> Self {
+    pub(super) fn new(chain: TryEach<It, F, P, O, C, R, N, M, B>) -> Self
+    where
+        B: Breakers,
+    {
         TryEachTimedFuture {
             chain: Chain::new(chain),
             last_error: None,
@@ -44,7 +47,8 @@ where
     }
 }
 
-impl<It, F, Fut, T, E, P, O, C, R, N, M> Future for TryEachTimedFuture<It, F, Fut, P, O, C, R, N, M>
+impl<It, F, Fut, T, E, P, O, C, R, N, M, B> Future
+    for TryEachTimedFuture<It, F, Fut, P, O, C, R, N, M, B>
 where
     It: Iterator,
     F: FnMut(It::Item) -> Fut,
@@ -55,6 +59,7 @@ where
     R: Reuse<It::Item>,
     N: Empty<E>,
     M: Names<It::Item>,
+    B: Breakers,
 {
     type Output = Result<Served<T>, N::Error>;
 
@@ -69,7 +74,7 @@ where
         };
         loop {
             if !this.slot.is_busy() {
-                match this.chain.next_item() {
+                match this.chain.next_item::<E>() {
                     Some((item, index, name)) => {
                         this.slot.as_mut().start::<F, P, O, C, E, R>(
                             item,
@@ -82,11 +87,12 @@ where
                 }
             }
             let (index, name) = (this.slot.index(), this.slot.name());
-            let step = match this.slot.as_mut().poll_step::<F, T, E, P, O, C, R>(
-                cx,
-                &mut this.chain.shared,
-                left,
-            ) {
+            let (shared, breaker) = this.chain.judging(index);
+            let step = match this
+                .slot
+                .as_mut()
+                .poll_step::<F, T, E, P, O, C, R>(cx, shared, left, breaker)
+            {
                 Poll::Pending => return Poll::Pending,
                 Poll::Ready(step) => step,
             };

@@ -134,7 +134,7 @@ pub fn function(function: &Function, options: &Options) -> TokenStream {
     }
 }
 
-/// Keep in step with `fallback_core::__private::MAX_CLOSURE_ARITY`.
+/// The runtime's `MAX_CLOSURE_ARITY` (a test pins the two together).
 const MAX_CLOSURE_ARITY: usize = 12;
 
 /// `alternative(args)`: the call, not awaited.
@@ -236,5 +236,16 @@ fn body_call(function: &Function, body: &Block, krate: &TokenStream) -> (TokenSt
     } else {
         let call = quote! { #krate::__private::run_body(|| -> #body_ret #body) };
         (quote! { #(#copies)* }, call)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn the_closure_arity_agrees_with_the_runtimes_helpers() {
+        assert_eq!(
+            super::MAX_CLOSURE_ARITY,
+            fallbacks::__private::MAX_CLOSURE_ARITY
+        );
     }
 }

@@ -76,7 +76,6 @@ pub fn hedged(chain: &Chain) -> TokenStream {
             } else {
                 quote! { #krate::__private::Discard }
             };
-            let looped = tries(chain, index, &attempt.future, &arms);
             let (skip, breaker) = if cooldown {
                 // The last alternative is always tried: nothing else is left to serve.
                 let skip = (index != last).then(|| {
@@ -92,13 +91,12 @@ pub fn hedged(chain: &Chain) -> TokenStream {
             } else {
                 (None, quote! { ::core::option::Option::None })
             };
+            let looped = tries(chain, index, &attempt.future, &breaker, &arms);
             quote! {
                 async {
                     #skip
                     let mut #sink = #sink_value;
-                    let mut #tries_local = #krate::__private::Attempt::new(
-                        #chain_name, #name, #index, #breaker,
-                    );
+                    let mut #tries_local = #krate::__private::Attempt::new(#chain_name, #name, #index);
                     #looped
                 }
             }

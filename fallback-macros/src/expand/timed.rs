@@ -13,7 +13,7 @@
 //! //                               (`health = &self.health`: health(&self.health))
 //! let all_cooling = Breaker::all_open(breakers);
 //! if admit(breakers, all_cooling, 0, "a", &policy, &observer) {
-//!     let mut attempt = Attempt::new("a", 0, Some(&breakers[0]));
+//!     let mut attempt = Attempt::new(CHAIN, "a", 0);   // judged with Some(&breakers[0])
 //!     let _ = loop { /* tries of a: Served returns, MoveOn breaks, Stop returns */ };
 //! }
 //! let kept = { let mut attempt = ..; loop { /* tries of b */ } };
@@ -88,10 +88,9 @@ pub fn timed(chain: &Chain) -> TokenStream {
         } else {
             quote! { ::core::option::Option::None }
         };
-        let looped = tries(chain, index, &future, &arms);
+        let looped = tries(chain, index, &future, &breaker, &arms);
         let run = quote! {{
-            let mut #attempt_local =
-                #krate::__private::Attempt::new(#chain_name, #name, #index, #breaker);
+            let mut #attempt_local = #krate::__private::Attempt::new(#chain_name, #name, #index);
             #looped
         }};
         let next_wants_error = chain

@@ -22,7 +22,7 @@
 //!             }
 //!         }
 //!     };
-//!     match attempt.judge(tried, &policy, || clock.left(), &mut sink, filter, &observer, show) {
+//!     match attempt.judge(tried, &policy, breaker, || clock.left(), &mut sink, filter, ..) {
 //!         Verdict::Served(ok) => /* arms.served */,
 //!         Verdict::Retry(pause) => { clock.pause(pause).await; continue; }
 //!         Verdict::MoveOn(kept) => /* arms.moved_on */,
@@ -46,10 +46,17 @@ pub struct Arms {
     pub stopped: TokenStream,
 }
 
-/// The loop of attempt `index`'s tries, its future (not awaited) `future`. It uses the
+/// The loop of attempt `index`'s tries, its future (not awaited) `future`, its breaker
+/// `breaker` (an `Option<&Breaker>`). It uses the
 /// chain's locals `attempt`, `policy`, `observer`, `sink` and, with time options,
 /// `clock`.
-pub fn tries(chain: &Chain, index: usize, future: &TokenStream, arms: &Arms) -> TokenStream {
+pub fn tries(
+    chain: &Chain,
+    index: usize,
+    future: &TokenStream,
+    breaker: &TokenStream,
+    arms: &Arms,
+) -> TokenStream {
     let policies = &chain.policies;
     let attempt = &chain.attempts[index];
     let span = attempt.span;
@@ -166,7 +173,8 @@ pub fn tries(chain: &Chain, index: usize, future: &TokenStream, arms: &Arms) -> 
             #setup
             let #tried = #tried_value;
             match #tries.judge(
-                #tried, &#policy, #left, &mut #sink, #filter, #retry_on, #retry_after, &#observer,
+                #tried, &#policy, #breaker, #left, &mut #sink, #filter, #retry_on, #retry_after,
+                &#observer,
                 |#shown| #show,
             ) {
                 #verdict::Served(#ok) => #served,
@@ -203,10 +211,12 @@ pub fn locals(chain: &Chain) -> TokenStream {
     field("cooldown", &policies.cooldown, false);
     field("trip_after", &policies.trip_after, false);
     let new_policy = quote!(#krate::__private::Policy::new());
-    let policy_value = if fields.is_empty() {
-        new_policy
-    } else {
-        quote! { #krate::__private::Policy { #(#fields,)* ..#new_policy } }
+    // Every field set: no `..` (clippy's `needless_update` would fire in the user's code).
+    const POLICY_FIELDS: usize = 5;
+    let policy_value = match fields.len() {
+        0 => new_policy,
+        POLICY_FIELDS => quote! { #krate::__private::Policy { #(#fields,)* } },
+        _ => quote! { #krate::__private::Policy { #(#fields,)* ..#new_policy } },
     };
     let start_clock = policies.clock.map(|span| {
         let krate = respan(krate, span);
