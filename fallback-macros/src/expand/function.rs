@@ -91,7 +91,15 @@ pub fn function(function: &Function, options: &Options) -> TokenStream {
         .collect();
     let fallback_result =
         quote_spanned! {ret_span=> <#ret as #ret_krate::__private::FallbackResult> };
-    let returned_error = quote_spanned! {ret_span=> #fallback_result::Err };
+    // `Result<T, E>` written out: `T` and `E` as written (a third of the expansion's
+    // tokens were these projections); an alias: projected.
+    let (ok_type, returned_error) = match &function.result_types {
+        Some((ok, error)) => (ok.to_token_stream(), error.to_token_stream()),
+        None => (
+            quote_spanned! {ret_span=> #fallback_result::Ok },
+            quote_spanned! {ret_span=> #fallback_result::Err },
+        ),
+    };
     let (error, collect) = match &function.mode {
         ErrorMode::Last => (returned_error.clone(), false),
         ErrorMode::All(error) => (error.to_token_stream(), true),
@@ -100,7 +108,7 @@ pub fn function(function: &Function, options: &Options) -> TokenStream {
         krate: &krate,
         attempts,
         filter: options.on.as_ref(),
-        ok: Some(quote_spanned! {ret_span=> #fallback_result::Ok }),
+        ok: Some(ok_type),
         error: Some(error),
         returned_error: Some(returned_error),
         wrap_ok: quote_spanned! {ret_span=> #ret_krate::__private::ok::<#ret, _> },

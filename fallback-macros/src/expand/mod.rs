@@ -149,7 +149,7 @@ impl Chain<'_> {
         let chain_name = chain_name();
         quote_spanned! {span=>
             #krate::__private::discard::<#error, _, _>(
-                #err, #trace, #chain_name, #name, #index, 1, |#shown: &#error| #show,
+                #err, #trace, #chain_name, #name, #index, 1, |#shown| #show,
             )
         }
     }

@@ -76,6 +76,10 @@ pub struct Function {
     pub mode: ErrorMode,
     /// `Result<Served<T>, _>`: the value comes with which alternative served; holds `T`.
     pub served: Option<Type>,
+    /// `T` and `E` when the return type is written `Result<T, E>`: the expansion names
+    /// them directly instead of projecting them out of the return type (an alias such
+    /// as `io::Result<T>` is projected).
+    pub result_types: Option<(Type, Type)>,
 }
 
 impl Function {
@@ -137,6 +141,12 @@ impl Function {
                 Some([value]) => Some((*value).clone()),
                 _ => None,
             });
+        let result_types = match generic_args(&ret).as_deref() {
+            Some([ok, error]) if last_segment_is(&ret, "Result") => {
+                Some(((*ok).clone(), (*error).clone()))
+            }
+            _ => None,
+        };
         Some(Function {
             attrs,
             vis,
@@ -146,6 +156,7 @@ impl Function {
             ret,
             mode,
             served,
+            result_types,
         })
     }
 
