@@ -60,6 +60,7 @@ impl Breaker {
 
     /// Whether it has tripped and not closed since: cooling down, or waiting for its
     /// probe (without claiming anything).
+    #[inline]
     pub fn tripped(&self) -> bool {
         self.open_until.load(Ordering::Acquire) != 0
     }
@@ -71,6 +72,7 @@ impl Breaker {
     }
 
     /// Whether every breaker of `breakers` is cooling down: then they are tried anyway.
+    #[inline]
     pub fn all_open(breakers: &[Breaker]) -> bool {
         !breakers.is_empty() && breakers.iter().all(Breaker::is_open)
     }

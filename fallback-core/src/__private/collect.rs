@@ -59,17 +59,26 @@ pub fn all_failed<E, const N: usize>(
     AllFailed::from_parts(Vec::from(failures), alternatives)
 }
 
-/// An alternative's error in the chain's error type.
+/// An alternative's error, to be converted into the chain's error type:
+/// `Convert(error).into_chain::<E>()`.
 ///
-/// A plain `From` bound, on purpose: when the alternative's error type is still unknown
-/// (a closure returning `Ok(..)`), the reflexive `From<E> for E` lets the compiler infer
-/// it as `E`.
-#[inline(always)]
-pub fn convert<E, Ei>(error: Ei) -> E
-where
-    E: From<Ei>,
-{
-    E::from(error)
+/// A method on the error's own type, not a function generic over both: the error's type
+/// is then read from the error before the bound is checked, so that a missing
+/// conversion is reported as the `From` impl to write (`MyError: From<OtherError>` is
+/// not satisfied), not as a mismatched type. A plain `From` bound still: when the
+/// error's type is unknown (a closure returning `Ok(..)`), the reflexive `From<E> for E`
+/// lets the compiler infer it as `E`.
+pub struct Convert<Ei>(pub Ei);
+
+impl<Ei> Convert<Ei> {
+    /// The error, as the chain's.
+    #[inline(always)]
+    pub fn into_chain<E>(self) -> E
+    where
+        E: From<Ei>,
+    {
+        E::from(self.0)
+    }
 }
 
 /// Drops an error that nothing will see (no filter, and not the last attempt) without

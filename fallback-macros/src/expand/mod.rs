@@ -116,7 +116,7 @@ impl Chain<'_> {
                 let span = self.conversion_span(err);
                 let krate = respan(self.krate, span);
                 let error = respan(error, span);
-                quote_spanned! {span=> #krate::__private::convert::<#error, _>(#err) }
+                quote_spanned! {span=> #krate::__private::Convert(#err).into_chain::<#error>() }
             }
             // Without a declared type, values pass through `Agree`, which makes the
             // attempts agree with the first (see `fallback_core::__private::Agree`).
