@@ -53,13 +53,15 @@ print(f"{name:<13} {g:>11.2f} {h:>11.2f} {f:>11.2f} {i:>11.2f} {t:>11.2f} {e:>11
 PY
 done
 if [[ ",${FEATURES:-}," == *,tokio,* ]]; then
-  printf '\n%-13s %11s %11s %9s\n' path 'timeout' 'twin' ratio
+  printf '\n%-13s %11s %11s %11s %9s\n' path 'timeout' 'from expr' 'twin' ratio
   for scenario in success one_fallback all_fail; do
     g=$(per_call timed "$scenario")
+    x=$(per_call timed_expr "$scenario")
     h=$(per_call timed_twin "$scenario")
-    python3 -c "import sys; n, g, h = sys.argv[1], float(sys.argv[2]), float(sys.argv[3]); print(f'{n:<13} {g:>11.2f} {h:>11.2f} {g / h:>9.2f}')" "$scenario" "$g" "$h"
+    python3 -c "import sys; n, g, x, h = sys.argv[1], *map(float, sys.argv[2:]); print(f'{n:<13} {g:>11.2f} {x:>11.2f} {h:>11.2f} {g / h:>9.2f}')" "$scenario" "$g" "$x" "$h"
   done
-  echo "(timeout = \"1s\" on every attempt; twin: the same chain by hand with tokio::time::timeout)"
+  echo "(timeout = \"1s\" on every attempt; from expr: timeout = limit(), read at run time;"
+  echo " twin: the same chain by hand with tokio::time::timeout)"
 fi
 echo "(instructions per call; N = $N calls per measurement; twins: nested = the nested match"
 echo " in an async fn, flat = the flat matches the macro writes, block = the match in an"
