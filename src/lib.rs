@@ -82,6 +82,10 @@
 //!   only when a subscriber listens; without the feature the macros' code for it
 //!   compiles to nothing.
 //!
+//! - `stream`: stream chains over a run-time list, `try_each(..).stream()`: fall back
+//!   before the first item, then committed, buffered or restarting (see
+//!   [`TryEachStream`]).
+//!
 //! Depend on this crate alone; `fallback-core` and `fallback-macros` are its parts.
 
 #![forbid(unsafe_code)]
@@ -96,6 +100,8 @@ pub use fallback_core::{
     TryEachFuture, TryEachHedged, TryEachHedgedFuture, TryEachTimedFuture, Unnamed, WhenEmpty,
     MAX_RETRY_AFTER,
 };
+#[cfg(feature = "stream")]
+pub use fallback_core::{Streamed, TryEachRestartStream, TryEachStream};
 pub use fallback_macros::{fallback, fallback_chain};
 
 /// Not public API: what the macros' generated code calls. May change in any release.

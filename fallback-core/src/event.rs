@@ -77,4 +77,7 @@ pub enum EventKind<'a, E> {
     Failed(&'a E),
     /// It was not run: the alternative is cooling down (`cooldown = ..`).
     Skipped,
+    /// A stream chain's alternative yielded its first item: the chain is committed to
+    /// it (or, restarting, streams it).
+    FirstItem,
 }

@@ -42,6 +42,8 @@ pub use try_each::{
     Reuse, ToError, TryEach, TryEachError, TryEachFuture, TryEachHedged, TryEachHedgedFuture,
     TryEachTimedFuture, Unnamed, WhenEmpty,
 };
+#[cfg(feature = "stream")]
+pub use try_each::{Streamed, TryEachRestartStream, TryEachStream};
 
 #[doc(hidden)]
 pub mod __private;

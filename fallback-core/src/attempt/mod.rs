@@ -229,9 +229,9 @@ impl Attempt {
         Verdict::MoveOn(sink.keep(name, index, error))
     }
 
-    /// The event of the try in flight's end.
+    /// An event of the try in flight: its end, or (a stream's) first item.
     #[inline(always)]
-    fn event<E, O: Observer<E>>(&self, observer: &O, kind: EventKind<'_, E>) {
+    pub(crate) fn event<E, O: Observer<E>>(&self, observer: &O, kind: EventKind<'_, E>) {
         if O::ACTIVE {
             let elapsed = self.started.map(|at| at.elapsed()).unwrap_or_default();
             let event = Event::new(self.alternative, self.index, self.number(), elapsed, kind)

@@ -96,6 +96,12 @@ where
         }
     }
 
+    /// Whether another item is left (it is taken from the list to know).
+    #[cfg(feature = "stream")]
+    pub(super) fn has_next(&mut self) -> bool {
+        self.items.peek().is_some()
+    }
+
     /// What a slot needs to judge the item at `index`: the shared state, and the item's
     /// breaker if it is tracked.
     pub(super) fn judging(&mut self, index: usize) -> (&mut Shared<F, P, O, C>, Option<&Breaker>)

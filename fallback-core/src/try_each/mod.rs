@@ -24,11 +24,15 @@ mod error;
 mod hedged;
 mod sequential;
 mod slot;
+#[cfg(feature = "stream")]
+mod stream;
 mod timed;
 
 pub use error::TryEachError;
 pub use hedged::{TryEachHedged, TryEachHedgedFuture};
 pub use sequential::TryEachFuture;
+#[cfg(feature = "stream")]
+pub use stream::{Streamed, TryEachRestartStream, TryEachStream};
 pub use timed::TryEachTimedFuture;
 
 /// Tries `attempt(item)` for each item in order until one succeeds: the runtime
@@ -95,6 +99,7 @@ where
         empty: NoItems,
         namer: Unnamed,
         health: NoHealth,
+        stream: StreamTimes::default(),
     }
 }
 
@@ -118,6 +123,16 @@ pub struct TryEach<It, F, P, O, C, R = Moved, N = NoItems, M = Unnamed, B = NoHe
     pub(crate) namer: M,
     /// The items' health, with `cooldown`.
     pub(crate) health: B,
+    /// A stream chain's time limits: to the first item, and between items.
+    pub(crate) stream: StreamTimes,
+}
+
+/// A stream chain's time limits (`first_item_timeout`, `idle_timeout`).
+#[derive(Debug, Clone, Copy, Default)]
+#[cfg_attr(not(feature = "stream"), allow(dead_code))]
+pub(crate) struct StreamTimes {
+    pub first_item: Option<Duration>,
+    pub idle: Option<Duration>,
 }
 
 /// No time limit is set, so no timeout ever needs to become an error.
@@ -428,6 +443,7 @@ impl<It, F, P0, Q0, H0, Z0, X0, S0, O, C, R, N, M, B>
             empty: self.empty,
             namer: self.namer,
             health: self.health,
+            stream: self.stream,
         }
     }
 }
@@ -454,6 +470,7 @@ impl<It, F, P, O, C, R, N, M, B> TryEach<It, F, P, O, C, R, N, M, B> {
             empty: self.empty,
             namer: self.namer,
             health: self.health,
+            stream: self.stream,
         }
     }
 
@@ -479,6 +496,7 @@ impl<It, F, P, O, C, R, N, M, B> TryEach<It, F, P, O, C, R, N, M, B> {
             empty: self.empty,
             namer: name,
             health: self.health,
+            stream: self.stream,
         }
     }
 
@@ -524,6 +542,7 @@ impl<It, F, P, O, C, R, N, M, B> TryEach<It, F, P, O, C, R, N, M, B> {
             empty: WhenEmpty(error),
             namer: self.namer,
             health: self.health,
+            stream: self.stream,
         }
     }
 
@@ -561,7 +580,9 @@ impl<It, F, P, O, C, R, N, M, B> TryEach<It, F, P, O, C, R, N, M, B> {
         self.with_clock()
     }
 
-    fn with_clock<E: From<Elapsed>>(self) -> TryEach<It, F, P, O, ToError<E>, R, N, M, B> {
+    pub(crate) fn with_clock<E: From<Elapsed>>(
+        self,
+    ) -> TryEach<It, F, P, O, ToError<E>, R, N, M, B> {
         TryEach {
             items: self.items,
             attempt: self.attempt,
@@ -574,6 +595,7 @@ impl<It, F, P, O, C, R, N, M, B> TryEach<It, F, P, O, C, R, N, M, B> {
             empty: self.empty,
             namer: self.namer,
             health: self.health,
+            stream: self.stream,
         }
     }
 
@@ -603,6 +625,7 @@ impl<It, F, P, O, C, R, N, M, B> TryEach<It, F, P, O, C, R, N, M, B> {
             empty: self.empty,
             namer: self.namer,
             health,
+            stream: self.stream,
         }
     }
 
@@ -632,6 +655,7 @@ impl<It, F, P, O, C, R, N, M, B> TryEach<It, F, P, O, C, R, N, M, B> {
             empty: self.empty,
             namer: self.namer,
             health: self.health,
+            stream: self.stream,
         }
     }
 

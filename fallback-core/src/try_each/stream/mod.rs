@@ -1,0 +1,324 @@
+//! Stream chains over a run-time list (the `stream` feature): `try_each(items,
+//! open).stream()`, where `open(item)` answers with a future of `Result<S, E>` ("open,
+//! then read", as an HTTP client does) and `S` is a stream of `Result<T, E>`.
+//!
+//! - **Before the first item, a failure falls back**: an error while opening, an `Err`
+//!   as the first item, or no first item within `first_item_timeout` (time to first
+//!   token, from the attempt's start). The filters, retries, `retry_after`, cooldown and
+//!   `observe` apply as for futures: each failure is judged by the one attempt
+//!   lifecycle (`Attempt::judge`).
+//! - **After the first item the chain is committed** (`.stream()`): items pass through
+//!   untouched, and a failure (an `Err` item, or no next item within `idle_timeout`: a
+//!   stall) is yielded as an `Err` item that ends the stream. A cut stream is never
+//!   presented as complete; two alternatives' output is never spliced.
+//! - **Buffered** (`.stream_buffered()`): each alternative's stream is read to its end
+//!   before anything is yielded, so a failure at any point falls back and the caller
+//!   gets one alternative's complete output.
+//! - **Restart** (`.stream_restart()`): items are yielded as they arrive, and a failure
+//!   after the first item falls back too: the chain first yields [`Streamed::Discard`]
+//!   ("discard what you got from alternative `index`: it failed with `error`"), then
+//!   the next alternative's stream from its start.
+//!
+//! Dropping the chain drops the alternative's stream at once (its connection closes),
+//! and starts nothing else. Nothing is allocated per item (buffered mode's buffer
+//! aside).
+
+use std::collections::VecDeque;
+use std::future::Future;
+use std::pin::Pin;
+use std::task::{Context, Poll};
+use std::time::Duration;
+
+use futures_core::Stream;
+
+mod poll;
+
+use self::poll::Event;
+use super::chain::Chain;
+use super::{Breakers, ElapsedInto, Empty, Names, Reuse, ToError, TryEach};
+use crate::attempt::{Attempt, Judge, Observer};
+use crate::clock::{ClockEnabledFor, Delay, Tokio};
+use crate::Elapsed;
+
+/// What a restart-mode stream chain yields: an item, or the word that the items of
+/// the alternative at `index` so far are to be discarded, because it failed with
+/// `error` after its first item; the next alternative's items follow, from their start.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Streamed<T, X> {
+    /// An item of the alternative streaming now.
+    Item(T),
+    /// Discard the items received since the last `Discard` (or the start).
+    Discard {
+        /// The alternative that failed.
+        alternative: &'static str,
+        /// Its position.
+        index: usize,
+        /// Why.
+        error: X,
+    },
+}
+
+/// How a stream chain treats a failure after the first item.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Mode {
+    Committed,
+    Buffered,
+    Restart,
+}
+
+impl<It, F, P, O, C, R, N, M, B> TryEach<It, F, P, O, C, R, N, M, B> {
+    /// For a stream chain: no first item within `limit` of an attempt's start (time to
+    /// first token) is a failure that falls back, `E::from(Elapsed)`.
+    pub fn first_item_timeout<Fut, S, T, E>(
+        mut self,
+        limit: Duration,
+    ) -> TryEach<It, F, P, O, ToError<E>, R, N, M, B>
+    where
+        It: Iterator,
+        F: FnMut(It::Item) -> Fut,
+        Fut: Future<Output = Result<S, E>>,
+        S: Stream<Item = Result<T, E>>,
+        E: From<Elapsed>,
+        Tokio: ClockEnabledFor<It>,
+    {
+        self.stream.first_item = Some(limit);
+        self.with_clock()
+    }
+
+    /// For a stream chain: no next item within `limit` (a stall) is a failure,
+    /// `E::from(Elapsed)`; after the first item it ends a committed stream.
+    pub fn idle_timeout<Fut, S, T, E>(
+        mut self,
+        limit: Duration,
+    ) -> TryEach<It, F, P, O, ToError<E>, R, N, M, B>
+    where
+        It: Iterator,
+        F: FnMut(It::Item) -> Fut,
+        Fut: Future<Output = Result<S, E>>,
+        S: Stream<Item = Result<T, E>>,
+        E: From<Elapsed>,
+        Tokio: ClockEnabledFor<It>,
+    {
+        self.stream.idle = Some(limit);
+        self.with_clock()
+    }
+
+    /// The chain as a stream, committed after the first item: see the module.
+    pub fn stream<Fut, S, T, E>(self) -> TryEachStream<It, F, Fut, S, T, P, O, C, R, N, M, B>
+    where
+        It: Iterator,
+        F: FnMut(It::Item) -> Fut,
+        Fut: Future<Output = Result<S, E>>,
+        S: Stream<Item = Result<T, E>>,
+        B: Breakers,
+    {
+        TryEachStream::new(self, Mode::Committed)
+    }
+
+    /// The chain as a stream, all or nothing: see the module.
+    pub fn stream_buffered<Fut, S, T, E>(
+        self,
+    ) -> TryEachStream<It, F, Fut, S, T, P, O, C, R, N, M, B>
+    where
+        It: Iterator,
+        F: FnMut(It::Item) -> Fut,
+        Fut: Future<Output = Result<S, E>>,
+        S: Stream<Item = Result<T, E>>,
+        B: Breakers,
+    {
+        TryEachStream::new(self, Mode::Buffered)
+    }
+
+    /// The chain as a stream that restarts on the next alternative after a cut,
+    /// announcing it with [`Streamed::Discard`]: see the module.
+    pub fn stream_restart<Fut, S, T, E>(
+        self,
+    ) -> TryEachRestartStream<It, F, Fut, S, T, P, O, C, R, N, M, B>
+    where
+        It: Iterator,
+        F: FnMut(It::Item) -> Fut,
+        Fut: Future<Output = Result<S, E>>,
+        S: Stream<Item = Result<T, E>>,
+        B: Breakers,
+    {
+        TryEachRestartStream {
+            inner: TryEachStream::new(self, Mode::Restart),
+        }
+    }
+}
+
+pin_project_lite::pin_project! {
+    #[project = StateProj]
+    enum State<Fut, S, T> {
+        // Between alternatives: the next one starts on the next poll.
+        Idle,
+        Opening {
+            #[pin]
+            open: Fut,
+        },
+        Reading {
+            #[pin]
+            stream: S,
+            first_seen: bool,
+        },
+        // Before a retry of the same alternative (the chain's timer is the pause).
+        Pausing,
+        // Buffered mode: one alternative's whole output.
+        Draining {
+            items: VecDeque<T>,
+        },
+        Done,
+    }
+}
+
+pin_project_lite::pin_project! {
+    /// A stream chain over a run-time list: a `Stream` of `Result<T, X>`, `X` the
+    /// chain's error (`TryEachError<E>`, or `E` with `when_empty`). See the module.
+    #[must_use = "a stream chain does nothing until it is polled"]
+    pub struct TryEachStream<It, F, Fut, S, T, P, O, C, R, N, M, B>
+    where
+        It: Iterator,
+        Fut: Future,
+    {
+        chain: Chain<It, F, P, O, C, R, N, M, B>,
+        mode: Mode,
+        first_item: Option<Duration>,
+        idle: Option<Duration>,
+        attempt: Attempt,
+        // The item being tried, for a retry.
+        item: Option<It::Item>,
+        last_error: Option<(Fut::Output, usize)>,
+        buffer: Vec<T>,
+        #[pin]
+        state: State<Fut, S, T>,
+        // The time to the first item, then between items; or a retry's pause.
+        #[pin]
+        timer: Option<Delay>,
+        #[pin]
+        deadline: Option<Delay>,
+    }
+}
+
+pin_project_lite::pin_project! {
+    /// A restart-mode stream chain: a `Stream` of `Result<Streamed<T, X>, X>`. See the
+    /// module.
+    #[must_use = "a stream chain does nothing until it is polled"]
+    pub struct TryEachRestartStream<It, F, Fut, S, T, P, O, C, R, N, M, B>
+    where
+        It: Iterator,
+        Fut: Future,
+    {
+        #[pin]
+        inner: TryEachStream<It, F, Fut, S, T, P, O, C, R, N, M, B>,
+    }
+}
+
+impl<It, F, Fut, S, T, P, O, C, R, N, M, B> TryEachStream<It, F, Fut, S, T, P, O, C, R, N, M, B>
+where
+    It: Iterator,
+    Fut: Future,
+{
+    fn new(chain: TryEach<It, F, P, O, C, R, N, M, B>, mode: Mode) -> Self
+    where
+        B: Breakers,
+    {
+        let (first_item, idle) = (chain.stream.first_item, chain.stream.idle);
+        TryEachStream {
+            chain: Chain::new(chain),
+            mode,
+            first_item,
+            idle,
+            attempt: Attempt::new("try_each", "item", 0),
+            item: None,
+            last_error: None,
+            buffer: Vec::new(),
+            state: State::Idle,
+            timer: None,
+            deadline: None,
+        }
+    }
+
+    /// The name of the alternative streaming now (the last one opened), if any.
+    pub fn streaming(&self) -> Option<&'static str> {
+        (!matches!(self.state, State::Idle | State::Done)).then(|| self.attempt.alternative())
+    }
+}
+
+impl<It, F, Fut, S, T, E, P, O, C, R, N, M, B> Stream
+    for TryEachStream<It, F, Fut, S, T, P, O, C, R, N, M, B>
+where
+    It: Iterator,
+    F: FnMut(It::Item) -> Fut,
+    Fut: Future<Output = Result<S, E>>,
+    S: Stream<Item = Result<T, E>>,
+    P: Judge<(), E>,
+    O: Observer<E>,
+    C: ElapsedInto<E>,
+    R: Reuse<It::Item>,
+    N: Empty<E>,
+    M: Names<It::Item>,
+    B: Breakers,
+{
+    type Item = Result<T, N::Error>;
+
+    fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
+        loop {
+            return Poll::Ready(match std::task::ready!(self.as_mut().poll_event(cx)) {
+                Event::Item(item) => Some(Ok(item)),
+                Event::Failed(error) => Some(Err(error)),
+                Event::End => None,
+                // Only a restart-mode chain announces discards.
+                Event::Discard { .. } => continue,
+            });
+        }
+    }
+}
+
+impl<It, F, Fut, S, T, E, P, O, C, R, N, M, B> Stream
+    for TryEachRestartStream<It, F, Fut, S, T, P, O, C, R, N, M, B>
+where
+    It: Iterator,
+    F: FnMut(It::Item) -> Fut,
+    Fut: Future<Output = Result<S, E>>,
+    S: Stream<Item = Result<T, E>>,
+    P: Judge<(), E>,
+    O: Observer<E>,
+    C: ElapsedInto<E>,
+    R: Reuse<It::Item>,
+    N: Empty<E>,
+    M: Names<It::Item>,
+    B: Breakers,
+{
+    type Item = Result<Streamed<T, N::Error>, N::Error>;
+
+    fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
+        Poll::Ready(
+            match std::task::ready!(self.project().inner.poll_event(cx)) {
+                Event::Item(item) => Some(Ok(Streamed::Item(item))),
+                Event::Discard {
+                    alternative,
+                    index,
+                    error,
+                } => Some(Ok(Streamed::Discard {
+                    alternative,
+                    index,
+                    error,
+                })),
+                Event::Failed(error) => Some(Err(error)),
+                Event::End => None,
+            },
+        )
+    }
+}
+
+impl<It, F, Fut, S, T, P, O, C, R, N, M, B>
+    TryEachRestartStream<It, F, Fut, S, T, P, O, C, R, N, M, B>
+where
+    It: Iterator,
+    Fut: Future,
+{
+    /// The name of the alternative streaming now (the last one opened), if any.
+    pub fn streaming(&self) -> Option<&'static str> {
+        self.inner.streaming()
+    }
+}

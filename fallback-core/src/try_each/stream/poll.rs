@@ -1,0 +1,289 @@
+//! The poll loop of a stream chain: start a try, read it, and settle it by the one
+//! attempt lifecycle (`Attempt::judge`).
+
+use std::collections::VecDeque;
+use std::future::Future;
+use std::pin::Pin;
+use std::task::{Context, Poll};
+use std::time::Duration;
+
+use futures_core::Stream;
+
+use super::{Mode, State, StateProj, TryEachStream};
+use crate::attempt::{Attempt, Judge, Observer, Policy, Tried, Verdict};
+use crate::clock::{delay, Delay};
+use crate::trace::Ended;
+use crate::try_each::chain::Chain;
+use crate::try_each::{Breakers, ElapsedInto, Empty, Names, Reuse};
+use crate::{Elapsed, EventKind};
+
+/// What the chain does next, for one of the two stream types to yield.
+pub(super) enum Event<T, X> {
+    Item(T),
+    Discard {
+        alternative: &'static str,
+        index: usize,
+        error: X,
+    },
+    Failed(X),
+    End,
+}
+
+/// One step of the loop: start a try, judge one that ended, or yield.
+enum Next<T, E, X> {
+    Launch,
+    Ended(Tried<(), E>, bool),
+    Yield(Event<T, X>),
+}
+
+impl<It, F, Fut, S, T, E, P, O, C, R, N, M, B> TryEachStream<It, F, Fut, S, T, P, O, C, R, N, M, B>
+where
+    It: Iterator,
+    F: FnMut(It::Item) -> Fut,
+    Fut: Future<Output = Result<S, E>>,
+    S: Stream<Item = Result<T, E>>,
+    P: Judge<(), E>,
+    O: Observer<E>,
+    C: ElapsedInto<E>,
+    R: Reuse<It::Item>,
+    N: Empty<E>,
+    M: Names<It::Item>,
+    B: Breakers,
+{
+    pub(super) fn poll_event(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Event<T, N::Error>> {
+        let mut this = self.project();
+        if matches!(*this.state, State::Done) {
+            return Poll::Ready(Event::End);
+        }
+        let left = match this.chain.clock(this.deadline.as_mut(), cx) {
+            Ok(left) => left,
+            Err(expired) => {
+                this.state.set(State::Done);
+                return Poll::Ready(Event::Failed(expired));
+            }
+        };
+        loop {
+            let next = match this.state.as_mut().project() {
+                StateProj::Done => Next::Yield(Event::End),
+                StateProj::Idle => match this.chain.next_item::<E>() {
+                    Some((item, index, name)) => {
+                        *this.attempt = Attempt::new("try_each", name, index);
+                        *this.item = Some(item);
+                        Next::Launch
+                    }
+                    None => {
+                        this.state.set(State::Done);
+                        let error = this.chain.exhausted(this.last_error.take());
+                        Next::Yield(Event::Failed(error))
+                    }
+                },
+                StateProj::Pausing => {
+                    if fired(this.timer.as_mut(), cx) {
+                        Next::Launch
+                    } else {
+                        return Poll::Pending;
+                    }
+                }
+                StateProj::Draining { items } => match items.pop_front() {
+                    Some(item) => Next::Yield(Event::Item(item)),
+                    None => {
+                        this.state.set(State::Done);
+                        Next::Yield(Event::End)
+                    }
+                },
+                StateProj::Opening { open } => match open.poll(cx) {
+                    Poll::Ready(Ok(stream)) => {
+                        // The first item's timer goes on from the attempt's start.
+                        this.state.set(State::Reading {
+                            stream,
+                            first_seen: false,
+                        });
+                        continue;
+                    }
+                    Poll::Ready(Err(error)) => Next::Ended(Tried::Failed(error), false),
+                    Poll::Pending if fired(this.timer.as_mut(), cx) => {
+                        let limit = Elapsed::timeout(this.first_item.unwrap_or_default());
+                        let error = this.chain.shared.elapsed.elapsed_into(limit);
+                        Next::Ended(Tried::TimedOut(error), false)
+                    }
+                    Poll::Pending => return Poll::Pending,
+                },
+                StateProj::Reading { stream, first_seen } => match stream.poll_next(cx) {
+                    Poll::Ready(Some(Ok(item))) => {
+                        if !*first_seen {
+                            *first_seen = true;
+                            let observer = &this.chain.shared.observer;
+                            this.attempt.event(observer, EventKind::FirstItem);
+                        }
+                        this.timer.set(this.idle.map(delay));
+                        if *this.mode == Mode::Buffered {
+                            this.buffer.push(item);
+                            continue;
+                        }
+                        Next::Yield(Event::Item(item))
+                    }
+                    Poll::Ready(Some(Err(error))) => Next::Ended(Tried::Failed(error), *first_seen),
+                    Poll::Ready(None) => Next::Ended(Tried::Ok(()), *first_seen),
+                    Poll::Pending if fired(this.timer.as_mut(), cx) => {
+                        let limit = if *first_seen {
+                            *this.idle
+                        } else {
+                            *this.first_item
+                        };
+                        let limit = Elapsed::timeout(limit.unwrap_or_default());
+                        let error = this.chain.shared.elapsed.elapsed_into(limit);
+                        Next::Ended(Tried::TimedOut(error), *first_seen)
+                    }
+                    Poll::Pending => return Poll::Pending,
+                },
+            };
+            match next {
+                Next::Yield(event) => return Poll::Ready(event),
+                Next::Launch => {
+                    // Another try may follow this one: it needs a copy of the item.
+                    let again = this.attempt.number() <= this.chain.shared.policy.retries;
+                    let Some(item) = R::give(this.item, again) else {
+                        this.state.set(State::Idle);
+                        continue;
+                    };
+                    let shared = &mut this.chain.shared;
+                    this.attempt.start(&shared.observer);
+                    this.timer.set(this.first_item.map(delay));
+                    this.state.set(State::Opening {
+                        open: (shared.attempt)(item),
+                    });
+                }
+                Next::Ended(tried, committed) => {
+                    let ended: Ended_<'_, _, _, Fut, _, _, _, _, _, _, _, _> = Ended_ {
+                        chain: this.chain,
+                        attempt: this.attempt,
+                        mode: *this.mode,
+                        buffer: this.buffer,
+                        item: this.item,
+                        last_error: this.last_error,
+                    };
+                    let (event, next) = ended.settle(tried, committed, left);
+                    match next {
+                        After::Idle => this.state.set(State::Idle),
+                        After::Done => this.state.set(State::Done),
+                        After::Drain(items) => this.state.set(State::Draining { items }),
+                        After::Pause(pause) => {
+                            this.timer.set(Some(delay(pause)));
+                            this.state.set(State::Pausing);
+                        }
+                    }
+                    if let Some(event) = event {
+                        return Poll::Ready(event);
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// What follows a settled try.
+enum After<T> {
+    Idle,
+    Done,
+    Drain(VecDeque<T>),
+    Pause(Duration),
+}
+
+/// The pieces of a stream chain that settling a try touches.
+#[allow(non_camel_case_types)]
+struct Ended_<'a, It: Iterator, F, Fut: Future, T, P, O, C, R, N, M, B> {
+    chain: &'a mut Chain<It, F, P, O, C, R, N, M, B>,
+    attempt: &'a mut Attempt,
+    mode: Mode,
+    buffer: &'a mut Vec<T>,
+    item: &'a mut Option<It::Item>,
+    last_error: &'a mut Option<(Fut::Output, usize)>,
+}
+
+impl<It, F, Fut, S, T, E, P, O, C, R, N, M, B> Ended_<'_, It, F, Fut, T, P, O, C, R, N, M, B>
+where
+    It: Iterator,
+    Fut: Future<Output = Result<S, E>>,
+    P: Judge<(), E>,
+    O: Observer<E>,
+    N: Empty<E>,
+    M: Names<It::Item>,
+    B: Breakers,
+{
+    /// A try ended (its stream's end, or a failure), `committed` if after its first
+    /// item: judged as every attempt is, then what to yield and where to go. A committed
+    /// stream cannot fall back: judged without retries, its failure ends it.
+    fn settle(
+        self,
+        tried: Tried<(), E>,
+        committed: bool,
+        left: Option<Duration>,
+    ) -> (Option<Event<T, N::Error>>, After<T>) {
+        let after_commit = committed && self.mode == Mode::Committed;
+        let index = self.attempt.index();
+        let name = self.attempt.alternative();
+        let (shared, breaker) = self.chain.judging(index);
+        let judge = &shared.filter;
+        let (on, retry_on, retry_after) = judge.parts();
+        let policy = Policy {
+            retries: if after_commit {
+                0
+            } else {
+                shared.policy.retries
+            },
+            ..shared.policy
+        };
+        let verdict = self.attempt.judge(
+            tried,
+            &policy,
+            breaker,
+            || left,
+            &mut shared.tally,
+            on,
+            retry_on,
+            retry_after,
+            &shared.observer,
+            |error| Ended::Failed(judge.show(error)),
+        );
+        match verdict {
+            Verdict::Served(()) if self.mode == Mode::Buffered => {
+                (None, After::Drain(std::mem::take(self.buffer).into()))
+            }
+            Verdict::Served(()) => (Some(Event::End), After::Done),
+            Verdict::Retry(pause) => {
+                self.buffer.clear();
+                (None, After::Pause(pause))
+            }
+            Verdict::Stop(error) => (Some(Event::Failed(N::failed(error, index))), After::Done),
+            Verdict::MoveOn(error) if after_commit => {
+                (Some(Event::Failed(N::failed(error, index))), After::Done)
+            }
+            Verdict::MoveOn(error) => {
+                self.buffer.clear();
+                *self.item = None;
+                if committed && self.mode == Mode::Restart && self.chain.has_next() {
+                    // Said once, with the error, before the next alternative starts.
+                    let error = N::failed(error, index);
+                    let discard = Event::Discard {
+                        alternative: name,
+                        index,
+                        error,
+                    };
+                    return (Some(discard), After::Idle);
+                }
+                *self.last_error = Some((Err(error), index));
+                (None, After::Idle)
+            }
+        }
+    }
+}
+
+/// Whether `timer` (if any) has fired.
+fn fired(timer: Pin<&mut Option<Delay>>, cx: &mut Context<'_>) -> bool {
+    timer
+        .as_pin_mut()
+        .is_some_and(|timer| timer.poll(cx).is_ready())
+}
