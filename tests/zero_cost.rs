@@ -474,3 +474,39 @@ mod sizes {
         }
     }
 }
+
+/// A stream chain allocates nothing per item, and nothing at all over unboxed streams
+/// (committed and restart modes; buffered mode's buffer is its one allocation).
+#[cfg(feature = "stream")]
+mod streams {
+    use super::*;
+
+    type Chunks =
+        futures::stream::Iter<std::iter::Map<std::ops::Range<u32>, fn(u32) -> Result<u32, Error>>>;
+
+    fn open(fails: &bool) -> std::future::Ready<Result<Chunks, Error>> {
+        std::future::ready(if *fails {
+            Err(Error::Transient)
+        } else {
+            Ok(futures::stream::iter(
+                (0..1000).map(Ok as fn(u32) -> Result<u32, Error>),
+            ))
+        })
+    }
+
+    #[test]
+    fn a_stream_chain_allocates_nothing_per_item() {
+        let alternatives = [true, false];
+        let (count, items) = allocations(|| async {
+            use futures::StreamExt;
+            let chain = fallbacks::try_each(&alternatives, open).stream();
+            let mut chain = pin!(chain);
+            let mut items = 0u32;
+            while let Some(item) = chain.next().await {
+                items += u32::from(item.is_ok());
+            }
+            items
+        });
+        assert_eq!((count, items), (0, 1000));
+    }
+}
