@@ -304,3 +304,197 @@ async fn dropping_the_chain_drops_the_stream_at_once_and_starts_nothing_else() {
     drop(chain);
     assert_eq!(log(), [("open a".into(), 0), ("closed a".into(), 10)]);
 }
+
+/// Random scripts against a reference model of the three modes.
+mod model {
+    use proptest::prelude::*;
+
+    use super::*;
+
+    /// One alternative's script: how it opens, its items, how its stream ends.
+    #[derive(Debug, Clone, Copy)]
+    enum Script {
+        OpenFails,
+        Items(u8, End),
+    }
+
+    #[derive(Debug, Clone, Copy)]
+    enum End {
+        Done,
+        Fails,
+        Stalls,
+    }
+
+    #[derive(Debug, Clone, PartialEq)]
+    enum ModelError {
+        Refused(usize),
+        Cut(usize),
+        Timeout,
+    }
+
+    impl From<Elapsed> for ModelError {
+        fn from(_: Elapsed) -> Self {
+            ModelError::Timeout
+        }
+    }
+
+    type Out = Vec<Result<Streamed<(usize, u8), (ModelError, usize)>, (ModelError, usize)>>;
+    type Items = Pin<Box<dyn Stream<Item = Result<(usize, u8), ModelError>>>>;
+
+    fn open(
+        index: usize,
+        script: Script,
+    ) -> impl std::future::Future<Output = Result<Items, ModelError>> {
+        async move {
+            let (count, end) = match script {
+                Script::OpenFails => return Err(ModelError::Refused(index)),
+                Script::Items(count, end) => (count, end),
+            };
+            let items = stream::unfold(0u8, move |n| async move {
+                sleep(Duration::from_millis(10)).await;
+                if n < count {
+                    return Some((Ok((index, n)), n + 1));
+                }
+                match end {
+                    End::Done => None,
+                    End::Fails if n == count => Some((Err(ModelError::Cut(index)), n + 1)),
+                    End::Fails => None,
+                    End::Stalls => {
+                        sleep(Duration::from_secs(3600)).await;
+                        None
+                    }
+                }
+            });
+            Ok(Box::pin(items) as Items)
+        }
+    }
+
+    /// What the alternative does, as the model sees it: its items, and how it ends
+    /// (`None`: it serves).
+    fn outcome(index: usize, script: Script) -> (Vec<(usize, u8)>, Option<ModelError>) {
+        match script {
+            Script::OpenFails => (Vec::new(), Some(ModelError::Refused(index))),
+            Script::Items(count, end) => {
+                let items = (0..count).map(|n| (index, n)).collect();
+                let error = match end {
+                    End::Done => None,
+                    End::Fails => Some(ModelError::Cut(index)),
+                    End::Stalls => Some(ModelError::Timeout),
+                };
+                (items, error)
+            }
+        }
+    }
+
+    /// The reference: what each mode yields for these scripts.
+    fn expected(mode: &str, scripts: &[Script]) -> Out {
+        let mut out = Out::new();
+        let mut last = None;
+        for (index, script) in scripts.iter().enumerate() {
+            let (items, error) = outcome(index, *script);
+            let Some(error) = error else {
+                out.extend(items.into_iter().map(|item| Ok(Streamed::Item(item))));
+                return out;
+            };
+            match (mode, items.is_empty()) {
+                (_, true) | ("buffered", _) => {}
+                ("committed", false) => {
+                    out.extend(items.into_iter().map(|item| Ok(Streamed::Item(item))));
+                    out.push(Err((error, index)));
+                    return out;
+                }
+                _ => {
+                    out.extend(items.into_iter().map(|item| Ok(Streamed::Item(item))));
+                    if index + 1 < scripts.len() {
+                        out.push(Ok(Streamed::Discard {
+                            alternative: "item",
+                            index,
+                            error: (error, index),
+                        }));
+                        continue;
+                    }
+                }
+            }
+            last = Some((error, index));
+        }
+        out.push(Err(last.expect("at least one alternative")));
+        out
+    }
+
+    fn failed(error: TryEachError<ModelError>) -> (ModelError, usize) {
+        match error {
+            TryEachError::Failed { error, index } => (error, index),
+            TryEachError::NoItems => unreachable!("the scripts are never empty"),
+        }
+    }
+
+    fn run(mode: &str, scripts: &[Script]) -> Out {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_time()
+            .start_paused(true)
+            .build()
+            .expect("a runtime");
+        runtime.block_on(async {
+            let chain = try_each(scripts.iter().copied().enumerate(), |(index, script)| {
+                open(index, script)
+            })
+            .first_item_timeout(Duration::from_millis(100))
+            .idle_timeout(Duration::from_millis(50));
+            let mut out = Out::new();
+            match mode {
+                "restart" => {
+                    let mut chain = Box::pin(chain.stream_restart());
+                    while let Some(event) = chain.next().await {
+                        out.push(match event {
+                            Ok(Streamed::Item(item)) => Ok(Streamed::Item(item)),
+                            Ok(Streamed::Discard {
+                                alternative,
+                                index,
+                                error,
+                            }) => Ok(Streamed::Discard {
+                                alternative,
+                                index,
+                                error: failed(error),
+                            }),
+                            Err(error) => Err(failed(error)),
+                        });
+                    }
+                }
+                _ => {
+                    let chain = if mode == "buffered" {
+                        chain.stream_buffered()
+                    } else {
+                        chain.stream()
+                    };
+                    let mut chain = Box::pin(chain);
+                    while let Some(item) = chain.next().await {
+                        out.push(item.map(Streamed::Item).map_err(failed));
+                    }
+                }
+            }
+            out
+        })
+    }
+
+    fn script() -> impl Strategy<Value = Script> {
+        prop_oneof![
+            Just(Script::OpenFails),
+            (
+                0u8..4,
+                prop_oneof![Just(End::Done), Just(End::Fails), Just(End::Stalls)]
+            )
+                .prop_map(|(count, end)| Script::Items(count, end)),
+        ]
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(256))]
+
+        #[test]
+        fn each_mode_yields_what_the_model_says(scripts in prop::collection::vec(script(), 1..5)) {
+            for mode in ["committed", "buffered", "restart"] {
+                prop_assert_eq!(run(mode, &scripts), expected(mode, &scripts), "{} {:?}", mode, scripts);
+            }
+        }
+    }
+}
