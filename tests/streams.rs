@@ -341,11 +341,8 @@ mod model {
     type Out = Vec<Result<Streamed<(usize, u8), (ModelError, usize)>, (ModelError, usize)>>;
     type Items = Pin<Box<dyn Stream<Item = Result<(usize, u8), ModelError>>>>;
 
-    fn open(
-        index: usize,
-        script: Script,
-    ) -> impl std::future::Future<Output = Result<Items, ModelError>> {
-        async move {
+    async fn open(index: usize, script: Script) -> Result<Items, ModelError> {
+        {
             let (count, end) = match script {
                 Script::OpenFails => return Err(ModelError::Refused(index)),
                 Script::Items(count, end) => (count, end),
