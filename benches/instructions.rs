@@ -17,11 +17,20 @@ fn main() {
         println!("instructions: run `scripts/instructions.sh` (callgrind) to use this binary");
         return;
     };
+    #[cfg(feature = "stream")]
+    if let Some(kind) = version.strip_prefix("stream_") {
+        // One stream of N items: the difference with 0 items is N items' cost.
+        let count: u64 = count.parse().expect("N is a number of items");
+        let _ = scenario;
+        assert_eq!(common::streams::consume(kind, count), count);
+        return;
+    }
     let Some((_, script)) = SCENARIOS.iter().find(|(name, _)| name == scenario) else {
         eprintln!("unknown scenario {scenario}");
         std::process::exit(2);
     };
     let count: u64 = count.parse().expect("N is a number of calls");
+
     #[cfg(feature = "tokio")]
     let runtime = common::timers();
     #[cfg(feature = "tokio")]

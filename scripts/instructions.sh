@@ -8,6 +8,7 @@
 #   N=1000000 scripts/instructions.sh
 #   FEATURES=tracing scripts/instructions.sh   # the cost of the `tracing` feature, no subscriber
 #   FEATURES=tokio scripts/instructions.sh     # and the timed chain against its twin
+#   FEATURES=tokio,stream scripts/instructions.sh  # and a stream chain's cost per item
 #
 # Needs valgrind (`apt-get install valgrind`).
 set -euo pipefail
@@ -62,6 +63,12 @@ if [[ ",${FEATURES:-}," == *,tokio,* ]]; then
   done
   echo "(timeout = \"1s\" on every attempt; from expr: timeout = limit(), read at run time;"
   echo " twin: the same chain by hand with tokio::time::timeout)"
+fi
+if [[ ",${FEATURES:-}," == *,stream,* ]]; then
+  r=$(per_call stream_raw items)
+  c=$(per_call stream_chain items)
+  printf '\n%-28s %9s\n%-28s %9s\n' 'per item, raw stream' "$r" 'per item, stream chain' "$c"
+  echo "(one stream of N items, read raw or through try_each(..).stream() after a failed open)"
 fi
 echo "(instructions per call; N = $N calls per measurement; twins: nested = the nested match"
 echo " in an async fn, flat = the flat matches the macro writes, block = the match in an"

@@ -327,3 +327,54 @@ pub fn expected(script: &Script) -> Result<u32, Error> {
         .find(Result::is_ok)
         .unwrap_or(script[2])
 }
+
+/// Per-item cost of a stream chain against polling the raw stream (the `stream`
+/// feature): `stream_raw` and `stream_chain`, each one stream of N items.
+#[cfg(feature = "stream")]
+pub mod streams {
+    use std::hint::black_box;
+
+    use futures::stream::{self, StreamExt};
+
+    use super::{block_on, Error};
+
+    /// An opaque stream of `count` items, as an SSE decoder's would be.
+    fn items(count: u64) -> impl futures::Stream<Item = Result<u64, Error>> {
+        stream::iter(0..black_box(count)).map(|n| Ok(black_box(n)))
+    }
+
+    /// Reads every item of one stream of `count` items, raw or through a chain whose
+    /// first alternative fails to open; the items read.
+    pub fn consume(kind: &str, count: u64) -> u64 {
+        block_on(async {
+            let mut read = 0;
+            if kind == "raw" {
+                let mut raw = std::pin::pin!(items(count));
+                while let Some(item) = raw.next().await {
+                    read += u64::from(black_box(item).is_ok());
+                }
+            } else {
+                let alternatives = [true, false];
+                let chain = fallbacks::try_each(&alternatives, |fails| {
+                    let fails = *fails;
+                    async move {
+                        if fails {
+                            Err(Error {
+                                transient: true,
+                                code: 503,
+                            })
+                        } else {
+                            Ok(items(count))
+                        }
+                    }
+                })
+                .stream();
+                let mut chain = std::pin::pin!(chain);
+                while let Some(item) = chain.next().await {
+                    read += u64::from(black_box(item).is_ok());
+                }
+            }
+            read
+        })
+    }
+}

@@ -232,6 +232,17 @@ impl Future for Delay {
     }
 }
 
+/// Starts `timer` over: it fires `limit` from now.
+#[cfg(feature = "tokio")]
+pub(crate) fn reset(timer: std::pin::Pin<&mut Delay>, limit: Duration) {
+    timer.reset(tokio::time::Instant::now() + limit);
+}
+
+#[cfg(not(feature = "tokio"))]
+pub(crate) fn reset(_: Pin<&mut Delay>, _: Duration) {
+    unreachable!("timers need the `tokio` feature, which the time options require")
+}
+
 /// The time left before `timer` fires.
 #[cfg(feature = "tokio")]
 pub(crate) fn remaining(timer: &Delay) -> Duration {

@@ -113,6 +113,7 @@ where
 
     /// The time left before the deadline (its timer started on the first poll), or the
     /// chain's error once it has passed.
+    #[inline]
     pub(super) fn clock<E>(
         &mut self,
         mut timer: Pin<&mut Option<Delay>>,

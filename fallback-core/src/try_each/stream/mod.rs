@@ -33,7 +33,7 @@ use futures_core::Stream;
 
 mod poll;
 
-use self::poll::Event;
+use self::poll::{Event, Fast};
 use super::chain::Chain;
 use super::{Breakers, ElapsedInto, Empty, Names, Reuse, ToError, TryEach};
 use crate::attempt::{Attempt, Judge, Observer};
@@ -182,6 +182,9 @@ pin_project_lite::pin_project! {
     {
         chain: Chain<It, F, P, O, C, R, N, M, B>,
         mode: Mode,
+        // Committed or restarting, with no idle timeout nor deadline: items are read
+        // by the fast path.
+        unwatched: bool,
         first_item: Option<Duration>,
         idle: Option<Duration>,
         attempt: Attempt,
@@ -223,9 +226,11 @@ where
         B: Breakers,
     {
         let (first_item, idle) = (chain.stream.first_item, chain.stream.idle);
+        let unwatched = mode != Mode::Buffered && idle.is_none() && chain.deadline.is_none();
         TryEachStream {
             chain: Chain::new(chain),
             mode,
+            unwatched,
             first_item,
             idle,
             attempt: Attempt::new("try_each", "item", 0),
@@ -261,15 +266,50 @@ where
 {
     type Item = Result<T, N::Error>;
 
-    fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
+    fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
+        let mut this = self;
+        let ended = match this.as_mut().poll_fast(cx) {
+            Fast::Item(item) => return Poll::Ready(Some(Ok(item))),
+            Fast::Pending => return Poll::Pending,
+            Fast::Ended(tried) => Some(tried),
+            Fast::Slow => None,
+        };
+        this.next_slow(cx, ended)
+    }
+}
+
+impl<It, F, Fut, S, T, E, P, O, C, R, N, M, B> TryEachStream<It, F, Fut, S, T, P, O, C, R, N, M, B>
+where
+    It: Iterator,
+    F: FnMut(It::Item) -> Fut,
+    Fut: Future<Output = Result<S, E>>,
+    S: Stream<Item = Result<T, E>>,
+    P: Judge<(), E>,
+    O: Observer<E>,
+    C: ElapsedInto<E>,
+    R: Reuse<It::Item>,
+    N: Empty<E>,
+    M: Names<It::Item>,
+    B: Breakers,
+{
+    /// `poll_next` past the fast path, kept out of line so that the fast path stays
+    /// small.
+    #[inline(never)]
+    fn next_slow(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        mut ended: Option<crate::attempt::Tried<(), E>>,
+    ) -> Poll<Option<Result<T, N::Error>>> {
         loop {
-            return Poll::Ready(match std::task::ready!(self.as_mut().poll_event(cx)) {
-                Event::Item(item) => Some(Ok(item)),
-                Event::Failed(error) => Some(Err(error)),
-                Event::End => None,
-                // Only a restart-mode chain announces discards.
-                Event::Discard { .. } => continue,
-            });
+            return Poll::Ready(
+                match std::task::ready!(self.as_mut().poll_slow(cx, ended.take())) {
+                    Event::Item(item) => Some(Ok(item)),
+                    Event::Failed(error) => Some(Err(error)),
+                    Event::End => None,
+                    // Only a restart-mode chain announces discards.
+                    Event::Discard { .. } => continue,
+                },
+            );
         }
     }
 }
@@ -292,22 +332,27 @@ where
     type Item = Result<Streamed<T, N::Error>, N::Error>;
 
     fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
-        Poll::Ready(
-            match std::task::ready!(self.project().inner.poll_event(cx)) {
-                Event::Item(item) => Some(Ok(Streamed::Item(item))),
-                Event::Discard {
-                    alternative,
-                    index,
-                    error,
-                } => Some(Ok(Streamed::Discard {
-                    alternative,
-                    index,
-                    error,
-                })),
-                Event::Failed(error) => Some(Err(error)),
-                Event::End => None,
-            },
-        )
+        let mut inner = self.project().inner;
+        let ended = match inner.as_mut().poll_fast(cx) {
+            Fast::Item(item) => return Poll::Ready(Some(Ok(Streamed::Item(item)))),
+            Fast::Pending => return Poll::Pending,
+            Fast::Ended(tried) => Some(tried),
+            Fast::Slow => None,
+        };
+        Poll::Ready(match std::task::ready!(inner.poll_slow(cx, ended)) {
+            Event::Item(item) => Some(Ok(Streamed::Item(item))),
+            Event::Discard {
+                alternative,
+                index,
+                error,
+            } => Some(Ok(Streamed::Discard {
+                alternative,
+                index,
+                error,
+            })),
+            Event::Failed(error) => Some(Err(error)),
+            Event::End => None,
+        })
     }
 }
 

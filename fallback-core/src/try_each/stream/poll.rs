@@ -29,6 +29,16 @@ pub(super) enum Event<T, X> {
     End,
 }
 
+/// What the fast path came to.
+pub(super) enum Fast<T, E> {
+    Item(T),
+    Pending,
+    /// The stream ended or failed: the slow path settles it.
+    Ended(Tried<(), E>),
+    /// Not the common case.
+    Slow,
+}
+
 /// One step of the loop: start a try, judge one that ended, or yield.
 enum Next<T, E, X> {
     Launch,
@@ -50,9 +60,35 @@ where
     M: Names<It::Item>,
     B: Breakers,
 {
-    pub(super) fn poll_event(
+    /// The common case, in a small function: the next item of a stream past its
+    /// first item, with no time limit to watch, read as the raw stream is.
+    #[inline]
+    pub(super) fn poll_fast(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Fast<T, E> {
+        let this = self.project();
+        if !*this.unwatched {
+            return Fast::Slow;
+        }
+        let StateProj::Reading { stream, first_seen } = this.state.project() else {
+            return Fast::Slow;
+        };
+        if !*first_seen {
+            return Fast::Slow;
+        }
+        match stream.poll_next(cx) {
+            Poll::Ready(Some(Ok(item))) => Fast::Item(item),
+            Poll::Pending => Fast::Pending,
+            Poll::Ready(Some(Err(error))) => Fast::Ended(Tried::Failed(error)),
+            Poll::Ready(None) => Fast::Ended(Tried::Ok(())),
+        }
+    }
+
+    /// Everything but the common case: starting, opening, the first item, timers,
+    /// retries, and settling a try that `ended` (already read by the fast path).
+    #[inline(never)]
+    pub(super) fn poll_slow(
         self: Pin<&mut Self>,
         cx: &mut Context<'_>,
+        mut ended: Option<Tried<(), E>>,
     ) -> Poll<Event<T, N::Error>> {
         let mut this = self.project();
         if matches!(*this.state, State::Done) {
@@ -66,78 +102,86 @@ where
             }
         };
         loop {
-            let next = match this.state.as_mut().project() {
-                StateProj::Done => Next::Yield(Event::End),
-                StateProj::Idle => match this.chain.next_item::<E>() {
-                    Some((item, index, name)) => {
-                        *this.attempt = Attempt::new("try_each", name, index);
-                        *this.item = Some(item);
-                        Next::Launch
-                    }
-                    None => {
-                        this.state.set(State::Done);
-                        let error = this.chain.exhausted(this.last_error.take());
-                        Next::Yield(Event::Failed(error))
-                    }
-                },
-                StateProj::Pausing => {
-                    if fired(this.timer.as_mut(), cx) {
-                        Next::Launch
-                    } else {
-                        return Poll::Pending;
-                    }
-                }
-                StateProj::Draining { items } => match items.pop_front() {
-                    Some(item) => Next::Yield(Event::Item(item)),
-                    None => {
-                        this.state.set(State::Done);
-                        Next::Yield(Event::End)
-                    }
-                },
-                StateProj::Opening { open } => match open.poll(cx) {
-                    Poll::Ready(Ok(stream)) => {
-                        // The first item's timer goes on from the attempt's start.
-                        this.state.set(State::Reading {
-                            stream,
-                            first_seen: false,
-                        });
-                        continue;
-                    }
-                    Poll::Ready(Err(error)) => Next::Ended(Tried::Failed(error), false),
-                    Poll::Pending if fired(this.timer.as_mut(), cx) => {
-                        let limit = Elapsed::timeout(this.first_item.unwrap_or_default());
-                        let error = this.chain.shared.elapsed.elapsed_into(limit);
-                        Next::Ended(Tried::TimedOut(error), false)
-                    }
-                    Poll::Pending => return Poll::Pending,
-                },
-                StateProj::Reading { stream, first_seen } => match stream.poll_next(cx) {
-                    Poll::Ready(Some(Ok(item))) => {
-                        if !*first_seen {
-                            *first_seen = true;
-                            let observer = &this.chain.shared.observer;
-                            this.attempt.event(observer, EventKind::FirstItem);
+            let next = match ended.take() {
+                Some(tried) => Next::Ended(tried, true),
+                None => match this.state.as_mut().project() {
+                    StateProj::Done => Next::Yield(Event::End),
+                    StateProj::Idle => match this.chain.next_item::<E>() {
+                        Some((item, index, name)) => {
+                            *this.attempt = Attempt::new("try_each", name, index);
+                            *this.item = Some(item);
+                            Next::Launch
                         }
-                        this.timer.set(this.idle.map(delay));
-                        if *this.mode == Mode::Buffered {
-                            this.buffer.push(item);
+                        None => {
+                            this.state.set(State::Done);
+                            let error = this.chain.exhausted(this.last_error.take());
+                            Next::Yield(Event::Failed(error))
+                        }
+                    },
+                    StateProj::Pausing => {
+                        if fired(this.timer.as_mut(), cx) {
+                            Next::Launch
+                        } else {
+                            return Poll::Pending;
+                        }
+                    }
+                    StateProj::Draining { items } => match items.pop_front() {
+                        Some(item) => Next::Yield(Event::Item(item)),
+                        None => {
+                            this.state.set(State::Done);
+                            Next::Yield(Event::End)
+                        }
+                    },
+                    StateProj::Opening { open } => match open.poll(cx) {
+                        Poll::Ready(Ok(stream)) => {
+                            // The first item's timer goes on from the attempt's start.
+                            this.state.set(State::Reading {
+                                stream,
+                                first_seen: false,
+                            });
                             continue;
                         }
-                        Next::Yield(Event::Item(item))
-                    }
-                    Poll::Ready(Some(Err(error))) => Next::Ended(Tried::Failed(error), *first_seen),
-                    Poll::Ready(None) => Next::Ended(Tried::Ok(()), *first_seen),
-                    Poll::Pending if fired(this.timer.as_mut(), cx) => {
-                        let limit = if *first_seen {
-                            *this.idle
-                        } else {
-                            *this.first_item
-                        };
-                        let limit = Elapsed::timeout(limit.unwrap_or_default());
-                        let error = this.chain.shared.elapsed.elapsed_into(limit);
-                        Next::Ended(Tried::TimedOut(error), *first_seen)
-                    }
-                    Poll::Pending => return Poll::Pending,
+                        Poll::Ready(Err(error)) => Next::Ended(Tried::Failed(error), false),
+                        Poll::Pending if fired(this.timer.as_mut(), cx) => {
+                            let limit = Elapsed::timeout(this.first_item.unwrap_or_default());
+                            let error = this.chain.shared.elapsed.elapsed_into(limit);
+                            Next::Ended(Tried::TimedOut(error), false)
+                        }
+                        Poll::Pending => return Poll::Pending,
+                    },
+                    StateProj::Reading { stream, first_seen } => match stream.poll_next(cx) {
+                        Poll::Ready(Some(Ok(item))) => {
+                            if !*first_seen {
+                                *first_seen = true;
+                                let observer = &this.chain.shared.observer;
+                                this.attempt.event(observer, EventKind::FirstItem);
+                                // From now on the limit is the idle one.
+                                this.timer.set(this.idle.map(delay));
+                            } else if let Some(idle) = *this.idle {
+                                restart(this.timer.as_mut(), idle);
+                            }
+                            if *this.mode == Mode::Buffered {
+                                this.buffer.push(item);
+                                continue;
+                            }
+                            Next::Yield(Event::Item(item))
+                        }
+                        Poll::Ready(Some(Err(error))) => {
+                            Next::Ended(Tried::Failed(error), *first_seen)
+                        }
+                        Poll::Ready(None) => Next::Ended(Tried::Ok(()), *first_seen),
+                        Poll::Pending if fired(this.timer.as_mut(), cx) => {
+                            let limit = if *first_seen {
+                                *this.idle
+                            } else {
+                                *this.first_item
+                            };
+                            let limit = Elapsed::timeout(limit.unwrap_or_default());
+                            let error = this.chain.shared.elapsed.elapsed_into(limit);
+                            Next::Ended(Tried::TimedOut(error), *first_seen)
+                        }
+                        Poll::Pending => return Poll::Pending,
+                    },
                 },
             };
             match next {
@@ -281,7 +325,15 @@ where
     }
 }
 
+/// Starts `timer` over, for `limit` from now (the idle limit after an item).
+fn restart(timer: Pin<&mut Option<Delay>>, limit: Duration) {
+    if let Some(timer) = timer.as_pin_mut() {
+        crate::clock::reset(timer, limit);
+    }
+}
+
 /// Whether `timer` (if any) has fired.
+#[inline]
 fn fired(timer: Pin<&mut Option<Delay>>, cx: &mut Context<'_>) -> bool {
     timer
         .as_pin_mut()
