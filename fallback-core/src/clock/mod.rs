@@ -233,12 +233,12 @@ impl Future for Delay {
 }
 
 /// Starts `timer` over: it fires `limit` from now.
-#[cfg(feature = "tokio")]
+#[cfg(all(feature = "tokio", feature = "stream"))]
 pub(crate) fn reset(timer: std::pin::Pin<&mut Delay>, limit: Duration) {
     timer.reset(tokio::time::Instant::now() + limit);
 }
 
-#[cfg(not(feature = "tokio"))]
+#[cfg(all(not(feature = "tokio"), feature = "stream"))]
 pub(crate) fn reset(_: Pin<&mut Delay>, _: Duration) {
     unreachable!("timers need the `tokio` feature, which the time options require")
 }
