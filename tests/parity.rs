@@ -120,12 +120,16 @@ fn record(event: &Event<'_, Error>) {
 }
 
 /// Each form's health, reset before each run: a run is two calls, the second seeing the
-/// cooldowns the first tripped.
-static ATTRIBUTE_HEALTH: Health<3> = Health::new();
-static INLINE_HEALTH: Health<3> = Health::new();
-static RUN_TIME_HEALTH: Health<3> = Health::new();
+/// cooldowns the first tripped. One per thread (tests run in parallel), leaked to live
+/// as long as the thread's chains borrow it.
+fn health(form: usize) -> &'static Health<3> {
+    thread_local! {
+        static HEALTHS: [&'static Health<3>; 3] = [(); 3].map(|()| &*Box::leak(Box::new(Health::new())));
+    }
+    HEALTHS.with(|healths| healths[form])
+}
 
-#[fallback(primary = a, then = [b, c], on = is_transient, timeout = "100ms", retries = 1, backoff = "20ms", deadline = "500ms", observe = record, cooldown = "10s", trip_after = 2, health = &ATTRIBUTE_HEALTH)]
+#[fallback(primary = a, then = [b, c], on = is_transient, timeout = "100ms", retries = 1, backoff = "20ms", deadline = "500ms", observe = record, cooldown = "10s", trip_after = 2, health = health(0))]
 async fn attribute() -> Result<u32, Error>;
 
 async fn inline() -> Result<u32, Error> {
@@ -139,7 +143,7 @@ async fn inline() -> Result<u32, Error> {
         observe = record,
         cooldown = "10s",
         trip_after = 2,
-        health = &INLINE_HEALTH,
+        health = health(1),
     )
     .await
 }
@@ -152,7 +156,7 @@ async fn run_time() -> Result<u32, Error> {
         .backoff(Duration::from_millis(20))
         .deadline(Duration::from_millis(500))
         .observe(record)
-        .cooldown(Duration::from_secs(10), &RUN_TIME_HEALTH)
+        .cooldown(Duration::from_secs(10), health(2))
         .trip_after(2)
         .await
         .map(|served| served.into_value())
@@ -172,8 +176,8 @@ fn run(form: &str, scripts: &[Vec<Step>]) -> Run {
     CALLS.with(|calls| calls.borrow_mut().clear());
     EVENTS.with(|events| events.borrow_mut().clear());
     fallbacks::jitter::seed(7);
-    for health in [&ATTRIBUTE_HEALTH, &INLINE_HEALTH, &RUN_TIME_HEALTH] {
-        health.reset();
+    for form in 0..3 {
+        health(form).reset();
     }
     let result = runtime.block_on(async {
         START.with(|start| *start.borrow_mut() = Some(Instant::now()));

@@ -18,12 +18,14 @@ mod function;
 mod options;
 mod plan;
 mod source;
+mod tables;
 mod value;
 
 pub use function::*;
 pub use options::*;
 pub use plan::*;
 pub use source::{idents, short_name, source_text};
+pub use tables::{ATTRIBUTE_OPTIONS, CHAIN_OPTIONS};
 pub use value::Value;
 
 /// One alternative of a chain as the user wrote it.

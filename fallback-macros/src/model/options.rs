@@ -1,134 +1,15 @@
-//! The options of both macros: their tables, and [`Options`], each read on its own.
+//! [`Options`]: the options of one macro call, each read on its own (their tables are
+//! in `tables`).
 
 use proc_macro2::{Span, TokenStream};
 use quote::{quote, ToTokens};
 use syn::{Expr, Ident, Type};
 
+use super::tables::OptionTable;
 use super::value::{count, duration};
 use super::{first_span, source_text, Alternative, Value};
 use crate::errors::Errors;
 use crate::parse::{Entry, OptionList, RawOption, RawValue};
-
-/// shows.
-pub type OptionTable = &'static [(&'static str, &'static str)];
-
-/// The options of `#[fallback(...)]`.
-pub const ATTRIBUTE_OPTIONS: OptionTable = &[
-    ("primary", "the first alternative: `primary = openai`"),
-    (
-        "then",
-        "the fallbacks, in order: `then = [anthropic, local]` \
-         (`then = [err => repair(prompt, err)]` gets the previous error)",
-    ),
-    (
-        "on",
-        "which errors move on to the next alternative: `on = is_transient`",
-    ),
-    (
-        "crate",
-        "the path of the `fallbacks` crate: `crate = my_reexport::fallbacks`",
-    ),
-    TIMEOUT,
-    DEADLINE,
-    RETRIES,
-    BACKOFF,
-    RETRY_ON,
-    RETRY_AFTER,
-    COOLDOWN,
-    TRIP_AFTER,
-    HEALTH,
-    REJECT,
-    CATCH_PANIC,
-    HEDGE,
-    OBSERVE,
-];
-
-const RETRY_ON: (&str, &str) = (
-    "retry_on",
-    "which errors retry the same alternative (default: all that move on): `retry_on = |e| e.is_rate_limit()`",
-);
-const RETRY_AFTER: (&str, &str) = (
-    "retry_after",
-    "the wait an error asks for before a retry (a `Retry-After`): `retry_after = LlmError::retry_after`",
-);
-
-const CATCH_PANIC: (&str, &str) = (
-    "catch_panic",
-    "a panic in an alternative is a failure that moves on (`E: From<fallbacks::Panicked>`): `catch_panic`",
-);
-const REJECT: (&str, &str) = (
-    "reject",
-    "an `Ok` answer it accepts is a failure (`E: From<fallbacks::Rejected>`): `reject = |reply| reply.is_empty()`",
-);
-
-const HEALTH: (&str, &str) = (
-    "health",
-    "where the cooldown state lives (default: one `static` per chain): `health = &self.health`, a `fallbacks::Health<N>`",
-);
-
-const HEDGE: (&str, &str) = (
-    "hedge",
-    "start the next alternative alongside one slower than this; the first `Ok` wins: `hedge = \"300ms\"`",
-);
-const COOLDOWN: (&str, &str) = (
-    "cooldown",
-    "how long an alternative is skipped after it trips: `cooldown = \"30s\"`",
-);
-const TRIP_AFTER: (&str, &str) = (
-    "trip_after",
-    "consecutive failures that trip an alternative (default 3): `trip_after = 5`",
-);
-
-const TIMEOUT: (&str, &str) = (
-    "timeout",
-    "a time limit per attempt; a slow attempt fails and the chain moves on: `timeout = \"250ms\"` or `timeout = config.timeout`",
-);
-const DEADLINE: (&str, &str) = (
-    "deadline",
-    "a time limit for the whole chain: `deadline = \"2s\"`",
-);
-const RETRIES: (&str, &str) = (
-    "retries",
-    "try each alternative up to N more times, for errors the filter accepts: `retries = 2`",
-);
-const BACKOFF: (&str, &str) = (
-    "backoff",
-    "the base pause before a retry, doubled each time, with full jitter: `backoff = \"50ms\"`",
-);
-const OBSERVE: (&str, &str) = (
-    "observe",
-    "a hook called with each attempt's start, success and failure: `observe = log_attempt`",
-);
-
-/// The options of `fallback_chain!(... , options)`.
-pub const CHAIN_OPTIONS: OptionTable = &[
-    (
-        "on",
-        "which errors move on to the next operand: `on = is_transient`",
-    ),
-    (
-        "error",
-        "the chain's error type, each operand's converted with `From`: `error = LlmError`; \
-         `error = AllFailed<LlmError>` for every error",
-    ),
-    (
-        "crate",
-        "the path of the `fallbacks` crate: `crate = my_reexport::fallbacks`",
-    ),
-    TIMEOUT,
-    DEADLINE,
-    RETRIES,
-    BACKOFF,
-    RETRY_ON,
-    RETRY_AFTER,
-    COOLDOWN,
-    TRIP_AFTER,
-    HEALTH,
-    REJECT,
-    CATCH_PANIC,
-    HEDGE,
-    OBSERVE,
-];
 
 /// A time option: its key, for errors, and its value.
 pub struct Timed {

@@ -1,0 +1,159 @@
+//! The pieces of a [`TryEach`](super::TryEach)'s type that its options change: how a
+//! timeout becomes the error, how an item reaches the closure, what an empty list fails
+//! with, how items are named, where their health is.
+
+use crate::Elapsed;
+
+use super::TryEachError;
+
+/// No time limit is set, so no timeout ever needs to become an error.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct NoClock;
+
+/// How a chain with `timeout` or `deadline` makes its error from [`Elapsed`].
+pub type ToError<E> = fn(Elapsed) -> E;
+
+/// Turns a timeout into the chain's error `E`.
+pub trait ElapsedInto<E> {
+    /// The conversion.
+    fn elapsed_into(&self, elapsed: Elapsed) -> E;
+}
+
+impl<E> ElapsedInto<E> for NoClock {
+    fn elapsed_into(&self, _: Elapsed) -> E {
+        unreachable!(
+            "no time limit is set without `timeout` or `deadline`, which set the conversion"
+        )
+    }
+}
+
+impl<E> ElapsedInto<E> for fn(Elapsed) -> E {
+    fn elapsed_into(&self, elapsed: Elapsed) -> E {
+        self(elapsed)
+    }
+}
+
+/// How an item reaches the closure: [`Moved`] (one call per item, the default) or
+/// [`Cloned`] (with `retries`: a clone per try).
+pub trait Reuse<Item> {
+    /// The item for the next call; `None` when it cannot be called again.
+    fn give(item: &mut Option<Item>, again: bool) -> Option<Item>;
+}
+
+/// Each item is moved into its one call.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Moved;
+
+impl<Item> Reuse<Item> for Moved {
+    #[inline]
+    fn give(item: &mut Option<Item>, _: bool) -> Option<Item> {
+        item.take()
+    }
+}
+
+/// Each try gets a clone of the item, the last one the item itself.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Cloned;
+
+impl<Item: Clone> Reuse<Item> for Cloned {
+    #[inline]
+    fn give(item: &mut Option<Item>, again: bool) -> Option<Item> {
+        if again {
+            item.clone()
+        } else {
+            item.take()
+        }
+    }
+}
+
+/// What an empty list fails with.
+pub trait Empty<E> {
+    /// The chain's error type.
+    type Error;
+    /// The error of an empty list.
+    fn empty(self) -> Self::Error;
+    /// The error of an item.
+    fn failed(error: E, index: usize) -> Self::Error;
+}
+
+/// [`TryEachError::NoItems`]; the chain fails with [`TryEachError`].
+#[derive(Debug, Clone, Copy, Default)]
+pub struct NoItems;
+
+impl<E> Empty<E> for NoItems {
+    type Error = TryEachError<E>;
+
+    fn empty(self) -> TryEachError<E> {
+        TryEachError::NoItems
+    }
+
+    fn failed(error: E, index: usize) -> TryEachError<E> {
+        TryEachError::Failed { error, index }
+    }
+}
+
+/// How a chain names its items in events, traces and [`Served`]: `"item"` unless
+/// [`name`](TryEach::name) says.
+pub trait Names<Item> {
+    /// The name of `item`.
+    fn name(&self, item: &Item) -> &'static str;
+}
+
+/// Every item is `"item"`; its index says which.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Unnamed;
+
+impl<Item> Names<Item> for Unnamed {
+    #[inline(always)]
+    fn name(&self, _: &Item) -> &'static str {
+        "item"
+    }
+}
+
+impl<Item, M: Fn(&Item) -> &'static str> Names<Item> for M {
+    #[inline(always)]
+    fn name(&self, item: &Item) -> &'static str {
+        self(item)
+    }
+}
+
+/// Where a chain's items' health is, for `cooldown`: [`NoHealth`], or a
+/// [`Health`](crate::Health) of the caller's (an item past its count is not tracked).
+pub trait Breakers {
+    /// The breakers, one per item from the first.
+    fn breakers(&self) -> &[crate::__private::Breaker];
+}
+
+/// No cooldown: no item is ever skipped.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct NoHealth;
+
+impl Breakers for NoHealth {
+    #[inline(always)]
+    fn breakers(&self) -> &[crate::__private::Breaker] {
+        &[]
+    }
+}
+
+impl<const K: usize> Breakers for &crate::Health<K> {
+    #[inline(always)]
+    fn breakers(&self) -> &[crate::__private::Breaker] {
+        crate::Health::breakers(self)
+    }
+}
+
+/// The error [`when_empty`](TryEach::when_empty) makes; the chain fails with `E`.
+#[derive(Debug, Clone, Copy)]
+pub struct WhenEmpty<G>(pub(super) G);
+
+impl<E, G: FnOnce() -> E> Empty<E> for WhenEmpty<G> {
+    type Error = E;
+
+    fn empty(self) -> E {
+        (self.0)()
+    }
+
+    fn failed(error: E, _: usize) -> E {
+        error
+    }
+}
