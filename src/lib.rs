@@ -84,7 +84,7 @@
 //!
 //! - `stream`: stream chains over a run-time list, `try_each(..).stream()`: fall back
 //!   before the first item, then committed, buffered or restarting (see
-//!   [`TryEachStream`]).
+//!   `TryEachStream`).
 //!
 //! Depend on this crate alone; `fallback-core` and `fallback-macros` are its parts.
 

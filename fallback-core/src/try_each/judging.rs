@@ -1,4 +1,4 @@
-//! The options that change what a [`TryEach`] asks of an outcome: `on`, `retry_on`,
+//! The options that change what a [`TryEach`](super::TryEach) asks of an outcome: `on`, `retry_on`,
 //! `retry_after`, `reject`, `catch_panic`, `display_errors`.
 
 use std::future::Future;

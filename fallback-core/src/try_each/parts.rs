@@ -92,8 +92,8 @@ impl<E> Empty<E> for NoItems {
     }
 }
 
-/// How a chain names its items in events, traces and [`Served`]: `"item"` unless
-/// [`name`](TryEach::name) says.
+/// How a chain names its items in events, traces and [`Served`](crate::Served):
+/// `"item"` unless [`name`](super::TryEach::name) says.
 pub trait Names<Item> {
     /// The name of `item`.
     fn name(&self, item: &Item) -> &'static str;
@@ -142,7 +142,7 @@ impl<const K: usize> Breakers for &crate::Health<K> {
     }
 }
 
-/// The error [`when_empty`](TryEach::when_empty) makes; the chain fails with `E`.
+/// The error [`when_empty`](super::TryEach::when_empty) makes; the chain fails with `E`.
 #[derive(Debug, Clone, Copy)]
 pub struct WhenEmpty<G>(pub(super) G);
 

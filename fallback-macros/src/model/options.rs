@@ -454,7 +454,7 @@ mod tests {
 
     #[test]
     fn a_misspelt_option_finds_its_neighbour() {
-        let closest = |key| closest(key, ATTRIBUTE_OPTIONS);
+        let closest = |key| closest(key, crate::model::ATTRIBUTE_OPTIONS);
         assert_eq!(closest("them"), Some("then"));
         assert_eq!(closest("primay"), Some("primary"));
         assert_eq!(closest("onn"), Some("on"));
