@@ -89,6 +89,7 @@
 //! Depend on this crate alone; `fallback-core` and `fallback-macros` are its parts.
 
 #![forbid(unsafe_code)]
+#![cfg_attr(docsrs, feature(doc_cfg))]
 #![deny(missing_docs)]
 
 pub use fallback_core::clock::jitter;
@@ -101,6 +102,7 @@ pub use fallback_core::{
     MAX_RETRY_AFTER,
 };
 #[cfg(feature = "stream")]
+#[cfg_attr(docsrs, doc(cfg(feature = "stream")))]
 pub use fallback_core::{Streamed, TryEachRestartStream, TryEachStream};
 pub use fallback_macros::{fallback, fallback_chain};
 

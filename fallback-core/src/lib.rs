@@ -13,6 +13,7 @@
 //! a mistake in a macro's input surface as a type error on the token at fault.
 
 #![forbid(unsafe_code)]
+#![cfg_attr(docsrs, feature(doc_cfg))]
 #![deny(missing_docs)]
 
 mod all_failed;
@@ -43,6 +44,7 @@ pub use try_each::{
     TryEachTimedFuture, Unnamed, WhenEmpty,
 };
 #[cfg(feature = "stream")]
+#[cfg_attr(docsrs, doc(cfg(feature = "stream")))]
 pub use try_each::{Streamed, TryEachRestartStream, TryEachStream};
 
 #[doc(hidden)]

@@ -44,6 +44,7 @@ use crate::Elapsed;
 /// the alternative at `index` so far are to be discarded, because it failed with
 /// `error` after its first item; the next alternative's items follow, from their start.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(docsrs, doc(cfg(feature = "stream")))]
 pub enum Streamed<T, X> {
     /// An item of the alternative streaming now.
     Item(T),
@@ -66,6 +67,7 @@ enum Mode {
     Restart,
 }
 
+#[cfg_attr(docsrs, doc(cfg(feature = "stream")))]
 impl<It, F, P, O, C, R, N, M, B> TryEach<It, F, P, O, C, R, N, M, B> {
     /// For a stream chain: no first item within `limit` of an attempt's start (time to
     /// first token) is a failure that falls back, `E::from(Elapsed)`.
