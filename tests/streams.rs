@@ -495,3 +495,43 @@ mod model {
         }
     }
 }
+
+#[tokio::test(start_paused = true)]
+async fn observe_hears_each_alternative_open_commit_fail_restart_and_end() {
+    start();
+    let heard = RefCell::new(Vec::new());
+    let providers = [
+        provider("a", &[Item(1, "a1"), Fail(1, "cut")]),
+        provider("b", &[Item(1, "b1")]),
+    ];
+    let chain = try_each(&providers, open)
+        .observe(|event: &fallbacks::Event<'_, Error>| {
+            let kind = match event.kind {
+                fallbacks::EventKind::Started => "started",
+                fallbacks::EventKind::Opened => "opened",
+                fallbacks::EventKind::FirstItem => "first item",
+                fallbacks::EventKind::Failed(_) => "failed",
+                fallbacks::EventKind::Restarted => "restarted",
+                fallbacks::EventKind::Succeeded => "ended",
+                _ => "other",
+            };
+            heard.borrow_mut().push((event.index, kind));
+        })
+        .stream_restart();
+    let out = collect(Box::pin(chain)).await;
+    assert_eq!(out.len(), 3, "a1, the discard, b1");
+    assert_eq!(
+        *heard.borrow(),
+        [
+            (0, "started"),
+            (0, "opened"),
+            (0, "first item"),
+            (0, "failed"),
+            (0, "restarted"),
+            (1, "started"),
+            (1, "opened"),
+            (1, "first item"),
+            (1, "ended"),
+        ]
+    );
+}

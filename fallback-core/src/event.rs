@@ -77,7 +77,12 @@ pub enum EventKind<'a, E> {
     Failed(&'a E),
     /// It was not run: the alternative is cooling down (`cooldown = ..`).
     Skipped,
+    /// A stream chain's alternative opened its stream (before its first item).
+    Opened,
     /// A stream chain's alternative yielded its first item: the chain is committed to
     /// it (or, restarting, streams it).
     FirstItem,
+    /// A restarting stream chain's alternative failed after its first item: the chain
+    /// announced the discard and goes on to the next one. (Its `Failed` came before.)
+    Restarted,
 }

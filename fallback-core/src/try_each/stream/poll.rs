@@ -134,6 +134,8 @@ where
                     },
                     StateProj::Opening { open } => match open.poll(cx) {
                         Poll::Ready(Ok(stream)) => {
+                            let observer = &this.chain.shared.observer;
+                            this.attempt.event(observer, EventKind::Opened);
                             // The first item's timer goes on from the attempt's start.
                             this.state.set(State::Reading {
                                 stream,
@@ -309,6 +311,8 @@ where
                 self.buffer.clear();
                 *self.item = None;
                 if committed && self.mode == Mode::Restart && self.chain.has_next() {
+                    let observer = &self.chain.shared.observer;
+                    self.attempt.event(observer, EventKind::Restarted);
                     // Said once, with the error, before the next alternative starts.
                     let error = N::failed(error, index);
                     let discard = Event::Discard {
