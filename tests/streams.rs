@@ -535,3 +535,44 @@ async fn observe_hears_each_alternative_open_commit_fail_restart_and_end() {
         ]
     );
 }
+
+/// Opens after `delay` ms.
+async fn open_slowly(provider: &Provider, delay: u64) -> Result<Chunks, Error> {
+    sleep(Duration::from_millis(delay)).await;
+    open(provider).await
+}
+
+#[tokio::test(start_paused = true)]
+async fn timeout_limits_the_opening_and_deadline_the_whole_stream() {
+    start();
+    let providers = [
+        provider("a", &[Item(1, "a1")]),
+        provider("b", &[Item(1, "b1")]),
+    ];
+    let delays = [500, 0];
+    let chain = try_each(providers.iter().zip(delays), |(provider, delay)| {
+        open_slowly(provider, delay)
+    })
+    .timeout(Duration::from_millis(200))
+    .stream();
+    let out = collect(Box::pin(chain)).await;
+    assert_eq!(out, [(Ok("b1"), 201)], "a's opening gave up at 200 ms");
+    assert_eq!(log(), [("open b".into(), 200)]);
+
+    start();
+    let providers = [provider("a", &[Item(100, "late")])];
+    let chain = try_each(&providers, open)
+        .deadline(Duration::from_millis(50))
+        .stream();
+    let out = collect(Box::pin(chain)).await;
+    assert_eq!(
+        out,
+        [(
+            Err(TryEachError::Failed {
+                error: Error::Timeout,
+                index: 0
+            }),
+            50
+        )]
+    );
+}

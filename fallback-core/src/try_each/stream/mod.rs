@@ -4,9 +4,9 @@
 //!
 //! - **Before the first item, a failure falls back**: an error while opening, an `Err`
 //!   as the first item, or no first item within `first_item_timeout` (time to first
-//!   token, from the attempt's start). The filters, retries, `retry_after`, cooldown and
-//!   `observe` apply as for futures: each failure is judged by the one attempt
-//!   lifecycle (`Attempt::judge`).
+//!   token, from the attempt's start), or an opening slower than `timeout`. The filters,
+//!   retries, `retry_after`, cooldown, `deadline` and `observe` apply as for futures:
+//!   each failure is judged by the one attempt lifecycle (`Attempt::judge`).
 //! - **After the first item the chain is committed** (`.stream()`): items pass through
 //!   untouched, and a failure (an `Err` item, or no next item within `idle_timeout`: a
 //!   stall) is yielded as an `Err` item that ends the stream. A cut stream is never
@@ -157,6 +157,9 @@ pin_project_lite::pin_project! {
         Opening {
             #[pin]
             open: Fut,
+            // `timeout`: the limit of the opening.
+            #[pin]
+            limit: Option<Delay>,
         },
         Reading {
             #[pin]

@@ -132,7 +132,7 @@ where
                             Next::Yield(Event::End)
                         }
                     },
-                    StateProj::Opening { open } => match open.poll(cx) {
+                    StateProj::Opening { open, limit } => match open.poll(cx) {
                         Poll::Ready(Ok(stream)) => {
                             let observer = &this.chain.shared.observer;
                             this.attempt.event(observer, EventKind::Opened);
@@ -146,6 +146,12 @@ where
                         Poll::Ready(Err(error)) => Next::Ended(Tried::Failed(error), false),
                         Poll::Pending if fired(this.timer.as_mut(), cx) => {
                             let limit = Elapsed::timeout(this.first_item.unwrap_or_default());
+                            let error = this.chain.shared.elapsed.elapsed_into(limit);
+                            Next::Ended(Tried::TimedOut(error), false)
+                        }
+                        Poll::Pending if fired(limit, cx) => {
+                            let timeout = this.chain.shared.policy.timeout.unwrap_or_default();
+                            let limit = Elapsed::timeout(timeout);
                             let error = this.chain.shared.elapsed.elapsed_into(limit);
                             Next::Ended(Tried::TimedOut(error), false)
                         }
@@ -200,6 +206,7 @@ where
                     this.timer.set(this.first_item.map(delay));
                     this.state.set(State::Opening {
                         open: (shared.attempt)(item),
+                        limit: shared.policy.timeout.map(delay),
                     });
                 }
                 Next::Ended(tried, committed) => {
