@@ -576,3 +576,38 @@ async fn timeout_limits_the_opening_and_deadline_the_whole_stream() {
         )]
     );
 }
+
+#[derive(Debug, PartialEq)]
+enum Crash {
+    Panicked(String),
+}
+
+impl From<fallbacks::Panicked> for Crash {
+    fn from(panicked: fallbacks::Panicked) -> Self {
+        Crash::Panicked(panicked.message().to_string())
+    }
+}
+
+#[tokio::test(start_paused = true)]
+async fn catch_panic_makes_a_panicking_stream_a_failure_that_falls_back() {
+    let crashes = [true, false];
+    let chain = try_each(&crashes, |crashes| {
+        let crashes = *crashes;
+        async move {
+            let items: Pin<Box<dyn Stream<Item = Result<&'static str, Crash>>>> = if crashes {
+                Box::pin(stream::poll_fn(
+                    |_| -> std::task::Poll<Option<Result<&'static str, Crash>>> {
+                        panic!("decoder bug")
+                    },
+                ))
+            } else {
+                Box::pin(stream::iter([Ok("fine")]))
+            };
+            Ok::<_, Crash>(items)
+        }
+    })
+    .catch_panic()
+    .stream();
+    let out: Vec<_> = Box::pin(chain).collect().await;
+    assert_eq!(out, [Ok("fine")]);
+}

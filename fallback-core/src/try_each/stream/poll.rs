@@ -65,7 +65,7 @@ where
     #[inline]
     pub(super) fn poll_fast(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Fast<T, E> {
         let this = self.project();
-        if !*this.unwatched {
+        if !*this.unwatched || P::CATCHES {
             return Fast::Slow;
         }
         let StateProj::Reading { stream, first_seen } = this.state.project() else {
@@ -132,64 +132,76 @@ where
                             Next::Yield(Event::End)
                         }
                     },
-                    StateProj::Opening { open, limit } => match open.poll(cx) {
-                        Poll::Ready(Ok(stream)) => {
-                            let observer = &this.chain.shared.observer;
-                            this.attempt.event(observer, EventKind::Opened);
-                            // The first item's timer goes on from the attempt's start.
-                            this.state.set(State::Reading {
-                                stream,
-                                first_seen: false,
-                            });
-                            continue;
+                    StateProj::Opening { open, limit } => {
+                        match caught(&this.chain.shared.filter, || open.poll(cx)) {
+                            Err(panicked) => Next::Ended(Tried::Failed(panicked), false),
+                            Ok(polled) => match polled {
+                                Poll::Ready(Ok(stream)) => {
+                                    let observer = &this.chain.shared.observer;
+                                    this.attempt.event(observer, EventKind::Opened);
+                                    // The first item's timer goes on from the attempt's start.
+                                    this.state.set(State::Reading {
+                                        stream,
+                                        first_seen: false,
+                                    });
+                                    continue;
+                                }
+                                Poll::Ready(Err(error)) => Next::Ended(Tried::Failed(error), false),
+                                Poll::Pending if fired(this.timer.as_mut(), cx) => {
+                                    let limit =
+                                        Elapsed::timeout(this.first_item.unwrap_or_default());
+                                    let error = this.chain.shared.elapsed.elapsed_into(limit);
+                                    Next::Ended(Tried::TimedOut(error), false)
+                                }
+                                Poll::Pending if fired(limit, cx) => {
+                                    let timeout =
+                                        this.chain.shared.policy.timeout.unwrap_or_default();
+                                    let limit = Elapsed::timeout(timeout);
+                                    let error = this.chain.shared.elapsed.elapsed_into(limit);
+                                    Next::Ended(Tried::TimedOut(error), false)
+                                }
+                                Poll::Pending => return Poll::Pending,
+                            },
                         }
-                        Poll::Ready(Err(error)) => Next::Ended(Tried::Failed(error), false),
-                        Poll::Pending if fired(this.timer.as_mut(), cx) => {
-                            let limit = Elapsed::timeout(this.first_item.unwrap_or_default());
-                            let error = this.chain.shared.elapsed.elapsed_into(limit);
-                            Next::Ended(Tried::TimedOut(error), false)
+                    }
+                    StateProj::Reading { stream, first_seen } => {
+                        match caught(&this.chain.shared.filter, || stream.poll_next(cx)) {
+                            Err(panicked) => Next::Ended(Tried::Failed(panicked), *first_seen),
+                            Ok(polled) => match polled {
+                                Poll::Ready(Some(Ok(item))) => {
+                                    if !*first_seen {
+                                        *first_seen = true;
+                                        let observer = &this.chain.shared.observer;
+                                        this.attempt.event(observer, EventKind::FirstItem);
+                                        // From now on the limit is the idle one.
+                                        this.timer.set(this.idle.map(delay));
+                                    } else if let Some(idle) = *this.idle {
+                                        restart(this.timer.as_mut(), idle);
+                                    }
+                                    if *this.mode == Mode::Buffered {
+                                        this.buffer.push(item);
+                                        continue;
+                                    }
+                                    Next::Yield(Event::Item(item))
+                                }
+                                Poll::Ready(Some(Err(error))) => {
+                                    Next::Ended(Tried::Failed(error), *first_seen)
+                                }
+                                Poll::Ready(None) => Next::Ended(Tried::Ok(()), *first_seen),
+                                Poll::Pending if fired(this.timer.as_mut(), cx) => {
+                                    let limit = if *first_seen {
+                                        *this.idle
+                                    } else {
+                                        *this.first_item
+                                    };
+                                    let limit = Elapsed::timeout(limit.unwrap_or_default());
+                                    let error = this.chain.shared.elapsed.elapsed_into(limit);
+                                    Next::Ended(Tried::TimedOut(error), *first_seen)
+                                }
+                                Poll::Pending => return Poll::Pending,
+                            },
                         }
-                        Poll::Pending if fired(limit, cx) => {
-                            let timeout = this.chain.shared.policy.timeout.unwrap_or_default();
-                            let limit = Elapsed::timeout(timeout);
-                            let error = this.chain.shared.elapsed.elapsed_into(limit);
-                            Next::Ended(Tried::TimedOut(error), false)
-                        }
-                        Poll::Pending => return Poll::Pending,
-                    },
-                    StateProj::Reading { stream, first_seen } => match stream.poll_next(cx) {
-                        Poll::Ready(Some(Ok(item))) => {
-                            if !*first_seen {
-                                *first_seen = true;
-                                let observer = &this.chain.shared.observer;
-                                this.attempt.event(observer, EventKind::FirstItem);
-                                // From now on the limit is the idle one.
-                                this.timer.set(this.idle.map(delay));
-                            } else if let Some(idle) = *this.idle {
-                                restart(this.timer.as_mut(), idle);
-                            }
-                            if *this.mode == Mode::Buffered {
-                                this.buffer.push(item);
-                                continue;
-                            }
-                            Next::Yield(Event::Item(item))
-                        }
-                        Poll::Ready(Some(Err(error))) => {
-                            Next::Ended(Tried::Failed(error), *first_seen)
-                        }
-                        Poll::Ready(None) => Next::Ended(Tried::Ok(()), *first_seen),
-                        Poll::Pending if fired(this.timer.as_mut(), cx) => {
-                            let limit = if *first_seen {
-                                *this.idle
-                            } else {
-                                *this.first_item
-                            };
-                            let limit = Elapsed::timeout(limit.unwrap_or_default());
-                            let error = this.chain.shared.elapsed.elapsed_into(limit);
-                            Next::Ended(Tried::TimedOut(error), *first_seen)
-                        }
-                        Poll::Pending => return Poll::Pending,
-                    },
+                    }
                 },
             };
             match next {
@@ -341,6 +353,22 @@ fn restart(timer: Pin<&mut Option<Delay>>, limit: Duration) {
     if let Some(timer) = timer.as_pin_mut() {
         crate::clock::reset(timer, limit);
     }
+}
+
+/// `poll()`, with `catch_panic` a panic in it the chain's error: `Err` (the attempt is
+/// not polled again).
+#[inline]
+fn caught<E, P: Judge<(), E>, R>(judge: &P, poll: impl FnOnce() -> R) -> Result<R, E> {
+    if !P::CATCHES {
+        return Ok(poll());
+    }
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(poll)).map_err(|payload| {
+        let panicked = crate::Panicked::from_payload(payload);
+        match judge.panicked(panicked.clone()) {
+            Some(error) => error,
+            None => std::panic::resume_unwind(Box::new(panicked.message().to_string())),
+        }
+    })
 }
 
 /// Whether `timer` (if any) has fired.
