@@ -611,3 +611,22 @@ async fn catch_panic_makes_a_panicking_stream_a_failure_that_falls_back() {
     let out: Vec<_> = Box::pin(chain).collect().await;
     assert_eq!(out, [Ok("fine")]);
 }
+
+impl From<fallbacks::Rejected> for Error {
+    fn from(_: fallbacks::Rejected) -> Self {
+        Error::Refused("empty")
+    }
+}
+
+#[tokio::test(start_paused = true)]
+async fn an_empty_stream_serves_unless_the_chain_declares_it_a_failure() {
+    start();
+    let providers = [provider("a", &[]), provider("b", &[Item(1, "b1")])];
+    let out = collect(Box::pin(try_each(&providers, open).stream())).await;
+    assert!(out.is_empty(), "an empty answer, served by a");
+    let out = collect(Box::pin(
+        try_each(&providers, open).empty_is_failure().stream(),
+    ))
+    .await;
+    assert_eq!(out, [(Ok("b1"), 1)]);
+}

@@ -148,7 +148,7 @@ impl<It, F, P0, Q0, H0, Z0, X0, S0, O, C, R, N, M, B>
         })
     }
 
-    fn judged<J>(
+    pub(super) fn judged<J>(
         self,
         judged: impl FnOnce(Judged<P0, Q0, H0, Z0, X0, S0>) -> J,
     ) -> TryEach<It, F, J, O, C, R, N, M, B> {

@@ -36,9 +36,9 @@ mod poll;
 use self::poll::{Event, Fast};
 use super::chain::Chain;
 use super::{Breakers, ElapsedInto, Empty, Names, Reuse, ToError, TryEach};
-use crate::attempt::{Attempt, Judge, Observer};
+use crate::attempt::{Attempt, Judge, Judged, Observer, Refusing};
 use crate::clock::{ClockEnabledFor, Delay, Tokio};
-use crate::Elapsed;
+use crate::{Elapsed, Rejected};
 
 /// What a restart-mode stream chain yields: an item, or the word that the items of
 /// the alternative at `index` so far are to be discarded, because it failed with
@@ -65,6 +65,41 @@ enum Mode {
     Committed,
     Buffered,
     Restart,
+}
+
+#[cfg_attr(docsrs, doc(cfg(feature = "stream")))]
+impl<It, F, P0, Q0, H0, Z0, X0, S0, O, C, R, N, M, B>
+    TryEach<It, F, Judged<P0, Q0, H0, Z0, X0, S0>, O, C, R, N, M, B>
+{
+    /// For a stream chain: a stream that ends without any item is a failure,
+    /// `E::from(Rejected)`, that falls back (an answer with no tokens). Without it, an
+    /// empty stream serves (and ends the chain with nothing).
+    #[allow(clippy::type_complexity)]
+    pub fn empty_is_failure<Fut, S, T, E>(
+        self,
+    ) -> TryEach<It, F, Judged<P0, Q0, H0, Refusing<fn(&()) -> bool, E>, X0, S0>, O, C, R, N, M, B>
+    where
+        It: Iterator,
+        F: FnMut(It::Item) -> Fut,
+        Fut: Future<Output = Result<S, E>>,
+        S: Stream<Item = Result<T, E>>,
+        E: From<Rejected>,
+    {
+        fn always(_: &()) -> bool {
+            true
+        }
+        self.judged(|judged| Judged {
+            on: judged.on,
+            retry_on: judged.retry_on,
+            retry_after: judged.retry_after,
+            reject: Refusing {
+                reject: always as fn(&()) -> bool,
+                into: E::from,
+            },
+            panics: judged.panics,
+            shows: judged.shows,
+        })
+    }
 }
 
 #[cfg_attr(docsrs, doc(cfg(feature = "stream")))]

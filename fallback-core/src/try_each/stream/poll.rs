@@ -187,7 +187,15 @@ where
                                 Poll::Ready(Some(Err(error))) => {
                                     Next::Ended(Tried::Failed(error), *first_seen)
                                 }
-                                Poll::Ready(None) => Next::Ended(Tried::Ok(()), *first_seen),
+                                // An empty stream is a failure if the chain says so
+                                // (`empty_is_failure`).
+                                Poll::Ready(None) => {
+                                    let empty = (!*first_seen)
+                                        .then(|| this.chain.shared.filter.refuse(&()))
+                                        .flatten();
+                                    let tried = empty.map_or(Tried::Ok(()), Tried::Failed);
+                                    Next::Ended(tried, *first_seen)
+                                }
                                 Poll::Pending if fired(this.timer.as_mut(), cx) => {
                                     let limit = if *first_seen {
                                         *this.idle
