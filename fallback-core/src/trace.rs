@@ -16,6 +16,7 @@
 //! | `"served"` by the primary | `DEBUG` | `elapsed_ms` |
 //! | `"served"` by a fallback | `INFO` | `elapsed_ms` |
 //! | `"skipped"` (cooling down) | `INFO` | |
+//! | `"opened"`, `"first item"`, `"restarted"` (stream chains) | `INFO` | |
 
 use core::fmt::Display;
 
@@ -98,6 +99,21 @@ impl Trace {
         drop(error);
     }
 
+    /// A moment of a stream chain's attempt (`"opened"`, `"first item"`,
+    /// `"restarted"`).
+    #[inline(always)]
+    pub fn moment(
+        chain: &'static str,
+        alternative: &'static str,
+        index: usize,
+        what: &'static str,
+    ) {
+        #[cfg(feature = "tracing")]
+        emit::moment(chain, alternative, index, what);
+        #[cfg(not(feature = "tracing"))]
+        let _ = (chain, alternative, index, what);
+    }
+
     /// `alternative` (at `index`) was not tried: it is cooling down.
     #[inline(always)]
     pub fn skipped(chain: &'static str, alternative: &'static str, index: usize) {
@@ -158,6 +174,24 @@ mod emit {
                 "fallback alternative served"
             ),
         }
+    }
+
+    #[cold]
+    #[inline(never)]
+    pub(super) fn moment(
+        chain: &'static str,
+        alternative: &'static str,
+        index: usize,
+        what: &'static str,
+    ) {
+        tracing::info!(
+            target: "fallbacks",
+            chain,
+            alternative,
+            index,
+            outcome = what,
+            "fallback stream {what}"
+        );
     }
 
     #[cold]

@@ -229,6 +229,20 @@ impl Attempt {
         Verdict::MoveOn(sink.keep(name, index, error))
     }
 
+    /// A moment of a stream chain's try (opened, first item, restarted): its event
+    /// and its trace.
+    #[cfg(feature = "stream")]
+    pub(crate) fn moment<E, O: Observer<E>>(&self, observer: &O, kind: EventKind<'_, E>) {
+        let what = match kind {
+            EventKind::Opened => "opened",
+            EventKind::FirstItem => "first item",
+            EventKind::Restarted => "restarted",
+            _ => "moment",
+        };
+        Trace::moment(self.chain, self.alternative, self.index, what);
+        self.event(observer, kind);
+    }
+
     /// An event of the try in flight: its end, or (a stream's) first item.
     #[inline(always)]
     pub(crate) fn event<E, O: Observer<E>>(&self, observer: &O, kind: EventKind<'_, E>) {

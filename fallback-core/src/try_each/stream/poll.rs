@@ -138,7 +138,7 @@ where
                             Ok(polled) => match polled {
                                 Poll::Ready(Ok(stream)) => {
                                     let observer = &this.chain.shared.observer;
-                                    this.attempt.event(observer, EventKind::Opened);
+                                    this.attempt.moment(observer, EventKind::Opened);
                                     // The first item's timer goes on from the attempt's start.
                                     this.state.set(State::Reading {
                                         stream,
@@ -172,7 +172,7 @@ where
                                     if !*first_seen {
                                         *first_seen = true;
                                         let observer = &this.chain.shared.observer;
-                                        this.attempt.event(observer, EventKind::FirstItem);
+                                        this.attempt.moment(observer, EventKind::FirstItem);
                                         // From now on the limit is the idle one.
                                         this.timer.set(this.idle.map(delay));
                                     } else if let Some(idle) = *this.idle {
@@ -339,7 +339,7 @@ where
                 *self.item = None;
                 if committed && self.mode == Mode::Restart && self.chain.has_next() {
                     let observer = &self.chain.shared.observer;
-                    self.attempt.event(observer, EventKind::Restarted);
+                    self.attempt.moment(observer, EventKind::Restarted);
                     // Said once, with the error, before the next alternative starts.
                     let error = N::failed(error, index);
                     let discard = Event::Discard {
