@@ -933,6 +933,50 @@ mod tracing_events {
         assert_eq!(seen[1].field("chain"), Some("try_each"));
     }
 
+    #[cfg(feature = "stream")]
+    #[tokio::test(start_paused = true)]
+    async fn a_stream_chain_traces_its_opening_first_item_and_end() {
+        use futures::StreamExt;
+        let collect = capture();
+        let models = ["gpt", "claude"];
+        let chain = fallbacks::try_each(&models, |model| {
+            let model = *model;
+            async move {
+                if model == "gpt" {
+                    Err(Error::Transient("overloaded"))
+                } else {
+                    Ok(futures::stream::iter([Ok::<_, Error>("Hel"), Ok("lo")]))
+                }
+            }
+        })
+        .name(|model| model)
+        .stream();
+        let tokens: Vec<_> = Box::pin(chain).collect().await;
+        assert_eq!(tokens.len(), 2);
+        let outcomes: Vec<_> = collect
+            .seen()
+            .iter()
+            .map(|seen| {
+                let alternative = seen.field("alternative").unwrap_or("-").to_string();
+                (
+                    alternative,
+                    seen.field("outcome").unwrap_or("-").to_string(),
+                )
+            })
+            .collect();
+        let expected = [
+            ("gpt", "failed"),
+            ("claude", "opened"),
+            ("claude", "first item"),
+            ("claude", "served"),
+        ];
+        let expected: Vec<_> = expected
+            .iter()
+            .map(|(a, o)| (a.to_string(), o.to_string()))
+            .collect();
+        assert_eq!(outcomes, expected);
+    }
+
     #[tokio::test(start_paused = true)]
     async fn try_each_names_its_items_and_shows_the_error_text_when_asked() {
         let collect = capture();
