@@ -630,3 +630,63 @@ async fn an_empty_stream_serves_unless_the_chain_declares_it_a_failure() {
     .await;
     assert_eq!(out, [(Ok("b1"), 1)]);
 }
+
+mod inline {
+    use fallbacks::fallback_chain;
+
+    use super::*;
+
+    /// A different stream type from `open`'s: the operands' types need not agree.
+    async fn open_plain(
+        name: &'static str,
+    ) -> Result<stream::Iter<std::vec::IntoIter<Result<&'static str, Error>>>, Error> {
+        note(format!("open {name}"));
+        Ok(stream::iter(vec![Ok("plain 1"), Ok("plain 2")]))
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn an_inline_chain_of_stream_operands_is_a_stream() {
+        start();
+        let mut refusing = provider("a", &[]);
+        refusing.refuse = true;
+        let chain = fallback_chain!(open(&refusing) | open_plain("b"), stream);
+        let items: Vec<_> = Box::pin(chain).collect().await;
+        assert_eq!(items, [Ok("plain 1"), Ok("plain 2")]);
+        assert_eq!(log(), [("open a".into(), 0), ("open b".into(), 0)]);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn the_inline_chain_takes_the_stream_options_and_modes() {
+        start();
+        let stalls = provider("a", &[Stall]);
+        let cut = provider("b", &[Item(1, "b1"), Fail(1, "cut")]);
+        let whole = provider("c", &[Item(1, "c1")]);
+        let chain = fallback_chain!(
+            "first": open(&stalls) | "second": open(&cut) | "third": open(&whole),
+            stream = "restart",
+            first_item_timeout = "100ms",
+            on = matches(Error::Cut(_) | Error::Timeout),
+        );
+        let items: Vec<_> = Box::pin(chain).collect().await;
+        assert_eq!(
+            items,
+            [
+                Ok(Streamed::Item("b1")),
+                Ok(Streamed::Discard {
+                    alternative: "second",
+                    index: 1,
+                    error: Error::Cut("cut")
+                }),
+                Ok(Streamed::Item("c1")),
+            ]
+        );
+        assert_eq!(
+            log(),
+            [
+                ("open a".into(), 0),
+                ("open b".into(), 100),
+                ("open c".into(), 102)
+            ]
+        );
+    }
+}

@@ -37,10 +37,24 @@ pub fn expand(input: TokenStream) -> TokenStream {
         )
     });
     let operands: Vec<&Alternative> = alternatives.iter().collect();
-    errors.extend(validate::previous_with_cooldown(&operands, &options));
-    errors.extend(validate::hedge(&operands, &options, collects));
-    let valid = errors.take(validate::chain(&alternatives)).is_some();
-    let expansion = valid.then(|| expand::inline(&alternatives, &options));
+    // A stream chain with a mistake is not expanded: its expansion would need the
+    // `stream` feature to type-check, and the error must read the same without it.
+    let stream_mistake = validate::stream(&operands, &options);
+    let stream_valid = stream_mistake.is_none();
+    errors.extend(stream_mistake);
+    let streams = options.stream.is_some();
+    if !streams {
+        errors.extend(validate::previous_with_cooldown(&operands, &options));
+        errors.extend(validate::hedge(&operands, &options, collects));
+    }
+    let valid = errors.take(validate::chain(&alternatives)).is_some() && stream_valid;
+    let expansion = valid.then(|| {
+        if streams {
+            expand::stream_inline(&alternatives, &options)
+        } else {
+            expand::inline(&alternatives, &options)
+        }
+    });
     with_errors(errors, expansion, &options.krate())
 }
 

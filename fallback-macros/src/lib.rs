@@ -398,6 +398,7 @@ pub fn fallback(args: TokenStream, item: TokenStream) -> TokenStream {
 /// | `error = E` | the chain's error type: each operand's error is converted into it with `From`. Omitted: the operands' error types must be the same, and nothing is converted |
 /// | `error = AllFailed<E>` | fail with every error, in order, each tagged with its operand's source text (`AllFailed<_>`: the operands' own error type, unconverted) |
 /// | `crate = path` | where the `fallbacks` crate is, for crates that re-export it |
+/// | `stream` | the operands open streams (futures of `Result<S, E>`, `S` a stream of `Result<T, E>`): the chain is a `Stream`, committed after its first item; `stream = "buffered"`, `stream = "restart"` for the other modes; with `first_item_timeout = ..` and `idle_timeout = ..`. Needs the `stream` feature |
 ///
 /// # The previous error
 ///

@@ -311,3 +311,58 @@ pub fn previous_with_cooldown(
         ),
     ))
 }
+
+/// What a stream chain (`stream`) takes: at most eight operands, and none of the
+/// options that make no sense for streams; `first_item_timeout` and `idle_timeout`
+/// only with it.
+pub fn stream(alternatives: &[&Alternative], options: &Options) -> Option<syn::Error> {
+    let mut errors = Errors::default();
+    let Some((stream, _)) = &options.stream else {
+        for timed in [&options.first_item_timeout, &options.idle_timeout]
+            .into_iter()
+            .flatten()
+        {
+            errors.push(syn::Error::new(
+                timed.key.span(),
+                format!(
+                    "`{}` is a stream chain's: add `stream` to say the operands open streams",
+                    timed.key
+                ),
+            ));
+        }
+        return errors.finish().err();
+    };
+    if alternatives.len() > 8 {
+        errors.push(syn::Error::new(
+            stream.span(),
+            "a stream chain takes at most 8 operands: nest a chain in another for more",
+        ));
+    }
+    let refused = [
+        options.hedge.as_ref().map(|timed| &timed.key),
+        options.reject.as_ref().map(|(key, _)| key),
+    ];
+    for key in refused.into_iter().flatten() {
+        errors.push(syn::Error::new(
+            key.span(),
+            format!("`{key}` cannot be combined with `stream` yet: remove one of them"),
+        ));
+    }
+    if options.error.is_some() {
+        errors.push(syn::Error::new(
+            stream.span(),
+            "a stream chain's operands fail with one error type (no `error = ..` yet): \
+             convert each operand's error with `map_err`",
+        ));
+    }
+    if let Some(binding) = alternatives
+        .iter()
+        .find_map(|alternative| alternative.previous.as_ref())
+    {
+        errors.push(syn::Error::new(
+            binding.span(),
+            format!("`{binding} =>` cannot be combined with `stream` yet: remove one of them"),
+        ));
+    }
+    errors.finish().err()
+}

@@ -8,10 +8,41 @@
 mod bounds;
 mod collect;
 mod infer;
+#[cfg(feature = "stream")]
+mod one_of;
 
 pub use bounds::*;
 pub use collect::*;
 pub use infer::*;
+#[cfg(feature = "stream")]
+pub use one_of::*;
+
+/// `fallback_chain!(.., stream)`'s expansion, passed through: with the `stream`
+/// feature as it is, without it one error that says to enable the feature.
+#[cfg(feature = "stream")]
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __fallbacks_stream_chain {
+    ($($chain:tt)*) => { $($chain)* };
+}
+
+/// `fallback_chain!(.., stream)`'s expansion, without the `stream` feature.
+#[cfg(not(feature = "stream"))]
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __fallbacks_stream_chain {
+    ($($chain:tt)*) => {
+        ::core::compile_error!(
+            "stream chains need the `stream` feature of `fallbacks`: \
+             `fallbacks = { version = \"0.1\", features = [\"stream\"] }`"
+        )
+    };
+}
+
+pub use crate::__fallbacks_stream_chain as stream_chain;
+
+/// `try_each`, for the code `fallback_chain!(.., stream)` writes.
+pub use crate::try_each::try_each;
 
 pub use crate::all_failed::{AllFailed, Failure};
 pub use crate::attempt::{

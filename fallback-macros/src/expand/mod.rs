@@ -22,12 +22,14 @@ mod hedged;
 mod inline;
 mod names;
 mod plain;
+mod stream;
 mod timed;
 mod tries;
 
 pub use function::function;
 pub use inline::inline;
 use names::{agree, local, local_at};
+pub use stream::stream_inline;
 
 /// One attempt of a chain.
 pub struct Attempt {

@@ -46,6 +46,11 @@ pub struct Options {
     pub reject: Option<(Ident, Expr)>,
     /// `catch_panic`.
     pub catch_panic: Option<Ident>,
+    /// `stream`, with its mode: `None` committed, `Some("buffered" | "restart")`.
+    pub stream: Option<(Ident, Option<syn::LitStr>)>,
+    /// `first_item_timeout = ..`, `idle_timeout = ..` (with `stream`).
+    pub first_item_timeout: Option<Timed>,
+    pub idle_timeout: Option<Timed>,
     /// `backoff = "50ms"`.
     pub backoff: Option<Timed>,
     /// `hedge = "300ms"`.
@@ -144,7 +149,8 @@ impl Options {
                     self.krate = Some(path);
                 }
             }
-            "timeout" | "deadline" | "backoff" | "cooldown" | "hedge" => {
+            "timeout" | "deadline" | "backoff" | "cooldown" | "hedge" | "first_item_timeout"
+            | "idle_timeout" => {
                 if let Some(value) = errors.take(duration(&key, value)) {
                     let timed = Some(Timed {
                         key: key.clone(),
@@ -155,6 +161,8 @@ impl Options {
                         "deadline" => self.deadline = timed,
                         "cooldown" => self.cooldown = timed,
                         "hedge" => self.hedge = timed,
+                        "first_item_timeout" => self.first_item_timeout = timed,
+                        "idle_timeout" => self.idle_timeout = timed,
                         _ => self.backoff = timed,
                     }
                 }
@@ -171,6 +179,20 @@ impl Options {
                     self.trip_after = Some((key, count));
                 }
             }
+            "stream" => match value {
+                RawValue::Flag(_) => self.stream = Some((key, None)),
+                RawValue::Expr(Expr::Lit(syn::ExprLit {
+                    lit: syn::Lit::Str(mode),
+                    ..
+                })) if mode.value() == "buffered" || mode.value() == "restart" => {
+                    self.stream = Some((key, Some(mode)));
+                }
+                other => errors.push(syn::Error::new(
+                    value_span(&other),
+                    "`stream` takes no value (committed after the first item), or \
+                     `stream = \"buffered\"` or `stream = \"restart\"`",
+                )),
+            },
             "catch_panic" => match value {
                 RawValue::Flag(_) => self.catch_panic = Some(key),
                 RawValue::Expr(Expr::Lit(syn::ExprLit {

@@ -35,6 +35,9 @@ pub struct Policies {
     pub reject: Option<Expr>,
     /// `catch_panic`, where a missing `From<Panicked>` is reported.
     pub catch_panic: Option<Span>,
+    /// `first_item_timeout`, `idle_timeout` (with `stream`).
+    pub first_item_timeout: Option<TokenStream>,
+    pub idle_timeout: Option<TokenStream>,
 }
 
 impl Policies {
@@ -68,6 +71,8 @@ impl Policies {
             health: options.health.as_ref().map(|(_, expr)| expr.clone()),
             reject: options.reject.as_ref().map(|(_, expr)| expr.clone()),
             catch_panic: options.catch_panic.as_ref().map(Ident::span),
+            first_item_timeout: duration(&options.first_item_timeout),
+            idle_timeout: duration(&options.idle_timeout),
         }
     }
 

@@ -1,0 +1,107 @@
+//! `fallback_chain!(a(&req) | b(&req), stream)`: the operands open streams, and the
+//! chain is the runtime's stream chain over them (`try_each(..).stream()`, with the
+//! chain's options as its builder's), each operand's opening and stream one variant of
+//! an enum of the operands' own types (`OpenN`, `EitherN`): nothing boxed.
+//!
+//! ```text
+//! // Input: fallback_chain!(a(&req) | b(&req), stream, on = f, first_item_timeout = "5s")
+//! // Output:
+//! try_each(0..2usize, |index: usize| match index {
+//!     0usize => Open2::A { open: a(&req) },
+//!     _ => Open2::B { open: b(&req) },
+//! })
+//! .name(|index: &usize| ["a(&req)", "b(&req)"][*index])
+//! .on(f)
+//! .first_item_timeout(5s)
+//! .when_empty(never_empty)
+//! .stream()
+//! ```
+
+use proc_macro2::{Ident, Span, TokenStream};
+use quote::{format_ident, quote, ToTokens};
+
+use super::names::{breakers, local};
+use crate::model::{Alternative, Callee, Options, Policies};
+
+/// The variants of `OpenN` and `EitherN`, in order.
+const VARIANTS: [&str; 8] = ["A", "B", "C", "D", "F", "G", "H", "I"];
+
+/// The stream chain's expression.
+pub fn stream_inline(alternatives: &[Alternative], options: &Options) -> TokenStream {
+    let krate = options.krate();
+    let policies = Policies::of(options);
+    let total = alternatives.len();
+    let open = format_ident!("Open{}", total);
+    let index = local("index");
+    let last = total - 1;
+    let arms = alternatives.iter().enumerate().map(|(at, alternative)| {
+        let variant = Ident::new(VARIANTS[at], Span::call_site());
+        let operand = match &alternative.callee {
+            Callee::Attempt(expr) | Callee::Call(expr) => expr.to_token_stream(),
+            Callee::Body(body) => quote! { async #body },
+        };
+        let pattern = if at == last { quote!(_) } else { quote!(#at) };
+        quote! { #pattern => #krate::__private::#open::#variant { open: #operand }, }
+    });
+    let names = alternatives.iter().map(|alternative| &alternative.name);
+    let mut chain = quote! {
+        #krate::__private::try_each(0..#total, |#index: usize| match #index { #(#arms)* })
+            .name(|#index: &usize| [#(#names),*][*#index])
+    };
+    let mut call = |method: &str, args: TokenStream| {
+        let method = Ident::new(method, Span::call_site());
+        chain.extend(quote! { .#method(#args) });
+    };
+    for (method, value) in [
+        ("on", options.on.as_ref().map(ToTokens::to_token_stream)),
+        (
+            "retry_on",
+            policies.retry_on.as_ref().map(ToTokens::to_token_stream),
+        ),
+        (
+            "retry_after",
+            policies.retry_after.as_ref().map(ToTokens::to_token_stream),
+        ),
+        ("timeout", policies.timeout.clone()),
+        ("deadline", policies.deadline.clone()),
+        ("retries", policies.retries.clone()),
+        ("backoff", policies.backoff.clone()),
+        (
+            "observe",
+            policies.observe.as_ref().map(ToTokens::to_token_stream),
+        ),
+        ("first_item_timeout", policies.first_item_timeout.clone()),
+        ("idle_timeout", policies.idle_timeout.clone()),
+    ] {
+        if let Some(value) = value {
+            call(method, value);
+        }
+    }
+    if let Some(cooldown) = &policies.cooldown {
+        let health = match &policies.health {
+            Some(health) => health.to_token_stream(),
+            None => {
+                let shared = breakers();
+                quote! {{
+                    static #shared: #krate::Health<#total> = #krate::Health::new();
+                    &#shared
+                }}
+            }
+        };
+        call("cooldown", quote! { #cooldown, #health });
+        if let Some(trip_after) = &policies.trip_after {
+            call("trip_after", trip_after.clone());
+        }
+    }
+    if policies.catch_panic.is_some() {
+        call("catch_panic", TokenStream::new());
+    }
+    call("when_empty", quote! { #krate::__private::never_empty });
+    let mode = match options.stream.as_ref().and_then(|(_, mode)| mode.as_ref()) {
+        Some(mode) if mode.value() == "buffered" => "stream_buffered",
+        Some(_) => "stream_restart",
+        None => "stream",
+    };
+    call(mode, TokenStream::new());
+    quote! { #krate::__private::stream_chain! { #chain } }
+}

@@ -1,0 +1,10 @@
+// `first_item_timeout` on a chain that is not a stream chain.
+use fallbacks::fallback_chain;
+
+async fn answer(_: &str) -> Result<u8, ()> {
+    Ok(1)
+}
+
+fn main() {
+    let _reply = fallback_chain!(answer("a") | answer("b"), first_item_timeout = "1s");
+}
