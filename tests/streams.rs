@@ -690,3 +690,45 @@ mod inline {
         );
     }
 }
+
+mod attribute {
+    use fallbacks::fallback;
+
+    use super::*;
+
+    /// A client whose stream calls fall back, per its own providers.
+    struct Client {
+        primary: Provider,
+        backup: Provider,
+    }
+
+    impl Client {
+        async fn on_primary(&self, _prompt: String) -> Result<Chunks, Error> {
+            open(&self.primary).await
+        }
+
+        async fn on_backup(&self, _prompt: String) -> Result<Chunks, Error> {
+            open(&self.backup).await
+        }
+
+        #[fallback(
+            primary = "primary": Self::on_primary,
+            then = ["backup": Self::on_backup],
+            stream,
+            first_item_timeout = "100ms",
+        )]
+        fn chat(&self, prompt: String) -> impl Stream<Item = Result<&'static str, Error>> + '_;
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_function_returning_a_stream_is_a_stream_chain() {
+        start();
+        let client = Client {
+            primary: provider("a", &[Stall]),
+            backup: provider("b", &[Item(1, "b1"), Item(1, "b2")]),
+        };
+        let items: Vec<_> = Box::pin(client.chat("hi".to_string())).collect().await;
+        assert_eq!(items, [Ok("b1"), Ok("b2")]);
+        assert_eq!(log(), [("open a".into(), 0), ("open b".into(), 100)]);
+    }
+}

@@ -23,12 +23,18 @@ pub fn expand(args: TokenStream, item: TokenStream) -> TokenStream {
     let options = syn::parse2::<OptionList>(args)
         .map(|list| Options::from_list(list, ATTRIBUTE_OPTIONS, &mut errors));
     let options = errors.take(options);
-    let function = Function::from_item(fn_item.clone(), &mut errors);
+    let streams = options
+        .as_ref()
+        .is_some_and(|options| options.stream.is_some());
+    let function = Function::from_item(fn_item.clone(), streams, &mut errors);
     // The rules across options only make sense once each option could be read.
     if let (Some(options), Some(function)) = (&options, &function) {
         errors.take(validate::function(options, function));
     }
     match (errors.finish(), options, function) {
+        (Ok(()), Some(options), Some(function)) if streams => {
+            expand::stream_function(&function, &options)
+        }
         (Ok(()), Some(options), Some(function)) => expand::function(&function, &options),
         (Err(error), options, _) => stand_in(fn_item, options.as_ref(), error),
         (Ok(()), _, _) => unreachable!("every `None` above comes with an error"),
@@ -40,6 +46,7 @@ pub fn expand(args: TokenStream, item: TokenStream) -> TokenStream {
 /// mistake is reported.
 fn stand_in(item: FnItem, options: Option<&Options>, error: syn::Error) -> TokenStream {
     let error = error.to_compile_error();
+    let streams = options.and_then(|options| options.stream.as_ref().map(|_| options.krate()));
     let primary_call = options.and_then(|options| primary_call(&item, options));
     let FnItem {
         attrs,
@@ -49,6 +56,11 @@ fn stand_in(item: FnItem, options: Option<&Options>, error: syn::Error) -> Token
     } = item;
     let body = match (body, primary_call) {
         (Some(body), _) => quote! { #body },
+        // A stream chain's `impl Stream`: a stand-in stream.
+        (None, _) if streams.is_some() => {
+            let krate = streams.unwrap_or_default();
+            quote! {{ #krate::__private::StandInStream::new() }}
+        }
         // An `impl Trait` in the return type needs a value to infer it from.
         (None, Some(call)) => quote! {{ ::core::result::Result::Ok(#call?) }},
         // No formatting: the stand-in must also be valid in a `const fn`.

@@ -51,7 +51,9 @@ pub fn function(options: &Options, function: &Function) -> syn::Result<()> {
         }
         (Some(_), None) | (None, None) => {}
     }
-    if !function.is_async() {
+    if let Some((stream, _)) = &options.stream {
+        errors.extend(stream_function(stream, options, function));
+    } else if !function.is_async() {
         let key = options.clock_key().or_else(|| {
             [
                 options.reject.as_ref().map(|(key, _)| key),
@@ -364,5 +366,50 @@ pub fn stream(alternatives: &[&Alternative], options: &Options) -> Option<syn::E
             format!("`{binding} =>` cannot be combined with `stream` yet: remove one of them"),
         ));
     }
+    errors.finish().err()
+}
+
+/// What a stream chain's function needs: not `async` (the stream it returns is lazy),
+/// named alternatives (no body as the primary), and no `&mut` parameter (each
+/// alternative gets its own copy of the arguments, when its turn comes); plus what any
+/// stream chain needs.
+fn stream_function(
+    stream_key: &syn::Ident,
+    options: &Options,
+    function: &Function,
+) -> Option<syn::Error> {
+    let mut errors = Errors::default();
+    if let Some(asyncness) = &function.sig.asyncness {
+        errors.push(syn::Error::new(
+            asyncness.span,
+            "a stream chain's function returns its stream at once, and the stream is lazy: \
+             remove `async`",
+        ));
+    }
+    if function.body.is_some() {
+        errors.push(syn::Error::new(
+            stream_key.span(),
+            "a stream chain's alternatives are named: give `primary = ..` and end the \
+             signature with `;`",
+        ));
+    }
+    if let Some(param) = function
+        .params
+        .iter()
+        .find(|param| matches!(param.passing, crate::model::Passing::Unique))
+    {
+        errors.push(syn::Error::new(
+            param.ty_span,
+            "a stream chain calls its alternatives when their turn comes, each with its own \
+             copy of the arguments: take this parameter by `&` or by value",
+        ));
+    }
+    let alternatives: Vec<&Alternative> = options
+        .primary
+        .iter()
+        .map(|(_, primary)| primary)
+        .chain(options.then.iter().flat_map(|(_, then)| then))
+        .collect();
+    errors.extend(stream(&alternatives, options));
     errors.finish().err()
 }

@@ -90,3 +90,29 @@ pub const MAX_STREAM_OPERANDS: usize = 8;
 pub fn never_empty<E>() -> E {
     unreachable!("a stream chain has at least two operands")
 }
+
+/// Stands in for a `#[fallback(.., stream)]` function with a mistake: a stream of any
+/// item type, so that its callers type-check and the mistake gives one error. Never
+/// polled: the program does not compile.
+pub struct StandInStream<T>(core::marker::PhantomData<fn() -> T>);
+
+impl<T> StandInStream<T> {
+    /// The stand-in.
+    pub fn new() -> Self {
+        StandInStream(core::marker::PhantomData)
+    }
+}
+
+impl<T> Default for StandInStream<T> {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl<T> Stream for StandInStream<T> {
+    type Item = T;
+
+    fn poll_next(self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<Option<T>> {
+        unreachable!("a program with a `#[fallback]` mistake does not compile")
+    }
+}

@@ -146,7 +146,12 @@ pub fn function(function: &Function, options: &Options) -> TokenStream {
 const MAX_CLOSURE_ARITY: usize = 12;
 
 /// `alternative(args)`: the call, not awaited.
-fn call(function: &Function, callee: &Expr, is_last: bool, krate: &TokenStream) -> TokenStream {
+pub(super) fn call(
+    function: &Function,
+    callee: &Expr,
+    is_last: bool,
+    krate: &TokenStream,
+) -> TokenStream {
     let span = first_span(callee);
     let args: Vec<_> = function
         .params

@@ -29,7 +29,7 @@ mod tries;
 pub use function::function;
 pub use inline::inline;
 use names::{agree, local, local_at};
-pub use stream::stream_inline;
+pub use stream::{stream_function, stream_inline};
 
 /// One attempt of a chain.
 pub struct Attempt {

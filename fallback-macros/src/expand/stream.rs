@@ -21,31 +21,95 @@ use proc_macro2::{Ident, Span, TokenStream};
 use quote::{format_ident, quote, ToTokens};
 
 use super::names::{breakers, local};
-use crate::model::{Alternative, Callee, Options, Policies};
+use crate::model::{Alternative, Callee, Function, Options, Policies};
 
 /// The variants of `OpenN` and `EitherN`, in order.
 const VARIANTS: [&str; 8] = ["A", "B", "C", "D", "F", "G", "H", "I"];
 
 /// The stream chain's expression.
 pub fn stream_inline(alternatives: &[Alternative], options: &Options) -> TokenStream {
+    let operands = alternatives
+        .iter()
+        .map(|alternative| match &alternative.callee {
+            Callee::Attempt(expr) | Callee::Call(expr) => expr.to_token_stream(),
+            Callee::Body(body) => quote! { async #body },
+        })
+        .collect();
+    let names = alternatives
+        .iter()
+        .map(|alternative| alternative.name.clone())
+        .collect();
+    chain(operands, names, options, false)
+}
+
+/// A `#[fallback(.., stream)]` function: its alternatives called with (copies of) its
+/// arguments when their turn comes, in a stream chain it returns.
+///
+/// ```text
+/// // Input: #[fallback(primary = a, then = [b], stream)]
+/// //        fn chat(&self, prompt: String) -> impl Stream<Item = Result<T, E>> + '_;
+/// // Output:
+/// fn chat(&self, prompt: String) -> impl Stream<Item = Result<T, E>> + '_ {
+///     try_each(0..2usize, move |index: usize| match index {
+///         0usize => Open2::A { open: a(self, clone_arg(&prompt)) },
+///         _ => Open2::B { open: b(self, clone_arg(&prompt)) },
+///     }) /* .name(..), the options */ .stream()
+/// }
+/// ```
+pub fn stream_function(function: &Function, options: &Options) -> TokenStream {
+    let krate = options.krate();
+    let alternatives: Vec<&Alternative> = options
+        .primary
+        .iter()
+        .map(|(_, primary)| primary)
+        .chain(options.then.iter().flat_map(|(_, then)| then))
+        .collect();
+    let operands = alternatives
+        .iter()
+        .map(|alternative| match &alternative.callee {
+            Callee::Call(callee) => super::function::call(function, callee, false, &krate),
+            Callee::Attempt(expr) => expr.to_token_stream(),
+            Callee::Body(body) => quote! { async #body },
+        })
+        .collect();
+    let names = alternatives
+        .iter()
+        .map(|alternative| alternative.name.clone())
+        .collect();
+    let body = chain(operands, names, options, true);
+    let Function {
+        attrs, vis, sig, ..
+    } = function;
+    quote! {
+        #(#attrs)*
+        #vis #sig {
+            #body
+        }
+    }
+}
+
+/// The chain over `operands` (futures opening streams), named `names`; `moves`: the
+/// closure takes what it uses (a function's arguments, for the stream it returns).
+fn chain(
+    operands: Vec<TokenStream>,
+    names: Vec<String>,
+    options: &Options,
+    moves: bool,
+) -> TokenStream {
     let krate = options.krate();
     let policies = Policies::of(options);
-    let total = alternatives.len();
+    let total = operands.len();
     let open = format_ident!("Open{}", total);
     let index = local("index");
     let last = total - 1;
-    let arms = alternatives.iter().enumerate().map(|(at, alternative)| {
+    let arms = operands.iter().enumerate().map(|(at, operand)| {
         let variant = Ident::new(VARIANTS[at], Span::call_site());
-        let operand = match &alternative.callee {
-            Callee::Attempt(expr) | Callee::Call(expr) => expr.to_token_stream(),
-            Callee::Body(body) => quote! { async #body },
-        };
         let pattern = if at == last { quote!(_) } else { quote!(#at) };
         quote! { #pattern => #krate::__private::#open::#variant { open: #operand }, }
     });
-    let names = alternatives.iter().map(|alternative| &alternative.name);
+    let capture = moves.then(|| quote!(move));
     let mut chain = quote! {
-        #krate::__private::try_each(0..#total, |#index: usize| match #index { #(#arms)* })
+        #krate::__private::try_each(0..#total, #capture |#index: usize| match #index { #(#arms)* })
             .name(|#index: &usize| [#(#names),*][*#index])
     };
     let mut call = |method: &str, args: TokenStream| {

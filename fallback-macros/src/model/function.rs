@@ -83,8 +83,9 @@ pub struct Function {
 }
 
 impl Function {
-    /// Reads the function, recording what `#[fallback]` cannot work with.
-    pub fn from_item(item: FnItem, errors: &mut Errors) -> Option<Function> {
+    /// Reads the function, recording what `#[fallback]` cannot work with. A stream
+    /// chain's function (`streams`) may return any type (an `impl Stream` usually).
+    pub fn from_item(item: FnItem, streams: bool, errors: &mut Errors) -> Option<Function> {
         let FnItem {
             attrs,
             vis,
@@ -118,6 +119,19 @@ impl Function {
             }
         }?;
         let ret = peeled(&ret).clone();
+        if streams {
+            return Some(Function {
+                attrs,
+                vis,
+                sig,
+                body,
+                params,
+                ret,
+                mode: ErrorMode::Last,
+                served: None,
+                result_types: None,
+            });
+        }
         if !matches!(ret, Type::Path(_)) {
             errors.push(syn::Error::new_spanned(
                 &ret,

@@ -34,21 +34,25 @@ pub const ATTRIBUTE_OPTIONS: OptionTable = &[
     CATCH_PANIC,
     HEDGE,
     OBSERVE,
-    (
-        "stream",
-        "the operands open streams (futures of `Result<S, E>`): the chain is a stream, committed \
-         after its first item (`stream`), all or nothing (`stream = \"buffered\"`) or \
-         restarting (`stream = \"restart\"`); needs the `stream` feature",
-    ),
-    (
-        "first_item_timeout",
-        "with `stream`: no first item within it falls back: `first_item_timeout = \"5s\"`",
-    ),
-    (
-        "idle_timeout",
-        "with `stream`: no next item within it ends the stream: `idle_timeout = \"10s\"`",
-    ),
+    STREAM,
+    FIRST_ITEM_TIMEOUT,
+    IDLE_TIMEOUT,
 ];
+
+const STREAM: (&str, &str) = (
+    "stream",
+    "the alternatives open streams (futures of `Result<S, E>`): the chain is a stream, committed \
+     after its first item (`stream`), all or nothing (`stream = \"buffered\"`) or \
+     restarting (`stream = \"restart\"`); needs the `stream` feature",
+);
+const FIRST_ITEM_TIMEOUT: (&str, &str) = (
+    "first_item_timeout",
+    "with `stream`: no first item within it falls back: `first_item_timeout = \"5s\"`",
+);
+const IDLE_TIMEOUT: (&str, &str) = (
+    "idle_timeout",
+    "with `stream`: no next item within it ends the stream: `idle_timeout = \"10s\"`",
+);
 
 const RETRY_ON: (&str, &str) = (
     "retry_on",
@@ -135,18 +139,7 @@ pub const CHAIN_OPTIONS: OptionTable = &[
     CATCH_PANIC,
     HEDGE,
     OBSERVE,
-    (
-        "stream",
-        "the operands open streams (futures of `Result<S, E>`): the chain is a stream, committed \
-         after its first item (`stream`), all or nothing (`stream = \"buffered\"`) or \
-         restarting (`stream = \"restart\"`); needs the `stream` feature",
-    ),
-    (
-        "first_item_timeout",
-        "with `stream`: no first item within it falls back: `first_item_timeout = \"5s\"`",
-    ),
-    (
-        "idle_timeout",
-        "with `stream`: no next item within it ends the stream: `idle_timeout = \"10s\"`",
-    ),
+    STREAM,
+    FIRST_ITEM_TIMEOUT,
+    IDLE_TIMEOUT,
 ];
