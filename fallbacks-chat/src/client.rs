@@ -1,0 +1,178 @@
+//! One OpenAI-compatible provider over HTTP, its answer read as server-sent events.
+
+use std::time::Duration;
+
+use eventsource_stream::Eventsource;
+use futures::stream::{self, Stream, StreamExt};
+use serde::Deserialize;
+
+/// Why a call to a provider failed.
+#[derive(Debug, thiserror::Error)]
+pub enum ChatError {
+    /// The provider answered with an error status.
+    #[error("{status}: {message}")]
+    Status {
+        /// The HTTP status.
+        status: u16,
+        /// The provider's own reason, from its error body.
+        message: String,
+        /// The wait the provider asked for (`Retry-After`, in seconds).
+        retry_after: Option<Duration>,
+    },
+    /// No answer: the connection was refused or reset, or the request could not be sent.
+    #[error("connection: {0}")]
+    Connection(#[source] reqwest::Error),
+    /// The answer's stream broke: cut before `[DONE]`, a malformed chunk, a reset.
+    #[error("broken stream: {0}")]
+    Broken(String),
+    /// A time limit passed.
+    #[error("timed out")]
+    Timeout,
+}
+
+impl From<fallbacks::Elapsed> for ChatError {
+    fn from(_: fallbacks::Elapsed) -> Self {
+        ChatError::Timeout
+    }
+}
+
+impl ChatError {
+    /// Whether another provider may do better: every failure but a request the provider
+    /// refused as such (a 4xx other than 408 and 429).
+    pub fn moves_on(&self) -> bool {
+        match self {
+            ChatError::Status { status, .. } => {
+                !(400..500).contains(status) || *status == 408 || *status == 429
+            }
+            _ => true,
+        }
+    }
+}
+
+/// An OpenAI-compatible provider: a base URL (`https://api.openai.com/v1`) and a model.
+#[derive(Debug, Clone)]
+pub struct Provider {
+    http: reqwest::Client,
+    base_url: String,
+    model: String,
+}
+
+#[derive(Deserialize)]
+struct Chunk {
+    choices: Vec<Choice>,
+}
+
+#[derive(Deserialize)]
+struct Choice {
+    #[serde(default)]
+    delta: Delta,
+}
+
+#[derive(Deserialize, Default)]
+struct Delta {
+    #[serde(default)]
+    content: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct ErrorBody {
+    error: ErrorDetail,
+}
+
+#[derive(Deserialize)]
+struct ErrorDetail {
+    message: String,
+}
+
+impl Provider {
+    /// A provider at `base_url` (up to and including `/v1`), asked for `model`.
+    pub fn new(
+        http: reqwest::Client,
+        base_url: impl Into<String>,
+        model: impl Into<String>,
+    ) -> Self {
+        Self {
+            http,
+            base_url: base_url.into(),
+            model: model.into(),
+        }
+    }
+
+    /// The model this provider is asked for.
+    pub fn model(&self) -> &str {
+        &self.model
+    }
+
+    /// Sends `prompt` and opens the streamed answer: fails while opening on a connection
+    /// error or an error status; the stream then yields the answer's text chunk by
+    /// chunk, and ends with an `Err(ChatError::Broken(..))` item if the answer stops
+    /// before `data: [DONE]` or a chunk is malformed.
+    ///
+    /// # Errors
+    ///
+    /// [`ChatError::Connection`] when no answer came, [`ChatError::Status`] for an error
+    /// status (with the provider's reason and its `Retry-After`).
+    pub async fn open(
+        &self,
+        prompt: &str,
+    ) -> Result<impl Stream<Item = Result<String, ChatError>> + Send + 'static, ChatError> {
+        let request = serde_json::json!({
+            "model": self.model,
+            "stream": true,
+            "messages": [{ "role": "user", "content": prompt }],
+        });
+        let response = self
+            .http
+            .post(format!("{}/chat/completions", self.base_url))
+            .json(&request)
+            .send()
+            .await
+            .map_err(ChatError::Connection)?;
+        let status = response.status();
+        if !status.is_success() {
+            let retry_after = response
+                .headers()
+                .get(reqwest::header::RETRY_AFTER)
+                .and_then(|value| value.to_str().ok())
+                .and_then(|value| value.trim().parse::<u64>().ok())
+                .map(Duration::from_secs);
+            let body = response.bytes().await.unwrap_or_default();
+            let message = serde_json::from_slice::<ErrorBody>(&body)
+                .map(|body| body.error.message)
+                .unwrap_or_else(|_| String::from_utf8_lossy(&body).into_owned());
+            return Err(ChatError::Status {
+                status: status.as_u16(),
+                message,
+                retry_after,
+            });
+        }
+        let events = Box::pin(response.bytes_stream().eventsource());
+        Ok(stream::unfold(Some(events), |events| async move {
+            let mut events = events?;
+            loop {
+                return match events.next().await {
+                    None => Some((
+                        Err(ChatError::Broken("the answer ended before [DONE]".into())),
+                        None,
+                    )),
+                    Some(Err(error)) => Some((Err(ChatError::Broken(error.to_string())), None)),
+                    Some(Ok(event)) if event.data == "[DONE]" => None,
+                    Some(Ok(event)) => match serde_json::from_str::<Chunk>(&event.data) {
+                        Err(error) => Some((
+                            Err(ChatError::Broken(format!("a malformed chunk: {error}"))),
+                            None,
+                        )),
+                        Ok(chunk) => {
+                            match chunk.choices.into_iter().find_map(|c| c.delta.content) {
+                                // A chunk with no text (the role, a finish reason): read on.
+                                None => continue,
+                                Some(text) if text.is_empty() => continue,
+                                Some(text) => Some((Ok(text), Some(events))),
+                            }
+                        }
+                    },
+                };
+            }
+        }))
+    }
+}

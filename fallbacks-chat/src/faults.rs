@@ -1,0 +1,179 @@
+//! A fault-injecting OpenAI-compatible provider on loopback.
+
+use std::convert::Infallible;
+use std::net::SocketAddr;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::sse::{Event, KeepAlive, Sse};
+use axum::response::{IntoResponse, Response};
+use axum::routing::post;
+use axum::{Json, Router};
+use futures::stream::{self, Stream, StreamExt};
+use tokio::sync::Notify;
+
+/// What a provider does with a request for a streamed answer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Fault {
+    /// Streams the whole answer, then `data: [DONE]`.
+    None,
+    /// Answers with this status and an OpenAI-style error body, before any event.
+    Status(u16),
+    /// Streams this many chunks, then ends the body without `[DONE]`: the connection
+    /// closes cleanly in the middle of the answer.
+    CutAfter(usize),
+    /// Streams this many chunks, then sends only keep-alive comments, for ever: a
+    /// provider that stalls mid-answer.
+    StallAfter(usize),
+}
+
+/// What a [`FaultServer`] saw.
+#[derive(Debug, Default)]
+struct Seen {
+    requests: AtomicUsize,
+    open_bodies: AtomicUsize,
+    closed: Notify,
+}
+
+#[derive(Clone)]
+struct Script {
+    fault: Fault,
+    answer: Arc<[&'static str]>,
+    seen: Arc<Seen>,
+}
+
+/// An OpenAI-compatible provider on 127.0.0.1 (port 0) that answers
+/// `POST /v1/chat/completions` with `answer`, chunk by chunk, misbehaving as its
+/// [`Fault`] says. It stops when dropped.
+pub struct FaultServer {
+    addr: SocketAddr,
+    seen: Arc<Seen>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl FaultServer {
+    /// Binds 127.0.0.1 on a free port and serves in a task of the current runtime.
+    ///
+    /// # Errors
+    ///
+    /// When no loopback port can be bound.
+    pub async fn start(fault: Fault, answer: &[&'static str]) -> std::io::Result<Self> {
+        let seen = Arc::new(Seen::default());
+        let script = Script {
+            fault,
+            answer: answer.into(),
+            seen: Arc::clone(&seen),
+        };
+        let app = Router::new()
+            .route("/v1/chat/completions", post(complete))
+            .with_state(script);
+        let listener = tokio::net::TcpListener::bind(("127.0.0.1", 0)).await?;
+        let addr = listener.local_addr()?;
+        let task = tokio::spawn(async move {
+            // Serving ends only with an I/O error of the listener; the test then sees
+            // its requests fail, which is what it should see.
+            let _ = axum::serve(listener, app).await;
+        });
+        Ok(Self { addr, seen, task })
+    }
+
+    /// The base URL to give a client: `http://127.0.0.1:PORT/v1`.
+    pub fn base_url(&self) -> String {
+        format!("http://{}/v1", self.addr)
+    }
+
+    /// How many requests reached the provider.
+    pub fn requests(&self) -> usize {
+        self.seen.requests.load(Ordering::SeqCst)
+    }
+
+    /// How many answers are being streamed now (a body the server still holds).
+    pub fn open_bodies(&self) -> usize {
+        self.seen.open_bodies.load(Ordering::SeqCst)
+    }
+
+    /// Waits until no answer is being streamed: every connection that carried one is
+    /// closed, by the provider or by the client.
+    pub async fn all_bodies_closed(&self) {
+        loop {
+            let closed = self.seen.closed.notified();
+            if self.open_bodies() == 0 {
+                return;
+            }
+            closed.await;
+        }
+    }
+}
+
+impl Drop for FaultServer {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
+/// Counts a body while the server holds it: hyper drops it when the stream ends or
+/// the connection closes.
+struct BodyGuard(Arc<Seen>);
+
+impl BodyGuard {
+    fn new(seen: &Arc<Seen>) -> Self {
+        seen.open_bodies.fetch_add(1, Ordering::SeqCst);
+        Self(Arc::clone(seen))
+    }
+}
+
+impl Drop for BodyGuard {
+    fn drop(&mut self) {
+        self.0.open_bodies.fetch_sub(1, Ordering::SeqCst);
+        self.0.closed.notify_waiters();
+    }
+}
+
+fn chunk(content: &str) -> Event {
+    Event::default().data(
+        serde_json::json!({
+            "object": "chat.completion.chunk",
+            "choices": [{ "index": 0, "delta": { "content": content } }],
+        })
+        .to_string(),
+    )
+}
+
+async fn complete(State(script): State<Script>) -> Response {
+    script.seen.requests.fetch_add(1, Ordering::SeqCst);
+    let (sent, then_done, then_stall) = match script.fault {
+        Fault::Status(status) => {
+            let status = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+            let body = serde_json::json!({
+                "error": { "message": format!("injected {status}"), "type": "server_error" }
+            });
+            return (status, Json(body)).into_response();
+        }
+        Fault::None => (script.answer.len(), true, false),
+        Fault::CutAfter(k) => (k.min(script.answer.len()), false, false),
+        Fault::StallAfter(k) => (k.min(script.answer.len()), false, true),
+    };
+    let guard = BodyGuard::new(&script.seen);
+    let chunks: Vec<Event> = script.answer[..sent].iter().map(|c| chunk(c)).collect();
+    let done = then_done.then(|| Event::default().data("[DONE]"));
+    let events = stream::iter(chunks.into_iter().chain(done)).map(Ok::<_, Infallible>);
+    let stall =
+        stream::iter(then_stall.then(stream::pending::<Result<Event, Infallible>>)).flatten();
+    // The guard lives as long as the body: it is dropped with the stream.
+    let body = events.chain(stall).map(move |event| {
+        let _held = &guard;
+        event
+    });
+    sse(body)
+}
+
+fn sse(events: impl Stream<Item = Result<Event, Infallible>> + Send + 'static) -> Response {
+    // Keep-alive comments every 20 ms: a stalled body is still written to, so a client
+    // that hangs up is noticed at once.
+    Sse::new(events)
+        .keep_alive(KeepAlive::new().interval(Duration::from_millis(20)))
+        .into_response()
+}

@@ -1,0 +1,194 @@
+//! Stream chains over real sockets: providers on 127.0.0.1 that cut or stall their
+//! server-sent events, read with `reqwest`, falling back with `fallbacks`.
+
+use std::time::Duration;
+
+use fallbacks::{try_each, Streamed, TryEachError};
+use fallbacks_chat::{ChatError, Fault, FaultServer, Provider};
+use futures::StreamExt;
+
+const CUT: &[&str] = &["Hel", "lo", " wor", "ld"];
+const WHOLE: &[&str] = &["Bon", "jour"];
+
+/// Every test bounds its run: a hang fails it instead of blocking CI.
+const BOUND: Duration = Duration::from_secs(10);
+
+async fn servers(first: Fault) -> (FaultServer, FaultServer, [Provider; 2]) {
+    let a = FaultServer::start(first, CUT).await.expect("bind a");
+    let b = FaultServer::start(Fault::None, WHOLE)
+        .await
+        .expect("bind b");
+    let http = reqwest::Client::new();
+    let providers = [
+        Provider::new(http.clone(), a.base_url(), "primary"),
+        Provider::new(http, b.base_url(), "backup"),
+    ];
+    (a, b, providers)
+}
+
+async fn open(
+    provider: &Provider,
+) -> Result<impl futures::Stream<Item = Result<String, ChatError>> + Send + 'static, ChatError> {
+    provider.open("Say hello").await
+}
+
+fn broken(error: &TryEachError<ChatError>) -> bool {
+    matches!(
+        error,
+        TryEachError::Failed {
+            error: ChatError::Broken(_),
+            index: 0
+        }
+    )
+}
+
+#[tokio::test]
+async fn committed_a_cut_answer_ends_with_an_error_never_as_complete() {
+    let (a, b, providers) = servers(Fault::CutAfter(2)).await;
+    let items: Vec<_> = tokio::time::timeout(
+        BOUND,
+        Box::pin(try_each(&providers, open).stream()).collect::<Vec<_>>(),
+    )
+    .await
+    .expect("bounded");
+    assert_eq!(items.len(), 3, "two chunks, then the error: {items:?}");
+    assert_eq!(items[0].as_ref().ok().map(String::as_str), Some("Hel"));
+    assert_eq!(items[1].as_ref().ok().map(String::as_str), Some("lo"));
+    assert!(items[2].as_ref().is_err_and(broken), "{:?}", items[2]);
+    assert_eq!(
+        (a.requests(), b.requests()),
+        (1, 0),
+        "committed: no fallback"
+    );
+}
+
+#[tokio::test]
+async fn restart_yields_the_marker_then_the_fallbacks_whole_answer() {
+    let (a, b, providers) = servers(Fault::CutAfter(2)).await;
+    let items: Vec<_> = tokio::time::timeout(
+        BOUND,
+        Box::pin(try_each(&providers, open).stream_restart()).collect::<Vec<_>>(),
+    )
+    .await
+    .expect("bounded");
+    let shown: Vec<String> = items
+        .iter()
+        .map(|item| match item {
+            Ok(Streamed::Item(text)) => text.clone(),
+            Ok(Streamed::Discard { index, error, .. }) => {
+                assert!(broken(error), "{error:?}");
+                format!("<discard {index}>")
+            }
+            Err(error) => panic!("the fallback served: {error:?}"),
+        })
+        .collect();
+    assert_eq!(shown, ["Hel", "lo", "<discard 0>", "Bon", "jour"]);
+    assert_eq!((a.requests(), b.requests()), (1, 1));
+}
+
+#[tokio::test]
+async fn buffered_yields_only_the_fallbacks_answer() {
+    let (a, b, providers) = servers(Fault::CutAfter(2)).await;
+    let items: Vec<_> = tokio::time::timeout(
+        BOUND,
+        Box::pin(try_each(&providers, open).stream_buffered()).collect::<Vec<_>>(),
+    )
+    .await
+    .expect("bounded");
+    let texts: Vec<&str> = items
+        .iter()
+        .map(|item| item.as_ref().expect("served").as_str())
+        .collect();
+    assert_eq!(texts, WHOLE);
+    assert_eq!((a.requests(), b.requests()), (1, 1));
+}
+
+#[tokio::test]
+async fn an_error_status_while_opening_falls_back_before_the_first_token() {
+    let (a, b, providers) = servers(Fault::Status(503)).await;
+    let items: Vec<_> = tokio::time::timeout(
+        BOUND,
+        Box::pin(try_each(&providers, open).stream()).collect::<Vec<_>>(),
+    )
+    .await
+    .expect("bounded");
+    let texts: Vec<&str> = items
+        .iter()
+        .map(|item| item.as_ref().expect("served").as_str())
+        .collect();
+    assert_eq!(texts, WHOLE);
+    assert_eq!((a.requests(), b.requests()), (1, 1));
+}
+
+#[tokio::test]
+async fn a_400_is_the_callers_mistake_and_stops_the_chain() {
+    let (a, b, providers) = servers(Fault::Status(400)).await;
+    let items: Vec<_> = tokio::time::timeout(
+        BOUND,
+        Box::pin(try_each(&providers, open).on(ChatError::moves_on).stream()).collect::<Vec<_>>(),
+    )
+    .await
+    .expect("bounded");
+    assert_eq!(items.len(), 1, "{items:?}");
+    assert!(
+        matches!(
+            &items[0],
+            Err(TryEachError::Failed {
+                error: ChatError::Status { status: 400, .. },
+                index: 0
+            })
+        ),
+        "{items:?}"
+    );
+    assert_eq!((a.requests(), b.requests()), (1, 0));
+}
+
+#[tokio::test]
+async fn dropping_the_chain_closes_the_providers_connection_and_starts_nothing() {
+    let (a, b, providers) = servers(Fault::StallAfter(1)).await;
+    let mut chain = Box::pin(try_each(&providers, open).stream());
+    let first = tokio::time::timeout(BOUND, chain.next())
+        .await
+        .expect("bounded");
+    assert_eq!(first.and_then(Result::ok).as_deref(), Some("Hel"));
+    assert_eq!(
+        a.open_bodies(),
+        1,
+        "the stalled answer is still being served"
+    );
+    drop(chain);
+    tokio::time::timeout(BOUND, a.all_bodies_closed())
+        .await
+        .expect("the provider saw the connection close");
+    assert_eq!((a.requests(), b.requests()), (1, 0));
+}
+
+#[tokio::test]
+async fn inline_restart_over_two_providers() {
+    let (a, b, [primary, backup]) = servers(Fault::CutAfter(3)).await;
+    let chain = fallbacks::fallback_chain!(
+        "primary": primary.open("Say hello") | "backup": backup.open("Say hello"),
+        stream = "restart",
+    );
+    let items: Vec<_> = tokio::time::timeout(BOUND, Box::pin(chain).collect::<Vec<_>>())
+        .await
+        .expect("bounded");
+    let shown: Vec<String> = items
+        .iter()
+        .map(|item| match item {
+            Ok(Streamed::Item(text)) => text.clone(),
+            Ok(Streamed::Discard {
+                alternative, error, ..
+            }) => {
+                assert!(matches!(error, ChatError::Broken(_)), "{error:?}");
+                format!("<discard {alternative}>")
+            }
+            Err(error) => panic!("the fallback served: {error:?}"),
+        })
+        .collect();
+    assert_eq!(
+        shown,
+        ["Hel", "lo", " wor", "<discard primary>", "Bon", "jour"]
+    );
+    assert_eq!((a.requests(), b.requests()), (1, 1));
+}
