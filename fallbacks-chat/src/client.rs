@@ -14,6 +14,8 @@ pub enum ChatError {
     Status {
         /// The HTTP status.
         status: u16,
+        /// The provider's error code (`context_length_exceeded`), when it gave one.
+        code: Option<String>,
         /// The provider's own reason, from its error body.
         message: String,
         /// The wait the provider asked for (`Retry-After`, in seconds).
@@ -37,14 +39,36 @@ impl From<fallbacks::Elapsed> for ChatError {
 }
 
 impl ChatError {
-    /// Whether another provider may do better: every failure but a request the provider
-    /// refused as such (a 4xx other than 408 and 429).
+    /// Whether another provider may do better: every failure but a request refused for
+    /// what it says (a 4xx other than 408 and 429; a `context_length_exceeded` moves on,
+    /// as the next model may take a longer context).
     pub fn moves_on(&self) -> bool {
         match self {
-            ChatError::Status { status, .. } => {
-                !(400..500).contains(status) || *status == 408 || *status == 429
+            ChatError::Status { status, code, .. } => {
+                !(400..500).contains(status)
+                    || *status == 408
+                    || *status == 429
+                    || code.as_deref() == Some("context_length_exceeded")
             }
             _ => true,
+        }
+    }
+
+    /// Whether the same provider is worth another try: a 5xx, a 429, a reset or a broken
+    /// stream. Not a timeout: a silent provider stays silent, so the chain moves on.
+    pub fn retries(&self) -> bool {
+        match self {
+            ChatError::Status { status, .. } => *status >= 500 || *status == 429,
+            ChatError::Connection(_) | ChatError::Broken(_) => true,
+            ChatError::Timeout => false,
+        }
+    }
+
+    /// The wait the provider asked for with `Retry-After`.
+    pub fn retry_after(&self) -> Option<Duration> {
+        match self {
+            ChatError::Status { retry_after, .. } => *retry_after,
+            _ => None,
         }
     }
 }
@@ -82,6 +106,8 @@ struct ErrorBody {
 #[derive(Deserialize)]
 struct ErrorDetail {
     message: String,
+    #[serde(default)]
+    code: Option<String>,
 }
 
 impl Provider {
@@ -137,11 +163,13 @@ impl Provider {
                 .and_then(|value| value.trim().parse::<u64>().ok())
                 .map(Duration::from_secs);
             let body = response.bytes().await.unwrap_or_default();
-            let message = serde_json::from_slice::<ErrorBody>(&body)
-                .map(|body| body.error.message)
-                .unwrap_or_else(|_| String::from_utf8_lossy(&body).into_owned());
+            let (message, code) = match serde_json::from_slice::<ErrorBody>(&body) {
+                Ok(body) => (body.error.message, body.error.code),
+                Err(_) => (String::from_utf8_lossy(&body).into_owned(), None),
+            };
             return Err(ChatError::Status {
                 status: status.as_u16(),
+                code,
                 message,
                 retry_after,
             });

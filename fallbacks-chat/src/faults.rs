@@ -28,6 +28,17 @@ pub enum Fault {
     /// Streams this many chunks, then sends only keep-alive comments, for ever: a
     /// provider that stalls mid-answer.
     StallAfter(usize),
+    /// Streams this many chunks, then a chunk that is not JSON.
+    MalformedAfter(usize),
+    /// Answers 429, with `Retry-After: N` (seconds) when given.
+    RateLimited(Option<u64>),
+    /// Answers 400 with this OpenAI error code (`context_length_exceeded`,
+    /// `content_policy_violation`).
+    Refused(&'static str),
+    /// Accepts the request and never answers, not even the headers.
+    Silent,
+    /// Sends the headers at once, then the whole answer after this long.
+    SlowFirstToken(Duration),
 }
 
 /// What a [`FaultServer`] saw.
@@ -40,7 +51,7 @@ struct Seen {
 
 #[derive(Clone)]
 struct Script {
-    fault: Fault,
+    faults: Arc<[Fault]>,
     answer: Arc<[&'static str]>,
     seen: Arc<Seen>,
 }
@@ -61,9 +72,28 @@ impl FaultServer {
     ///
     /// When no loopback port can be bound.
     pub async fn start(fault: Fault, answer: &[&'static str]) -> std::io::Result<Self> {
+        Self::scripted(&[fault], answer).await
+    }
+
+    /// As [`FaultServer::start`], with a fault per request: the `n`th request meets
+    /// `faults[n]`, and every request after the last meets the last. `[Status(500),
+    /// None]` fails once, then serves.
+    ///
+    /// # Errors
+    ///
+    /// When no loopback port can be bound.
+    ///
+    /// # Panics
+    ///
+    /// When `faults` is empty.
+    pub async fn scripted(faults: &[Fault], answer: &[&'static str]) -> std::io::Result<Self> {
+        assert!(
+            !faults.is_empty(),
+            "a provider's script needs at least one fault"
+        );
         let seen = Arc::new(Seen::default());
         let script = Script {
-            fault,
+            faults: faults.into(),
             answer: answer.into(),
             seen: Arc::clone(&seen),
         };
@@ -142,32 +172,73 @@ fn chunk(content: &str) -> Event {
     )
 }
 
+fn error(status: StatusCode, code: &str, message: &str) -> Response {
+    let body = serde_json::json!({
+        "error": { "message": message, "type": "invalid_request_error", "code": code }
+    });
+    (status, Json(body)).into_response()
+}
+
 async fn complete(State(script): State<Script>) -> Response {
-    script.seen.requests.fetch_add(1, Ordering::SeqCst);
-    let (sent, then_done, then_stall) = match script.fault {
+    let n = script.seen.requests.fetch_add(1, Ordering::SeqCst);
+    let fault = script.faults[n.min(script.faults.len() - 1)];
+    let all = script.answer.len();
+    let (sent, end, delay) = match fault {
         Fault::Status(status) => {
             let status = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-            let body = serde_json::json!({
-                "error": { "message": format!("injected {status}"), "type": "server_error" }
-            });
-            return (status, Json(body)).into_response();
+            return error(status, "server_error", &format!("injected {status}"));
         }
-        Fault::None => (script.answer.len(), true, false),
-        Fault::CutAfter(k) => (k.min(script.answer.len()), false, false),
-        Fault::StallAfter(k) => (k.min(script.answer.len()), false, true),
+        Fault::RateLimited(retry_after) => {
+            let mut response = error(
+                StatusCode::TOO_MANY_REQUESTS,
+                "rate_limit_exceeded",
+                "rate limit reached",
+            );
+            if let Some(seconds) = retry_after {
+                response
+                    .headers_mut()
+                    .insert(axum::http::header::RETRY_AFTER, seconds.into());
+            }
+            return response;
+        }
+        Fault::Refused(code) => {
+            return error(StatusCode::BAD_REQUEST, code, &format!("refused: {code}"));
+        }
+        Fault::Silent => std::future::pending().await,
+        Fault::None => (all, End::Done, Duration::ZERO),
+        Fault::SlowFirstToken(delay) => (all, End::Done, delay),
+        Fault::CutAfter(k) => (k.min(all), End::Cut, Duration::ZERO),
+        Fault::StallAfter(k) => (k.min(all), End::Stall, Duration::ZERO),
+        Fault::MalformedAfter(k) => (k.min(all), End::Malformed, Duration::ZERO),
     };
     let guard = BodyGuard::new(&script.seen);
     let chunks: Vec<Event> = script.answer[..sent].iter().map(|c| chunk(c)).collect();
-    let done = then_done.then(|| Event::default().data("[DONE]"));
-    let events = stream::iter(chunks.into_iter().chain(done)).map(Ok::<_, Infallible>);
+    let last = match end {
+        End::Done => Some(Event::default().data("[DONE]")),
+        End::Malformed => Some(Event::default().data("{\"choices\": [{\"delta\"")),
+        End::Cut | End::Stall => None,
+    };
+    let wait = stream::once(tokio::time::sleep(delay)).filter_map(|()| async { None });
+    let events = wait
+        .chain(stream::iter(chunks.into_iter().chain(last)))
+        .map(Ok::<_, Infallible>);
     let stall =
-        stream::iter(then_stall.then(stream::pending::<Result<Event, Infallible>>)).flatten();
+        stream::iter((end == End::Stall).then(stream::pending::<Result<Event, Infallible>>))
+            .flatten();
     // The guard lives as long as the body: it is dropped with the stream.
     let body = events.chain(stall).map(move |event| {
         let _held = &guard;
         event
     });
     sse(body)
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum End {
+    Done,
+    Cut,
+    Stall,
+    Malformed,
 }
 
 fn sse(events: impl Stream<Item = Result<Event, Infallible>> + Send + 'static) -> Response {

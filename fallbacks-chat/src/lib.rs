@@ -9,8 +9,11 @@
 //!
 //! Not published: its heavy dependencies stay out of the library's own builds.
 
+pub mod chat;
 pub mod client;
+pub mod demo;
 pub mod faults;
 
+pub use chat::{Chat, Limits, Report, Try};
 pub use client::{ChatError, Provider};
 pub use faults::{Fault, FaultServer};

@@ -1,0 +1,121 @@
+//! The chat client: providers tried in order, with the careful conduct of a production
+//! client, all of it written with `fallbacks`' options.
+
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use fallbacks::{try_each, EventKind, TryEachError};
+use futures::StreamExt;
+
+use crate::{ChatError, Provider};
+
+/// The client's limits, from its configuration.
+#[derive(Debug, Clone, Copy)]
+pub struct Limits {
+    /// How long opening an answer may take (the headers).
+    pub timeout: Duration,
+    /// How long the first token may take, from the attempt's start.
+    pub first_token: Duration,
+    /// How long the answer may pause between two tokens.
+    pub idle: Duration,
+    /// Further tries of the same provider, for the errors worth one.
+    pub retries: u32,
+    /// The pause before the first retry (doubled each time, with jitter).
+    pub backoff: Duration,
+}
+
+/// One try of one provider, and how it ended.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Try {
+    /// The provider's position in the chain.
+    pub index: usize,
+    /// `None` when it served; the error's text when it failed.
+    pub failure: Option<String>,
+}
+
+/// What a call to [`Chat::complete`] did.
+#[derive(Debug)]
+pub struct Report {
+    /// The complete answer, or why there is none.
+    pub answer: Result<String, TryEachError<ChatError>>,
+    /// The position of the provider that served.
+    pub served_by: Option<usize>,
+    /// Every try, in order.
+    pub tries: Vec<Try>,
+    /// How long the call took.
+    pub elapsed: Duration,
+}
+
+/// Providers tried in order.
+#[derive(Debug, Clone)]
+pub struct Chat {
+    providers: Vec<Provider>,
+    limits: Limits,
+}
+
+impl Chat {
+    /// A client trying `providers` in order, within `limits`.
+    pub fn new(providers: Vec<Provider>, limits: Limits) -> Self {
+        Self { providers, limits }
+    }
+
+    /// The providers, in order.
+    pub fn providers(&self) -> &[Provider] {
+        &self.providers
+    }
+
+    /// Asks for a complete answer to `prompt`: a provider's whole answer, never a cut
+    /// one, and never two providers' text spliced. On a fall-over the next provider gets
+    /// the original request.
+    pub async fn complete(&self, prompt: &str) -> Report {
+        let started = Instant::now();
+        let tries = Mutex::new(Vec::new());
+        let record = |index: usize, failure: Option<String>| {
+            if let Ok(mut tries) = tries.lock() {
+                tries.push(Try { index, failure });
+            }
+        };
+        let limits = self.limits;
+        let chain = try_each(&self.providers, |provider| provider.open(prompt))
+            .on(ChatError::moves_on)
+            .retries(limits.retries)
+            .retry_on(ChatError::retries)
+            .retry_after(ChatError::retry_after)
+            .backoff(limits.backoff)
+            .timeout(limits.timeout)
+            .first_item_timeout(limits.first_token)
+            .idle_timeout(limits.idle)
+            .observe(|event| match event.kind {
+                EventKind::Failed(error) => record(event.index, Some(error.to_string())),
+                EventKind::Succeeded => record(event.index, None),
+                _ => {}
+            })
+            .stream_buffered();
+        let mut chain = std::pin::pin!(chain);
+        let mut answer = Ok(String::new());
+        while let Some(item) = chain.next().await {
+            match (&mut answer, item) {
+                (Ok(text), Ok(token)) => text.push_str(&token),
+                (Ok(_), Err(error)) => answer = Err(error),
+                (Err(_), _) => {}
+            }
+        }
+        let tries = tries.into_inner().unwrap_or_default();
+        let served_by = answer
+            .is_ok()
+            .then(|| {
+                tries
+                    .iter()
+                    .rev()
+                    .find(|t| t.failure.is_none())
+                    .map(|t| t.index)
+            })
+            .flatten();
+        Report {
+            answer,
+            served_by,
+            tries,
+            elapsed: started.elapsed(),
+        }
+    }
+}
