@@ -4,9 +4,10 @@
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-use fallbacks::{try_each, EventKind, TryEachError};
+use fallbacks::{try_each, EventKind, Health, TryEachError};
 use futures::StreamExt;
 
+use crate::client::{Piece, Usage};
 use crate::{ChatError, Provider};
 
 /// The client's limits, from its configuration.
@@ -22,6 +23,10 @@ pub struct Limits {
     pub retries: u32,
     /// The pause before the first retry (doubled each time, with jitter).
     pub backoff: Duration,
+    /// The consecutive failures after which a provider is skipped...
+    pub trip_after: u32,
+    /// ...for this long; then one call probes it.
+    pub cooldown: Duration,
 }
 
 /// One try of one provider, and how it ended.
@@ -40,23 +45,34 @@ pub struct Report {
     pub answer: Result<String, TryEachError<ChatError>>,
     /// The position of the provider that served.
     pub served_by: Option<usize>,
+    /// The tokens the answer cost, as the provider that served reported them.
+    pub usage: Option<Usage>,
     /// Every try, in order.
     pub tries: Vec<Try>,
     /// How long the call took.
     pub elapsed: Duration,
 }
 
-/// Providers tried in order.
-#[derive(Debug, Clone)]
+/// The providers whose health a [`Chat`] tracks: the first ones, by position.
+pub const TRACKED: usize = 4;
+
+/// Providers tried in order; a provider that keeps failing is skipped for a while
+/// (the client's own health, shared by its calls).
+#[derive(Debug)]
 pub struct Chat {
     providers: Vec<Provider>,
     limits: Limits,
+    health: Health<TRACKED>,
 }
 
 impl Chat {
     /// A client trying `providers` in order, within `limits`.
     pub fn new(providers: Vec<Provider>, limits: Limits) -> Self {
-        Self { providers, limits }
+        Self {
+            providers,
+            limits,
+            health: Health::new(),
+        }
     }
 
     /// The providers, in order.
@@ -77,6 +93,7 @@ impl Chat {
         };
         let limits = self.limits;
         let chain = try_each(&self.providers, |provider| provider.open(prompt))
+            .name(|provider| provider.model())
             .on(ChatError::moves_on)
             .retries(limits.retries)
             .retry_on(ChatError::retries)
@@ -85,17 +102,22 @@ impl Chat {
             .timeout(limits.timeout)
             .first_item_timeout(limits.first_token)
             .idle_timeout(limits.idle)
+            .cooldown(limits.cooldown, &self.health)
+            .trip_after(limits.trip_after)
             .observe(|event| match event.kind {
                 EventKind::Failed(error) => record(event.index, Some(error.to_string())),
                 EventKind::Succeeded => record(event.index, None),
+                EventKind::Skipped => record(event.index, Some("skipped: cooling down".into())),
                 _ => {}
             })
             .stream_buffered();
         let mut chain = std::pin::pin!(chain);
         let mut answer = Ok(String::new());
+        let mut usage = None;
         while let Some(item) = chain.next().await {
             match (&mut answer, item) {
-                (Ok(text), Ok(token)) => text.push_str(&token),
+                (Ok(text), Ok(Piece::Text(token))) => text.push_str(&token),
+                (Ok(_), Ok(Piece::Usage(reported))) => usage = Some(reported),
                 (Ok(_), Err(error)) => answer = Err(error),
                 (Err(_), _) => {}
             }
@@ -114,6 +136,7 @@ impl Chat {
         Report {
             answer,
             served_by,
+            usage,
             tries,
             elapsed: started.elapsed(),
         }

@@ -78,12 +78,45 @@ impl ChatError {
 pub struct Provider {
     http: reqwest::Client,
     base_url: String,
-    model: String,
+    model: &'static str,
+}
+
+/// A piece of a streamed answer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Piece {
+    /// Text of the answer.
+    Text(String),
+    /// The tokens the answer cost, as the provider reported them (its last chunk).
+    Usage(Usage),
+}
+
+/// The tokens an answer cost, as the provider reported them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, serde::Serialize)]
+pub struct Usage {
+    /// The request's tokens.
+    pub prompt_tokens: u64,
+    /// The answer's tokens.
+    pub completion_tokens: u64,
+    /// Both.
+    pub total_tokens: u64,
+}
+
+impl Piece {
+    /// The text, for a [`Piece::Text`].
+    pub fn text(&self) -> Option<&str> {
+        match self {
+            Piece::Text(text) => Some(text),
+            Piece::Usage(_) => None,
+        }
+    }
 }
 
 #[derive(Deserialize)]
 struct Chunk {
+    #[serde(default)]
     choices: Vec<Choice>,
+    #[serde(default)]
+    usage: Option<Usage>,
 }
 
 #[derive(Deserialize)]
@@ -111,28 +144,26 @@ struct ErrorDetail {
 }
 
 impl Provider {
-    /// A provider at `base_url` (up to and including `/v1`), asked for `model`.
-    pub fn new(
-        http: reqwest::Client,
-        base_url: impl Into<String>,
-        model: impl Into<String>,
-    ) -> Self {
+    /// A provider at `base_url` (up to and including `/v1`), asked for `model`. The
+    /// model names the provider in errors, events and traces for the whole program: a
+    /// literal, or a configured name leaked once (`Box::leak`) when the client is made.
+    pub fn new(http: reqwest::Client, base_url: impl Into<String>, model: &'static str) -> Self {
         Self {
             http,
             base_url: base_url.into(),
-            model: model.into(),
+            model,
         }
     }
 
     /// The model this provider is asked for.
-    pub fn model(&self) -> &str {
-        &self.model
+    pub fn model(&self) -> &'static str {
+        self.model
     }
 
     /// Sends `prompt` and opens the streamed answer: fails while opening on a connection
     /// error or an error status; the stream then yields the answer's text chunk by
-    /// chunk, and ends with an `Err(ChatError::Broken(..))` item if the answer stops
-    /// before `data: [DONE]` or a chunk is malformed.
+    /// chunk and its usage, and ends with an `Err(ChatError::Broken(..))` item if the
+    /// answer stops before `data: [DONE]` or a chunk is malformed.
     ///
     /// # Errors
     ///
@@ -141,10 +172,11 @@ impl Provider {
     pub async fn open(
         &self,
         prompt: &str,
-    ) -> Result<impl Stream<Item = Result<String, ChatError>> + Send + 'static, ChatError> {
+    ) -> Result<impl Stream<Item = Result<Piece, ChatError>> + Send + 'static, ChatError> {
         let request = serde_json::json!({
             "model": self.model,
             "stream": true,
+            "stream_options": { "include_usage": true },
             "messages": [{ "role": "user", "content": prompt }],
         });
         let response = self
@@ -191,11 +223,14 @@ impl Provider {
                             None,
                         )),
                         Ok(chunk) => {
-                            match chunk.choices.into_iter().find_map(|c| c.delta.content) {
+                            let text = chunk.choices.into_iter().find_map(|c| c.delta.content);
+                            match (text, chunk.usage) {
+                                (Some(text), _) if !text.is_empty() => {
+                                    Some((Ok(Piece::Text(text)), Some(events)))
+                                }
+                                (_, Some(usage)) => Some((Ok(Piece::Usage(usage)), Some(events))),
                                 // A chunk with no text (the role, a finish reason): read on.
-                                None => continue,
-                                Some(text) if text.is_empty() => continue,
-                                Some(text) => Some((Ok(text), Some(events))),
+                                _ => continue,
                             }
                         }
                     },

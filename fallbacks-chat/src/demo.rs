@@ -3,6 +3,8 @@
 
 use std::time::Duration;
 
+use fallbacks::TryEachError;
+
 use crate::{Chat, Fault, FaultServer, Limits, Provider, Report};
 
 /// The answer every healthy provider gives.
@@ -15,6 +17,8 @@ pub const LIMITS: Limits = Limits {
     idle: Duration::from_millis(200),
     retries: 1,
     backoff: Duration::from_millis(50),
+    trip_after: 2,
+    cooldown: Duration::from_millis(450),
 };
 
 /// A fault, and what the primary provider does about it, request by request; the
@@ -25,61 +29,60 @@ pub struct Scenario {
     pub name: &'static str,
     /// The primary's script: the `n`th request meets the `n`th fault (the last repeats).
     pub primary: &'static [Fault],
+    /// How many calls the client makes, one after the other, [`PAUSE`] apart.
+    pub calls: usize,
 }
+
+impl Scenario {
+    const fn one(name: &'static str, primary: &'static [Fault]) -> Self {
+        Self {
+            name,
+            primary,
+            calls: 1,
+        }
+    }
+}
+
+/// The pause between two calls of a scenario with several.
+pub const PAUSE: Duration = Duration::from_millis(300);
 
 /// The scenarios, in the order the demo runs them.
 pub const SCENARIOS: &[Scenario] = &[
+    Scenario::one("healthy", &[Fault::None]),
+    Scenario::one(
+        "429 with Retry-After: 1",
+        &[Fault::RateLimited(Some(1)), Fault::None],
+    ),
+    Scenario::one(
+        "429 without Retry-After",
+        &[Fault::RateLimited(None), Fault::None],
+    ),
+    Scenario::one("500 once", &[Fault::Status(500), Fault::None]),
+    Scenario::one("503 persistent", &[Fault::Status(503)]),
+    Scenario::one("never answers", &[Fault::Silent]),
+    Scenario::one("reset before the headers", &[Fault::Reset]),
+    Scenario::one(
+        "slow first token",
+        &[Fault::SlowFirstToken(Duration::from_secs(2))],
+    ),
+    Scenario::one("stream cut mid-answer", &[Fault::CutAfter(2)]),
+    Scenario::one("stream stalls", &[Fault::StallAfter(2)]),
+    Scenario::one("malformed chunk", &[Fault::MalformedAfter(1)]),
+    Scenario::one("no [DONE]", &[Fault::CutAfter(usize::MAX)]),
+    Scenario::one(
+        "400 context_length_exceeded",
+        &[Fault::Refused("context_length_exceeded")],
+    ),
+    Scenario::one(
+        "400 content_policy_violation",
+        &[Fault::Refused("content_policy_violation")],
+    ),
     Scenario {
-        name: "healthy",
-        primary: &[Fault::None],
-    },
-    Scenario {
-        name: "429 with Retry-After: 1",
-        primary: &[Fault::RateLimited(Some(1)), Fault::None],
-    },
-    Scenario {
-        name: "429 without Retry-After",
-        primary: &[Fault::RateLimited(None), Fault::None],
-    },
-    Scenario {
-        name: "500 once",
-        primary: &[Fault::Status(500), Fault::None],
-    },
-    Scenario {
-        name: "503 persistent",
-        primary: &[Fault::Status(503)],
-    },
-    Scenario {
-        name: "never answers",
-        primary: &[Fault::Silent],
-    },
-    Scenario {
-        name: "slow first token",
-        primary: &[Fault::SlowFirstToken(Duration::from_secs(2))],
-    },
-    Scenario {
-        name: "stream cut mid-answer",
-        primary: &[Fault::CutAfter(2)],
-    },
-    Scenario {
-        name: "stream stalls",
-        primary: &[Fault::StallAfter(2)],
-    },
-    Scenario {
-        name: "malformed chunk",
-        primary: &[Fault::MalformedAfter(1)],
-    },
-    Scenario {
-        name: "no [DONE]",
-        primary: &[Fault::CutAfter(usize::MAX)],
-    },
-    Scenario {
-        name: "400 context_length_exceeded",
-        primary: &[Fault::Refused("context_length_exceeded")],
-    },
-    Scenario {
-        name: "400 content_policy_violation",
-        primary: &[Fault::Refused("content_policy_violation")],
+        name: "down, then recovers",
+        // Call 1 fails twice (a try and its retry): the provider trips. Call 2 skips
+        // it (cooling down), call 3 probes it, and it serves again.
+        primary: &[Fault::Status(503), Fault::Status(503), Fault::None],
+        calls: 5,
     },
 ];
 
@@ -88,8 +91,8 @@ pub const SCENARIOS: &[Scenario] = &[
 pub struct Run {
     /// The scenario.
     pub scenario: Scenario,
-    /// What the client reported.
-    pub report: Report,
+    /// What the client reported, call by call.
+    pub reports: Vec<Report>,
     /// The requests each provider saw: primary, backup.
     pub requests: [usize; 2],
 }
@@ -110,35 +113,78 @@ pub async fn run(scenario: Scenario) -> std::io::Result<Run> {
         ],
         LIMITS,
     );
-    let report = chat.complete("Say something about a fox.").await;
+    let mut reports = Vec::with_capacity(scenario.calls);
+    for call in 0..scenario.calls {
+        if call > 0 {
+            tokio::time::sleep(PAUSE).await;
+        }
+        reports.push(chat.complete("Say something about a fox.").await);
+    }
     Ok(Run {
         scenario,
-        report,
+        reports,
         requests: [primary.requests(), backup.requests()],
     })
 }
 
 impl Run {
+    /// The first call's report (a scenario makes at least one).
+    pub fn report(&self) -> &Report {
+        &self.reports[0]
+    }
+
     /// One aligned line: the fault, who served, the requests each provider saw, the
     /// time, and the outcome.
     pub fn line(&self) -> String {
-        let served = match self.report.served_by {
+        let name = |served: Option<usize>| match served {
             Some(0) => "main",
             Some(_) => "backup",
             None => "-",
         };
-        let outcome = match &self.report.answer {
-            Ok(text) if text == &ANSWER.concat() => "complete answer".to_string(),
-            Ok(text) => format!("WRONG ANSWER {text:?}"),
-            Err(error) => format!("clean error: {error}"),
+        // Run-length: "backup×2 → main×3".
+        let mut runs: Vec<(&str, usize)> = Vec::new();
+        for report in &self.reports {
+            match runs.last_mut() {
+                Some((last, count)) if *last == name(report.served_by) => *count += 1,
+                _ => runs.push((name(report.served_by), 1)),
+            }
+        }
+        let served: Vec<String> = runs
+            .iter()
+            .map(|&(who, count)| match count {
+                1 => who.to_string(),
+                _ => format!("{who}×{count}"),
+            })
+            .collect();
+        let elapsed: Duration = self.reports.iter().map(|r| r.elapsed).sum();
+        let whole = ANSWER.concat();
+        let outcomes: Vec<String> = self
+            .reports
+            .iter()
+            .map(|report| match (&report.answer, report.usage) {
+                (Ok(text), Some(usage)) if text == &whole => {
+                    format!("complete answer, {} tokens", usage.total_tokens)
+                }
+                (Ok(text), None) if text == &whole => "complete answer".to_string(),
+                (Ok(text), _) => format!("WRONG ANSWER {text:?}"),
+                (Err(TryEachError::Failed { error, index }), _) => {
+                    format!("clean error from {}: {error}", name(Some(*index)))
+                }
+                (Err(error), _) => format!("clean error: {error}"),
+            })
+            .collect();
+        let outcome = if outcomes.iter().all(|o| o == &outcomes[0]) && outcomes.len() > 1 {
+            format!("{} calls: {}", outcomes.len(), outcomes[0])
+        } else {
+            outcomes.join("; ")
         };
         format!(
-            "{:<30} {:<7} main {} backup {} {:>6} ms  {}",
+            "{:<30} {:<18} main {:<2} backup {:<2} {:>6} ms  {}",
             self.scenario.name,
-            served,
+            served.join(" → "),
             self.requests[0],
             self.requests[1],
-            self.report.elapsed.as_millis(),
+            elapsed.as_millis(),
             outcome
         )
     }

@@ -37,6 +37,8 @@ pub enum Fault {
     Refused(&'static str),
     /// Accepts the request and never answers, not even the headers.
     Silent,
+    /// Closes the connection before the headers: the client sees it reset.
+    Reset,
     /// Sends the headers at once, then the whole answer after this long.
     SlowFirstToken(Duration),
 }
@@ -57,8 +59,9 @@ struct Script {
 }
 
 /// An OpenAI-compatible provider on 127.0.0.1 (port 0) that answers
-/// `POST /v1/chat/completions` with `answer`, chunk by chunk, misbehaving as its
-/// [`Fault`] says. It stops when dropped.
+/// `POST /v1/chat/completions` with `answer`, chunk by chunk, then a chunk with its
+/// `usage` (12 prompt tokens, a completion token per chunk) and `[DONE]`, misbehaving as
+/// its [`Fault`] says. It stops when dropped.
 pub struct FaultServer {
     addr: SocketAddr,
     seen: Arc<Seen>,
@@ -205,6 +208,10 @@ async fn complete(State(script): State<Script>) -> Response {
             return error(StatusCode::BAD_REQUEST, code, &format!("refused: {code}"));
         }
         Fault::Silent => std::future::pending().await,
+        // Unwinding out of the handler ends hyper's task for this connection, which
+        // closes the socket with no response. `resume_unwind` skips the panic hook: the
+        // demo's output stays clean.
+        Fault::Reset => std::panic::resume_unwind(Box::new("injected reset")),
         Fault::None => (all, End::Done, Duration::ZERO),
         Fault::SlowFirstToken(delay) => (all, End::Done, delay),
         Fault::CutAfter(k) => (k.min(all), End::Cut, Duration::ZERO),
@@ -213,10 +220,18 @@ async fn complete(State(script): State<Script>) -> Response {
     };
     let guard = BodyGuard::new(&script.seen);
     let chunks: Vec<Event> = script.answer[..sent].iter().map(|c| chunk(c)).collect();
-    let last = match end {
-        End::Done => Some(Event::default().data("[DONE]")),
-        End::Malformed => Some(Event::default().data("{\"choices\": [{\"delta\"")),
-        End::Cut | End::Stall => None,
+    let usage = Event::default().data(
+        serde_json::json!({
+            "object": "chat.completion.chunk",
+            "choices": [],
+            "usage": { "prompt_tokens": 12, "completion_tokens": sent, "total_tokens": 12 + sent },
+        })
+        .to_string(),
+    );
+    let last: Vec<Event> = match end {
+        End::Done => vec![usage, Event::default().data("[DONE]")],
+        End::Malformed => vec![Event::default().data("{\"choices\": [{\"delta\"")],
+        End::Cut | End::Stall => Vec::new(),
     };
     let wait = stream::once(tokio::time::sleep(delay)).filter_map(|()| async { None });
     let events = wait

@@ -14,6 +14,6 @@ pub mod client;
 pub mod demo;
 pub mod faults;
 
-pub use chat::{Chat, Limits, Report, Try};
-pub use client::{ChatError, Provider};
+pub use chat::{Chat, Limits, Report, Try, TRACKED};
+pub use client::{ChatError, Piece, Provider, Usage};
 pub use faults::{Fault, FaultServer};

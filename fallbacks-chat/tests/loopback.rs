@@ -4,7 +4,7 @@
 use std::time::Duration;
 
 use fallbacks::{try_each, Streamed, TryEachError};
-use fallbacks_chat::{ChatError, Fault, FaultServer, Provider};
+use fallbacks_chat::{ChatError, Fault, FaultServer, Piece, Provider};
 use futures::StreamExt;
 
 const CUT: &[&str] = &["Hel", "lo", " wor", "ld"];
@@ -28,8 +28,16 @@ async fn servers(first: Fault) -> (FaultServer, FaultServer, [Provider; 2]) {
 
 async fn open(
     provider: &Provider,
-) -> Result<impl futures::Stream<Item = Result<String, ChatError>> + Send + 'static, ChatError> {
+) -> Result<impl futures::Stream<Item = Result<Piece, ChatError>> + Send + 'static, ChatError> {
     provider.open("Say hello").await
+}
+
+/// A piece as the tests compare it: its text, or `<usage N>` for the last chunk.
+fn show(piece: &Piece) -> String {
+    match piece {
+        Piece::Text(text) => text.clone(),
+        Piece::Usage(usage) => format!("<usage {}>", usage.completion_tokens),
+    }
 }
 
 fn broken(error: &TryEachError<ChatError>) -> bool {
@@ -52,8 +60,8 @@ async fn committed_a_cut_answer_ends_with_an_error_never_as_complete() {
     .await
     .expect("bounded");
     assert_eq!(items.len(), 3, "two chunks, then the error: {items:?}");
-    assert_eq!(items[0].as_ref().ok().map(String::as_str), Some("Hel"));
-    assert_eq!(items[1].as_ref().ok().map(String::as_str), Some("lo"));
+    assert_eq!(items[0].as_ref().ok().map(show).as_deref(), Some("Hel"));
+    assert_eq!(items[1].as_ref().ok().map(show).as_deref(), Some("lo"));
     assert!(items[2].as_ref().is_err_and(broken), "{:?}", items[2]);
     assert_eq!(
         (a.requests(), b.requests()),
@@ -74,7 +82,7 @@ async fn restart_yields_the_marker_then_the_fallbacks_whole_answer() {
     let shown: Vec<String> = items
         .iter()
         .map(|item| match item {
-            Ok(Streamed::Item(text)) => text.clone(),
+            Ok(Streamed::Item(piece)) => show(piece),
             Ok(Streamed::Discard { index, error, .. }) => {
                 assert!(broken(error), "{error:?}");
                 format!("<discard {index}>")
@@ -82,7 +90,10 @@ async fn restart_yields_the_marker_then_the_fallbacks_whole_answer() {
             Err(error) => panic!("the fallback served: {error:?}"),
         })
         .collect();
-    assert_eq!(shown, ["Hel", "lo", "<discard 0>", "Bon", "jour"]);
+    assert_eq!(
+        shown,
+        ["Hel", "lo", "<discard 0>", "Bon", "jour", "<usage 2>"]
+    );
     assert_eq!((a.requests(), b.requests()), (1, 1));
 }
 
@@ -95,11 +106,11 @@ async fn buffered_yields_only_the_fallbacks_answer() {
     )
     .await
     .expect("bounded");
-    let texts: Vec<&str> = items
+    let texts: Vec<String> = items
         .iter()
-        .map(|item| item.as_ref().expect("served").as_str())
+        .map(|item| show(item.as_ref().expect("served")))
         .collect();
-    assert_eq!(texts, WHOLE);
+    assert_eq!(texts, ["Bon", "jour", "<usage 2>"]);
     assert_eq!((a.requests(), b.requests()), (1, 1));
 }
 
@@ -112,11 +123,11 @@ async fn an_error_status_while_opening_falls_back_before_the_first_token() {
     )
     .await
     .expect("bounded");
-    let texts: Vec<&str> = items
+    let texts: Vec<String> = items
         .iter()
-        .map(|item| item.as_ref().expect("served").as_str())
+        .map(|item| show(item.as_ref().expect("served")))
         .collect();
-    assert_eq!(texts, WHOLE);
+    assert_eq!(texts, ["Bon", "jour", "<usage 2>"]);
     assert_eq!((a.requests(), b.requests()), (1, 1));
 }
 
@@ -150,7 +161,10 @@ async fn dropping_the_chain_closes_the_providers_connection_and_starts_nothing()
     let first = tokio::time::timeout(BOUND, chain.next())
         .await
         .expect("bounded");
-    assert_eq!(first.and_then(Result::ok).as_deref(), Some("Hel"));
+    assert_eq!(
+        first.and_then(Result::ok).as_ref().map(show).as_deref(),
+        Some("Hel")
+    );
     assert_eq!(
         a.open_bodies(),
         1,
@@ -176,7 +190,7 @@ async fn inline_restart_over_two_providers() {
     let shown: Vec<String> = items
         .iter()
         .map(|item| match item {
-            Ok(Streamed::Item(text)) => text.clone(),
+            Ok(Streamed::Item(piece)) => show(piece),
             Ok(Streamed::Discard {
                 alternative, error, ..
             }) => {
@@ -188,7 +202,15 @@ async fn inline_restart_over_two_providers() {
         .collect();
     assert_eq!(
         shown,
-        ["Hel", "lo", " wor", "<discard primary>", "Bon", "jour"]
+        [
+            "Hel",
+            "lo",
+            " wor",
+            "<discard primary>",
+            "Bon",
+            "jour",
+            "<usage 2>"
+        ]
     );
     assert_eq!((a.requests(), b.requests()), (1, 1));
 }

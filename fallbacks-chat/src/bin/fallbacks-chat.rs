@@ -15,7 +15,7 @@ async fn main() -> ExitCode {
         return ExitCode::FAILURE;
     }
     println!(
-        "{:<30} {:<7} {:<17} {:>9}  outcome",
+        "{:<30} {:<18} {:<19} {:>9}  outcome",
         "the primary provider", "served", "requests", "time"
     );
     for scenario in demo::SCENARIOS {
