@@ -5,7 +5,7 @@ use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use fallbacks::{try_each, EventKind, Health, TryEachError};
-use futures::StreamExt;
+use futures::{Stream, StreamExt};
 
 use crate::client::{Piece, Usage};
 use crate::{ChatError, Provider};
@@ -84,6 +84,18 @@ impl Chat {
     /// one, and never two providers' text spliced. On a fall-over the next provider gets
     /// the original request.
     pub async fn complete(&self, prompt: &str) -> Report {
+        self.ask(prompt, Mode::Whole, |_| {}).await
+    }
+
+    /// Asks for an answer to `prompt` and hands each token to `on_token` as it arrives.
+    /// Before the first token a failure falls back as for [`Chat::complete`]; after it
+    /// the answer is committed to its provider, and a cut ends the call with the error
+    /// (what was shown is not presented as complete).
+    pub async fn stream(&self, prompt: &str, on_token: impl FnMut(&str)) -> Report {
+        self.ask(prompt, Mode::Live, on_token).await
+    }
+
+    async fn ask(&self, prompt: &str, mode: Mode, mut on_token: impl FnMut(&str)) -> Report {
         let started = Instant::now();
         let tries = Mutex::new(Vec::new());
         let record = |index: usize, failure: Option<String>| {
@@ -109,19 +121,11 @@ impl Chat {
                 EventKind::Succeeded => record(event.index, None),
                 EventKind::Skipped => record(event.index, Some("skipped: cooling down".into())),
                 _ => {}
-            })
-            .stream_buffered();
-        let mut chain = std::pin::pin!(chain);
-        let mut answer = Ok(String::new());
-        let mut usage = None;
-        while let Some(item) = chain.next().await {
-            match (&mut answer, item) {
-                (Ok(text), Ok(Piece::Text(token))) => text.push_str(&token),
-                (Ok(_), Ok(Piece::Usage(reported))) => usage = Some(reported),
-                (Ok(_), Err(error)) => answer = Err(error),
-                (Err(_), _) => {}
-            }
-        }
+            });
+        let (answer, usage) = match mode {
+            Mode::Whole => read(chain.stream_buffered(), &mut on_token).await,
+            Mode::Live => read(chain.stream(), &mut on_token).await,
+        };
         let tries = tries.into_inner().unwrap_or_default();
         let served_by = answer
             .is_ok()
@@ -141,4 +145,33 @@ impl Chat {
             elapsed: started.elapsed(),
         }
     }
+}
+
+#[derive(Debug, Clone, Copy)]
+enum Mode {
+    /// Read each answer to its end before taking it.
+    Whole,
+    /// Hand each token on as it arrives.
+    Live,
+}
+
+/// Reads a chain to its end: the text, or the error that ended it, and the usage.
+async fn read(
+    chain: impl Stream<Item = Result<Piece, TryEachError<ChatError>>>,
+    on_token: &mut impl FnMut(&str),
+) -> (Result<String, TryEachError<ChatError>>, Option<Usage>) {
+    let mut chain = std::pin::pin!(chain);
+    let mut text = String::new();
+    let mut usage = None;
+    while let Some(item) = chain.next().await {
+        match item {
+            Ok(Piece::Text(token)) => {
+                on_token(&token);
+                text.push_str(&token);
+            }
+            Ok(Piece::Usage(reported)) => usage = Some(reported),
+            Err(error) => return (Err(error), usage),
+        }
+    }
+    (Ok(text), usage)
 }

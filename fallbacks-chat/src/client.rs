@@ -79,6 +79,7 @@ pub struct Provider {
     http: reqwest::Client,
     base_url: String,
     model: &'static str,
+    api_key: Option<String>,
 }
 
 /// A piece of a streamed answer.
@@ -152,7 +153,14 @@ impl Provider {
             http,
             base_url: base_url.into(),
             model,
+            api_key: None,
         }
+    }
+
+    /// Sends `api_key` as a bearer token with every request.
+    pub fn with_api_key(mut self, api_key: impl Into<String>) -> Self {
+        self.api_key = Some(api_key.into());
+        self
     }
 
     /// The model this provider is asked for.
@@ -179,13 +187,17 @@ impl Provider {
             "stream_options": { "include_usage": true },
             "messages": [{ "role": "user", "content": prompt }],
         });
-        let response = self
+        let mut post = self
             .http
-            .post(format!("{}/chat/completions", self.base_url))
-            .json(&request)
-            .send()
-            .await
-            .map_err(ChatError::Connection)?;
+            .post(format!(
+                "{}/chat/completions",
+                self.base_url.trim_end_matches('/')
+            ))
+            .json(&request);
+        if let Some(key) = &self.api_key {
+            post = post.bearer_auth(key);
+        }
+        let response = post.send().await.map_err(ChatError::Connection)?;
         let status = response.status();
         if !status.is_success() {
             let retry_after = response

@@ -1,25 +1,93 @@
-//! `fallbacks-chat`: with no arguments, the embedded demo: an OpenAI-compatible client
-//! through one scenario per fault, against misbehaving providers on loopback.
+//! `fallbacks-chat`: an OpenAI-compatible chat client whose fallbacks, retries and time
+//! limits are written with `fallbacks`.
+//!
+//! - With no arguments, the embedded demo: the client through one scenario per fault,
+//!   against misbehaving providers it starts on loopback.
+//! - With `--base-url URL --model M PROMPT`, a call to a real provider: the answer on
+//!   stdout; on failure exit 1 with the reason on stderr. The last stderr line is a JSON
+//!   report: `served_by`, `attempts`, `usage`, `elapsed_ms`.
 
+use std::io::{IsTerminal, Write};
 use std::process::ExitCode;
+use std::time::Duration;
 
-use fallbacks_chat::demo;
+use clap::{CommandFactory, Parser};
+use fallbacks::TryEachError;
+use fallbacks_chat::{demo, Chat, ChatError, Limits, Provider, Report};
+
+/// An OpenAI-compatible chat client that falls back to another model when the first
+/// fails. Run it with no arguments for the demo against misbehaving local providers.
+#[derive(Debug, Parser)]
+#[command(version)]
+struct Args {
+    /// The provider's OpenAI-compatible base URL, up to `/v1`
+    /// (`https://api.openai.com/v1`).
+    #[arg(long, requires_all = ["model", "prompt"])]
+    base_url: Option<String>,
+    /// The model to ask first.
+    #[arg(long, requires = "base_url")]
+    model: Option<String>,
+    /// The model to ask when the first fails.
+    #[arg(long, requires = "base_url")]
+    fallback_model: Option<String>,
+    /// The fallback model's base URL, when it is another provider's.
+    #[arg(long, requires = "fallback_model")]
+    fallback_base_url: Option<String>,
+    /// Print the answer as it arrives (after the first token the answer is committed to
+    /// its model: a cut ends the call with an error).
+    #[arg(long)]
+    stream: bool,
+    /// The time limit for an answer to start (its headers), per attempt: `30s`, `500ms`.
+    #[arg(long, value_parser = humantime::parse_duration, default_value = "30s")]
+    timeout: Duration,
+    /// The time limit for the first token, per attempt.
+    #[arg(long, value_parser = humantime::parse_duration, default_value = "20s")]
+    first_token_timeout: Duration,
+    /// The longest pause between two tokens.
+    #[arg(long, value_parser = humantime::parse_duration, default_value = "30s")]
+    idle_timeout: Duration,
+    /// Further tries of the same model after a 429, a 5xx, a reset or a broken stream.
+    #[arg(long, default_value_t = 2)]
+    retries: u32,
+    /// The API key, sent as a bearer token.
+    #[arg(long, env = "OPENAI_API_KEY", hide_env_values = true)]
+    api_key: Option<String>,
+    /// What to ask.
+    #[arg(requires = "base_url")]
+    prompt: Option<String>,
+}
 
 #[tokio::main]
 async fn main() -> ExitCode {
-    if std::env::args().len() > 1 {
-        eprintln!(
-            "fallbacks-chat: takes no arguments yet; run it bare for the demo \
-             (pointing it at a provider is not built yet)"
-        );
-        return ExitCode::FAILURE;
+    let args = Args::parse();
+    match (&args.base_url, &args.model, &args.prompt) {
+        (Some(base_url), Some(model), Some(prompt)) => ask(&args, base_url, model, prompt).await,
+        (None, ..) => run_demo().await,
+        _ => Args::command()
+            .error(
+                clap::error::ErrorKind::MissingRequiredArgument,
+                "give --base-url, --model and a prompt, or nothing for the demo",
+            )
+            .exit(),
     }
+}
+
+async fn run_demo() -> ExitCode {
     println!(
         "{:<30} {:<18} {:<19} {:>9}  outcome",
         "the primary provider", "served", "requests", "time"
     );
-    for scenario in demo::SCENARIOS {
-        match demo::run(*scenario).await {
+    let progress = std::io::stderr().is_terminal();
+    let total = demo::SCENARIOS.len();
+    for (n, scenario) in demo::SCENARIOS.iter().enumerate() {
+        if progress {
+            eprint!("\r[{}/{total}] {}…\x1b[K", n + 1, scenario.name);
+        }
+        let run = demo::run(*scenario).await;
+        if progress {
+            eprint!("\r\x1b[K");
+        }
+        match run {
             Ok(run) => println!("{}", run.line()),
             Err(error) => {
                 eprintln!("fallbacks-chat: cannot bind a loopback port: {error}");
@@ -28,4 +96,97 @@ async fn main() -> ExitCode {
         }
     }
     ExitCode::SUCCESS
+}
+
+async fn ask(args: &Args, base_url: &str, model: &str, prompt: &str) -> ExitCode {
+    let http = match reqwest::Client::builder().build() {
+        Ok(http) => http,
+        Err(error) => {
+            eprintln!("fallbacks-chat: cannot make an HTTP client: {error}");
+            return ExitCode::FAILURE;
+        }
+    };
+    // The models name their providers in errors and reports for the whole run.
+    let leak = |name: &str| -> &'static str { Box::leak(name.to_owned().into_boxed_str()) };
+    let provider = |base_url: &str, model: &str| {
+        let provider = Provider::new(http.clone(), base_url, leak(model));
+        match &args.api_key {
+            Some(key) => provider.with_api_key(key),
+            None => provider,
+        }
+    };
+    let mut providers = vec![provider(base_url, model)];
+    if let Some(fallback) = &args.fallback_model {
+        let url = args.fallback_base_url.as_deref().unwrap_or(base_url);
+        providers.push(provider(url, fallback));
+    }
+    let chat = Chat::new(
+        providers,
+        Limits {
+            timeout: args.timeout,
+            first_token: args.first_token_timeout,
+            idle: args.idle_timeout,
+            retries: args.retries,
+            backoff: Duration::from_millis(250),
+            trip_after: 3,
+            cooldown: Duration::from_secs(30),
+        },
+    );
+    let report = if args.stream {
+        let mut stdout = std::io::stdout();
+        chat.stream(prompt, |token| {
+            // A closed stdout (a pipe into `head`) is no reason to stop reading.
+            let _ = stdout.write_all(token.as_bytes());
+            let _ = stdout.flush();
+        })
+        .await
+    } else {
+        let report = chat.complete(prompt).await;
+        if let Ok(text) = &report.answer {
+            print!("{text}");
+        }
+        report
+    };
+    println!();
+    let code = match &report.answer {
+        Ok(_) => ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("fallbacks-chat: {}", reason(&chat, error));
+            ExitCode::FAILURE
+        }
+    };
+    eprintln!("{}", json_report(&chat, &report));
+    code
+}
+
+/// The one-line reason for a failure, naming the model.
+fn reason(chat: &Chat, error: &TryEachError<ChatError>) -> String {
+    match error {
+        TryEachError::Failed { error, index } => match chat.providers().get(*index) {
+            Some(provider) => format!("{}: {error}", provider.model()),
+            None => error.to_string(),
+        },
+        other => other.to_string(),
+    }
+}
+
+/// The report's JSON line: `served_by`, `attempts`, `usage`, `elapsed_ms`.
+fn json_report(chat: &Chat, report: &Report) -> serde_json::Value {
+    let model = |index: usize| chat.providers().get(index).map(Provider::model);
+    let attempts: Vec<serde_json::Value> = report
+        .tries
+        .iter()
+        .map(|t| {
+            serde_json::json!({
+                "model": model(t.index),
+                "outcome": t.failure.as_deref().unwrap_or("ok"),
+            })
+        })
+        .collect();
+    serde_json::json!({
+        "served_by": report.served_by.and_then(model),
+        "attempts": attempts,
+        "usage": report.usage,
+        "elapsed_ms": u64::try_from(report.elapsed.as_millis()).unwrap_or(u64::MAX),
+    })
 }
