@@ -54,6 +54,7 @@ struct Seen {
 #[derive(Clone)]
 struct Script {
     faults: Arc<[Fault]>,
+    cycle: bool,
     answer: Arc<[&'static str]>,
     seen: Arc<Seen>,
 }
@@ -90,6 +91,28 @@ impl FaultServer {
     ///
     /// When `faults` is empty.
     pub async fn scripted(faults: &[Fault], answer: &[&'static str]) -> std::io::Result<Self> {
+        Self::serve(faults, false, answer).await
+    }
+
+    /// As [`FaultServer::scripted`], round and round: the `n`th request meets
+    /// `faults[n % faults.len()]`. For load tests, with a shuffled mix of faults.
+    ///
+    /// # Errors
+    ///
+    /// When no loopback port can be bound.
+    ///
+    /// # Panics
+    ///
+    /// When `faults` is empty.
+    pub async fn cycling(faults: &[Fault], answer: &[&'static str]) -> std::io::Result<Self> {
+        Self::serve(faults, true, answer).await
+    }
+
+    async fn serve(
+        faults: &[Fault],
+        cycle: bool,
+        answer: &[&'static str],
+    ) -> std::io::Result<Self> {
         assert!(
             !faults.is_empty(),
             "a provider's script needs at least one fault"
@@ -97,6 +120,7 @@ impl FaultServer {
         let seen = Arc::new(Seen::default());
         let script = Script {
             faults: faults.into(),
+            cycle,
             answer: answer.into(),
             seen: Arc::clone(&seen),
         };
@@ -184,7 +208,12 @@ fn error(status: StatusCode, code: &str, message: &str) -> Response {
 
 async fn complete(State(script): State<Script>) -> Response {
     let n = script.seen.requests.fetch_add(1, Ordering::SeqCst);
-    let fault = script.faults[n.min(script.faults.len() - 1)];
+    let count = script.faults.len();
+    let fault = script.faults[if script.cycle {
+        n % count
+    } else {
+        n.min(count - 1)
+    }];
     let all = script.answer.len();
     let (sent, end, delay) = match fault {
         Fault::Status(status) => {
