@@ -65,6 +65,32 @@ pub struct Chat {
     health: Health<TRACKED>,
 }
 
+/// The client's conduct, one list of options for both kinds of call: a 4xx other than
+/// 408, 429 and a context too long stops; a 429, a 5xx, a reset or a broken answer is
+/// tried again (after `Retry-After`, or a jittered backoff) up to `retries` times; a
+/// timeout moves on at once; a provider that keeps failing cools down.
+macro_rules! conduct {
+    ($chat:expr, $record:ident, $call:expr) => {{
+        let limits = $chat.limits;
+        try_each(&$chat.providers, $call)
+            .name(|provider| provider.model())
+            .on(ChatError::moves_on)
+            .retries(limits.retries)
+            .retry_on(ChatError::retries)
+            .retry_after(ChatError::retry_after)
+            .backoff(limits.backoff)
+            .timeout(limits.timeout)
+            .cooldown(limits.cooldown, &$chat.health)
+            .trip_after(limits.trip_after)
+            .observe(|event| match event.kind {
+                EventKind::Failed(error) => $record(event.index, Some(error.to_string())),
+                EventKind::Succeeded => $record(event.index, None),
+                EventKind::Skipped => $record(event.index, Some("skipped: cooling down".into())),
+                _ => {}
+            })
+    }};
+}
+
 impl Chat {
     /// A client trying `providers` in order, within `limits`.
     pub fn new(providers: Vec<Provider>, limits: Limits) -> Self {
@@ -95,55 +121,71 @@ impl Chat {
         self.ask(prompt, Mode::Live, on_token).await
     }
 
+    /// Asks for an answer to `prompt` in one response, not streamed (`"stream":
+    /// false`): the whole answer, or a clean error, with the same conduct as
+    /// [`Chat::complete`]; `first_token` and `idle` do not apply, `timeout` covers the
+    /// whole response.
+    pub async fn request(&self, prompt: &str) -> Report {
+        let started = Instant::now();
+        let tries = Mutex::new(Vec::new());
+        let record = |index, failure| record(&tries, index, failure);
+        let (answer, usage) =
+            match conduct!(self, record, |provider: &Provider| provider.ask(prompt)).await {
+                // `name` makes the answer a `Served`: it knows who served, as the
+                // report already does from the events.
+                Ok(served) => {
+                    let answer = served.into_value();
+                    (Ok(answer.text), answer.usage)
+                }
+                Err(error) => (Err(error), None),
+            };
+        report(started, answer, usage, tries)
+    }
+
     async fn ask(&self, prompt: &str, mode: Mode, mut on_token: impl FnMut(&str)) -> Report {
         let started = Instant::now();
         let tries = Mutex::new(Vec::new());
-        let record = |index: usize, failure: Option<String>| {
-            if let Ok(mut tries) = tries.lock() {
-                tries.push(Try { index, failure });
-            }
-        };
-        let limits = self.limits;
-        let chain = try_each(&self.providers, |provider| provider.open(prompt))
-            .name(|provider| provider.model())
-            .on(ChatError::moves_on)
-            .retries(limits.retries)
-            .retry_on(ChatError::retries)
-            .retry_after(ChatError::retry_after)
-            .backoff(limits.backoff)
-            .timeout(limits.timeout)
-            .first_item_timeout(limits.first_token)
-            .idle_timeout(limits.idle)
-            .cooldown(limits.cooldown, &self.health)
-            .trip_after(limits.trip_after)
-            .observe(|event| match event.kind {
-                EventKind::Failed(error) => record(event.index, Some(error.to_string())),
-                EventKind::Succeeded => record(event.index, None),
-                EventKind::Skipped => record(event.index, Some("skipped: cooling down".into())),
-                _ => {}
-            });
+        let record = |index, failure| record(&tries, index, failure);
+        let chain = conduct!(self, record, |provider: &Provider| provider.open(prompt))
+            .first_item_timeout(self.limits.first_token)
+            .idle_timeout(self.limits.idle);
         let (answer, usage) = match mode {
             Mode::Whole => read(chain.stream_buffered(), &mut on_token).await,
             Mode::Live => read(chain.stream(), &mut on_token).await,
         };
-        let tries = tries.into_inner().unwrap_or_default();
-        let served_by = answer
-            .is_ok()
-            .then(|| {
-                tries
-                    .iter()
-                    .rev()
-                    .find(|t| t.failure.is_none())
-                    .map(|t| t.index)
-            })
-            .flatten();
-        Report {
-            answer,
-            served_by,
-            usage,
-            tries,
-            elapsed: started.elapsed(),
-        }
+        report(started, answer, usage, tries)
+    }
+}
+
+fn record(tries: &Mutex<Vec<Try>>, index: usize, failure: Option<String>) {
+    if let Ok(mut tries) = tries.lock() {
+        tries.push(Try { index, failure });
+    }
+}
+
+fn report(
+    started: Instant,
+    answer: Result<String, TryEachError<ChatError>>,
+    usage: Option<Usage>,
+    tries: Mutex<Vec<Try>>,
+) -> Report {
+    let tries = tries.into_inner().unwrap_or_default();
+    let served_by = answer
+        .is_ok()
+        .then(|| {
+            tries
+                .iter()
+                .rev()
+                .find(|t| t.failure.is_none())
+                .map(|t| t.index)
+        })
+        .flatten();
+    Report {
+        answer,
+        served_by,
+        usage,
+        tries,
+        elapsed: started.elapsed(),
     }
 }
 

@@ -132,6 +132,33 @@ struct Delta {
     content: Option<String>,
 }
 
+/// A whole answer, not streamed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Answer {
+    /// The text.
+    pub text: String,
+    /// The tokens it cost, as the provider reported them.
+    pub usage: Option<Usage>,
+}
+
+#[derive(Deserialize)]
+struct Reply {
+    choices: Vec<ReplyChoice>,
+    #[serde(default)]
+    usage: Option<Usage>,
+}
+
+#[derive(Deserialize)]
+struct ReplyChoice {
+    message: Message,
+}
+
+#[derive(Deserialize)]
+struct Message {
+    #[serde(default)]
+    content: Option<String>,
+}
+
 #[derive(Deserialize)]
 struct ErrorBody {
     error: ErrorDetail,
@@ -181,43 +208,7 @@ impl Provider {
         &self,
         prompt: &str,
     ) -> Result<impl Stream<Item = Result<Piece, ChatError>> + Send + 'static, ChatError> {
-        let request = serde_json::json!({
-            "model": self.model,
-            "stream": true,
-            "stream_options": { "include_usage": true },
-            "messages": [{ "role": "user", "content": prompt }],
-        });
-        let mut post = self
-            .http
-            .post(format!(
-                "{}/chat/completions",
-                self.base_url.trim_end_matches('/')
-            ))
-            .json(&request);
-        if let Some(key) = &self.api_key {
-            post = post.bearer_auth(key);
-        }
-        let response = post.send().await.map_err(ChatError::Connection)?;
-        let status = response.status();
-        if !status.is_success() {
-            let retry_after = response
-                .headers()
-                .get(reqwest::header::RETRY_AFTER)
-                .and_then(|value| value.to_str().ok())
-                .and_then(|value| value.trim().parse::<u64>().ok())
-                .map(Duration::from_secs);
-            let body = response.bytes().await.unwrap_or_default();
-            let (message, code) = match serde_json::from_slice::<ErrorBody>(&body) {
-                Ok(body) => (body.error.message, body.error.code),
-                Err(_) => (String::from_utf8_lossy(&body).into_owned(), None),
-            };
-            return Err(ChatError::Status {
-                status: status.as_u16(),
-                code,
-                message,
-                retry_after,
-            });
-        }
+        let response = self.send(prompt, true).await?;
         let events = Box::pin(response.bytes_stream().eventsource());
         Ok(stream::unfold(Some(events), |events| async move {
             let mut events = events?;
@@ -249,5 +240,75 @@ impl Provider {
                 };
             }
         }))
+    }
+
+    /// Sends `prompt` and answers with the whole reply in one response (`"stream":
+    /// false`).
+    ///
+    /// # Errors
+    ///
+    /// As [`Provider::open`]; and [`ChatError::Broken`] when the body is cut or is not
+    /// an answer.
+    pub async fn ask(&self, prompt: &str) -> Result<Answer, ChatError> {
+        let response = self.send(prompt, false).await?;
+        let body = response
+            .bytes()
+            .await
+            .map_err(|error| ChatError::Broken(format!("reading the answer: {error}")))?;
+        let reply: Reply = serde_json::from_slice(&body)
+            .map_err(|error| ChatError::Broken(format!("a malformed answer: {error}")))?;
+        let text = reply
+            .choices
+            .into_iter()
+            .find_map(|choice| choice.message.content)
+            .ok_or_else(|| ChatError::Broken("an answer without text".into()))?;
+        Ok(Answer {
+            text,
+            usage: reply.usage,
+        })
+    }
+
+    /// Sends the request: the response, when its status is a success.
+    async fn send(&self, prompt: &str, stream: bool) -> Result<reqwest::Response, ChatError> {
+        let mut request = serde_json::json!({
+            "model": self.model,
+            "stream": stream,
+            "messages": [{ "role": "user", "content": prompt }],
+        });
+        if stream {
+            request["stream_options"] = serde_json::json!({ "include_usage": true });
+        }
+        let mut post = self
+            .http
+            .post(format!(
+                "{}/chat/completions",
+                self.base_url.trim_end_matches('/')
+            ))
+            .json(&request);
+        if let Some(key) = &self.api_key {
+            post = post.bearer_auth(key);
+        }
+        let response = post.send().await.map_err(ChatError::Connection)?;
+        let status = response.status();
+        if !status.is_success() {
+            let retry_after = response
+                .headers()
+                .get(reqwest::header::RETRY_AFTER)
+                .and_then(|value| value.to_str().ok())
+                .and_then(|value| value.trim().parse::<u64>().ok())
+                .map(Duration::from_secs);
+            let body = response.bytes().await.unwrap_or_default();
+            let (message, code) = match serde_json::from_slice::<ErrorBody>(&body) {
+                Ok(body) => (body.error.message, body.error.code),
+                Err(_) => (String::from_utf8_lossy(&body).into_owned(), None),
+            };
+            return Err(ChatError::Status {
+                status: status.as_u16(),
+                code,
+                message,
+                retry_after,
+            });
+        }
+        Ok(response)
     }
 }

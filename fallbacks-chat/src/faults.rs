@@ -47,6 +47,7 @@ pub enum Fault {
 #[derive(Debug, Default)]
 struct Seen {
     requests: AtomicUsize,
+    last_request: std::sync::Mutex<Option<serde_json::Value>>,
     open_bodies: AtomicUsize,
     closed: Notify,
 }
@@ -147,6 +148,15 @@ impl FaultServer {
         self.seen.requests.load(Ordering::SeqCst)
     }
 
+    /// The body of the last request that reached the provider.
+    pub fn last_request(&self) -> Option<serde_json::Value> {
+        self.seen
+            .last_request
+            .lock()
+            .ok()
+            .and_then(|last| last.clone())
+    }
+
     /// How many answers are being streamed now (a body the server still holds).
     pub fn open_bodies(&self) -> usize {
         self.seen.open_bodies.load(Ordering::SeqCst)
@@ -206,8 +216,15 @@ fn error(status: StatusCode, code: &str, message: &str) -> Response {
     (status, Json(body)).into_response()
 }
 
-async fn complete(State(script): State<Script>) -> Response {
+async fn complete(
+    State(script): State<Script>,
+    Json(request): Json<serde_json::Value>,
+) -> Response {
     let n = script.seen.requests.fetch_add(1, Ordering::SeqCst);
+    let streamed = request["stream"] == true;
+    if let Ok(mut last) = script.seen.last_request.lock() {
+        *last = Some(request);
+    }
     let count = script.faults.len();
     let fault = script.faults[if script.cycle {
         n % count
@@ -248,6 +265,9 @@ async fn complete(State(script): State<Script>) -> Response {
         Fault::MalformedAfter(k) => (k.min(all), End::Malformed, Duration::ZERO),
     };
     let guard = BodyGuard::new(&script.seen);
+    if !streamed {
+        return whole(&script.answer, sent, end, delay, guard);
+    }
     let chunks: Vec<Event> = script.answer[..sent].iter().map(|c| chunk(c)).collect();
     let usage = Event::default().data(
         serde_json::json!({
@@ -275,6 +295,35 @@ async fn complete(State(script): State<Script>) -> Response {
         event
     });
     sse(body)
+}
+
+/// The answer in one response (`"stream": false`), misbehaving alike: cut (half of the
+/// JSON, then the end of the body), stalled (half, then nothing), malformed.
+fn whole(answer: &[&str], sent: usize, end: End, delay: Duration, guard: BodyGuard) -> Response {
+    let json = serde_json::json!({
+        "object": "chat.completion",
+        "choices": [{ "index": 0, "message": { "role": "assistant", "content": answer.concat() } }],
+        "usage": { "prompt_tokens": 12, "completion_tokens": sent, "total_tokens": 12 + sent },
+    })
+    .to_string();
+    let bytes = match end {
+        End::Done => json,
+        End::Cut | End::Stall => json[..json.len() / 2].to_string(),
+        End::Malformed => "{\"choices\": [{\"message\"".to_string(),
+    };
+    let wait = stream::once(tokio::time::sleep(delay)).filter_map(|()| async { None });
+    let body = wait
+        .chain(stream::iter([bytes]))
+        .chain(stream::iter((end == End::Stall).then(stream::pending::<String>)).flatten())
+        .map(move |part| {
+            let _held = &guard;
+            Ok::<_, Infallible>(part)
+        });
+    (
+        [(axum::http::header::CONTENT_TYPE, "application/json")],
+        axum::body::Body::from_stream(body),
+    )
+        .into_response()
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

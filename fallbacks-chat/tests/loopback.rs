@@ -214,3 +214,80 @@ async fn inline_restart_over_two_providers() {
     );
     assert_eq!((a.requests(), b.requests()), (1, 1));
 }
+
+mod unstreamed {
+    //! Answers in one response (`"stream": false`), with the same conduct.
+
+    use super::*;
+    use fallbacks_chat::demo::LIMITS;
+    use fallbacks_chat::Chat;
+
+    async fn chat(first: Fault) -> (FaultServer, FaultServer, Chat) {
+        let (a, b, providers) = servers(first).await;
+        (a, b, Chat::new(providers.into(), LIMITS))
+    }
+
+    #[tokio::test]
+    async fn a_healthy_provider_answers_whole() {
+        let (a, b, chat) = chat(Fault::None).await;
+        let report = tokio::time::timeout(BOUND, chat.request("Say hello"))
+            .await
+            .expect("bounded");
+        assert_eq!(report.answer.as_deref().ok(), Some(CUT.concat().as_str()));
+        assert_eq!(report.served_by, Some(0));
+        assert_eq!(report.usage.map(|u| u.total_tokens), Some(16));
+        assert_eq!((a.requests(), b.requests()), (1, 0));
+        assert_eq!(a.last_request().expect("a request")["stream"], false);
+    }
+
+    #[tokio::test]
+    async fn a_cut_body_is_broken_retried_then_the_backup_answers() {
+        let (a, b, chat) = chat(Fault::CutAfter(2)).await;
+        let report = tokio::time::timeout(BOUND, chat.request("Say hello"))
+            .await
+            .expect("bounded");
+        assert_eq!(report.answer.as_deref().ok(), Some(WHOLE.concat().as_str()));
+        assert_eq!(report.served_by, Some(1));
+        let failures: Vec<&str> = report
+            .tries
+            .iter()
+            .filter_map(|t| t.failure.as_deref())
+            .collect();
+        assert_eq!(failures.len(), 2, "the try and its retry: {failures:?}");
+        assert!(
+            failures
+                .iter()
+                .all(|f| f.starts_with("broken stream: a malformed answer")),
+            "{failures:?}"
+        );
+        assert_eq!((a.requests(), b.requests()), (2, 1));
+    }
+
+    #[tokio::test]
+    async fn a_silent_provider_times_out_once_then_the_backup_answers() {
+        let (a, b, chat) = chat(Fault::Silent).await;
+        let report = tokio::time::timeout(BOUND, chat.request("Say hello"))
+            .await
+            .expect("bounded");
+        assert_eq!(report.served_by, Some(1));
+        assert_eq!(report.tries[0].failure.as_deref(), Some("timed out"));
+        assert_eq!((a.requests(), b.requests()), (1, 1));
+    }
+}
+
+#[tokio::test]
+async fn on_a_fall_over_the_next_provider_gets_the_original_request() {
+    let (a, b, providers) = servers(Fault::CutAfter(2)).await;
+    let chat = fallbacks_chat::Chat::new(providers.into(), fallbacks_chat::demo::LIMITS);
+    let report = tokio::time::timeout(BOUND, chat.complete("Say hello"))
+        .await
+        .expect("bounded");
+    assert_eq!(report.served_by, Some(1));
+    let (first, second) = (a.last_request().expect("a"), b.last_request().expect("b"));
+    // No assistant prefill of what the cut provider had said: the same messages.
+    assert_eq!(first["messages"], second["messages"]);
+    assert_eq!(
+        second["messages"],
+        serde_json::json!([{ "role": "user", "content": "Say hello" }])
+    );
+}

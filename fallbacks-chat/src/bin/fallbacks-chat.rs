@@ -33,8 +33,10 @@ struct Args {
     /// The fallback model's base URL, when it is another provider's.
     #[arg(long, requires = "fallback_model")]
     fallback_base_url: Option<String>,
-    /// Print the answer as it arrives (after the first token the answer is committed to
-    /// its model: a cut ends the call with an error).
+    /// Ask for a streamed answer and print it as it arrives (after the first token the
+    /// answer is committed to its model: a cut ends the call with an error). Without
+    /// it, the answer comes in one response, and --first-token-timeout and
+    /// --idle-timeout do not apply.
     #[arg(long)]
     stream: bool,
     /// The time limit for an answer to start (its headers), per attempt: `30s`, `500ms`.
@@ -141,7 +143,7 @@ async fn ask(args: &Args, base_url: &str, model: &str, prompt: &str) -> ExitCode
         })
         .await
     } else {
-        let report = chat.complete(prompt).await;
+        let report = chat.request(prompt).await;
         if let Ok(text) = &report.answer {
             print!("{text}");
         }
