@@ -2,6 +2,8 @@
 //!
 //! `cargo bench --bench chains`. The twins are the hand-written code each macro stands
 //! for; `boxed` is the runtime peers' shape. See `common/mod.rs` for what each does.
+//! With `--features stream`, also items per second through a stream chain (whose first
+//! alternative fails to open) against polling the raw stream.
 
 mod common;
 
@@ -11,10 +13,20 @@ use common::{expected, runner, BoxedChain, SCENARIOS, VERSIONS};
 use criterion::{criterion_group, criterion_main, Criterion};
 
 fn chains(c: &mut Criterion) {
+    // The timed versions' timers register with a runtime (no timer ever fires); without
+    // the `tokio` feature they are left out.
+    #[cfg(feature = "tokio")]
+    let runtime = common::timers();
+    #[cfg(feature = "tokio")]
+    let _entered = runtime.enter();
     let boxed = BoxedChain::new();
+    let versions = VERSIONS
+        .iter()
+        .copied()
+        .filter(|version| cfg!(feature = "tokio") || !version.starts_with("timed"));
     for (scenario, script) in SCENARIOS {
         let mut group = c.benchmark_group(scenario);
-        for version in VERSIONS {
+        for version in versions.clone() {
             let run = runner(version);
             assert_eq!(
                 run(&boxed, &script),
@@ -27,5 +39,23 @@ fn chains(c: &mut Criterion) {
     }
 }
 
-criterion_group!(benches, chains);
+/// A stream of 1000 items read raw, and through a stream chain: the per-item cost.
+#[cfg(feature = "stream")]
+fn streams(c: &mut Criterion) {
+    const ITEMS: u64 = 1000;
+    let mut group = c.benchmark_group("stream of 1000 items");
+    group.throughput(criterion::Throughput::Elements(ITEMS));
+    for kind in ["raw", "chain"] {
+        assert_eq!(common::streams::consume(kind, ITEMS), ITEMS, "{kind}");
+        group.bench_function(kind, |b| {
+            b.iter(|| common::streams::consume(kind, black_box(ITEMS)))
+        });
+    }
+    group.finish();
+}
+
+#[cfg(not(feature = "stream"))]
+fn streams(_: &mut Criterion) {}
+
+criterion_group!(benches, chains, streams);
 criterion_main!(benches);
