@@ -32,6 +32,13 @@ async fn open(
     provider.open("Say hello").await
 }
 
+/// Every item of `chain`, within [`BOUND`].
+async fn read_all<S: futures::Stream>(chain: S) -> Vec<S::Item> {
+    tokio::time::timeout(BOUND, Box::pin(chain).collect::<Vec<_>>())
+        .await
+        .expect("bounded")
+}
+
 /// A piece as the tests compare it: its text, or `<usage N>` for the last chunk.
 fn show(piece: &Piece) -> String {
     match piece {
@@ -53,12 +60,7 @@ fn broken(error: &TryEachError<ChatError>) -> bool {
 #[tokio::test]
 async fn committed_a_cut_answer_ends_with_an_error_never_as_complete() {
     let (a, b, providers) = servers(Fault::CutAfter(2)).await;
-    let items: Vec<_> = tokio::time::timeout(
-        BOUND,
-        Box::pin(try_each(&providers, open).stream()).collect::<Vec<_>>(),
-    )
-    .await
-    .expect("bounded");
+    let items = read_all(try_each(&providers, open).stream()).await;
     assert_eq!(items.len(), 3, "two chunks, then the error: {items:?}");
     assert_eq!(items[0].as_ref().ok().map(show).as_deref(), Some("Hel"));
     assert_eq!(items[1].as_ref().ok().map(show).as_deref(), Some("lo"));
@@ -73,12 +75,7 @@ async fn committed_a_cut_answer_ends_with_an_error_never_as_complete() {
 #[tokio::test]
 async fn restart_yields_the_marker_then_the_fallbacks_whole_answer() {
     let (a, b, providers) = servers(Fault::CutAfter(2)).await;
-    let items: Vec<_> = tokio::time::timeout(
-        BOUND,
-        Box::pin(try_each(&providers, open).stream_restart()).collect::<Vec<_>>(),
-    )
-    .await
-    .expect("bounded");
+    let items = read_all(try_each(&providers, open).stream_restart()).await;
     let shown: Vec<String> = items
         .iter()
         .map(|item| match item {
@@ -100,12 +97,7 @@ async fn restart_yields_the_marker_then_the_fallbacks_whole_answer() {
 #[tokio::test]
 async fn buffered_yields_only_the_fallbacks_answer() {
     let (a, b, providers) = servers(Fault::CutAfter(2)).await;
-    let items: Vec<_> = tokio::time::timeout(
-        BOUND,
-        Box::pin(try_each(&providers, open).stream_buffered()).collect::<Vec<_>>(),
-    )
-    .await
-    .expect("bounded");
+    let items = read_all(try_each(&providers, open).stream_buffered()).await;
     let texts: Vec<String> = items
         .iter()
         .map(|item| show(item.as_ref().expect("served")))
@@ -117,12 +109,7 @@ async fn buffered_yields_only_the_fallbacks_answer() {
 #[tokio::test]
 async fn an_error_status_while_opening_falls_back_before_the_first_token() {
     let (a, b, providers) = servers(Fault::Status(503)).await;
-    let items: Vec<_> = tokio::time::timeout(
-        BOUND,
-        Box::pin(try_each(&providers, open).stream()).collect::<Vec<_>>(),
-    )
-    .await
-    .expect("bounded");
+    let items = read_all(try_each(&providers, open).stream()).await;
     let texts: Vec<String> = items
         .iter()
         .map(|item| show(item.as_ref().expect("served")))
@@ -134,12 +121,7 @@ async fn an_error_status_while_opening_falls_back_before_the_first_token() {
 #[tokio::test]
 async fn a_400_is_the_callers_mistake_and_stops_the_chain() {
     let (a, b, providers) = servers(Fault::Status(400)).await;
-    let items: Vec<_> = tokio::time::timeout(
-        BOUND,
-        Box::pin(try_each(&providers, open).on(ChatError::moves_on).stream()).collect::<Vec<_>>(),
-    )
-    .await
-    .expect("bounded");
+    let items = read_all(try_each(&providers, open).on(ChatError::moves_on).stream()).await;
     assert_eq!(items.len(), 1, "{items:?}");
     assert!(
         matches!(
@@ -184,9 +166,7 @@ async fn inline_restart_over_two_providers() {
         "primary": primary.open("Say hello") | "backup": backup.open("Say hello"),
         stream = "restart",
     );
-    let items: Vec<_> = tokio::time::timeout(BOUND, Box::pin(chain).collect::<Vec<_>>())
-        .await
-        .expect("bounded");
+    let items = read_all(chain).await;
     let shown: Vec<String> = items
         .iter()
         .map(|item| match item {
