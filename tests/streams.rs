@@ -732,3 +732,24 @@ mod attribute {
         assert_eq!(log(), [("open a".into(), 0), ("open b".into(), 100)]);
     }
 }
+
+/// A limit too long for the clock (a year in nanoseconds from a configuration file) is
+/// "never", not a panic: here on the idle timer, reset at each item.
+#[tokio::test(start_paused = true)]
+async fn a_limit_too_long_for_the_clock_is_never() {
+    let chain =
+        try_each(&[1u32], |n| {
+            let n = *n;
+            async move {
+                Ok::<_, fallbacks::Elapsed>(futures::stream::iter([Ok(n), Ok(n + 1), Ok(n + 2)]))
+            }
+        })
+        .timeout(Duration::MAX)
+        .deadline(Duration::MAX)
+        .first_item_timeout(Duration::MAX)
+        .idle_timeout(Duration::MAX)
+        .stream();
+    let items: Vec<_> = Box::pin(chain).collect().await;
+    assert_eq!(items.len(), 3);
+    assert!(items.iter().all(Result::is_ok));
+}

@@ -32,6 +32,18 @@ pub fn now() -> Instant {
     Instant::now()
 }
 
+/// `limit` from now; a limit too long for the clock (`Duration::MAX`, a year in
+/// nanoseconds from a configuration file) is about thirty years, as tokio's "never".
+pub(crate) fn after(limit: Duration) -> Instant {
+    let now = Instant::now();
+    now.checked_add(limit)
+        .or_else(|| now.checked_add(FAR_FUTURE))
+        .unwrap_or(now)
+}
+
+/// What an unrepresentable limit stands for: about thirty years.
+const FAR_FUTURE: Duration = Duration::from_secs(86_400 * 365 * 30);
+
 /// The base pause before the first retry when `backoff` is not given: 100 ms.
 pub const DEFAULT_BACKOFF: Duration = Duration::from_millis(100);
 
@@ -90,7 +102,7 @@ impl<C> Clock<C> {
         C: ClockEnabled,
     {
         Clock {
-            deadline: deadline.map(|limit| (Instant::now() + limit, limit)),
+            deadline: deadline.map(|limit| (after(limit), limit)),
             runtime: PhantomData,
         }
     }
@@ -120,7 +132,7 @@ impl<C> Clock<C> {
     /// Runs one attempt within `timeout` and the chain's deadline, whichever ends first.
     #[inline]
     pub fn attempt<F: Future>(&self, timeout: Option<Duration>, attempt: F) -> Limited<F> {
-        let by_timeout = timeout.map(|timeout| (Instant::now() + timeout, timeout));
+        let by_timeout = timeout.map(|timeout| (after(timeout), timeout));
         let (timer, elapsed) = match (by_timeout, self.deadline) {
             (None, None) => (None, Elapsed::timeout(Duration::ZERO)),
             (Some((t, _)), Some((d, _))) if d <= t => (Some(d), self.deadline_error()),
@@ -235,7 +247,7 @@ impl Future for Delay {
 /// Starts `timer` over: it fires `limit` from now.
 #[cfg(all(feature = "tokio", feature = "stream"))]
 pub(crate) fn reset(timer: std::pin::Pin<&mut Delay>, limit: Duration) {
-    timer.reset(tokio::time::Instant::now() + limit);
+    timer.reset(after(limit));
 }
 
 #[cfg(all(not(feature = "tokio"), feature = "stream"))]
