@@ -24,9 +24,14 @@ pub enum ChatError {
     /// No answer: the connection was refused or reset, or the request could not be sent.
     #[error("connection: {0}")]
     Connection(#[source] reqwest::Error),
-    /// The answer's stream broke: cut before `[DONE]`, a malformed chunk, a reset.
+    /// The answer's stream broke: cut before `[DONE]`, a malformed chunk, a reset, an
+    /// error sent in the middle of the answer.
     #[error("broken stream: {0}")]
     Broken(String),
+    /// The provider stopped the answer before its end, and said why (`finish_reason`
+    /// `length` or `content_filter`): another model may finish it, a retry would not.
+    #[error("incomplete answer: {0}")]
+    Incomplete(String),
     /// A time limit passed.
     #[error("timed out")]
     Timeout,
@@ -40,14 +45,13 @@ impl From<fallbacks::Elapsed> for ChatError {
 
 impl ChatError {
     /// Whether another provider may do better: every failure but a request refused for
-    /// what it says (a 4xx other than 408 and 429; a `context_length_exceeded` moves on,
-    /// as the next model may take a longer context).
+    /// what it says (400, 413, 422), which every model would refuse alike. A
+    /// `context_length_exceeded` moves on (the next model may take a longer context), and
+    /// so do 401, 403 and 404 (another provider's key, another model's name).
     pub fn moves_on(&self) -> bool {
         match self {
             ChatError::Status { status, code, .. } => {
-                !(400..500).contains(status)
-                    || *status == 408
-                    || *status == 429
+                !matches!(status, 400 | 413 | 422)
                     || code.as_deref() == Some("context_length_exceeded")
             }
             _ => true,
@@ -56,11 +60,15 @@ impl ChatError {
 
     /// Whether the same provider is worth another try: a 5xx, a 429, a reset or a broken
     /// stream. Not a timeout: a silent provider stays silent, so the chain moves on.
+    /// Not a spent quota (`insufficient_quota`), nor a request that could not be built.
     pub fn retries(&self) -> bool {
         match self {
-            ChatError::Status { status, .. } => *status >= 500 || *status == 429,
-            ChatError::Connection(_) | ChatError::Broken(_) => true,
-            ChatError::Timeout => false,
+            ChatError::Status { status, code, .. } => {
+                (*status >= 500 || *status == 429) && code.as_deref() != Some("insufficient_quota")
+            }
+            ChatError::Connection(error) => !error.is_builder(),
+            ChatError::Broken(_) => true,
+            ChatError::Incomplete(_) | ChatError::Timeout => false,
         }
     }
 
@@ -95,10 +103,13 @@ pub enum Piece {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, serde::Serialize)]
 pub struct Usage {
     /// The request's tokens.
+    #[serde(default)]
     pub prompt_tokens: u64,
     /// The answer's tokens.
+    #[serde(default)]
     pub completion_tokens: u64,
     /// Both.
+    #[serde(default)]
     pub total_tokens: u64,
 }
 
@@ -114,16 +125,21 @@ impl Piece {
 
 #[derive(Deserialize)]
 struct Chunk {
+    // `Option`s: a provider may send `null` for any of them.
     #[serde(default)]
-    choices: Vec<Choice>,
+    choices: Option<Vec<Choice>>,
     #[serde(default)]
     usage: Option<Usage>,
+    #[serde(default)]
+    error: Option<ErrorDetail>,
 }
 
 #[derive(Deserialize)]
 struct Choice {
     #[serde(default)]
-    delta: Delta,
+    delta: Option<Delta>,
+    #[serde(default)]
+    finish_reason: Option<String>,
 }
 
 #[derive(Deserialize, Default)]
@@ -210,34 +226,51 @@ impl Provider {
     ) -> Result<impl Stream<Item = Result<Piece, ChatError>> + Send + 'static, ChatError> {
         let response = self.send(prompt, true).await?;
         let events = Box::pin(response.bytes_stream().eventsource());
-        Ok(stream::unfold(Some(events), |events| async move {
-            let mut events = events?;
+        // The state: the events, and a usage that came with the last text (yielded next).
+        Ok(stream::unfold(Some((events, None)), |state| async move {
+            let (mut events, pending) = state?;
+            if let Some(usage) = pending {
+                return Some((Ok(Piece::Usage(usage)), Some((events, None))));
+            }
+            let end = |error| Some((Err(error), None));
             loop {
-                return match events.next().await {
-                    None => Some((
-                        Err(ChatError::Broken("the answer ended before [DONE]".into())),
-                        None,
-                    )),
-                    Some(Err(error)) => Some((Err(ChatError::Broken(error.to_string())), None)),
-                    Some(Ok(event)) if event.data == "[DONE]" => None,
-                    Some(Ok(event)) => match serde_json::from_str::<Chunk>(&event.data) {
-                        Err(error) => Some((
-                            Err(ChatError::Broken(format!("a malformed chunk: {error}"))),
-                            None,
-                        )),
-                        Ok(chunk) => {
-                            let text = chunk.choices.into_iter().find_map(|c| c.delta.content);
-                            match (text, chunk.usage) {
-                                (Some(text), _) if !text.is_empty() => {
-                                    Some((Ok(Piece::Text(text)), Some(events)))
-                                }
-                                (_, Some(usage)) => Some((Ok(Piece::Usage(usage)), Some(events))),
-                                // A chunk with no text (the role, a finish reason): read on.
-                                _ => continue,
-                            }
-                        }
-                    },
+                let event = match events.next().await {
+                    None => return end(ChatError::Broken("the answer ended before [DONE]".into())),
+                    Some(Err(error)) => return end(ChatError::Broken(error.to_string())),
+                    Some(Ok(event)) if event.data == "[DONE]" => return None,
+                    Some(Ok(event)) => event,
                 };
+                let chunk = match serde_json::from_str::<Chunk>(&event.data) {
+                    Ok(chunk) => chunk,
+                    Err(error) => {
+                        return end(ChatError::Broken(format!("a malformed chunk: {error}")))
+                    }
+                };
+                if let Some(error) = chunk.error {
+                    return end(ChatError::Broken(format!(
+                        "the provider's error: {}",
+                        error.message
+                    )));
+                }
+                let mut text = None;
+                for choice in chunk.choices.into_iter().flatten() {
+                    if let Some(reason @ ("length" | "content_filter")) =
+                        choice.finish_reason.as_deref()
+                    {
+                        return end(ChatError::Incomplete(format!("finish_reason {reason}")));
+                    }
+                    text = text.or(choice.delta.and_then(|delta| delta.content));
+                }
+                match (text, chunk.usage) {
+                    (Some(text), usage) if !text.is_empty() => {
+                        return Some((Ok(Piece::Text(text)), Some((events, usage))));
+                    }
+                    (_, Some(usage)) => {
+                        return Some((Ok(Piece::Usage(usage)), Some((events, None))))
+                    }
+                    // A chunk with no text (the role, a finish reason): read on.
+                    _ => continue,
+                }
             }
         }))
     }

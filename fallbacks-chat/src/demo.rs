@@ -18,7 +18,7 @@ pub const LIMITS: Limits = Limits {
     retries: 1,
     backoff: Duration::from_millis(50),
     trip_after: 2,
-    cooldown: Duration::from_millis(450),
+    cooldown: Duration::from_millis(1000),
 };
 
 /// A fault, and what the primary provider does about it, request by request; the
@@ -44,7 +44,7 @@ impl Scenario {
 }
 
 /// The pause between two calls of a scenario with several.
-pub const PAUSE: Duration = Duration::from_millis(300);
+pub const PAUSE: Duration = Duration::from_millis(600);
 
 /// The scenarios, in the order the demo runs them.
 pub const SCENARIOS: &[Scenario] = &[

@@ -22,8 +22,8 @@ pub enum Fault {
     None,
     /// Answers with this status and an OpenAI-style error body, before any event.
     Status(u16),
-    /// Streams this many chunks, then ends the body without `[DONE]`: the connection
-    /// closes cleanly in the middle of the answer.
+    /// Streams this many chunks, then ends the body without `[DONE]`: the answer stops
+    /// in its middle, though the HTTP response ends cleanly.
     CutAfter(usize),
     /// Streams this many chunks, then sends only keep-alive comments, for ever: a
     /// provider that stalls mid-answer.
@@ -37,8 +37,12 @@ pub enum Fault {
     Refused(&'static str),
     /// Accepts the request and never answers, not even the headers.
     Silent,
-    /// Closes the connection before the headers: the client sees it reset.
+    /// Closes the connection before the headers, after reading the request: the client
+    /// sees it closed with no response.
     Reset,
+    /// Streams the answer, then a chunk whose `finish_reason` is this (`length`,
+    /// `content_filter`): the provider stopped before the answer's end, and said so.
+    StoppedFor(&'static str),
     /// Sends the headers at once, then the whole answer after this long.
     SlowFirstToken(Duration),
 }
@@ -63,7 +67,8 @@ struct Script {
 /// An OpenAI-compatible provider on 127.0.0.1 (port 0) that answers
 /// `POST /v1/chat/completions` with `answer`, chunk by chunk, then a chunk with its
 /// `usage` (12 prompt tokens, a completion token per chunk) and `[DONE]`, misbehaving as
-/// its [`Fault`] says. It stops when dropped.
+/// its [`Fault`] says. Dropping it stops accepting connections; those open go on until
+/// they close.
 pub struct FaultServer {
     addr: SocketAddr,
     seen: Arc<Seen>,
@@ -263,6 +268,7 @@ async fn complete(
         Fault::CutAfter(k) => (k.min(all), End::Cut, Duration::ZERO),
         Fault::StallAfter(k) => (k.min(all), End::Stall, Duration::ZERO),
         Fault::MalformedAfter(k) => (k.min(all), End::Malformed, Duration::ZERO),
+        Fault::StoppedFor(reason) => (all, End::Stopped(reason), Duration::ZERO),
     };
     let guard = BodyGuard::new(&script.seen);
     if !streamed {
@@ -279,6 +285,17 @@ async fn complete(
     );
     let last: Vec<Event> = match end {
         End::Done => vec![usage, Event::default().data("[DONE]")],
+        End::Stopped(reason) => vec![
+            Event::default().data(
+                serde_json::json!({
+                    "object": "chat.completion.chunk",
+                    "choices": [{ "index": 0, "delta": {}, "finish_reason": reason }],
+                })
+                .to_string(),
+            ),
+            usage,
+            Event::default().data("[DONE]"),
+        ],
         End::Malformed => vec![Event::default().data("{\"choices\": [{\"delta\"")],
         End::Cut | End::Stall => Vec::new(),
     };
@@ -307,7 +324,7 @@ fn whole(answer: &[&str], sent: usize, end: End, delay: Duration, guard: BodyGua
     })
     .to_string();
     let bytes = match end {
-        End::Done => json,
+        End::Done | End::Stopped(_) => json,
         End::Cut | End::Stall => json[..json.len() / 2].to_string(),
         End::Malformed => "{\"choices\": [{\"message\"".to_string(),
     };
@@ -329,6 +346,7 @@ fn whole(answer: &[&str], sent: usize, end: End, delay: Duration, guard: BodyGua
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum End {
     Done,
+    Stopped(&'static str),
     Cut,
     Stall,
     Malformed,

@@ -47,10 +47,16 @@ fn shuffled(seed: u64) -> Vec<Fault> {
 /// The client's connections to `ports` that are still open on its side: established,
 /// or closed by the server and not yet by the client (`/proc/net/tcp`, states 01, 08).
 fn open_client_connections(ports: &[u16]) -> usize {
-    let tables = ["/proc/net/tcp", "/proc/net/tcp6"];
-    tables
+    let tables: Vec<String> = ["/proc/net/tcp", "/proc/net/tcp6"]
         .iter()
         .filter_map(|table| std::fs::read_to_string(table).ok())
+        .collect();
+    assert!(
+        !tables.is_empty(),
+        "the connections are read from /proc/net/tcp (Linux)"
+    );
+    tables
+        .iter()
         .flat_map(|table| {
             table
                 .lines()

@@ -271,3 +271,36 @@ async fn on_a_fall_over_the_next_provider_gets_the_original_request() {
         serde_json::json!([{ "role": "user", "content": "Say hello" }])
     );
 }
+
+#[tokio::test]
+async fn an_answer_the_provider_stopped_for_length_is_incomplete_and_the_backup_answers() {
+    let (a, b, providers) = servers(Fault::StoppedFor("length")).await;
+    let items = read_all(try_each(&providers, open).stream_buffered()).await;
+    let texts: Vec<String> = items
+        .iter()
+        .map(|item| show(item.as_ref().expect("served")))
+        .collect();
+    assert_eq!(texts, ["Bon", "jour", "<usage 2>"]);
+    assert_eq!(
+        (a.requests(), b.requests()),
+        (1, 1),
+        "incomplete: no retry, the next model"
+    );
+}
+
+#[tokio::test]
+async fn a_stopped_answer_is_an_error_in_committed_mode_too() {
+    let (a, _b, providers) = servers(Fault::StoppedFor("content_filter")).await;
+    let items = read_all(try_each(&providers, open).stream()).await;
+    let last = items.last().expect("items");
+    assert!(
+        matches!(
+            last,
+            Err(TryEachError::Failed { error: ChatError::Incomplete(reason), index: 0 })
+                if reason == "finish_reason content_filter"
+        ),
+        "{last:?}"
+    );
+    assert_eq!(items.len(), CUT.len() + 1, "the whole text, then the error");
+    assert_eq!(a.requests(), 1);
+}

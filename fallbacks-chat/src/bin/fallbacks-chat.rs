@@ -39,7 +39,9 @@ struct Args {
     /// --idle-timeout do not apply.
     #[arg(long)]
     stream: bool,
-    /// The time limit for an answer to start (its headers), per attempt: `30s`, `500ms`.
+    /// The time limit per attempt: for the whole response without --stream, for its
+    /// headers with --stream (set it below --first-token-timeout to matter): `30s`,
+    /// `500ms`.
     #[arg(long, value_parser = humantime::parse_duration, default_value = "30s")]
     timeout: Duration,
     /// The time limit for the first token, per attempt.
@@ -51,9 +53,18 @@ struct Args {
     /// Further tries of the same model after a 429, a 5xx, a reset or a broken stream.
     #[arg(long, default_value_t = 2)]
     retries: u32,
-    /// The API key, sent as a bearer token.
+    /// The API key, sent as a bearer token (to the fallback model too, unless it has a
+    /// base URL of its own).
     #[arg(long, env = "OPENAI_API_KEY", hide_env_values = true)]
     api_key: Option<String>,
+    /// The API key for --fallback-base-url: a key is never sent to another provider.
+    #[arg(
+        long,
+        env = "FALLBACK_API_KEY",
+        hide_env_values = true,
+        requires = "fallback_base_url"
+    )]
+    fallback_api_key: Option<String>,
     /// What to ask.
     #[arg(requires = "base_url")]
     prompt: Option<String>,
@@ -110,17 +121,19 @@ async fn ask(args: &Args, base_url: &str, model: &str, prompt: &str) -> ExitCode
     };
     // The models name their providers in errors and reports for the whole run.
     let leak = |name: &str| -> &'static str { Box::leak(name.to_owned().into_boxed_str()) };
-    let provider = |base_url: &str, model: &str| {
+    let provider = |base_url: &str, model: &str, key: Option<&String>| {
         let provider = Provider::new(http.clone(), base_url, leak(model));
-        match &args.api_key {
+        match key {
             Some(key) => provider.with_api_key(key),
             None => provider,
         }
     };
-    let mut providers = vec![provider(base_url, model)];
+    let mut providers = vec![provider(base_url, model, args.api_key.as_ref())];
     if let Some(fallback) = &args.fallback_model {
-        let url = args.fallback_base_url.as_deref().unwrap_or(base_url);
-        providers.push(provider(url, fallback));
+        providers.push(match &args.fallback_base_url {
+            Some(url) => provider(url, fallback, args.fallback_api_key.as_ref()),
+            None => provider(base_url, fallback, args.api_key.as_ref()),
+        });
     }
     let chat = Chat::new(
         providers,
@@ -145,11 +158,12 @@ async fn ask(args: &Args, base_url: &str, model: &str, prompt: &str) -> ExitCode
     } else {
         let report = chat.request(prompt).await;
         if let Ok(text) = &report.answer {
-            print!("{text}");
+            // As above: a closed stdout does not hide the report.
+            let _ = std::io::stdout().write_all(text.as_bytes());
         }
         report
     };
-    println!();
+    let _ = writeln!(std::io::stdout());
     let code = match &report.answer {
         Ok(_) => ExitCode::SUCCESS,
         Err(error) => {
