@@ -1,4 +1,5 @@
-// A plain `fn` whose fallback is an `async fn`: its future cannot be awaited there.
+// A plain `fn` whose fallbacks are `async fn`s: their futures cannot be awaited there.
+// One error, on `fn`, however many alternatives are `async`.
 use fallbacks::fallback;
 
 #[derive(Debug)]
@@ -12,7 +13,11 @@ async fn anthropic(prompt: &str) -> Result<String, MyError> {
     Ok(format!("anthropic: {prompt}"))
 }
 
-#[fallback(primary = openai, then = [anthropic])]
+async fn local(prompt: &str) -> Result<String, MyError> {
+    Ok(format!("local: {prompt}"))
+}
+
+#[fallback(primary = openai, then = [anthropic, local])]
 fn complete(prompt: &str) -> Result<String, MyError>;
 
 fn main() {

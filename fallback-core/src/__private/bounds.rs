@@ -282,3 +282,64 @@ pub fn rejected_into<E: From<crate::Rejected>>() -> E {
 pub fn rejects<T, F: Fn(&T) -> bool>(value: &T, reject: F) -> bool {
     reject(value)
 }
+
+/// What a plain `fn`'s attempt is: `(&attempt).attempt_kind()` finds [`Produced`] for
+/// anything but a future (a `Result`, or a mistake [`outcome`] reports on the
+/// alternative) and [`Awaitable`] for a future, which a plain `fn` cannot await. The
+/// traits are found by method resolution, in this order (autoref specialization).
+pub trait FutureKind {
+    /// A future: the function must be `async`.
+    #[inline(always)]
+    fn attempt_kind(&self) -> Awaitable {
+        Awaitable
+    }
+}
+
+impl<F: core::future::Future> FutureKind for F {}
+
+/// See [`FutureKind`].
+pub trait ProducedKind {
+    /// Anything that is not a future.
+    #[inline(always)]
+    fn attempt_kind(&self) -> Produced {
+        Produced
+    }
+}
+
+impl<R> ProducedKind for &R {}
+
+/// An attempt in a plain `fn` that produced its value.
+pub struct Produced;
+
+impl Produced {
+    /// The attempt, unchanged.
+    #[inline(always)]
+    pub fn in_sync_fn<R>(self, attempt: R, _: SyncFn) -> R {
+        attempt
+    }
+}
+
+/// An attempt in a plain `fn` that produced a future.
+pub struct Awaitable;
+
+impl Awaitable {
+    /// Never compiles: the bound on `M` is where a plain `fn` with an `async`
+    /// alternative is told to be `async`, on its `fn` token. Every such alternative
+    /// fails it with the same message at the same place, which the compiler reports
+    /// once.
+    pub fn in_sync_fn<F: core::future::Future, M: NeedsAsync>(self, _: F, _: M) -> F::Output {
+        unreachable!("`NeedsAsync` has no implementations")
+    }
+}
+
+/// The plain `fn` a `#[fallback]` attempt runs in.
+#[derive(Clone, Copy)]
+pub struct SyncFn;
+
+/// Implemented by nothing: see [`Awaitable::in_sync_fn`].
+#[diagnostic::on_unimplemented(
+    message = "this `fn` calls an `async` alternative: declare it `async fn`",
+    label = "write `async fn` here",
+    note = "an `async` alternative produces a future, which only an `async fn` can await"
+)]
+pub trait NeedsAsync {}

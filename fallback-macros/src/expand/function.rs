@@ -2,7 +2,7 @@
 //! the function's arguments, or the body as the primary), and the chain wrapped in the
 //! function.
 
-use proc_macro2::TokenStream;
+use proc_macro2::{Ident, Span, TokenStream};
 use quote::{format_ident, quote, quote_spanned, ToTokens};
 use syn::{Block, Expr};
 
@@ -56,7 +56,7 @@ pub fn function(function: &Function, options: &Options) -> TokenStream {
             let awaited = if function.is_async() {
                 quote_spanned! {span=> #future.await }
             } else {
-                future.clone()
+                in_sync_fn(function, &future, span, &krate)
             };
             // A block only when there is setup: a block around the attempt would move
             // errors about it onto the block.
@@ -185,6 +185,45 @@ fn pass(param: &Param, is_last: bool, krate: &TokenStream) -> TokenStream {
             quote_spanned! {param.ty_span=> #krate::__private::CloneArg::clone_arg(&#binding) }
         }
     }
+}
+
+/// An attempt in a plain `fn`, passed through unchanged unless it is a future: then
+/// one error, on the `fn` token, says to make the function `async` (the same error from
+/// every `async` alternative, which the compiler reports once).
+///
+/// ```text
+/// { use FutureKind as _, ProducedKind as _;
+///   match attempt { a => (&a).attempt_kind().in_sync_fn(a, SyncFn) } }
+/// ```
+fn in_sync_fn(
+    function: &Function,
+    attempt: &TokenStream,
+    span: Span,
+    krate: &TokenStream,
+) -> TokenStream {
+    // The call is at the exact span of `fn` (its hygiene too): at the macro's hygiene
+    // it would be reported on the attribute, or on a span from the alternative to `fn`.
+    let fn_span = function.sig.fn_token.span;
+    let at_fn: TokenStream = krate
+        .clone()
+        .into_iter()
+        .map(|mut tree| {
+            tree.set_span(fn_span);
+            tree
+        })
+        .collect();
+    let value = Ident::new("__fallback_attempt", fn_span);
+    let call = quote_spanned! {fn_span=>
+        (&#value).attempt_kind().in_sync_fn(#value, #at_fn::__private::SyncFn)
+    };
+    let krate = respan(krate, span);
+    quote_spanned! {span=> {
+        #[allow(unused_imports)]
+        use #krate::__private::{FutureKind as _, ProducedKind as _};
+        match #attempt {
+            #value => #call,
+        }
+    }}
 }
 
 /// The function's own body as the primary: it runs in a block of its own, on copies of
