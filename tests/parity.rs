@@ -263,3 +263,24 @@ fn a_known_scenario_reads_the_same_through_each_form() {
         );
     }
 }
+
+#[test]
+fn a_try_the_deadline_cuts_is_reported_as_failed_by_each_form() {
+    // Every try is too slow: a and b time out twice each (with their retries), and the
+    // deadline passes while c runs.
+    let scripts = vec![vec![Step::Slow; 2], vec![Step::Slow; 2], vec![Step::Slow]];
+    let mut seen = Vec::new();
+    for form in ["attribute", "inline", "try_each"] {
+        let (results, calls, events) = run(form, &scripts);
+        assert_eq!(results[0], Err(Error::Timeout), "{form}");
+        let first_call: Vec<usize> = calls.iter().take(5).map(|(index, _)| *index).collect();
+        assert_eq!(first_call, [0, 0, 1, 1, 2], "{form}: {calls:?}");
+        let cut = events
+            .iter()
+            .position(|event| event.starts_with("500ms [2] try 1 failed Timeout"))
+            .unwrap_or_else(|| panic!("{form}: c's try ends at the deadline: {events:#?}"));
+        seen.push(events[..=cut].to_vec());
+    }
+    assert_eq!(seen[0], seen[1], "attribute and inline");
+    assert_eq!(seen[0], seen[2], "attribute and try_each");
+}

@@ -753,3 +753,45 @@ async fn a_limit_too_long_for_the_clock_is_never() {
     assert_eq!(items.len(), 3);
     assert!(items.iter().all(Result::is_ok));
 }
+
+#[tokio::test(start_paused = true)]
+async fn the_deadline_ends_the_stream_in_flight_as_a_failed_try_and_spares_a_served_one() {
+    // Committed: the deadline passes between a1 and a2; the try is reported failed.
+    start();
+    let failed = RefCell::new(Vec::new());
+    let providers = [provider("a", &[Item(10, "a1"), Item(100, "a2")])];
+    let chain = try_each(&providers, open)
+        .deadline(Duration::from_millis(50))
+        .observe(|event: &fallbacks::Event<'_, Error>| {
+            if let fallbacks::EventKind::Failed(error) = event.kind {
+                failed
+                    .borrow_mut()
+                    .push((event.index, error.clone(), event.elapsed));
+            }
+        })
+        .stream();
+    let out = collect(Box::pin(chain)).await;
+    let cut = Err(TryEachError::Failed {
+        error: Error::Timeout,
+        index: 0,
+    });
+    assert_eq!(out, [(Ok("a1"), 10), (cut, 50)]);
+    assert_eq!(
+        *failed.borrow(),
+        [(0, Error::Timeout, Duration::from_millis(50))]
+    );
+
+    // Buffered: b's whole answer was read within the deadline; handing it over is not
+    // cut by the deadline, however slowly the caller reads it.
+    start();
+    let providers = [provider("b", &[Item(10, "b1"), Item(10, "b2")])];
+    let mut chain = Box::pin(
+        try_each(&providers, open)
+            .deadline(Duration::from_millis(50))
+            .stream_buffered(),
+    );
+    assert_eq!(chain.next().await, Some(Ok("b1")));
+    sleep(Duration::from_millis(100)).await;
+    assert_eq!(chain.next().await, Some(Ok("b2")));
+    assert_eq!(chain.next().await, None);
+}

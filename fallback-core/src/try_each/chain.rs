@@ -8,7 +8,7 @@ use std::task::Context;
 use std::time::Duration;
 
 use super::slot::{Shared, Step};
-use super::{Breakers, ElapsedInto, Empty, Names, TryEach};
+use super::{Breakers, Empty, Names, TryEach};
 use crate::__private::Breaker;
 use crate::attempt::{admit, Observer};
 use crate::attempt::{Sink, Tally};
@@ -112,17 +112,15 @@ where
     }
 
     /// The time left before the deadline (its timer started on the first poll), or the
-    /// chain's error once it has passed.
+    /// deadline's `Elapsed` once it has passed: the caller ends the try in flight with
+    /// it (`Tried::PastDeadline`, reported as every failed try is) or, between tries,
+    /// the chain (`Tried::Expired`).
     #[inline]
-    pub(super) fn clock<E>(
+    pub(super) fn clock(
         &mut self,
         mut timer: Pin<&mut Option<Delay>>,
         cx: &mut Context<'_>,
-    ) -> Result<Option<Duration>, N::Error>
-    where
-        C: ElapsedInto<E>,
-        N: Empty<E>,
-    {
+    ) -> Result<Option<Duration>, Elapsed> {
         let Some(limit) = self.deadline else {
             return Ok(None);
         };
@@ -136,8 +134,7 @@ where
         if timer.poll(cx).is_pending() {
             return Ok(Some(left));
         }
-        let error = self.shared.elapsed.elapsed_into(Elapsed::deadline(limit));
-        Err(N::failed(error, self.taken.saturating_sub(1)))
+        Err(Elapsed::deadline(limit))
     }
 
     /// The error of a chain whose items ran out: the last one's, or the empty list's.

@@ -93,10 +93,29 @@ where
         let mut this = self.project();
         let left = match this.chain.clock(this.deadline.as_mut(), cx) {
             Ok(left) => left,
-            Err(expired) => {
-                this.first.as_mut().clear();
-                this.second.as_mut().clear();
-                return Poll::Ready(Err(expired));
+            Err(elapsed) => {
+                // Each try in flight ends with the deadline's error (and its event); the
+                // chain's error is the later item's, as if it had failed last.
+                let busy = (this.first.is_busy(), this.second.is_busy());
+                let mut last: Option<(usize, &'static str, Step<T, E>)> = None;
+                for (slot, busy) in [
+                    (this.first.as_mut(), busy.0 || !busy.1),
+                    (this.second.as_mut(), busy.1),
+                ] {
+                    if busy {
+                        let (index, name) = (slot.index(), slot.name());
+                        let step = slot.expire::<F, T, E, P, O, C>(elapsed, &mut this.chain.shared);
+                        if last.as_ref().is_none_or(|(later, ..)| index > *later) {
+                            last = Some((index, name, step));
+                        }
+                    }
+                }
+                let done = last.and_then(|(index, name, step)| {
+                    this.chain.settle(step, index, name, this.last_error)
+                });
+                return Poll::Ready(
+                    done.unwrap_or_else(|| unreachable!("a deadline stops the chain")),
+                );
             }
         };
         // An item failed for good: the next one starts at once, not after the delay.

@@ -211,6 +211,47 @@ impl<Item, Fut> Slot<Item, Fut> {
     }
 }
 
+impl<Item, Fut> Slot<Item, Fut> {
+    /// The chain's deadline passed: the try in flight ends with its error, judged (and
+    /// reported) as every try is; a slot between tries (pausing before a retry) only
+    /// stops. Either way the slot is left idle.
+    pub(super) fn expire<F, T, E, P, O, C>(
+        self: Pin<&mut Self>,
+        elapsed: Elapsed,
+        shared: &mut Shared<F, P, O, C>,
+    ) -> Step<T, E>
+    where
+        P: Judge<T, E>,
+        O: Observer<E>,
+        C: ElapsedInto<E>,
+    {
+        let mut this = self.project();
+        let error = shared.elapsed.elapsed_into(elapsed);
+        let tried = match *this.state {
+            State::Running { .. } => Tried::PastDeadline(error),
+            State::Idle | State::Pausing { .. } => Tried::Expired(error),
+        };
+        this.state.set(State::Idle);
+        *this.item = None;
+        let judge = &shared.filter;
+        let (on, retry_on, retry_after) = judge.parts();
+        // A deadline stops the chain: no breaker to update, no time left to ask for.
+        let verdict = this.attempt.judge(
+            tried,
+            &shared.policy,
+            None,
+            || Some(Duration::ZERO),
+            &mut shared.tally,
+            on,
+            retry_on,
+            retry_after,
+            &shared.observer,
+            |error| Ended::Failed(judge.show(error)),
+        );
+        step(verdict)
+    }
+}
+
 /// What a verdict is to the chain.
 #[inline]
 pub(super) fn step<T, E>(verdict: Verdict<T, E>) -> Step<T, E> {

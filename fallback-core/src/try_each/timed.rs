@@ -67,9 +67,17 @@ where
         let mut this = self.project();
         let left = match this.chain.clock(this.deadline.as_mut(), cx) {
             Ok(left) => left,
-            Err(expired) => {
-                this.slot.as_mut().clear();
-                return Poll::Ready(Err(expired));
+            Err(elapsed) => {
+                let (index, name) = (this.slot.index(), this.slot.name());
+                let shared = &mut this.chain.shared;
+                let step = this
+                    .slot
+                    .as_mut()
+                    .expire::<F, T, E, P, O, C>(elapsed, shared);
+                let done = this.chain.settle(step, index, name, this.last_error);
+                return Poll::Ready(
+                    done.unwrap_or_else(|| unreachable!("a deadline stops the chain")),
+                );
             }
         };
         loop {

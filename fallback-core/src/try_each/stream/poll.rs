@@ -88,22 +88,35 @@ where
     pub(super) fn poll_slow(
         self: Pin<&mut Self>,
         cx: &mut Context<'_>,
-        mut ended: Option<Tried<(), E>>,
+        ended: Option<Tried<(), E>>,
     ) -> Poll<Event<T, N::Error>> {
         let mut this = self.project();
         if matches!(*this.state, State::Done) {
             return Poll::Ready(Event::End);
         }
+        // A try the fast path saw end, and whether it had yielded (always, there).
+        let mut ended = ended.map(|tried| (tried, true));
         let left = match this.chain.clock(this.deadline.as_mut(), cx) {
             Ok(left) => left,
-            Err(expired) => {
-                this.state.set(State::Done);
-                return Poll::Ready(Event::Failed(expired));
+            // An answer read to its end is served: the deadline no longer applies.
+            Err(_) if ended.is_some() || matches!(*this.state, State::Draining { .. }) => {
+                Some(Duration::ZERO)
+            }
+            Err(elapsed) => {
+                // The try in flight ends with the deadline's error, judged and reported as
+                // every try is; between tries (a pause) the chain only stops.
+                let error = this.chain.shared.elapsed.elapsed_into(elapsed);
+                ended = Some(match &*this.state {
+                    State::Opening { .. } => (Tried::PastDeadline(error), false),
+                    State::Reading { first_seen, .. } => (Tried::PastDeadline(error), *first_seen),
+                    _ => (Tried::Expired(error), false),
+                });
+                Some(Duration::ZERO)
             }
         };
         loop {
             let next = match ended.take() {
-                Some(tried) => Next::Ended(tried, true),
+                Some((tried, committed)) => Next::Ended(tried, committed),
                 None => match this.state.as_mut().project() {
                     StateProj::Done => Next::Yield(Event::End),
                     StateProj::Idle => match this.chain.next_item::<E>() {
