@@ -27,6 +27,8 @@ pub struct Limits {
     pub trip_after: u32,
     /// ...for this long; then one call probes it.
     pub cooldown: Duration,
+    /// The whole call's limit, every try and pause included (`Duration::MAX`: none).
+    pub deadline: Duration,
 }
 
 /// One try of one provider, and how it ended.
@@ -80,6 +82,7 @@ macro_rules! conduct {
             .retry_after(ChatError::retry_after)
             .backoff(limits.backoff)
             .timeout(limits.timeout)
+            .deadline(limits.deadline)
             .cooldown(limits.cooldown, &$chat.health)
             .trip_after(limits.trip_after)
             .observe(|event| match event.kind {

@@ -18,7 +18,7 @@ pub enum ChatError {
         code: Option<String>,
         /// The provider's own reason, from its error body.
         message: String,
-        /// The wait the provider asked for (`Retry-After`, in seconds).
+        /// The wait the provider asked for (see [`retry_after`]).
         retry_after: Option<Duration>,
     },
     /// No answer: the connection was refused or reset, or the request could not be sent.
@@ -79,6 +79,40 @@ impl ChatError {
             _ => None,
         }
     }
+}
+
+/// The `finish_reason`s that say the answer stopped before its end.
+fn unfinished(finish_reason: Option<&str>) -> Option<&str> {
+    finish_reason.filter(|reason| matches!(*reason, "length" | "content_filter"))
+}
+
+/// The wait a provider asked for: `retry-after-ms` (OpenAI's, in milliseconds), else
+/// `Retry-After` in seconds or as an HTTP date (RFC 9110). A value that is none of
+/// these, negative, or a date in the past is no wait asked for.
+pub fn retry_after(
+    headers: &reqwest::header::HeaderMap,
+    now: std::time::SystemTime,
+) -> Option<Duration> {
+    let header = |name: &str| {
+        headers
+            .get(name)
+            .and_then(|value| value.to_str().ok())
+            .map(str::trim)
+    };
+    let seconds = |text: &str, scale: f64| {
+        text.parse::<f64>()
+            .ok()
+            .filter(|value| value.is_finite() && *value >= 0.0)
+            .and_then(|value| Duration::try_from_secs_f64(value / scale).ok())
+    };
+    if let Some(wait) = header("retry-after-ms").and_then(|text| seconds(text, 1000.0)) {
+        return Some(wait);
+    }
+    let text = header("retry-after")?;
+    seconds(text, 1.0).or_else(|| {
+        let date = httpdate::parse_http_date(text).ok()?;
+        date.duration_since(now).ok()
+    })
 }
 
 /// An OpenAI-compatible provider: a base URL (`https://api.openai.com/v1`) and a model.
@@ -146,6 +180,8 @@ struct Choice {
 struct Delta {
     #[serde(default)]
     content: Option<String>,
+    #[serde(default)]
+    refusal: Option<String>,
 }
 
 /// A whole answer, not streamed.
@@ -167,12 +203,16 @@ struct Reply {
 #[derive(Deserialize)]
 struct ReplyChoice {
     message: Message,
+    #[serde(default)]
+    finish_reason: Option<String>,
 }
 
 #[derive(Deserialize)]
 struct Message {
     #[serde(default)]
     content: Option<String>,
+    #[serde(default)]
+    refusal: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -226,53 +266,69 @@ impl Provider {
     ) -> Result<impl Stream<Item = Result<Piece, ChatError>> + Send + 'static, ChatError> {
         let response = self.send(prompt, true).await?;
         let events = Box::pin(response.bytes_stream().eventsource());
-        // The state: the events, and a usage that came with the last text (yielded next).
-        Ok(stream::unfold(Some((events, None)), |state| async move {
-            let (mut events, pending) = state?;
-            if let Some(usage) = pending {
-                return Some((Ok(Piece::Usage(usage)), Some((events, None))));
-            }
-            let end = |error| Some((Err(error), None));
-            loop {
-                let event = match events.next().await {
-                    None => return end(ChatError::Broken("the answer ended before [DONE]".into())),
-                    Some(Err(error)) => return end(ChatError::Broken(error.to_string())),
-                    Some(Ok(event)) if event.data == "[DONE]" => return None,
-                    Some(Ok(event)) => event,
-                };
-                let chunk = match serde_json::from_str::<Chunk>(&event.data) {
-                    Ok(chunk) => chunk,
-                    Err(error) => {
-                        return end(ChatError::Broken(format!("a malformed chunk: {error}")))
-                    }
-                };
-                if let Some(error) = chunk.error {
-                    return end(ChatError::Broken(format!(
-                        "the provider's error: {}",
-                        error.message
-                    )));
+        // The state: the events, a usage not yet yielded (it came with the last text, or
+        // before any: it is yielded after the first), and whether any text came. An
+        // answer without text is no answer: it fails before its first item.
+        Ok(stream::unfold(
+            Some((events, None, false)),
+            |state| async move {
+                let (mut events, mut pending, texted) = state?;
+                if let (true, Some(usage)) = (texted, pending) {
+                    return Some((Ok(Piece::Usage(usage)), Some((events, None, true))));
                 }
-                let mut text = None;
-                for choice in chunk.choices.into_iter().flatten() {
-                    if let Some(reason @ ("length" | "content_filter")) =
-                        choice.finish_reason.as_deref()
-                    {
-                        return end(ChatError::Incomplete(format!("finish_reason {reason}")));
+                let end = |error| Some((Err(error), None));
+                loop {
+                    let event = match events.next().await {
+                        None => {
+                            return end(ChatError::Broken("the answer ended before [DONE]".into()))
+                        }
+                        Some(Err(error)) => return end(ChatError::Broken(error.to_string())),
+                        Some(Ok(event)) if event.data == "[DONE]" && texted => return None,
+                        Some(Ok(event)) if event.data == "[DONE]" => {
+                            return end(ChatError::Broken("an answer without text".into()))
+                        }
+                        Some(Ok(event)) => event,
+                    };
+                    let chunk = match serde_json::from_str::<Chunk>(&event.data) {
+                        Ok(chunk) => chunk,
+                        Err(error) => {
+                            return end(ChatError::Broken(format!("a malformed chunk: {error}")))
+                        }
+                    };
+                    if let Some(error) = chunk.error {
+                        return end(ChatError::Broken(format!(
+                            "the provider's error: {}",
+                            error.message
+                        )));
                     }
-                    text = text.or(choice.delta.and_then(|delta| delta.content));
+                    let mut text = None;
+                    for choice in chunk.choices.into_iter().flatten() {
+                        if let Some(reason) = unfinished(choice.finish_reason.as_deref()) {
+                            return end(ChatError::Incomplete(format!("finish_reason {reason}")));
+                        }
+                        let delta = choice.delta.unwrap_or_default();
+                        if let Some(refusal) = delta.refusal.filter(|text| !text.is_empty()) {
+                            return end(ChatError::Incomplete(format!(
+                                "the model refused: {refusal}"
+                            )));
+                        }
+                        text = text.or(delta.content);
+                    }
+                    match (text, chunk.usage) {
+                        (Some(text), usage) if !text.is_empty() => {
+                            let pending = usage.or(pending);
+                            return Some((Ok(Piece::Text(text)), Some((events, pending, true))));
+                        }
+                        (_, Some(usage)) if texted => {
+                            return Some((Ok(Piece::Usage(usage)), Some((events, None, true))))
+                        }
+                        (_, Some(usage)) => pending = Some(usage),
+                        // A chunk with no text (the role, a finish reason): read on.
+                        _ => {}
+                    }
                 }
-                match (text, chunk.usage) {
-                    (Some(text), usage) if !text.is_empty() => {
-                        return Some((Ok(Piece::Text(text)), Some((events, usage))));
-                    }
-                    (_, Some(usage)) => {
-                        return Some((Ok(Piece::Usage(usage)), Some((events, None))))
-                    }
-                    // A chunk with no text (the role, a finish reason): read on.
-                    _ => continue,
-                }
-            }
-        }))
+            },
+        ))
     }
 
     /// Sends `prompt` and answers with the whole reply in one response (`"stream":
@@ -290,10 +346,23 @@ impl Provider {
             .map_err(|error| ChatError::Broken(format!("reading the answer: {error}")))?;
         let reply: Reply = serde_json::from_slice(&body)
             .map_err(|error| ChatError::Broken(format!("a malformed answer: {error}")))?;
-        let text = reply
+        let choice = reply
             .choices
             .into_iter()
-            .find_map(|choice| choice.message.content)
+            .next()
+            .ok_or_else(|| ChatError::Broken("an answer without a choice".into()))?;
+        if let Some(refusal) = choice.message.refusal.filter(|text| !text.is_empty()) {
+            return Err(ChatError::Incomplete(format!(
+                "the model refused: {refusal}"
+            )));
+        }
+        if let Some(reason) = unfinished(choice.finish_reason.as_deref()) {
+            return Err(ChatError::Incomplete(format!("finish_reason {reason}")));
+        }
+        let text = choice
+            .message
+            .content
+            .filter(|text| !text.is_empty())
             .ok_or_else(|| ChatError::Broken("an answer without text".into()))?;
         Ok(Answer {
             text,
@@ -324,12 +393,7 @@ impl Provider {
         let response = post.send().await.map_err(ChatError::Connection)?;
         let status = response.status();
         if !status.is_success() {
-            let retry_after = response
-                .headers()
-                .get(reqwest::header::RETRY_AFTER)
-                .and_then(|value| value.to_str().ok())
-                .and_then(|value| value.trim().parse::<u64>().ok())
-                .map(Duration::from_secs);
+            let retry_after = retry_after(response.headers(), std::time::SystemTime::now());
             let body = response.bytes().await.unwrap_or_default();
             let (message, code) = match serde_json::from_slice::<ErrorBody>(&body) {
                 Ok(body) => (body.error.message, body.error.code),
@@ -343,5 +407,59 @@ impl Provider {
             });
         }
         Ok(response)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::{Duration, SystemTime};
+
+    use reqwest::header::{HeaderMap, HeaderValue};
+
+    fn wait(headers: &[(&'static str, &'static str)]) -> Option<Duration> {
+        let mut map = HeaderMap::new();
+        for (name, value) in headers {
+            map.insert(*name, HeaderValue::from_static(value));
+        }
+        // Sun, 06 Nov 1994 08:49:37 GMT, RFC 9110's example date.
+        let now = SystemTime::UNIX_EPOCH + Duration::from_secs(784_111_777);
+        super::retry_after(&map, now)
+    }
+
+    #[test]
+    fn retry_after_in_seconds_milliseconds_or_as_a_date() {
+        assert_eq!(wait(&[("retry-after", "2")]), Some(Duration::from_secs(2)));
+        assert_eq!(
+            wait(&[("retry-after", " 1.5 ")]),
+            Some(Duration::from_millis(1500))
+        );
+        assert_eq!(
+            wait(&[("retry-after", "Sun, 06 Nov 1994 08:49:40 GMT")]),
+            Some(Duration::from_secs(3))
+        );
+        // OpenAI's own header wins over the standard one.
+        assert_eq!(
+            wait(&[("retry-after-ms", "250"), ("retry-after", "9")]),
+            Some(Duration::from_millis(250))
+        );
+    }
+
+    #[test]
+    fn a_retry_after_that_asks_for_no_wait_is_none() {
+        assert_eq!(wait(&[]), None);
+        assert_eq!(wait(&[("retry-after", "-1")]), None);
+        assert_eq!(wait(&[("retry-after", "soon")]), None);
+        assert_eq!(wait(&[("retry-after", "NaN")]), None);
+        assert_eq!(wait(&[("retry-after", "1e400")]), None);
+        // A date in the past.
+        assert_eq!(
+            wait(&[("retry-after", "Sun, 06 Nov 1994 08:49:00 GMT")]),
+            None
+        );
+        // A bad `retry-after-ms` leaves the standard header to speak.
+        assert_eq!(
+            wait(&[("retry-after-ms", "x"), ("retry-after", "1")]),
+            Some(Duration::from_secs(1))
+        );
     }
 }

@@ -19,6 +19,7 @@ pub const LIMITS: Limits = Limits {
     backoff: Duration::from_millis(50),
     trip_after: 2,
     cooldown: Duration::from_millis(1000),
+    deadline: Duration::from_secs(5),
 };
 
 /// A fault, and what the primary provider does about it, request by request; the

@@ -45,6 +45,13 @@ pub enum Fault {
     StoppedFor(&'static str),
     /// Sends the headers at once, then the whole answer after this long.
     SlowFirstToken(Duration),
+    /// Answers 429 with OpenAI's `retry-after-ms: N` (and no `Retry-After`).
+    RateLimitedMs(u64),
+    /// An answer without text: only the usage, then `[DONE]` (not streamed: an empty
+    /// `content`).
+    Empty,
+    /// The model declines, with this reason in the answer's `refusal` field.
+    Declined(&'static str),
 }
 
 /// What a [`FaultServer`] saw.
@@ -255,6 +262,15 @@ async fn complete(
             }
             return response;
         }
+        Fault::RateLimitedMs(ms) => {
+            let mut response = error(
+                StatusCode::TOO_MANY_REQUESTS,
+                "rate_limit_exceeded",
+                "rate limit reached",
+            );
+            response.headers_mut().insert("retry-after-ms", ms.into());
+            return response;
+        }
         Fault::Refused(code) => {
             return error(StatusCode::BAD_REQUEST, code, &format!("refused: {code}"));
         }
@@ -269,6 +285,8 @@ async fn complete(
         Fault::StallAfter(k) => (k.min(all), End::Stall, Duration::ZERO),
         Fault::MalformedAfter(k) => (k.min(all), End::Malformed, Duration::ZERO),
         Fault::StoppedFor(reason) => (all, End::Stopped(reason), Duration::ZERO),
+        Fault::Empty => (0, End::Done, Duration::ZERO),
+        Fault::Declined(reason) => (0, End::Declined(reason), Duration::ZERO),
     };
     let guard = BodyGuard::new(&script.seen);
     if !streamed {
@@ -296,6 +314,17 @@ async fn complete(
             usage,
             Event::default().data("[DONE]"),
         ],
+        End::Declined(reason) => vec![
+            Event::default().data(
+                serde_json::json!({
+                    "object": "chat.completion.chunk",
+                    "choices": [{ "index": 0, "delta": { "refusal": reason } }],
+                })
+                .to_string(),
+            ),
+            usage,
+            Event::default().data("[DONE]"),
+        ],
         End::Malformed => vec![Event::default().data("{\"choices\": [{\"delta\"")],
         End::Cut | End::Stall => Vec::new(),
     };
@@ -317,14 +346,24 @@ async fn complete(
 /// The answer in one response (`"stream": false`), misbehaving alike: cut (half of the
 /// JSON, then the end of the body), stalled (half, then nothing), malformed.
 fn whole(answer: &[&str], sent: usize, end: End, delay: Duration, guard: BodyGuard) -> Response {
+    let (finish_reason, refusal) = match end {
+        End::Stopped(reason) => (reason, None),
+        End::Declined(reason) => ("stop", Some(reason)),
+        _ => ("stop", None),
+    };
+    let content = answer[..sent].concat();
     let json = serde_json::json!({
         "object": "chat.completion",
-        "choices": [{ "index": 0, "message": { "role": "assistant", "content": answer.concat() } }],
+        "choices": [{
+            "index": 0,
+            "message": { "role": "assistant", "content": content, "refusal": refusal },
+            "finish_reason": finish_reason,
+        }],
         "usage": { "prompt_tokens": 12, "completion_tokens": sent, "total_tokens": 12 + sent },
     })
     .to_string();
     let bytes = match end {
-        End::Done | End::Stopped(_) => json,
+        End::Done | End::Stopped(_) | End::Declined(_) => json,
         End::Cut | End::Stall => json[..json.len() / 2].to_string(),
         End::Malformed => "{\"choices\": [{\"message\"".to_string(),
     };
@@ -347,6 +386,7 @@ fn whole(answer: &[&str], sent: usize, end: End, delay: Duration, guard: BodyGua
 enum End {
     Done,
     Stopped(&'static str),
+    Declined(&'static str),
     Cut,
     Stall,
     Malformed,

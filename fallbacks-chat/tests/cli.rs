@@ -144,3 +144,48 @@ async fn a_model_without_a_base_url_is_a_usage_error() {
     assert_eq!(ran.code, Some(2), "{}", ran.stderr);
     assert!(ran.stderr.contains("--base-url"), "{}", ran.stderr);
 }
+
+#[tokio::test]
+async fn flags_that_make_no_sense_are_usage_errors_not_a_silent_demo() {
+    for args in [
+        &["--base-url", "localhost:8080/v1", "--model", "m", "hi"][..],
+        &["--base-url", "ftp://example.com/v1", "--model", "m", "hi"],
+        &["--timeout", "2s"],
+        &["--stream"],
+        &["--deadline", "1m"],
+    ] {
+        let ran = chat(args).await;
+        assert_eq!(ran.code, Some(2), "{args:?}: {}", ran.stderr);
+        assert!(ran.stdout.is_empty(), "{args:?}: no demo ran: {}", ran.stdout);
+        assert!(ran.stderr.starts_with("error:"), "{args:?}: {}", ran.stderr);
+    }
+}
+
+#[tokio::test]
+async fn the_deadline_bounds_the_whole_call_across_models() {
+    let main = FaultServer::start(Fault::Silent, ANSWER).await.unwrap();
+    let ran = chat(&[
+        "--base-url",
+        &main.base_url(),
+        "--model",
+        "gpt-main",
+        "--fallback-model",
+        "gpt-backup",
+        "--timeout",
+        "10s",
+        "--deadline",
+        "300ms",
+        "Say something",
+    ])
+    .await;
+    assert_eq!(ran.code, Some(1), "{}", ran.stderr);
+    assert!(ran.stderr.contains("gpt-main: timed out"), "{}", ran.stderr);
+    let report = ran.report();
+    assert_eq!(report["served_by"], Value::Null);
+    assert_eq!(
+        report["attempts"],
+        serde_json::json!([{ "model": "gpt-main", "outcome": "timed out" }]),
+        "the backup was never asked: the deadline had passed"
+    );
+    assert_eq!(main.requests(), 1);
+}

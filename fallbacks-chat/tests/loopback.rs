@@ -304,3 +304,141 @@ async fn a_stopped_answer_is_an_error_in_committed_mode_too() {
     assert_eq!(items.len(), CUT.len() + 1, "the whole text, then the error");
     assert_eq!(a.requests(), 1);
 }
+
+/// The errors of a report's failed tries, in order.
+fn failures(report: &fallbacks_chat::Report) -> Vec<&str> {
+    report
+        .tries
+        .iter()
+        .filter_map(|t| t.failure.as_deref())
+        .collect()
+}
+
+mod answers_that_are_not_answers {
+    use super::*;
+    use fallbacks_chat::demo::LIMITS;
+    use fallbacks_chat::{Chat, Limits};
+
+    async fn chat(first: Fault, limits: Limits) -> (FaultServer, FaultServer, Chat) {
+        let (a, b, providers) = servers(first).await;
+        (a, b, Chat::new(providers.into(), limits))
+    }
+
+    #[tokio::test]
+    async fn an_answer_without_text_is_retried_then_the_backup_answers_in_every_mode() {
+        for mode in ["complete", "stream", "request"] {
+            let (a, b, chat) = chat(Fault::Empty, LIMITS).await;
+            let mut shown = String::new();
+            let call = async {
+                match mode {
+                    "complete" => chat.complete("Say hello").await,
+                    "stream" => chat.stream("Say hello", |t| shown.push_str(t)).await,
+                    _ => chat.request("Say hello").await,
+                }
+            };
+            let report = tokio::time::timeout(BOUND, call).await.expect("bounded");
+            assert_eq!(report.answer.as_deref().ok(), Some("Bonjour"), "{mode}");
+            assert_eq!(report.served_by, Some(1), "{mode}");
+            assert_eq!(
+                failures(&report),
+                ["broken stream: an answer without text"; 2],
+                "{mode}: the try and its retry"
+            );
+            assert_eq!((a.requests(), b.requests()), (2, 1), "{mode}");
+            if mode == "stream" {
+                assert_eq!(shown, "Bonjour", "nothing of the empty answer was shown");
+            }
+        }
+    }
+
+    #[tokio::test]
+    async fn a_refusal_is_incomplete_not_retried_and_the_backup_answers() {
+        for streamed in [true, false] {
+            let (a, b, chat) = chat(Fault::Declined("I can't help with that."), LIMITS).await;
+            let call = async {
+                if streamed {
+                    chat.complete("Say hello").await
+                } else {
+                    chat.request("Say hello").await
+                }
+            };
+            let report = tokio::time::timeout(BOUND, call).await.expect("bounded");
+            assert_eq!(report.answer.as_deref().ok(), Some("Bonjour"));
+            assert_eq!(
+                failures(&report),
+                ["incomplete answer: the model refused: I can't help with that."],
+                "streamed: {streamed}"
+            );
+            assert_eq!((a.requests(), b.requests()), (1, 1));
+        }
+    }
+
+    #[tokio::test]
+    async fn an_unstreamed_answer_stopped_for_length_is_incomplete() {
+        let (a, b, chat) = chat(Fault::StoppedFor("length"), LIMITS).await;
+        let report = tokio::time::timeout(BOUND, chat.request("Say hello"))
+            .await
+            .expect("bounded");
+        assert_eq!(report.answer.as_deref().ok(), Some("Bonjour"));
+        assert_eq!(
+            failures(&report),
+            ["incomplete answer: finish_reason length"]
+        );
+        assert_eq!((a.requests(), b.requests()), (1, 1));
+    }
+
+    #[tokio::test]
+    async fn openais_retry_after_ms_is_waited_before_the_retry() {
+        let (a, b, providers) = servers(Fault::RateLimitedMs(400)).await;
+        // The second request is served.
+        drop(a);
+        let a = FaultServer::scripted(&[Fault::RateLimitedMs(400), Fault::None], CUT)
+            .await
+            .expect("bind a");
+        let providers = [
+            Provider::new(reqwest::Client::new(), a.base_url(), "primary"),
+            providers[1].clone(),
+        ];
+        let chat = Chat::new(providers.into(), LIMITS);
+        let report = tokio::time::timeout(BOUND, chat.complete("Say hello"))
+            .await
+            .expect("bounded");
+        assert_eq!(report.served_by, Some(0));
+        assert_eq!(failures(&report), ["429: rate limit reached"]);
+        assert!(
+            report.elapsed >= Duration::from_millis(400),
+            "the retry waited the 400 ms asked for, not the 50 ms backoff: {:?}",
+            report.elapsed
+        );
+        assert_eq!((a.requests(), b.requests()), (2, 0));
+    }
+
+    #[tokio::test]
+    async fn the_deadline_ends_the_whole_call_and_starts_nothing_after_it() {
+        let limits = Limits {
+            deadline: Duration::from_millis(150),
+            ..LIMITS
+        };
+        let (a, b, chat) = chat(Fault::Silent, limits).await;
+        let report = tokio::time::timeout(BOUND, chat.complete("Say hello"))
+            .await
+            .expect("bounded");
+        assert!(
+            matches!(
+                report.answer,
+                Err(TryEachError::Failed {
+                    error: ChatError::Timeout,
+                    index: 0
+                })
+            ),
+            "{:?}",
+            report.answer
+        );
+        assert_eq!(failures(&report), ["timed out"]);
+        assert_eq!(
+            (a.requests(), b.requests()),
+            (1, 0),
+            "the backup was never asked"
+        );
+    }
+}

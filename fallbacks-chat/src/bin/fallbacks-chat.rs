@@ -22,7 +22,7 @@ use fallbacks_chat::{demo, Chat, ChatError, Limits, Provider, Report};
 struct Args {
     /// The provider's OpenAI-compatible base URL, up to `/v1`
     /// (`https://api.openai.com/v1`).
-    #[arg(long, requires_all = ["model", "prompt"])]
+    #[arg(long, requires_all = ["model", "prompt"], value_parser = http_url)]
     base_url: Option<String>,
     /// The model to ask first.
     #[arg(long, requires = "base_url")]
@@ -31,28 +31,32 @@ struct Args {
     #[arg(long, requires = "base_url")]
     fallback_model: Option<String>,
     /// The fallback model's base URL, when it is another provider's.
-    #[arg(long, requires = "fallback_model")]
+    #[arg(long, requires = "fallback_model", value_parser = http_url)]
     fallback_base_url: Option<String>,
     /// Ask for a streamed answer and print it as it arrives (after the first token the
     /// answer is committed to its model: a cut ends the call with an error). Without
     /// it, the answer comes in one response, and --first-token-timeout and
     /// --idle-timeout do not apply.
-    #[arg(long)]
+    #[arg(long, requires = "base_url")]
     stream: bool,
     /// The time limit per attempt: for the whole response without --stream, for its
     /// headers with --stream (set it below --first-token-timeout to matter): `30s`,
     /// `500ms`.
-    #[arg(long, value_parser = humantime::parse_duration, default_value = "30s")]
+    #[arg(long, requires = "base_url", value_parser = humantime::parse_duration, default_value = "30s")]
     timeout: Duration,
     /// The time limit for the first token, per attempt.
-    #[arg(long, value_parser = humantime::parse_duration, default_value = "20s")]
+    #[arg(long, requires = "base_url", value_parser = humantime::parse_duration, default_value = "20s")]
     first_token_timeout: Duration,
     /// The longest pause between two tokens.
-    #[arg(long, value_parser = humantime::parse_duration, default_value = "30s")]
+    #[arg(long, requires = "base_url", value_parser = humantime::parse_duration, default_value = "30s")]
     idle_timeout: Duration,
     /// Further tries of the same model after a 429, a 5xx, a reset or a broken stream.
-    #[arg(long, default_value_t = 2)]
+    #[arg(long, requires = "base_url", default_value_t = 2)]
     retries: u32,
+    /// The time limit for the whole call, every attempt and pause included (none by
+    /// default): `1m`, `45s`.
+    #[arg(long, requires = "base_url", value_parser = humantime::parse_duration)]
+    deadline: Option<Duration>,
     /// The API key, sent as a bearer token (to the fallback model too, unless it has a
     /// base URL of its own).
     #[arg(long, env = "OPENAI_API_KEY", hide_env_values = true)]
@@ -83,6 +87,15 @@ async fn main() -> ExitCode {
             )
             .exit(),
     }
+}
+
+/// A base URL: `http` or `https`, with a host.
+fn http_url(text: &str) -> Result<String, String> {
+    let url = reqwest::Url::parse(text).map_err(|error| format!("not a URL ({error})"))?;
+    if !matches!(url.scheme(), "http" | "https") || url.host_str().is_none() {
+        return Err("expected an http:// or https:// URL with a host".into());
+    }
+    Ok(text.to_owned())
 }
 
 async fn run_demo() -> ExitCode {
@@ -145,6 +158,7 @@ async fn ask(args: &Args, base_url: &str, model: &str, prompt: &str) -> ExitCode
             backoff: Duration::from_millis(250),
             trip_after: 3,
             cooldown: Duration::from_secs(30),
+            deadline: args.deadline.unwrap_or(Duration::MAX),
         },
     );
     let report = if args.stream {
