@@ -119,6 +119,8 @@ fn thousands_of_calls_through_misbehaving_providers_end_cleanly() {
         .build()
         .expect("a runtime");
     assert_eq!(client_rt.metrics().num_alive_tasks(), 0);
+    let connections_before = open_client_connections(&ports);
+    assert_eq!(connections_before, 0, "no connection before the calls");
     let started = Instant::now();
     let (complete, errors, tries) = client_rt.block_on(async {
         let http = reqwest::Client::new();
@@ -194,8 +196,11 @@ fn thousands_of_calls_through_misbehaving_providers_end_cleanly() {
     );
     println!(
         "load: {CALLS} calls, {CONCURRENCY} at once, {complete} complete, {errors} clean \
-         errors, requests {requests:?}, {:.1} s",
-        elapsed.as_secs_f64()
+         errors, requests {requests:?}, {:.1} s; client connections {connections_before} \
+         before, {} after; client tasks {} after",
+        elapsed.as_secs_f64(),
+        open_client_connections(&ports),
+        client_rt.metrics().num_alive_tasks(),
     );
     drop(servers);
     providers_rt.shutdown_background();
