@@ -93,6 +93,9 @@
 #![deny(missing_docs)]
 
 pub use fallback_core::clock::jitter;
+#[cfg(feature = "tower")]
+#[cfg_attr(docsrs, doc(cfg(feature = "tower")))]
+pub use fallback_core::tower;
 pub use fallback_core::{
     try_each, Accept, AllFailed, AnyError, Breakers, Catching, Cloned, Displaying, Elapsed,
     ElapsedInto, Empty, Event, EventKind, Failure, Filter, Health, Judge, Judged, Moved, Names,

@@ -25,6 +25,9 @@ mod event;
 mod hedge;
 mod outcomes;
 mod served;
+#[cfg(feature = "tower")]
+#[cfg_attr(docsrs, doc(cfg(feature = "tower")))]
+pub mod tower;
 mod trace;
 mod try_each;
 

@@ -156,7 +156,11 @@ async fn flags_that_make_no_sense_are_usage_errors_not_a_silent_demo() {
     ] {
         let ran = chat(args).await;
         assert_eq!(ran.code, Some(2), "{args:?}: {}", ran.stderr);
-        assert!(ran.stdout.is_empty(), "{args:?}: no demo ran: {}", ran.stdout);
+        assert!(
+            ran.stdout.is_empty(),
+            "{args:?}: no demo ran: {}",
+            ran.stdout
+        );
         assert!(ran.stderr.starts_with("error:"), "{args:?}: {}", ran.stderr);
     }
 }
