@@ -4,7 +4,6 @@
 use std::future::Future;
 use std::marker::PhantomData;
 use std::pin::Pin;
-use std::sync::Arc;
 use std::task::{Context, Poll};
 
 use super::{IntoError, Services, Shared, Wrap, CHAIN};
@@ -22,7 +21,7 @@ pin_project_lite::pin_project! {
     {
         services: S,
         request: Option<Req>,
-        shared: Arc<Shared<P, Q, H, O, C>>,
+        shared: Shared<P, Q, H, O, C>,
         attempt: Attempt,
         tally: Tally,
         // Every service was cooling down when the call started: none is skipped.
@@ -75,7 +74,7 @@ where
     O: Observer<S::Error>,
 {
     /// The call: the first service's (it is ready) at once, unless it cools down.
-    pub(super) fn new(mut services: S, request: Req, shared: Arc<Shared<P, Q, H, O, C>>) -> Self {
+    pub(super) fn new(mut services: S, request: Req, shared: Shared<P, Q, H, O, C>) -> Self {
         let count = services.count();
         let all_cooling = Breaker::all_open(tracked(&shared, count));
         let name = shared.name(0);
@@ -138,7 +137,7 @@ where
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let mut this = self.project();
-        let shared = &**this.shared;
+        let shared = &*this.shared;
         let options = &shared.options;
         let count = this.services.count();
         loop {

@@ -362,17 +362,19 @@ impl<S, P: Clone, Q: Clone, H: Clone, O: Clone, W, C: Clone> Layer<S>
         };
         Fallback {
             services,
-            shared: Arc::new(Shared {
+            shared: Shared {
                 options: self.options.clone(),
                 health,
-            }),
+            },
             wrap: PhantomData,
         }
     }
 }
 
-/// What a [`Fallback`] and its calls share.
-#[derive(Debug)]
+/// What a [`Fallback`] gives each of its calls: a copy of the options (closures and
+/// durations, as cheap to copy as they are; an `Arc` here cost more than the rest of
+/// a call) and the health.
+#[derive(Debug, Clone)]
 struct Shared<P, Q, H, O, C> {
     options: Options<P, Q, H, O, C>,
     health: Option<Arc<ServiceHealth>>,
@@ -394,15 +396,17 @@ impl<P, Q, H, O, C> Shared<P, Q, H, O, C> {
 pub struct Fallback<S, P = AnyError, Q = AnyError, H = NoHint, O = Silent, W = Plain, C = NoTimeout>
 {
     services: S,
-    shared: Arc<Shared<P, Q, H, O, C>>,
+    shared: Shared<P, Q, H, O, C>,
     wrap: PhantomData<fn() -> W>,
 }
 
-impl<S: Clone, P, Q, H, O, W, C> Clone for Fallback<S, P, Q, H, O, W, C> {
+impl<S: Clone, P: Clone, Q: Clone, H: Clone, O: Clone, W, C: Clone> Clone
+    for Fallback<S, P, Q, H, O, W, C>
+{
     fn clone(&self) -> Self {
         Fallback {
             services: self.services.clone(),
-            shared: Arc::clone(&self.shared),
+            shared: self.shared.clone(),
             wrap: PhantomData,
         }
     }
@@ -433,12 +437,12 @@ impl<Req, S, P, Q, H, O, W, C> Service<Req> for Fallback<S, P, Q, H, O, W, C>
 where
     Req: Clone,
     S: Services<Req>,
-    P: Filter<S::Error>,
-    Q: Filter<S::Error>,
-    H: RetryAfter<S::Error>,
-    O: Observer<S::Error>,
+    P: Filter<S::Error> + Clone,
+    Q: Filter<S::Error> + Clone,
+    H: RetryAfter<S::Error> + Clone,
+    O: Observer<S::Error> + Clone,
     W: Wrap<S::Response>,
-    C: IntoError<S::Error>,
+    C: IntoError<S::Error> + Clone,
 {
     type Response = W::Output;
     type Error = S::Error;
@@ -453,7 +457,7 @@ where
         // The ready services go with the call; a clone stays, to be made ready again.
         let clone = self.services.clone();
         let services = std::mem::replace(&mut self.services, clone);
-        ResponseFuture::new(services, request, Arc::clone(&self.shared))
+        ResponseFuture::new(services, request, self.shared.clone())
     }
 }
 
