@@ -65,6 +65,15 @@
 //!   written `err => expr` sees the error the previous one failed with.
 //! - [`try_each`]: the same chain over alternatives known only at run time (a provider
 //!   list from configuration), awaitable directly, unboxed, reporting which item served.
+//! - Streams (feature `stream`): `fallback_chain!(.., stream)`, `#[fallback(.., stream)]`
+//!   and `try_each(..).stream()` fall back before the first item, then commit, buffer or
+//!   restart; see [`Streamed`] and the README's "Streams".
+//! - [`tower`] (feature `tower`): [`tower::FallbackLayer`], the chain as a middleware over
+//!   a tuple or an array of services, for axum, hyper, tonic and reqwest stacks.
+//! - Many inputs at once (LangChain's `batch`): each input through its own chain, in
+//!   input order, at most `n` at a time, is `futures`' `buffered(n)` over the calls:
+//!   `stream::iter(prompts).map(|p| complete(p)).buffered(8).collect::<Vec<_>>()`;
+//!   each call falls back on its own (the README's "Batch" has the tested example).
 //! - [`AllFailed`] and [`Failure`]: every error of a failed chain, in order, each tagged
 //!   with the alternative that raised it; [`Elapsed`] for timeouts; [`Event`] for
 //!   `observe`.
@@ -85,6 +94,11 @@
 //! - `stream`: stream chains over a run-time list, `try_each(..).stream()`: fall back
 //!   before the first item, then committed, buffered or restarting (see
 //!   `TryEachStream`).
+//!
+//! - `tower`: [`tower::FallbackLayer`],
+//!   a `tower` layer over N services of one request type, with `on`, `retry_on`,
+//!   `retry_after`, `timeout`, `retries`, `cooldown` (per instance, or a shared health),
+//!   `observe` and `served`; implies `tokio`.
 //!
 //! Depend on this crate alone; `fallback-core` and `fallback-macros` are its parts.
 
