@@ -99,6 +99,19 @@ impl Breaker {
     pub fn failures(&self) -> u32 {
         self.failures.load(Ordering::Acquire)
     }
+
+    /// While it has tripped and not closed since: how much of its cooldown is left
+    /// (zero once it waits for its probe).
+    pub fn cooling_left(&self) -> Option<Duration> {
+        let until = self.open_until.load(Ordering::Acquire);
+        (until != 0).then(|| Duration::from_millis(until.saturating_sub(self.now_ms())))
+    }
+
+    /// Opens it for `cooldown` from now, whatever its failures: a trip seen elsewhere.
+    pub fn open_for(&self, cooldown: Duration) {
+        let until = self.now_ms().saturating_add(cooldown.as_millis() as u64);
+        self.open_until.store(until, Ordering::Release);
+    }
 }
 
 /// The health of a chain's alternatives, owned by the caller: `health = &self.health`
@@ -138,6 +151,29 @@ impl<const N: usize> Health<N> {
     /// Forgets every trip: all alternatives healthy again.
     pub fn reset(&self) {
         for breaker in &self.breakers {
+            breaker.success();
+        }
+    }
+
+    /// While alternative `index` has tripped and not closed since: how much of its
+    /// cooldown is left (zero once it waits for its probe); `None` when it is closed or
+    /// past the end. For a health store that shares trips between processes.
+    pub fn cooling_left(&self, index: usize) -> Option<Duration> {
+        self.breakers.get(index).and_then(Breaker::cooling_left)
+    }
+
+    /// Trips alternative `index` for `cooldown` from now, as if it had failed here: a
+    /// trip another process saw. Nothing past the end.
+    pub fn trip_for(&self, index: usize, cooldown: Duration) {
+        if let Some(breaker) = self.breakers.get(index) {
+            breaker.open_for(cooldown);
+        }
+    }
+
+    /// Closes alternative `index`, as if it had served here: a recovery another
+    /// process saw. Nothing past the end.
+    pub fn recover(&self, index: usize) {
+        if let Some(breaker) = self.breakers.get(index) {
             breaker.success();
         }
     }

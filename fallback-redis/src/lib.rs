@@ -1,0 +1,290 @@
+//! Cooldowns that a fleet of replicas agrees on: a [`Health`] that each process keeps
+//! as before (lock-free, in memory, read by every call), shared through Redis by a
+//! background task.
+//!
+//! A service that runs many replicas learns, in each one on its own, that a provider is
+//! down: every replica pays `trip_after` failures, then probes on its own. With a
+//! [`SharedHealth`], a trip one replica sees is every replica's within the
+//! [staleness bound](SharedHealth::staleness_bound), and so is a recovery.
+//!
+//! ```no_run
+//! use std::time::Duration;
+//!
+//! use fallback_redis::SharedHealth;
+//! use fallbacks::try_each;
+//!
+//! # async fn call(provider: &&str) -> Result<String, std::io::Error> { Ok(String::new()) }
+//! # #[tokio::main]
+//! # async fn main() -> Result<(), redis::RedisError> {
+//! // One per replica, made once; its task runs while it lives.
+//! let health: SharedHealth<2> = SharedHealth::connect("redis://127.0.0.1/", "llm-providers")?;
+//!
+//! let providers = ["openai", "anthropic"];
+//! let answer = try_each(&providers, call)
+//!     .cooldown(Duration::from_secs(30), health.health())
+//!     .trip_after(3)
+//!     .await;
+//! # Ok(())
+//! # }
+//! ```
+//!
+//! # What it guarantees, and what it does not
+//!
+//! - **A call never waits on Redis.** The chain reads and writes the local [`Health`]
+//!   only, exactly as with an in-process one (it is one): the code of the chain is the
+//!   same, and so are its instructions. The task syncs every
+//!   [`interval`](Options::interval), off the call path.
+//! - **Staleness.** A trip or a recovery seen by one replica reaches the others within
+//!   [`SharedHealth::staleness_bound`]: two intervals (the publisher's and the reader's)
+//!   and one Redis round trip, as long as Redis answers.
+//! - **Redis down or slow** degrades each replica to its own health, with one `WARN`
+//!   (`tracing`, target `fallback_redis`) when the sync starts failing and one `INFO` when
+//!   it works again; a call is never failed or slowed by it.
+//! - **Advice, not a lock.** Two replicas may both probe a provider whose cooldown ended;
+//!   two that disagree at the same instant settle on the last write. A trip lasts as long
+//!   as the replica that saw it said (the key expires with the cooldown), so nothing
+//!   stays behind in Redis: a recovery is announced for a few intervals, then expires.
+//!
+//! # In Redis
+//!
+//! One key per tracked alternative, `{namespace}:{index}`: `open` while it cools down
+//! (with the cooldown's time left as its expiry), `closed` for a few intervals after a
+//! recovery. Give each chain its own namespace.
+
+#![forbid(unsafe_code)]
+#![deny(missing_docs)]
+
+use std::sync::Arc;
+use std::time::Duration;
+
+pub use fallback_core::Health;
+use redis::aio::{ConnectionManager, ConnectionManagerConfig};
+use tokio::task::JoinHandle;
+
+/// How often a [`SharedHealth`] syncs, and how long its announcements last.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Options {
+    /// Between two syncs (default 100 ms).
+    pub interval: Duration,
+    /// How long a sync may take before it is given up (default 250 ms).
+    pub timeout: Duration,
+    /// How many intervals a recovery is announced for (default 5).
+    pub recovery_intervals: u32,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options {
+            interval: Duration::from_millis(100),
+            timeout: Duration::from_millis(250),
+            recovery_intervals: 5,
+        }
+    }
+}
+
+/// A [`Health`] of `N` alternatives that replicas share through Redis: pass
+/// [`health`](SharedHealth::health) where a chain takes one. Dropping it stops its
+/// task; the local health stays usable through clones of [`SharedHealth::local`].
+#[derive(Debug)]
+pub struct SharedHealth<const N: usize> {
+    local: Arc<Health<N>>,
+    options: Options,
+    task: JoinHandle<()>,
+}
+
+impl<const N: usize> SharedHealth<N> {
+    /// Shares a new health under `namespace` in the Redis at `url`
+    /// (`redis://host:port/`), with the default [`Options`]. Connects lazily: Redis
+    /// being down now only means local health until it is up.
+    ///
+    /// # Errors
+    ///
+    /// When `url` is not a Redis URL.
+    ///
+    /// # Panics
+    ///
+    /// Outside a tokio runtime (the sync runs in a task of the current one).
+    pub fn connect(url: &str, namespace: &str) -> Result<Self, redis::RedisError> {
+        Self::with_options(url, namespace, Options::default())
+    }
+
+    /// As [`SharedHealth::connect`], with `options`.
+    ///
+    /// # Errors
+    ///
+    /// When `url` is not a Redis URL.
+    ///
+    /// # Panics
+    ///
+    /// Outside a tokio runtime.
+    pub fn with_options(
+        url: &str,
+        namespace: &str,
+        options: Options,
+    ) -> Result<Self, redis::RedisError> {
+        let client = redis::Client::open(url)?;
+        let config = ConnectionManagerConfig::new()
+            .set_connection_timeout(Some(options.timeout))
+            .set_response_timeout(Some(options.timeout))
+            .set_number_of_retries(1);
+        let connection = client.get_connection_manager_lazy(config)?;
+        let local = Arc::new(Health::new());
+        let sync = Sync {
+            local: Arc::clone(&local),
+            connection,
+            keys: (0..N).map(|index| format!("{namespace}:{index}")).collect(),
+            tripped: [false; N],
+            options,
+            failing: false,
+        };
+        let task = tokio::spawn(sync.run());
+        Ok(SharedHealth {
+            local,
+            options,
+            task,
+        })
+    }
+
+    /// The health the chain reads: `.cooldown(d, shared.health())`, `health = ..`.
+    pub fn health(&self) -> &Health<N> {
+        &self.local
+    }
+
+    /// The same, to keep beyond this value.
+    pub fn local(&self) -> Arc<Health<N>> {
+        Arc::clone(&self.local)
+    }
+
+    /// How stale this replica's view of another's trip or recovery can be, while Redis
+    /// answers: two sync intervals and a sync's time limit.
+    pub fn staleness_bound(&self) -> Duration {
+        self.options.interval * 2 + self.options.timeout
+    }
+}
+
+impl<const N: usize> Drop for SharedHealth<N> {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
+/// The background task's state.
+struct Sync<const N: usize> {
+    local: Arc<Health<N>>,
+    connection: ConnectionManager,
+    keys: Vec<String>,
+    /// Whether each alternative was tripped at the end of the last sync.
+    tripped: [bool; N],
+    options: Options,
+    /// Whether the last sync failed (to warn once per outage).
+    failing: bool,
+}
+
+/// What Redis says of one alternative.
+#[derive(Debug, PartialEq)]
+enum Remote {
+    /// Cooling down elsewhere, for this long yet.
+    Open(Duration),
+    /// Recovered elsewhere.
+    Closed,
+    /// Nothing known.
+    Unknown,
+}
+
+impl<const N: usize> Sync<N> {
+    async fn run(mut self) {
+        let mut ticks = tokio::time::interval(self.options.interval);
+        ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            ticks.tick().await;
+            let synced = tokio::time::timeout(self.options.timeout, self.sync()).await;
+            match (synced, self.failing) {
+                (Ok(Ok(())), true) => {
+                    self.failing = false;
+                    tracing::info!(target: "fallback_redis", "Redis answers again: health is shared");
+                }
+                (Ok(Ok(())), false) => {}
+                (failed, false) => {
+                    self.failing = true;
+                    let why = match failed {
+                        Ok(Err(error)) => error.to_string(),
+                        _ => format!("no answer within {:?}", self.options.timeout),
+                    };
+                    tracing::warn!(target: "fallback_redis", error = %why, "Redis fails: health is local until it answers");
+                }
+                (_, true) => {}
+            }
+        }
+    }
+
+    /// One sync: what changed here since the last one goes to Redis, then what Redis
+    /// says comes here.
+    async fn sync(&mut self) -> redis::RedisResult<()> {
+        let now: [Option<Duration>; N] =
+            std::array::from_fn(|index| self.local.cooling_left(index));
+        let recovery = self.options.interval * self.options.recovery_intervals.max(1);
+        let mut pipe = redis::pipe();
+        for ((key, here), was) in self.keys.iter().zip(now).zip(self.tripped) {
+            match (here, was) {
+                // Tripped here since the last sync: every replica should skip it.
+                (Some(left), false) if !left.is_zero() => {
+                    pipe.cmd("SET")
+                        .arg(key)
+                        .arg("open")
+                        .arg("PX")
+                        .arg(millis(left))
+                        .ignore();
+                }
+                // Recovered here: announce it for a while.
+                (None, true) => {
+                    pipe.cmd("SET")
+                        .arg(key)
+                        .arg("closed")
+                        .arg("PX")
+                        .arg(millis(recovery))
+                        .ignore();
+                }
+                _ => {}
+            }
+            pipe.cmd("GET").arg(key).cmd("PTTL").arg(key);
+        }
+        let answers: Vec<redis::Value> = pipe.query_async(&mut self.connection).await?;
+        for (index, here) in now.into_iter().enumerate() {
+            let fresh = here.is_some() && !self.tripped[index];
+            let remote = remote(answers.get(2 * index), answers.get(2 * index + 1));
+            let tripped = match (remote, here) {
+                (Remote::Open(left), None) => {
+                    self.local.trip_for(index, left);
+                    true
+                }
+                // A recovery elsewhere closes a trip that is not this sync's own news.
+                (Remote::Closed, Some(_)) if !fresh => {
+                    self.local.recover(index);
+                    false
+                }
+                (_, here) => here.is_some(),
+            };
+            self.tripped[index] = tripped;
+        }
+        Ok(())
+    }
+}
+
+fn millis(duration: Duration) -> u64 {
+    u64::try_from(duration.as_millis())
+        .unwrap_or(u64::MAX)
+        .max(1)
+}
+
+/// An alternative's key, from its `GET` and `PTTL`.
+fn remote(value: Option<&redis::Value>, ttl: Option<&redis::Value>) -> Remote {
+    let value: Option<String> = value
+        .and_then(|v| redis::from_redis_value_ref(v).ok())
+        .flatten();
+    let ttl: Option<i64> = ttl.and_then(|t| redis::from_redis_value_ref(t).ok());
+    match (value.as_deref(), ttl) {
+        (Some("open"), Some(ms)) if ms > 0 => Remote::Open(Duration::from_millis(ms as u64)),
+        (Some("closed"), _) => Remote::Closed,
+        _ => Remote::Unknown,
+    }
+}
