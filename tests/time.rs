@@ -1538,6 +1538,41 @@ mod try_each {
     }
 
     #[tokio::test(start_paused = true)]
+    async fn a_deadline_ends_both_hedged_tries_each_reported_failed() {
+        let log = Log::new();
+        let providers = [
+            Provider::new("a", 1_000, Ok("a")),
+            Provider::new("b", 1_000, Ok("b")),
+        ];
+        let failed = RefCell::new(Vec::new());
+        let error = try_each(&providers, |p| p.complete(&log))
+            .deadline(250 * MS)
+            .observe(|event: &Event<'_, Error>| {
+                if let EventKind::Failed(error) = event.kind {
+                    failed
+                        .borrow_mut()
+                        .push((event.index, error.clone(), event.elapsed));
+                }
+            })
+            .hedge(100 * MS)
+            .await
+            .unwrap_err();
+        assert_eq!(
+            error,
+            TryEachError::Failed {
+                error: Error::Timeout(Elapsed::deadline(250 * MS)),
+                index: 1
+            },
+            "the later item's"
+        );
+        let deadline = Error::Timeout(Elapsed::deadline(250 * MS));
+        assert_eq!(
+            *failed.borrow(),
+            [(0, deadline.clone(), 250 * MS), (1, deadline, 150 * MS)]
+        );
+    }
+
+    #[tokio::test(start_paused = true)]
     async fn a_deadline_cuts_the_list() {
         let log = Log::new();
         let providers = [

@@ -83,6 +83,8 @@ struct Upstream {
     script: Rc<Vec<Answer>>,
     calls: Rc<RefCell<Vec<(&'static str, u64)>>>,
     ready: Rc<RefCell<bool>>,
+    /// Its readiness fails (a connection that cannot be made).
+    broken: Rc<RefCell<bool>>,
     ready_polls: Rc<AtomicUsize>,
     alive: Rc<AtomicUsize>,
     start: Instant,
@@ -95,6 +97,7 @@ impl Upstream {
             script: Rc::new(script.to_vec()),
             calls: Rc::default(),
             ready: Rc::new(RefCell::new(true)),
+            broken: Rc::default(),
             ready_polls: Rc::default(),
             alive: Rc::default(),
             start: Instant::now(),
@@ -122,11 +125,15 @@ impl Service<Request> for Upstream {
 
     fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Error>> {
         self.ready_polls.fetch_add(1, Ordering::SeqCst);
+        if *self.broken.borrow() {
+            return Poll::Ready(Err(Error::Busy(self.name)));
+        }
         if *self.ready.borrow() {
             Poll::Ready(Ok(()))
         } else {
-            // Made ready by the test, which wakes the task by polling again.
-            cx.waker().wake_by_ref();
+            // Made ready by the test, which then polls again; no wake-up of its own (in
+            // paused time a task that keeps waking itself would stop the clock).
+            let _ = cx;
             Poll::Pending
         }
     }
@@ -199,7 +206,7 @@ async fn the_backup_is_called_only_when_the_primary_fails_and_the_answer_says_wh
     assert!(served.is_fallback());
     assert_eq!(served.into_value(), "b: two");
     assert_eq!((a.calls(), b.calls()), (vec![("two", 0)], vec![("two", 0)]));
-    assert_eq!(*clones.borrow(), 1, "the backup gets the original");
+    assert_eq!(*clones.borrow(), 1, "the backup gets the copy kept for it");
 }
 
 #[tokio::test(start_paused = true)]
@@ -395,5 +402,113 @@ async fn observe_hears_each_try_in_order() {
             "FallbackLayer backup: started",
             "FallbackLayer backup: served after 30ms",
         ]
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_backup_that_cannot_be_made_ready_moves_on_at_once_and_readiness_has_the_tries_limit() {
+    let a = Upstream::new("a", &[Answer::Busy]);
+    let b = Upstream::new("b", &[Answer::Ok]);
+    let c = Upstream::new("c", &[Answer::Ok]);
+    *b.broken.borrow_mut() = true;
+    let chain = FallbackLayer::new()
+        .retries(3)
+        .backoff(10 * MS)
+        .timeout(100 * MS)
+        .served()
+        .layer((a.clone(), b.clone(), c.clone()));
+    let served = chain.oneshot(request("x").0).await.unwrap();
+    assert_eq!(served.index(), 2);
+    assert_eq!(a.calls().len(), 4, "a's error is retried");
+    assert_eq!(
+        b.ready_polls.load(Ordering::SeqCst),
+        1,
+        "b's readiness error is not retried"
+    );
+    assert_eq!(b.calls(), []);
+
+    // A backup that never becomes ready times out at the try's limit.
+    let a = Upstream::new("a", &[Answer::Busy]);
+    let b = Upstream::new("b", &[Answer::Ok]);
+    let c = Upstream::new("c", &[Answer::Ok]);
+    *b.ready.borrow_mut() = false;
+    let chain = FallbackLayer::new()
+        .timeout(100 * MS)
+        .layer((a, b.clone(), c.clone()));
+    let start = Instant::now();
+    assert_eq!(chain.oneshot(request("y").0).await.unwrap(), "c: y");
+    assert_eq!(
+        Instant::now() - start,
+        100 * MS,
+        "b's readiness gave up at 100 ms"
+    );
+    assert_eq!(b.calls(), []);
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_cooling_middle_service_is_skipped_and_the_last_never_is() {
+    let health = Arc::new(ServiceHealth::new());
+    let layer = FallbackLayer::new()
+        .cooldown(Duration::from_secs(10))
+        .trip_after(1)
+        .health(Arc::clone(&health));
+    let services = [
+        Upstream::new("a", &[Answer::Busy]),
+        Upstream::new("b", &[Answer::Busy]),
+        Upstream::new("c", &[Answer::Busy, Answer::Ok]),
+    ];
+    let error = layer
+        .layer(services.clone())
+        .oneshot(request("1").0)
+        .await
+        .unwrap_err();
+    assert_eq!(error, Error::Busy("c"));
+    assert!(health.is_cooling(0) && health.is_cooling(1) && health.is_cooling(2));
+    // All three cool down: none is skipped then (all cooling is tried anyway).
+    assert_eq!(
+        layer
+            .layer(services.clone())
+            .oneshot(request("2").0)
+            .await
+            .unwrap(),
+        "c: 2"
+    );
+    let calls = |services: &[Upstream; 3]| services.each_ref().map(|s| s.calls().len());
+    assert_eq!(calls(&services), [2, 2, 2]);
+    // a and b still cool down, c has served: a and b are skipped, the last is not.
+    assert!(health.is_cooling(0) && health.is_cooling(1) && !health.is_cooling(2));
+    assert_eq!(
+        layer
+            .layer(services.clone())
+            .oneshot(request("3").0)
+            .await
+            .unwrap(),
+        "c: 3"
+    );
+    assert_eq!(calls(&services), [2, 2, 3], "a and b skipped");
+}
+
+#[tokio::test(start_paused = true)]
+async fn one_service_takes_the_request_uncopied_and_retry_after_replaces_the_backoff() {
+    let only = [Upstream::new("only", &[Answer::Ok])];
+    let (req, clones) = request("x");
+    assert_eq!(
+        FallbackLayer::new().layer(only).oneshot(req).await.unwrap(),
+        "only: x"
+    );
+    assert_eq!(*clones.borrow(), 0, "no other try: no copy");
+
+    let a = Upstream::new("a", &[Answer::Busy, Answer::Ok]);
+    let b = Upstream::new("b", &[Answer::Ok]);
+    let chain = FallbackLayer::new()
+        .retries(1)
+        .backoff(10 * MS)
+        .retry_after(|_: &Error| Some(Duration::from_millis(750)))
+        .layer((a.clone(), b));
+    assert_eq!(chain.oneshot(request("y").0).await.unwrap(), "a: y");
+    assert_eq!(
+        a.calls(),
+        [("y", 0), ("y", 750)],
+        "the wait the error asked for"
     );
 }

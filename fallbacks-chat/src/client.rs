@@ -28,8 +28,10 @@ pub enum ChatError {
     /// error sent in the middle of the answer.
     #[error("broken stream: {0}")]
     Broken(String),
-    /// The provider stopped the answer before its end, and said why (`finish_reason`
-    /// `length` or `content_filter`): another model may finish it, a retry would not.
+    /// No whole answer, and the provider said so: it stopped before the end
+    /// (`finish_reason` `length` or `content_filter`), the model refused, or the answer
+    /// had no text. Another model may answer; a retry of the same one would most likely
+    /// not. (A `length` stop fails every model that shares the same `max_tokens`.)
     #[error("incomplete answer: {0}")]
     Incomplete(String),
     /// A time limit passed.
@@ -99,11 +101,13 @@ pub fn retry_after(
             .and_then(|value| value.to_str().ok())
             .map(str::trim)
     };
+    // A wait too long for a `Duration` is the longest one: over the chain's cap, so
+    // the chain moves on rather than retrying soon.
     let seconds = |text: &str, scale: f64| {
         text.parse::<f64>()
             .ok()
-            .filter(|value| value.is_finite() && *value >= 0.0)
-            .and_then(|value| Duration::try_from_secs_f64(value / scale).ok())
+            .filter(|value| *value >= 0.0)
+            .map(|value| Duration::try_from_secs_f64(value / scale).unwrap_or(Duration::MAX))
     };
     if let Some(wait) = header("retry-after-ms").and_then(|text| seconds(text, 1000.0)) {
         return Some(wait);
@@ -285,7 +289,7 @@ impl Provider {
                         Some(Err(error)) => return end(ChatError::Broken(error.to_string())),
                         Some(Ok(event)) if event.data == "[DONE]" && texted => return None,
                         Some(Ok(event)) if event.data == "[DONE]" => {
-                            return end(ChatError::Broken("an answer without text".into()))
+                            return end(ChatError::Incomplete("an answer without text".into()))
                         }
                         Some(Ok(event)) => event,
                     };
@@ -350,7 +354,7 @@ impl Provider {
             .choices
             .into_iter()
             .next()
-            .ok_or_else(|| ChatError::Broken("an answer without a choice".into()))?;
+            .ok_or_else(|| ChatError::Incomplete("an answer without a choice".into()))?;
         if let Some(refusal) = choice.message.refusal.filter(|text| !text.is_empty()) {
             return Err(ChatError::Incomplete(format!(
                 "the model refused: {refusal}"
@@ -363,7 +367,7 @@ impl Provider {
             .message
             .content
             .filter(|text| !text.is_empty())
-            .ok_or_else(|| ChatError::Broken("an answer without text".into()))?;
+            .ok_or_else(|| ChatError::Incomplete("an answer without text".into()))?;
         Ok(Answer {
             text,
             usage: reply.usage,
@@ -450,7 +454,9 @@ mod tests {
         assert_eq!(wait(&[("retry-after", "-1")]), None);
         assert_eq!(wait(&[("retry-after", "soon")]), None);
         assert_eq!(wait(&[("retry-after", "NaN")]), None);
-        assert_eq!(wait(&[("retry-after", "1e400")]), None);
+        // Too long to wait: the longest wait, which the chain will not make.
+        assert_eq!(wait(&[("retry-after", "1e400")]), Some(Duration::MAX));
+        assert_eq!(wait(&[("retry-after-ms", "1e30")]), Some(Duration::MAX));
         // A date in the past.
         assert_eq!(
             wait(&[("retry-after", "Sun, 06 Nov 1994 08:49:00 GMT")]),

@@ -7,7 +7,9 @@ use std::pin::Pin;
 use std::task::{Context, Poll};
 
 use super::{IntoError, Services, Shared, Wrap, CHAIN};
-use crate::attempt::{admit, Attempt, Filter, Observer, RetryAfter, Sink, Tally, Tried, Verdict};
+use crate::attempt::{
+    admit, Attempt, Filter, Observer, Policy, RetryAfter, Sink, Tally, Tried, Verdict,
+};
 use crate::breaker::Breaker;
 use crate::clock::{delay, Delay};
 use crate::trace::Ended;
@@ -37,8 +39,11 @@ pin_project_lite::pin_project! {
     enum State<F> {
         // Service `index` is next, if the cooldown lets it.
         Next { index: usize },
-        // The attempt's service is being made ready.
-        Readying,
+        // The attempt's service is being made ready, under the try's timeout.
+        Readying {
+            #[pin]
+            timer: Option<Delay>,
+        },
         // Its call, under the timeout.
         Calling {
             #[pin]
@@ -141,6 +146,7 @@ where
         let options = &shared.options;
         let count = this.services.count();
         loop {
+            let mut unready = false;
             let tried = match this.state.as_mut().project() {
                 StateProj::Done => panic!("a FallbackLayer response polled after it completed"),
                 StateProj::Next { index } => {
@@ -158,18 +164,31 @@ where
                     );
                     if admitted {
                         *this.attempt = Attempt::new(CHAIN, name, index);
-                        this.state.set(State::Readying);
+                        this.attempt.start(&options.observer);
+                        let timer = options.policy.timeout.map(delay);
+                        this.state.set(State::Readying { timer });
                     } else {
                         this.state.set(State::Next { index: index + 1 });
                     }
                     continue;
                 }
-                StateProj::Readying => {
+                StateProj::Readying { timer } => {
                     let index = this.attempt.index();
                     match this.services.poll_ready_at(index, cx) {
-                        Poll::Pending => return Poll::Pending,
+                        Poll::Pending => {
+                            if !timer
+                                .as_pin_mut()
+                                .is_some_and(|timer| timer.poll(cx).is_ready())
+                            {
+                                return Poll::Pending;
+                            }
+                            let limit = options.policy.timeout.unwrap_or_default();
+                            Tried::TimedOut(options.elapsed.timed_out(Elapsed::timeout(limit)))
+                        }
+                        // A service that cannot be made ready is not asked again
+                        // (tower's contract): the next one, at once.
                         Poll::Ready(Err(error)) => {
-                            this.attempt.start(&options.observer);
+                            unready = true;
                             Tried::Failed(error)
                         }
                         Poll::Ready(Ok(())) => {
@@ -183,9 +202,13 @@ where
                                     .take()
                                     .expect("the request is kept while a try may follow"),
                             };
-                            this.attempt.start(&options.observer);
                             let future = this.services.call_at(index, request);
-                            let timer = options.policy.timeout.map(delay);
+                            // The try's time limit goes on from its start.
+                            let timer = timer
+                                .as_ref()
+                                .get_ref()
+                                .as_ref()
+                                .map(|timer| tokio::time::sleep_until(timer.deadline()));
                             this.state.set(State::Calling { future, timer });
                             continue;
                         }
@@ -209,15 +232,22 @@ where
                     if timer.poll(cx).is_pending() {
                         return Poll::Pending;
                     }
-                    this.state.set(State::Readying);
+                    this.attempt.start(&options.observer);
+                    let timer = options.policy.timeout.map(delay);
+                    this.state.set(State::Readying { timer });
                     continue;
                 }
             };
             let index = this.attempt.index();
             let breaker = tracked(shared, count).get(index);
+            let no_retry = Policy {
+                retries: 0,
+                ..options.policy
+            };
+            let policy = if unready { &no_retry } else { &options.policy };
             let verdict = this.attempt.judge(
                 tried,
-                &options.policy,
+                policy,
                 breaker,
                 || None,
                 this.tally,

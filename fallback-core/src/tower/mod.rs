@@ -45,8 +45,11 @@
 //!   (in the response future) only when its turn comes, then called.
 //! - **What a call holds**: a clone of the services (`Clone`, as `tower`'s retry
 //!   middleware asks; the ready first service moves into the call, its clone stays) and
-//!   of the request for every try that may follow (`Req: Clone`). The response future is
-//!   an enum of the services' own futures: nothing boxed.
+//!   a copy of the request while another try may follow (`Req: Clone`). The response
+//!   future is an enum of the services' own futures: nothing boxed.
+//! - **Time and readiness**: `timeout` limits each try, its readiness included; a
+//!   service whose readiness fails is not asked again in that call (the next one is, at
+//!   once). The first service's readiness error is the layer's own, as `tower` wants.
 //! - **Options**: `on`, `retry_on`, `retry_after`, `timeout`, `retries` with `backoff`,
 //!   `cooldown` with `trip_after` (each service instance made by the layer has its own
 //!   health, shared by its clones; or give one with `health`), `observe`, `names`, and
@@ -73,7 +76,8 @@ use crate::attempt::{Filter, Observer, Policy, RetryAfter};
 use crate::breaker::Breaker;
 use crate::{AnyError, Elapsed, Health, NoHint, Served, Silent};
 
-/// The services whose health a [`Fallback`] tracks: the first eight.
+/// The services whose health a [`Fallback`] tracks: the first eight (with more, the
+/// ninth and later are never skipped, nor is the eighth).
 pub const TRACKED_SERVICES: usize = 8;
 
 /// The health of a [`Fallback`]'s services, for `cooldown`: give one to several layers
@@ -265,9 +269,11 @@ impl<P, Q, H, O, W, C> FallbackLayer<P, Q, H, O, W, C> {
         }
     }
 
-    /// A time limit for each call of a service; past it the call is dropped and the
-    /// next service tried (the error is `E::from(Elapsed)`: `E: From<Elapsed>`). A
-    /// zero limit times out every call.
+    /// A time limit for each try of a service, its readiness and its call: past it the
+    /// call is dropped and the error is `E::from(Elapsed)` (`E: From<Elapsed>`), which
+    /// `retry_on` may retry (by default it does, with `retries`) and which otherwise
+    /// moves on, whatever `on` says. A zero limit still calls the service once: a call
+    /// that is ready at its first poll serves.
     pub fn timeout(self, limit: Duration) -> FallbackLayer<P, Q, H, O, W, Timeout> {
         let Options {
             on,
@@ -324,8 +330,10 @@ impl<P, Q, H, O, W, C> FallbackLayer<P, Q, H, O, W, C> {
         self
     }
 
-    /// The health the services made by this layer share (with `cooldown`): one value
-    /// for several layers, or for several instances.
+    /// The health the services made by this layer share (with `cooldown`; without it,
+    /// no service is ever skipped and this is unused): one value for several layers, or
+    /// for several instances. Services are matched by position: the first of each
+    /// instance is the health's alternative 0.
     pub fn health(mut self, health: Arc<ServiceHealth>) -> Self {
         self.health = Some(health);
         self
@@ -382,7 +390,12 @@ struct Shared<P, Q, H, O, C> {
 
 impl<P, Q, H, O, C> Shared<P, Q, H, O, C> {
     fn name(&self, index: usize) -> &'static str {
-        self.options.names.get(index).copied().unwrap_or("service")
+        let names = self.options.names;
+        names
+            .get(index)
+            .or_else(|| DEFAULT_NAMES.get(index))
+            .copied()
+            .unwrap_or("service")
     }
 
     fn breakers(&self) -> &[Breaker] {

@@ -39,11 +39,13 @@ impl<Req, S: Service<Req> + Clone, const N: usize> Services<Req> for [S; N] {
 
     #[inline]
     fn count(&self) -> usize {
+        const { assert!(N > 0, "a FallbackLayer needs at least one service") };
         N
     }
 
     #[inline]
     fn poll_ready_at(&mut self, index: usize, cx: &mut Context<'_>) -> Poll<Result<(), S::Error>> {
+        const { assert!(N > 0, "a FallbackLayer needs at least one service") };
         self[index].poll_ready(cx)
     }
 

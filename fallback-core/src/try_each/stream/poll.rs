@@ -98,10 +98,10 @@ where
         let mut ended = ended.map(|tried| (tried, true));
         let left = match this.chain.clock(this.deadline.as_mut(), cx) {
             Ok(left) => left,
-            // An answer read to its end is served: the deadline no longer applies.
-            Err(_) if ended.is_some() || matches!(*this.state, State::Draining { .. }) => {
-                Some(Duration::ZERO)
-            }
+            // A buffered answer read to its end is served: the deadline no longer
+            // applies while it is handed over. (With a deadline the fast path does not
+            // run, so no try has ended unjudged here.)
+            Err(_) if matches!(*this.state, State::Draining { .. }) => Some(Duration::ZERO),
             Err(elapsed) => {
                 // The try in flight ends with the deadline's error, judged and reported as
                 // every try is; between tries (a pause) the chain only stops.
