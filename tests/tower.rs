@@ -512,3 +512,58 @@ async fn one_service_takes_the_request_uncopied_and_retry_after_replaces_the_bac
         "the wait the error asked for"
     );
 }
+
+#[tokio::test(start_paused = true)]
+async fn a_primary_whose_readiness_fails_has_failed_its_try_and_a_cooling_one_is_not_asked() {
+    let a = Upstream::new("a", &[Answer::Ok]);
+    let b = Upstream::new("b", &[Answer::Ok]);
+    *a.broken.borrow_mut() = true;
+    let failed = Rc::new(RefCell::new(Vec::new()));
+    let heard = Rc::clone(&failed);
+    let health = Arc::new(ServiceHealth::new());
+    let layer = FallbackLayer::new()
+        .cooldown(Duration::from_secs(10))
+        .trip_after(1)
+        .health(Arc::clone(&health))
+        .observe(move |event: &Event<'_, Error>| {
+            if let EventKind::Failed(error) = event.kind {
+                heard.borrow_mut().push((event.index, error.clone()));
+            }
+        })
+        .served();
+    let served = layer
+        .layer((a.clone(), b.clone()))
+        .oneshot(request("x").0)
+        .await
+        .unwrap();
+    assert_eq!((served.index(), served.failed_before()), (1, 1));
+    assert_eq!(
+        *failed.borrow(),
+        [(0, Error::Busy("a"))],
+        "reported as a's failed try"
+    );
+    assert_eq!(a.calls(), [], "not called");
+    assert!(health.is_cooling(0), "counted by its health");
+
+    // Cooling down: not even asked whether it is ready.
+    let polls = a.ready_polls.load(Ordering::SeqCst);
+    *a.broken.borrow_mut() = false;
+    let served = layer
+        .layer((a.clone(), b.clone()))
+        .oneshot(request("y").0)
+        .await
+        .unwrap();
+    assert_eq!(served.index(), 1);
+    assert_eq!(a.ready_polls.load(Ordering::SeqCst), polls);
+
+    // A readiness error the filter rejects is the layer's readiness error.
+    let a = Upstream::new("a", &[Answer::Ok]);
+    *a.broken.borrow_mut() = true;
+    let chain = FallbackLayer::new()
+        .on(|_: &Error| false)
+        .layer((a, Upstream::new("b", &[Answer::Ok])));
+    assert_eq!(
+        chain.oneshot(request("z").0).await.unwrap_err(),
+        Error::Busy("a")
+    );
+}

@@ -14,7 +14,8 @@ const BOUND: Duration = Duration::from_secs(5);
 
 const FAST: Options = Options {
     interval: Duration::from_millis(20),
-    timeout: Duration::from_millis(200),
+    // Generous: a sync that a loaded machine delays stays within the bound.
+    timeout: Duration::from_millis(500),
     recovery_intervals: 5,
 };
 

@@ -6,7 +6,7 @@ use std::marker::PhantomData;
 use std::pin::Pin;
 use std::task::{Context, Poll};
 
-use super::{IntoError, Services, Shared, Wrap, CHAIN};
+use super::{IntoError, Primary, Services, Shared, Wrap, CHAIN};
 use crate::attempt::{
     admit, Attempt, Filter, Observer, Policy, RetryAfter, Sink, Tally, Tried, Verdict,
 };
@@ -78,22 +78,25 @@ where
     S: Services<Req>,
     O: Observer<S::Error>,
 {
-    /// The call: the first service's (it is ready) at once, unless it cools down.
-    pub(super) fn new(mut services: S, request: Req, shared: Shared<P, Q, H, O, C>) -> Self {
+    /// The call: the first service's (it is ready) at once, unless `poll_ready` found
+    /// it cooling down or unready.
+    pub(super) fn new(
+        mut services: S,
+        request: Req,
+        shared: Shared<P, Q, H, O, C>,
+        primary: Primary,
+    ) -> Self {
         let count = services.count();
         let all_cooling = Breaker::all_open(tracked(&shared, count));
         let name = shared.name(0);
         let mut attempt = Attempt::new(CHAIN, name, 0);
         let options = &shared.options;
-        let admitted = admit(
-            CHAIN,
-            tracked(&shared, count),
-            all_cooling,
-            0,
-            name,
-            &options.policy,
-            &options.observer,
-        );
+        let admitted = match primary {
+            Primary::Ready => true,
+            Primary::Cooling | Primary::Failed => false,
+            Primary::Undecided => admitted(&shared, count),
+        };
+        let failed = usize::from(primary == Primary::Failed);
         let (request, state) = if admitted {
             attempt.start(&options.observer);
             let again = count > 1 || options.policy.retries > 0;
@@ -113,11 +116,64 @@ where
             request,
             shared,
             attempt,
-            tally: Tally::default(),
+            tally: Tally(failed),
             all_cooling,
             state,
             wrap: PhantomData,
         }
+    }
+}
+
+/// Whether the first of `count` services takes the next call (reporting it skipped if
+/// not).
+pub(super) fn admitted<P, Q, H, O, C, E>(shared: &Shared<P, Q, H, O, C>, count: usize) -> bool
+where
+    O: Observer<E>,
+{
+    let breakers = tracked(shared, count);
+    let options = &shared.options;
+    admit(
+        CHAIN,
+        breakers,
+        Breaker::all_open(breakers),
+        0,
+        shared.name(0),
+        &options.policy,
+        &options.observer,
+    )
+}
+
+/// The first service's readiness failed: its try, judged as every try is but never
+/// retried (`tower`: a service whose readiness failed is not asked again). `Ok` when the
+/// chain moves on; the error when the filter ends the chain with it.
+pub(super) fn unready<E, P, Q, H, O, C>(shared: &Shared<P, Q, H, O, C>, error: E) -> Result<(), E>
+where
+    P: Filter<E>,
+    Q: Filter<E>,
+    H: RetryAfter<E>,
+    O: Observer<E>,
+{
+    let options = &shared.options;
+    let mut attempt = Attempt::new(CHAIN, shared.name(0), 0);
+    attempt.start(&options.observer);
+    let policy = Policy {
+        retries: 0,
+        ..options.policy
+    };
+    match attempt.judge(
+        Tried::<(), E>::Failed(error),
+        &policy,
+        shared.breakers().first(),
+        || None,
+        &mut Tally::default(),
+        &options.on,
+        &options.retry_on,
+        &options.retry_after,
+        &options.observer,
+        |_| Ended::Failed(None),
+    ) {
+        Verdict::Stop(error) => Err(error),
+        _ => Ok(()),
     }
 }
 

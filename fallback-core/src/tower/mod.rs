@@ -41,7 +41,8 @@
 //! ```
 //!
 //! - **Readiness**: the service's `poll_ready` is the first service's, so backpressure
-//!   from the primary is backpressure, never a fallback. A later service is made ready
+//!   from the primary is backpressure, never a fallback (unless it cools down: then it
+//!   is skipped and not asked). A later service is made ready
 //!   (in the response future) only when its turn comes, then called.
 //! - **What a call holds**: a clone of the services (`Clone`, as `tower`'s retry
 //!   middleware asks; the ready first service moves into the call, its clone stays) and
@@ -49,7 +50,9 @@
 //!   future is an enum of the services' own futures: nothing boxed.
 //! - **Time and readiness**: `timeout` limits each try, its readiness included; a
 //!   service whose readiness fails is not asked again in that call (the next one is, at
-//!   once). The first service's readiness error is the layer's own, as `tower` wants.
+//!   once). The first service's readiness error is its failed try too: the call goes
+//!   to the next service (an error the filter rejects is the layer's readiness error);
+//!   a first service that cools down is not made ready.
 //! - **Options**: `on`, `retry_on`, `retry_after`, `timeout`, `retries` with `backoff`,
 //!   `cooldown` with `trip_after` (each service instance made by the layer has its own
 //!   health, shared by its clones; or give one with `health`), `observe`, `names`, and
@@ -374,6 +377,7 @@ impl<S, P: Clone, Q: Clone, H: Clone, O: Clone, W, C: Clone> Layer<S>
                 options: self.options.clone(),
                 health,
             },
+            primary: Primary::Undecided,
             wrap: PhantomData,
         }
     }
@@ -410,7 +414,22 @@ pub struct Fallback<S, P = AnyError, Q = AnyError, H = NoHint, O = Silent, W = P
 {
     services: S,
     shared: Shared<P, Q, H, O, C>,
+    /// What `poll_ready` decided about the first service for the next call.
+    primary: Primary,
     wrap: PhantomData<fn() -> W>,
+}
+
+/// The first service's part in the next call, as `poll_ready` found it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Primary {
+    /// `poll_ready` has not said: the call decides (admission) itself.
+    Undecided,
+    /// Ready, and admitted: the call goes to it.
+    Ready,
+    /// Cooling down: skipped, and not made ready.
+    Cooling,
+    /// Its readiness failed (reported as its failed try): the call starts with the next.
+    Failed,
 }
 
 impl<S: Clone, P: Clone, Q: Clone, H: Clone, O: Clone, W, C: Clone> Clone
@@ -420,6 +439,7 @@ impl<S: Clone, P: Clone, Q: Clone, H: Clone, O: Clone, W, C: Clone> Clone
         Fallback {
             services: self.services.clone(),
             shared: self.shared.clone(),
+            primary: Primary::Undecided,
             wrap: PhantomData,
         }
     }
@@ -461,16 +481,44 @@ where
     type Error = S::Error;
     type Future = ResponseFuture<S, Req, P, Q, H, O, W, C>;
 
-    /// The first service's readiness: its backpressure is the chain's.
+    /// The first service's readiness: its backpressure is the chain's. A first service
+    /// that cools down is not asked (the call skips it); one whose readiness fails has
+    /// failed its try (reported, counted by its health) and the call starts with the
+    /// next, unless the filter rejects the error, which is then this one's.
     fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), S::Error>> {
-        self.services.poll_ready_at(0, cx)
+        if self.primary == Primary::Undecided {
+            self.primary = if future::admitted(&self.shared, self.services.count()) {
+                Primary::Ready
+            } else {
+                Primary::Cooling
+            };
+        }
+        if self.primary != Primary::Ready {
+            return Poll::Ready(Ok(()));
+        }
+        match self.services.poll_ready_at(0, cx) {
+            Poll::Ready(Err(error)) if self.services.count() > 1 => {
+                match future::unready(&self.shared, error) {
+                    Ok(()) => {
+                        self.primary = Primary::Failed;
+                        Poll::Ready(Ok(()))
+                    }
+                    Err(error) => {
+                        self.primary = Primary::Undecided;
+                        Poll::Ready(Err(error))
+                    }
+                }
+            }
+            polled => polled,
+        }
     }
 
     fn call(&mut self, request: Req) -> Self::Future {
         // The ready services go with the call; a clone stays, to be made ready again.
         let clone = self.services.clone();
         let services = std::mem::replace(&mut self.services, clone);
-        ResponseFuture::new(services, request, self.shared.clone())
+        let primary = std::mem::replace(&mut self.primary, Primary::Undecided);
+        ResponseFuture::new(services, request, self.shared.clone(), primary)
     }
 }
 
