@@ -56,28 +56,31 @@
 //! - **Options**: `on`, `retry_on`, `retry_after`, `timeout`, `retries` with `backoff`,
 //!   `cooldown` with `trip_after` (each service instance made by the layer has its own
 //!   health, shared by its clones; or give one with `health`), `observe`, `names`, and
-//!   `served` for a [`Served`] response that says which service answered. They are
+//!   `served` for a [`Served`](crate::Served) response that says which service answered. They are
 //!   judged by the one attempt lifecycle of every chain ([`crate::attempt`]).
 //! - **Which service served, over HTTP**: `.served()`, then a `map_response` outside the
-//!   layer that moves what the [`Served`] says into a response extension.
+//!   layer that moves what the [`Served`](crate::Served) says into a response extension.
 
 mod future;
+mod layer;
+mod parts;
 mod services;
 
 use std::marker::PhantomData;
 use std::sync::Arc;
 use std::task::{Context, Poll};
-use std::time::Duration;
 
-use tower_layer::Layer;
 use tower_service::Service;
 
 pub use future::ResponseFuture;
+pub use layer::FallbackLayer;
+use layer::Options;
+pub use parts::{AsServed, IntoError, NoTimeout, Plain, Timeout, Wrap};
 pub use services::*;
 
-use crate::attempt::{Filter, Observer, Policy, RetryAfter};
+use crate::attempt::{Filter, Observer, RetryAfter};
 use crate::breaker::Breaker;
-use crate::{AnyError, Elapsed, Health, NoHint, Served, Silent};
+use crate::{AnyError, Health, NoHint, Silent};
 
 /// The services whose health a [`Fallback`] tracks: the first eight (with more, the
 /// ninth and later are never skipped, nor is the eighth).
@@ -101,287 +104,6 @@ const DEFAULT_NAMES: [&str; TRACKED_SERVICES] = [
 
 /// The chain's name in events and traces.
 const CHAIN: &str = "FallbackLayer";
-
-/// A [`tower_layer::Layer`] that makes a tuple or an array of services one service
-/// that tries them in order. See the [module](self).
-#[derive(Debug, Clone)]
-pub struct FallbackLayer<
-    P = AnyError,
-    Q = AnyError,
-    H = NoHint,
-    O = Silent,
-    W = Plain,
-    C = NoTimeout,
-> {
-    options: Options<P, Q, H, O, C>,
-    cooldown: bool,
-    health: Option<Arc<ServiceHealth>>,
-    wrap: PhantomData<fn() -> W>,
-}
-
-/// What a layer's services share with their calls.
-#[derive(Debug, Clone)]
-struct Options<P, Q, H, O, C> {
-    on: P,
-    retry_on: Q,
-    retry_after: H,
-    observer: O,
-    elapsed: C,
-    policy: Policy,
-    names: &'static [&'static str],
-}
-
-impl FallbackLayer {
-    /// Every error moves on; no time limit, retry or cooldown; the response as the
-    /// service gave it.
-    pub fn new() -> Self {
-        FallbackLayer {
-            options: Options {
-                on: AnyError,
-                retry_on: AnyError,
-                retry_after: NoHint,
-                observer: Silent,
-                elapsed: NoTimeout,
-                policy: Policy::new(),
-                names: &DEFAULT_NAMES,
-            },
-            cooldown: false,
-            health: None,
-            wrap: PhantomData,
-        }
-    }
-}
-
-impl Default for FallbackLayer {
-    fn default() -> Self {
-        Self::new()
-    }
-}
-
-impl<P, Q, H, O, W, C> FallbackLayer<P, Q, H, O, W, C> {
-    /// Which errors move on to the next service (`impl Fn(&E) -> bool`); one it
-    /// rejects is the call's error at once. A timeout always moves on.
-    pub fn on<P2>(self, on: P2) -> FallbackLayer<P2, Q, H, O, W, C> {
-        let Options {
-            retry_on,
-            retry_after,
-            observer,
-            elapsed,
-            policy,
-            names,
-            ..
-        } = self.options;
-        FallbackLayer {
-            options: Options {
-                on,
-                retry_on,
-                retry_after,
-                observer,
-                elapsed,
-                policy,
-                names,
-            },
-            cooldown: self.cooldown,
-            health: self.health,
-            wrap: PhantomData,
-        }
-    }
-
-    /// Which errors (of those that move on) retry the same service, with `retries`;
-    /// the others move on at once.
-    pub fn retry_on<Q2>(self, retry_on: Q2) -> FallbackLayer<P, Q2, H, O, W, C> {
-        let Options {
-            on,
-            retry_after,
-            observer,
-            elapsed,
-            policy,
-            names,
-            ..
-        } = self.options;
-        FallbackLayer {
-            options: Options {
-                on,
-                retry_on,
-                retry_after,
-                observer,
-                elapsed,
-                policy,
-                names,
-            },
-            cooldown: self.cooldown,
-            health: self.health,
-            wrap: PhantomData,
-        }
-    }
-
-    /// The wait an error asks for before its retry (`impl Fn(&E) -> Option<Duration>`:
-    /// a `Retry-After`), instead of the backoff's pause; a wait over
-    /// [`MAX_RETRY_AFTER`](crate::MAX_RETRY_AFTER) moves on at once.
-    pub fn retry_after<H2>(self, retry_after: H2) -> FallbackLayer<P, Q, H2, O, W, C> {
-        let Options {
-            on,
-            retry_on,
-            observer,
-            elapsed,
-            policy,
-            names,
-            ..
-        } = self.options;
-        FallbackLayer {
-            options: Options {
-                on,
-                retry_on,
-                retry_after,
-                observer,
-                elapsed,
-                policy,
-                names,
-            },
-            cooldown: self.cooldown,
-            health: self.health,
-            wrap: PhantomData,
-        }
-    }
-
-    /// Hears every try: its start, its end, a service skipped while it cools down
-    /// (`impl Fn(&Event<'_, E>)`).
-    pub fn observe<O2>(self, observer: O2) -> FallbackLayer<P, Q, H, O2, W, C> {
-        let Options {
-            on,
-            retry_on,
-            retry_after,
-            elapsed,
-            policy,
-            names,
-            ..
-        } = self.options;
-        FallbackLayer {
-            options: Options {
-                on,
-                retry_on,
-                retry_after,
-                observer,
-                elapsed,
-                policy,
-                names,
-            },
-            cooldown: self.cooldown,
-            health: self.health,
-            wrap: PhantomData,
-        }
-    }
-
-    /// A time limit for each try of a service, its readiness and its call: past it the
-    /// call is dropped and the error is `E::from(Elapsed)` (`E: From<Elapsed>`), which
-    /// `retry_on` may retry (by default it does, with `retries`) and which otherwise
-    /// moves on, whatever `on` says. A zero limit still calls the service once: a call
-    /// that is ready at its first poll serves.
-    pub fn timeout(self, limit: Duration) -> FallbackLayer<P, Q, H, O, W, Timeout> {
-        let Options {
-            on,
-            retry_on,
-            retry_after,
-            observer,
-            mut policy,
-            names,
-            ..
-        } = self.options;
-        policy.timeout = Some(limit);
-        FallbackLayer {
-            options: Options {
-                on,
-                retry_on,
-                retry_after,
-                observer,
-                elapsed: Timeout,
-                policy,
-                names,
-            },
-            cooldown: self.cooldown,
-            health: self.health,
-            wrap: PhantomData,
-        }
-    }
-
-    /// Further tries of a service whose error `retry_on` accepts, each after a pause
-    /// (`backoff`, doubled each time, with full jitter).
-    pub fn retries(mut self, retries: u32) -> Self {
-        self.options.policy.retries = retries;
-        self
-    }
-
-    /// The pause before the first retry (default 100 ms).
-    pub fn backoff(mut self, backoff: Duration) -> Self {
-        self.options.policy.backoff = backoff;
-        self
-    }
-
-    /// A service that failed `trip_after` times in a row is skipped for `cooldown`,
-    /// then one call probes it. The last service is never skipped. Each service the
-    /// layer makes has its own health (shared by its clones), unless one is given with
-    /// [`FallbackLayer::health`].
-    pub fn cooldown(mut self, cooldown: Duration) -> Self {
-        self.options.policy.cooldown = cooldown;
-        self.cooldown = true;
-        self
-    }
-
-    /// The consecutive failures that trip a service (default 3), with `cooldown`.
-    pub fn trip_after(mut self, trip_after: u32) -> Self {
-        self.options.policy.trip_after = trip_after;
-        self
-    }
-
-    /// The health the services made by this layer share (with `cooldown`; without it,
-    /// no service is ever skipped and this is unused): one value for several layers, or
-    /// for several instances. Services are matched by position: the first of each
-    /// instance is the health's alternative 0.
-    pub fn health(mut self, health: Arc<ServiceHealth>) -> Self {
-        self.health = Some(health);
-        self
-    }
-
-    /// The services' names, in order, for events, traces and [`Served`] (default
-    /// `"service 0"`, `"service 1"`...).
-    pub fn names(mut self, names: &'static [&'static str]) -> Self {
-        self.options.names = names;
-        self
-    }
-
-    /// Answers with a [`Served`]: the response, and which service gave it.
-    pub fn served(self) -> FallbackLayer<P, Q, H, O, AsServed, C> {
-        FallbackLayer {
-            options: self.options,
-            cooldown: self.cooldown,
-            health: self.health,
-            wrap: PhantomData,
-        }
-    }
-}
-
-impl<S, P: Clone, Q: Clone, H: Clone, O: Clone, W, C: Clone> Layer<S>
-    for FallbackLayer<P, Q, H, O, W, C>
-{
-    type Service = Fallback<S, P, Q, H, O, W, C>;
-
-    fn layer(&self, services: S) -> Self::Service {
-        let health = match (&self.health, self.cooldown) {
-            (Some(health), true) => Some(Arc::clone(health)),
-            (None, true) => Some(Arc::new(ServiceHealth::new())),
-            (_, false) => None,
-        };
-        Fallback {
-            services,
-            shared: Shared {
-                options: self.options.clone(),
-                health,
-            },
-            primary: Primary::Undecided,
-            wrap: PhantomData,
-        }
-    }
-}
 
 /// What a [`Fallback`] gives each of its calls: a copy of the options (closures and
 /// durations, as cheap to copy as they are; an `Arc` here cost more than the rest of
@@ -519,69 +241,5 @@ where
         let services = std::mem::replace(&mut self.services, clone);
         let primary = std::mem::replace(&mut self.primary, Primary::Undecided);
         ResponseFuture::new(services, request, self.shared.clone(), primary)
-    }
-}
-
-/// What a [`Fallback`] answers: the response itself ([`Plain`]) or a [`Served`]
-/// ([`AsServed`], with [`FallbackLayer::served`]).
-pub trait Wrap<R> {
-    /// The answer's type.
-    type Output;
-    /// The answer, from the response of service `index`, named `name`, after `failed`
-    /// failed tries.
-    fn wrap(response: R, name: &'static str, index: usize, failed: usize) -> Self::Output;
-}
-
-/// The response as the service gave it.
-#[derive(Debug, Clone, Copy, Default)]
-pub struct Plain;
-
-impl<R> Wrap<R> for Plain {
-    type Output = R;
-
-    #[inline(always)]
-    fn wrap(response: R, _: &'static str, _: usize, _: usize) -> R {
-        response
-    }
-}
-
-/// The response in a [`Served`].
-#[derive(Debug, Clone, Copy, Default)]
-pub struct AsServed;
-
-impl<R> Wrap<R> for AsServed {
-    type Output = Served<R>;
-
-    #[inline(always)]
-    fn wrap(response: R, name: &'static str, index: usize, failed: usize) -> Served<R> {
-        Served::new(response, name, index, failed)
-    }
-}
-
-/// How a timeout becomes the services' error: never ([`NoTimeout`]), or
-/// `E::from(Elapsed)` ([`Timeout`], with [`FallbackLayer::timeout`]).
-pub trait IntoError<E> {
-    /// The error.
-    fn timed_out(&self, elapsed: Elapsed) -> E;
-}
-
-/// No time limit: nothing times out.
-#[derive(Debug, Clone, Copy, Default)]
-pub struct NoTimeout;
-
-impl<E> IntoError<E> for NoTimeout {
-    fn timed_out(&self, _: Elapsed) -> E {
-        unreachable!("no call has a time limit without `timeout`")
-    }
-}
-
-/// A time limit: a timeout is `E::from(Elapsed)`.
-#[derive(Debug, Clone, Copy, Default)]
-pub struct Timeout;
-
-impl<E: From<Elapsed>> IntoError<E> for Timeout {
-    #[inline]
-    fn timed_out(&self, elapsed: Elapsed) -> E {
-        E::from(elapsed)
     }
 }
