@@ -15,7 +15,7 @@ use crate::attempt::Policy;
 use crate::{AnyError, NoHint, Silent};
 
 /// A [`tower_layer::Layer`] that makes a tuple or an array of services one service
-/// that tries them in order. See the [module](self).
+/// that tries them in order. See the [module](super).
 #[derive(Debug, Clone)]
 pub struct FallbackLayer<
     P = AnyError,
