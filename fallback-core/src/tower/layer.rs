@@ -12,6 +12,8 @@ use super::{
     AsServed, Fallback, NoTimeout, Plain, Primary, ServiceHealth, Shared, Timeout, DEFAULT_NAMES,
 };
 use crate::attempt::Policy;
+#[cfg(doc)]
+use crate::Served;
 use crate::{AnyError, NoHint, Silent};
 
 /// A [`tower_layer::Layer`] that makes a tuple or an array of services one service

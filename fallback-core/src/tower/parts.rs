@@ -2,7 +2,7 @@
 
 use crate::{Elapsed, Served};
 
-/// What a [`Fallback`] answers: the response itself ([`Plain`]) or a [`Served`]
+/// What a [`Fallback`](super::Fallback) answers: the response itself ([`Plain`]) or a [`Served`]
 /// ([`AsServed`], with [`FallbackLayer::served`](super::FallbackLayer::served)).
 pub trait Wrap<R> {
     /// The answer's type.
