@@ -129,7 +129,7 @@ impl<const N: usize> SharedHealth<N> {
             .set_number_of_retries(1);
         let connection = client.get_connection_manager_lazy(config)?;
         let local = Arc::new(Health::new());
-        let sync = Sync {
+        let sync = SyncTask {
             local: Arc::clone(&local),
             connection,
             keys: (0..N).map(|index| format!("{namespace}:{index}")).collect(),
@@ -169,7 +169,7 @@ impl<const N: usize> Drop for SharedHealth<N> {
 }
 
 /// The background task's state.
-struct Sync<const N: usize> {
+struct SyncTask<const N: usize> {
     local: Arc<Health<N>>,
     connection: ConnectionManager,
     keys: Vec<String>,
@@ -191,7 +191,7 @@ enum Remote {
     Unknown,
 }
 
-impl<const N: usize> Sync<N> {
+impl<const N: usize> SyncTask<N> {
     async fn run(mut self) {
         let mut ticks = tokio::time::interval(self.options.interval);
         ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
