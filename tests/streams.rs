@@ -656,6 +656,30 @@ mod inline {
     }
 
     #[tokio::test(start_paused = true)]
+    async fn an_inline_stream_chain_with_all_failed_ends_with_every_error() {
+        start();
+        let mut refusing = provider("a", &[]);
+        refusing.refuse = true;
+        let cut = provider("b", &[Fail(1, "b cut")]);
+        let chain = fallback_chain!(
+            "first": open(&refusing) | "second": open(&cut),
+            stream,
+            error = fallbacks::AllFailed<Error>,
+        );
+        let items: Vec<Result<&str, fallbacks::AllFailed<Error>>> = Box::pin(chain).collect().await;
+        let [Err(all)] = &items[..] else {
+            panic!("one error: {items:?}");
+        };
+        assert_eq!(
+            listed(all),
+            [
+                ("first", 0, Error::Refused("a")),
+                ("second", 1, Error::Cut("b cut"))
+            ]
+        );
+    }
+
+    #[tokio::test(start_paused = true)]
     async fn the_inline_chain_takes_the_stream_options_and_modes() {
         start();
         let stalls = provider("a", &[Stall]);
@@ -718,6 +742,40 @@ mod attribute {
             first_item_timeout = "100ms",
         )]
         fn chat(&self, prompt: String) -> impl Stream<Item = Result<&'static str, Error>> + '_;
+
+        #[fallback(
+            primary = "primary": Self::on_primary,
+            then = ["backup": Self::on_backup],
+            stream,
+        )]
+        fn chat_all(
+            &self,
+            prompt: String,
+        ) -> impl Stream<Item = Result<&'static str, fallbacks::AllFailed<Error>>> + '_;
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_stream_function_whose_items_fail_with_all_failed_collects_every_error() {
+        start();
+        let mut primary = provider("a", &[]);
+        primary.refuse = true;
+        let client = Client {
+            primary,
+            backup: provider("b", &[Item(1, "b1"), Fail(1, "b cut")]),
+        };
+        let items: Vec<_> = Box::pin(client.chat_all("hi".into())).collect().await;
+        assert_eq!(items[0], Ok("b1"));
+        let Err(all) = &items[1] else {
+            panic!("the cut ends it: {items:?}");
+        };
+        assert_eq!(
+            listed(all),
+            [
+                ("primary", 0, Error::Refused("a")),
+                ("backup", 1, Error::Cut("b cut"))
+            ]
+        );
+        assert_eq!(items.len(), 2);
     }
 
     #[tokio::test(start_paused = true)]
@@ -794,4 +852,106 @@ async fn the_deadline_ends_the_stream_in_flight_as_a_failed_try_and_spares_a_ser
     sleep(Duration::from_millis(100)).await;
     assert_eq!(chain.next().await, Some(Ok("b2")));
     assert_eq!(chain.next().await, None);
+}
+
+/// An `AllFailed`'s errors as (name, position, error).
+fn listed(all: &fallbacks::AllFailed<Error>) -> Vec<(&'static str, usize, Error)> {
+    all.iter()
+        .map(|failure| {
+            (
+                failure.alternative(),
+                failure.index(),
+                failure.error().clone(),
+            )
+        })
+        .collect()
+}
+
+#[tokio::test(start_paused = true)]
+async fn all_failed_collects_every_error_of_a_stream_chain_in_order_retries_included() {
+    let mut refusing = provider("a", &[]);
+    refusing.refuse = true;
+    let providers = [
+        refusing,
+        provider("b", &[Fail(1, "b cut")]),
+        provider("c", &[Fail(1, "c cut")]),
+    ];
+    let chain = try_each(&providers, open)
+        .name(|provider: &&Provider| provider.name)
+        .retries(1)
+        .all_failed()
+        .stream();
+    let out = collect(Box::pin(chain)).await;
+    let [(Err(TryEachError::Failed { error, index: 2 }), _)] = &out[..] else {
+        panic!("one error, the last item's: {out:?}");
+    };
+    assert_eq!(
+        listed(error),
+        [
+            ("a", 0, Error::Refused("a")),
+            ("a", 0, Error::Refused("a")),
+            ("b", 1, Error::Cut("b cut")),
+            ("b", 1, Error::Cut("b cut")),
+            ("c", 2, Error::Cut("c cut")),
+            ("c", 2, Error::Cut("c cut")),
+        ]
+    );
+    assert_eq!(error.len(), 6, "each item's try and its retry");
+}
+
+#[tokio::test(start_paused = true)]
+async fn all_failed_after_the_commit_lists_the_errors_before_it_too() {
+    start();
+    let providers = [
+        provider("a", &[Fail(1, "a cut")]),
+        provider("b", &[Item(1, "b1"), Fail(1, "b cut")]),
+    ];
+    let chain = try_each(&providers, open)
+        .name(|provider: &&Provider| provider.name)
+        .all_failed()
+        .stream();
+    let out = collect(Box::pin(chain)).await;
+    assert_eq!(out[0], (Ok("b1"), 2));
+    let (Err(TryEachError::Failed { error, index: 1 }), 3) = &out[1] else {
+        panic!("the cut ends the stream: {out:?}");
+    };
+    assert_eq!(
+        listed(error),
+        [("a", 0, Error::Cut("a cut")), ("b", 1, Error::Cut("b cut"))]
+    );
+    assert_eq!(out.len(), 2);
+
+    // Restarting: the discarded try's error is its marker's; the end lists the rest.
+    let providers = [
+        provider("a", &[Item(1, "a1"), Fail(1, "a cut")]),
+        provider("b", &[Fail(1, "b cut")]),
+    ];
+    let chain = try_each(&providers, open)
+        .name(|provider: &&Provider| provider.name)
+        .all_failed()
+        .stream_restart();
+    let out = collect(Box::pin(chain)).await;
+    assert!(matches!(out[0], (Ok(Streamed::Item("a1")), _)), "{out:?}");
+    let (
+        Ok(Streamed::Discard {
+            error: TryEachError::Failed { error: marker, .. },
+            ..
+        }),
+        _,
+    ) = &out[1]
+    else {
+        panic!("a discard marker: {out:?}");
+    };
+    assert_eq!(listed(marker), [("a", 0, Error::Cut("a cut"))]);
+    let (
+        Err(TryEachError::Failed {
+            error: last,
+            index: 1,
+        }),
+        _,
+    ) = &out[2]
+    else {
+        panic!("the end: {out:?}");
+    };
+    assert_eq!(listed(last), [("b", 1, Error::Cut("b cut"))]);
 }

@@ -1538,6 +1538,43 @@ mod try_each {
     }
 
     #[tokio::test(start_paused = true)]
+    async fn all_failed_lists_every_try_in_order_up_to_the_error_that_stops_the_chain() {
+        let log = Log::new();
+        let providers = [
+            Provider::new("a", 10, Err(Error::Transient("a down"))),
+            Provider::new("b", 10, Err(Error::Transient("b down"))),
+            Provider::new("c", 10, Err(Error::Fatal("c refuses"))),
+            Provider::new("d", 10, Ok("d")),
+        ];
+        let error = try_each(&providers, |p| p.complete(&log))
+            .name(|p: &&Provider| p.name)
+            .on(is_transient)
+            .timeout(100 * MS)
+            .retries(1)
+            .all_failed()
+            .await
+            .unwrap_err();
+        let TryEachError::Failed { error, index: 2 } = error else {
+            panic!("c's error stops the chain: {error:?}");
+        };
+        let listed: Vec<_> = error
+            .iter()
+            .map(|f| (f.alternative(), f.index(), f.error().clone()))
+            .collect();
+        assert_eq!(
+            listed,
+            [
+                ("a", 0, Error::Transient("a down")),
+                ("a", 0, Error::Transient("a down")),
+                ("b", 1, Error::Transient("b down")),
+                ("b", 1, Error::Transient("b down")),
+                ("c", 2, Error::Fatal("c refuses")),
+            ]
+        );
+        assert_eq!(providers[3].calls.get(), 0, "stopped before d");
+    }
+
+    #[tokio::test(start_paused = true)]
     async fn a_deadline_ends_both_hedged_tries_each_reported_failed() {
         let log = Log::new();
         let providers = [

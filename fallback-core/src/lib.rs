@@ -42,9 +42,9 @@ pub use event::{Event, EventKind};
 pub use outcomes::{Panicked, Rejected};
 pub use served::Served;
 pub use try_each::{
-    try_each, Breakers, Cloned, ElapsedInto, Empty, Moved, Names, NoClock, NoHealth, NoItems,
-    Reuse, ToError, TryEach, TryEachError, TryEachFuture, TryEachHedged, TryEachHedgedFuture,
-    TryEachTimedFuture, Unnamed, WhenEmpty,
+    try_each, Breakers, Cloned, Collect, ElapsedInto, Empty, Moved, Names, NoClock, NoHealth,
+    NoItems, Reuse, ToError, TryEach, TryEachError, TryEachFuture, TryEachHedged,
+    TryEachHedgedFuture, TryEachTimedFuture, Unnamed, WhenEmpty,
 };
 #[cfg(feature = "stream")]
 #[cfg_attr(docsrs, doc(cfg(feature = "stream")))]

@@ -4,7 +4,9 @@ use proc_macro2::Span;
 use syn::{BinOp, Expr};
 
 use crate::errors::Errors;
-use crate::model::{Alternative, Callee, Function, Options, ReceiverKindSeen, CHAIN_OPTIONS};
+use crate::model::{
+    first_span, Alternative, Callee, Function, Options, ReceiverKindSeen, CHAIN_OPTIONS,
+};
 
 /// The rules of `#[fallback]` that involve more than one option, or an option and the
 /// function: every broken one is reported.
@@ -350,11 +352,20 @@ pub fn stream(alternatives: &[&Alternative], options: &Options) -> Option<syn::E
             format!("`{key}` cannot be combined with `stream` yet: remove one of them"),
         ));
     }
-    if options.error.is_some() {
+    // `error = AllFailed<E>` collects every error; a conversion to another type is not
+    // there yet.
+    let collects = options.error.as_ref().is_some_and(|error| {
+        matches!(
+            crate::model::error_mode_of_error(error),
+            crate::model::ErrorMode::All(_)
+        )
+    });
+    if let (Some(error), false) = (&options.error, collects) {
         errors.push(syn::Error::new(
-            stream.span(),
-            "a stream chain's operands fail with one error type (no `error = ..` yet): \
-             convert each operand's error with `map_err`",
+            first_span(error),
+            "a stream chain's operands fail with one error type (no conversion with \
+             `error = ..` yet; `error = AllFailed<E>` collects every error): convert each \
+             operand's error with `map_err`",
         ));
     }
     if let Some(binding) = alternatives

@@ -34,6 +34,7 @@ pub fn now() -> Instant {
 
 /// `limit` from now; a limit too long for the clock (`Duration::MAX`, a year in
 /// nanoseconds from a configuration file) is about thirty years, as tokio's "never".
+#[inline]
 pub(crate) fn after(limit: Duration) -> Instant {
     let now = Instant::now();
     now.checked_add(limit)

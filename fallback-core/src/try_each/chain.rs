@@ -15,6 +15,18 @@ use crate::attempt::{Sink, Tally};
 use crate::clock::{delay, remaining, Delay};
 use crate::{Elapsed, Served};
 
+/// The error a chain ends with if no later item's comes: the item's result, its
+/// position and its name.
+pub(super) type LastError<T, E> = (Result<T, E>, usize, &'static str);
+
+/// What judging one try needs: the shared state, the item's breaker, and the errors
+/// the chain collects.
+pub(super) type Judging<'a, F, P, O, C, N> = (
+    &'a mut Shared<F, P, O, C>,
+    Option<&'a Breaker>,
+    &'a mut Option<N>,
+);
+
 /// A chain's state apart from its slots.
 pub(super) struct Chain<It: Iterator, F, P, O, C, R, N, M, B> {
     /// Peekable, to know the last item: it is never skipped.
@@ -102,13 +114,17 @@ where
         self.items.peek().is_some()
     }
 
-    /// What a slot needs to judge the item at `index`: the shared state, and the item's
-    /// breaker if it is tracked.
-    pub(super) fn judging(&mut self, index: usize) -> (&mut Shared<F, P, O, C>, Option<&Breaker>)
+    /// What a slot needs to judge the item at `index`: the shared state, the item's
+    /// breaker if it is tracked, and where the errors go (the errors the chain collects).
+    pub(super) fn judging_into(&mut self, index: usize) -> Judging<'_, F, P, O, C, N>
     where
         B: Breakers,
     {
-        (&mut self.shared, self.health.breakers().get(index))
+        (
+            &mut self.shared,
+            self.health.breakers().get(index),
+            &mut self.empty,
+        )
     }
 
     /// The time left before the deadline (its timer started on the first poll), or the
@@ -138,15 +154,38 @@ where
     }
 
     /// The error of a chain whose items ran out: the last one's, or the empty list's.
-    pub(super) fn exhausted<T, E>(&mut self, last_error: Option<(Result<T, E>, usize)>) -> N::Error
+    pub(super) fn exhausted<T, E>(&mut self, last_error: Option<LastError<T, E>>) -> N::Error
     where
         N: Empty<E>,
     {
-        match (last_error, self.empty.take()) {
-            (Some((Err(error), index)), _) => N::failed(error, index),
-            (_, Some(empty)) => empty.empty(),
-            // Both are used once, at the chain's end: a chain is not polled after it.
-            (_, None) => unreachable!("a try_each chain was polled after it completed"),
+        match last_error {
+            Some((Err(error), index, name)) => self.fail(error, index, name),
+            _ => match self.empty.take() {
+                Some(empty) => empty.empty(),
+                // Used once, at the chain's end: a chain is not polled after it.
+                None => unreachable!("a try_each chain was polled after it completed"),
+            },
+        }
+    }
+
+    /// The chain's error, from the error of item `index` (named `name`) that ends it.
+    pub(super) fn fail<E>(&mut self, error: E, index: usize, name: &'static str) -> N::Error
+    where
+        N: Empty<E>,
+    {
+        match self.empty.take() {
+            Some(empty) => empty.finish(error, index, name),
+            None => N::failed(error, index),
+        }
+    }
+
+    /// An error the chain does not end with: to the errors it collects, if it does.
+    pub(super) fn set_aside<E>(&mut self, error: E, index: usize, name: &'static str)
+    where
+        N: Empty<E>,
+    {
+        if let Some(empty) = self.empty.as_mut() {
+            empty.set_aside(name, index, error);
         }
     }
 
@@ -157,7 +196,7 @@ where
         step: Step<T, E>,
         index: usize,
         name: &'static str,
-        last_error: &mut Option<(Result<T, E>, usize)>,
+        last_error: &mut Option<LastError<T, E>>,
     ) -> Option<Result<Served<T>, N::Error>>
     where
         N: Empty<E>,
@@ -167,11 +206,26 @@ where
                 let failed = Sink::<E>::failed(&self.shared.tally);
                 Some(Ok(Served::new(value, name, index, failed)))
             }
-            Step::Stopped(error) => Some(Err(N::failed(error, index))),
+            Step::Stopped(error) => {
+                // An earlier item's error goes to the errors the chain collects, first.
+                if let Some((Err(earlier), at, named)) = last_error.take() {
+                    self.set_aside(earlier, at, named);
+                }
+                Some(Err(self.fail(error, index, name)))
+            }
             Step::Retrying => None,
             Step::Failed(error) => {
-                if last_error.as_ref().is_none_or(|(_, last)| index >= *last) {
-                    *last_error = Some((Err(error), index));
+                if last_error
+                    .as_ref()
+                    .is_none_or(|(_, last, _)| index >= *last)
+                {
+                    if let Some((Err(earlier), at, named)) =
+                        last_error.replace((Err(error), index, name))
+                    {
+                        self.set_aside(earlier, at, named);
+                    }
+                } else {
+                    self.set_aside(error, index, name);
                 }
                 None
             }

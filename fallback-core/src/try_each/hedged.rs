@@ -60,7 +60,7 @@ pin_project_lite::pin_project! {
     {
         chain: Chain<It, F, P, O, C, R, N, M, B>,
         delay: Duration,
-        last_error: Option<(Fut::Output, usize)>,
+        last_error: Option<(Fut::Output, usize, &'static str)>,
         #[pin]
         first: Slot<It::Item, Fut>,
         #[pin]
@@ -104,7 +104,8 @@ where
                 ] {
                     if busy {
                         let (index, name) = (slot.index(), slot.name());
-                        let step = slot.expire::<F, T, E, P, O, C>(elapsed, &mut this.chain.shared);
+                        let (shared, _, empty) = this.chain.judging_into(index);
+                        let step = slot.expire::<F, T, E, P, O, C, N>(elapsed, shared, empty);
                         if last.as_ref().is_none_or(|(later, ..)| index > *later) {
                             last = Some((index, name, step));
                         }
@@ -159,10 +160,10 @@ where
                     this.second.as_mut()
                 };
                 let (index, name) = (slot.index(), slot.name());
-                let (shared, breaker) = this.chain.judging(index);
+                let (shared, breaker, empty) = this.chain.judging_into(index);
                 let step = match slot
                     .as_mut()
-                    .poll_step::<F, T, E, P, O, C, R>(cx, shared, left, breaker)
+                    .poll_step::<F, T, E, P, O, C, R, N>(cx, shared, empty, left, breaker)
                 {
                     Poll::Pending => continue,
                     Poll::Ready(step) => step,

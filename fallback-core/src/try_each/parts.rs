@@ -74,6 +74,87 @@ pub trait Empty<E> {
     fn empty(self) -> Self::Error;
     /// The error of an item.
     fn failed(error: E, index: usize) -> Self::Error;
+
+    /// The error of one item on its own, named `alternative` (what a restarting stream's
+    /// discard marker carries): [`Empty::failed`] unless collecting.
+    #[inline(always)]
+    fn one(error: E, index: usize, alternative: &'static str) -> Self::Error {
+        let _ = alternative;
+        Self::failed(error, index)
+    }
+
+    /// An error the chain does not end with (a retried try's, or an earlier item's):
+    /// dropped, unless the chain collects every error ([`Collect`]).
+    #[inline(always)]
+    fn set_aside(&mut self, alternative: &'static str, index: usize, error: E) {
+        let _ = (alternative, index, error);
+    }
+
+    /// The chain's error, from the one it ends with (of the item at `index`, named
+    /// `alternative`): [`Empty::failed`], unless the chain collects every error.
+    #[inline(always)]
+    fn finish(self, error: E, index: usize, alternative: &'static str) -> Self::Error
+    where
+        Self: Sized,
+    {
+        let _ = alternative;
+        Self::failed(error, index)
+    }
+}
+
+/// Every error of the chain, in the items' order, as an [`AllFailed`](crate::AllFailed)
+/// (`try_each(..).all_failed()`): what the chain then fails with is `I`'s error made
+/// from the `AllFailed` ([`TryEachError`] by default).
+#[derive(Debug)]
+pub struct Collect<E, I> {
+    failures: Vec<crate::Failure<E>>,
+    inner: I,
+}
+
+impl<E, I> Collect<E, I> {
+    pub(super) fn new(inner: I) -> Self {
+        Collect {
+            failures: Vec::new(),
+            inner,
+        }
+    }
+}
+
+impl<E, I: Empty<crate::AllFailed<E>>> Empty<E> for Collect<E, I> {
+    type Error = I::Error;
+
+    fn empty(self) -> I::Error {
+        self.inner.empty()
+    }
+
+    fn failed(error: E, index: usize) -> I::Error {
+        let failure = crate::Failure::new("item", index, error);
+        I::failed(crate::AllFailed::new(failure, index + 1), index)
+    }
+
+    fn one(error: E, index: usize, alternative: &'static str) -> I::Error {
+        let failure = crate::Failure::new(alternative, index, error);
+        I::failed(crate::AllFailed::new(failure, index + 1), index)
+    }
+
+    fn set_aside(&mut self, alternative: &'static str, index: usize, error: E) {
+        self.failures
+            .push(crate::Failure::new(alternative, index, error));
+    }
+
+    fn finish(mut self, error: E, index: usize, alternative: &'static str) -> I::Error {
+        self.failures
+            .push(crate::Failure::new(alternative, index, error));
+        // An item's tries come one after the other, and the items in order: an item's
+        // last error was set aside only when the next item's failed, so put it back in
+        // its place (a stable sort keeps each item's tries in order).
+        self.failures.sort_by_key(crate::Failure::index);
+        // The items tried up to the last error (the list's length is not known).
+        I::failed(
+            crate::AllFailed::from_parts(self.failures, index + 1),
+            index,
+        )
+    }
 }
 
 /// [`TryEachError::NoItems`]; the chain fails with [`TryEachError`].

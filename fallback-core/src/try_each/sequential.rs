@@ -6,7 +6,7 @@ use std::pin::Pin;
 use std::task::{Context, Poll};
 
 use super::chain::Chain;
-use super::slot::{poll_judged, step};
+use super::slot::{poll_judged, step, Gather};
 use super::{Breakers, Empty, Moved, Names, NoClock, TryEach};
 use crate::attempt::{Attempt, Judge, Observer};
 use crate::trace::Ended;
@@ -21,7 +21,7 @@ pin_project_lite::pin_project! {
     {
         chain: Chain<It, F, P, O, NoClock, Moved, N, M, B>,
         attempt: Attempt,
-        last_error: Option<(Fut::Output, usize)>,
+        last_error: Option<(Fut::Output, usize, &'static str)>,
         #[pin]
         current: Option<Fut>,
     }
@@ -77,7 +77,7 @@ where
             };
             this.current.set(None);
             let index = this.attempt.index();
-            let (shared, breaker) = this.chain.judging(index);
+            let (shared, breaker, empty) = this.chain.judging_into(index);
             let judge = &shared.filter;
             let (on, retry_on, retry_after) = judge.parts();
             // The error's type is generic here: its text is for `observe` to show.
@@ -86,7 +86,10 @@ where
                 &shared.policy,
                 breaker,
                 || None,
-                &mut shared.tally,
+                &mut Gather {
+                    tally: &mut shared.tally,
+                    empty,
+                },
                 on,
                 retry_on,
                 retry_after,

@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use super::{ElapsedInto, Reuse};
 use crate::__private::Breaker;
-use crate::attempt::{Attempt, Judge, Observer, Policy, Tally, Tried, Verdict};
+use crate::attempt::{Attempt, Judge, Observer, Policy, Sink, Tally, Tried, Verdict};
 use crate::clock::{delay, Delay};
 use crate::trace::Ended;
 use crate::Elapsed;
@@ -140,14 +140,17 @@ impl<Item, Fut> Slot<Item, Fut> {
 
     /// Polls the attempt (or the pause before the next try) to its next step, with
     /// `left` the time before the chain's deadline.
-    pub(super) fn poll_step<F, T, E, P, O, C, R>(
+    #[allow(clippy::too_many_arguments)]
+    pub(super) fn poll_step<F, T, E, P, O, C, R, N>(
         self: Pin<&mut Self>,
         cx: &mut Context<'_>,
         shared: &mut Shared<F, P, O, C>,
+        empty: &mut Option<N>,
         left: Option<Duration>,
         breaker: Option<&Breaker>,
     ) -> Poll<Step<T, E>>
     where
+        N: super::Empty<E>,
         F: FnMut(Item) -> Fut,
         Fut: Future<Output = Result<T, E>>,
         P: Judge<T, E>,
@@ -193,7 +196,10 @@ impl<Item, Fut> Slot<Item, Fut> {
             &shared.policy,
             breaker,
             || left,
-            &mut shared.tally,
+            &mut Gather {
+                tally: &mut shared.tally,
+                empty,
+            },
             on,
             retry_on,
             retry_after,
@@ -215,12 +221,14 @@ impl<Item, Fut> Slot<Item, Fut> {
     /// The chain's deadline passed: the try in flight ends with its error, judged (and
     /// reported) as every try is; a slot between tries (pausing before a retry) only
     /// stops. Either way the slot is left idle.
-    pub(super) fn expire<F, T, E, P, O, C>(
+    pub(super) fn expire<F, T, E, P, O, C, N>(
         self: Pin<&mut Self>,
         elapsed: Elapsed,
         shared: &mut Shared<F, P, O, C>,
+        empty: &mut Option<N>,
     ) -> Step<T, E>
     where
+        N: super::Empty<E>,
         P: Judge<T, E>,
         O: Observer<E>,
         C: ElapsedInto<E>,
@@ -241,7 +249,10 @@ impl<Item, Fut> Slot<Item, Fut> {
             &shared.policy,
             None,
             || Some(Duration::ZERO),
-            &mut shared.tally,
+            &mut Gather {
+                tally: &mut shared.tally,
+                empty,
+            },
             on,
             retry_on,
             retry_after,
@@ -249,6 +260,42 @@ impl<Item, Fut> Slot<Item, Fut> {
             |error| Ended::Failed(judge.show(error)),
         );
         step(verdict)
+    }
+}
+
+/// Where a try's error goes: counted, and set aside when the chain collects every error
+/// and this one is retried.
+pub(super) struct Gather<'a, N> {
+    pub tally: &'a mut Tally,
+    pub empty: &'a mut Option<N>,
+}
+
+impl<E, N: super::Empty<E>> Sink<E> for Gather<'_, N> {
+    type Kept = E;
+    type Failed = E;
+
+    #[inline(always)]
+    fn retried(&mut self, alternative: &'static str, index: usize, error: E) {
+        self.tally.0 += 1;
+        if let Some(empty) = self.empty.as_mut() {
+            empty.set_aside(alternative, index, error);
+        }
+    }
+
+    #[inline(always)]
+    fn keep(&mut self, _: &'static str, _: usize, error: E) -> E {
+        self.tally.0 += 1;
+        error
+    }
+
+    #[inline(always)]
+    fn fail(&mut self, last: E, _: usize) -> E {
+        last
+    }
+
+    #[inline(always)]
+    fn failed(&self) -> usize {
+        self.tally.0
     }
 }
 

@@ -20,7 +20,7 @@ pin_project_lite::pin_project! {
         Fut: Future,
     {
         chain: Chain<It, F, P, O, C, R, N, M, B>,
-        last_error: Option<(Fut::Output, usize)>,
+        last_error: Option<(Fut::Output, usize, &'static str)>,
         #[pin]
         slot: Slot<It::Item, Fut>,
         // The chain's deadline, from the first poll.
@@ -69,11 +69,11 @@ where
             Ok(left) => left,
             Err(elapsed) => {
                 let (index, name) = (this.slot.index(), this.slot.name());
-                let shared = &mut this.chain.shared;
+                let (shared, _, empty) = this.chain.judging_into(index);
                 let step = this
                     .slot
                     .as_mut()
-                    .expire::<F, T, E, P, O, C>(elapsed, shared);
+                    .expire::<F, T, E, P, O, C, N>(elapsed, shared, empty);
                 let done = this.chain.settle(step, index, name, this.last_error);
                 return Poll::Ready(
                     done.unwrap_or_else(|| unreachable!("a deadline stops the chain")),
@@ -95,11 +95,11 @@ where
                 }
             }
             let (index, name) = (this.slot.index(), this.slot.name());
-            let (shared, breaker) = this.chain.judging(index);
+            let (shared, breaker, empty) = this.chain.judging_into(index);
             let step = match this
                 .slot
                 .as_mut()
-                .poll_step::<F, T, E, P, O, C, R>(cx, shared, left, breaker)
+                .poll_step::<F, T, E, P, O, C, R, N>(cx, shared, empty, left, breaker)
             {
                 Poll::Pending => return Poll::Pending,
                 Poll::Ready(step) => step,

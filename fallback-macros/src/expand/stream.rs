@@ -21,7 +21,42 @@ use proc_macro2::{Ident, Span, TokenStream};
 use quote::{format_ident, quote, ToTokens};
 
 use super::names::{breakers, local};
-use crate::model::{Alternative, Callee, Function, Options, Policies};
+use crate::model::{
+    error_mode_of_error, Alternative, Callee, ErrorMode, Function, Options, Policies,
+};
+
+/// The error type of a stream's items, from `impl Stream<Item = Result<T, E>> + ..`.
+fn stream_error(ret: &syn::Type) -> Option<&syn::Type> {
+    let syn::Type::ImplTrait(bounds) = ret else {
+        return None;
+    };
+    bounds.bounds.iter().find_map(|bound| {
+        let syn::TypeParamBound::Trait(bound) = bound else {
+            return None;
+        };
+        let syn::PathArguments::AngleBracketed(args) = &bound.path.segments.last()?.arguments
+        else {
+            return None;
+        };
+        args.args.iter().find_map(|arg| match arg {
+            syn::GenericArgument::AssocType(item) if item.ident == "Item" => {
+                let syn::Type::Path(result) = &item.ty else {
+                    return None;
+                };
+                let syn::PathArguments::AngleBracketed(args) =
+                    &result.path.segments.last()?.arguments
+                else {
+                    return None;
+                };
+                match args.args.iter().nth(1)? {
+                    syn::GenericArgument::Type(error) => Some(error),
+                    _ => None,
+                }
+            }
+            _ => None,
+        })
+    })
+}
 
 /// The variants of `OpenN` and `EitherN`, in order.
 const VARIANTS: [&str; 8] = ["A", "B", "C", "D", "F", "G", "H", "I"];
@@ -39,7 +74,11 @@ pub fn stream_inline(alternatives: &[Alternative], options: &Options) -> TokenSt
         .iter()
         .map(|alternative| alternative.name.clone())
         .collect();
-    chain(operands, names, options, false)
+    let collects = options
+        .error
+        .as_ref()
+        .is_some_and(|error| matches!(error_mode_of_error(error), ErrorMode::All(_)));
+    chain(operands, names, options, false, collects)
 }
 
 /// A `#[fallback(.., stream)]` function: its alternatives called with (copies of) its
@@ -76,7 +115,9 @@ pub fn stream_function(function: &Function, options: &Options) -> TokenStream {
         .iter()
         .map(|alternative| alternative.name.clone())
         .collect();
-    let body = chain(operands, names, options, true);
+    let collects = stream_error(&function.ret)
+        .is_some_and(|error| matches!(error_mode_of_error(error), ErrorMode::All(_)));
+    let body = chain(operands, names, options, true, collects);
     let Function {
         attrs, vis, sig, ..
     } = function;
@@ -95,6 +136,7 @@ fn chain(
     names: Vec<String>,
     options: &Options,
     moves: bool,
+    collects: bool,
 ) -> TokenStream {
     let krate = options.krate();
     let policies = Policies::of(options);
@@ -160,7 +202,13 @@ fn chain(
     if policies.catch_panic.is_some() {
         call("catch_panic", TokenStream::new());
     }
-    call("when_empty", quote! { #krate::__private::never_empty });
+    // `AllFailed<E>` as the stream's error: every error, collected.
+    let empty = if collects {
+        "__all_failed_when_empty"
+    } else {
+        "when_empty"
+    };
+    call(empty, quote! { #krate::__private::never_empty });
     let mode = match options.stream.as_ref().and_then(|(_, mode)| mode.as_ref()) {
         Some(mode) if mode.value() == "buffered" => "stream_buffered",
         Some(_) => "stream_restart",

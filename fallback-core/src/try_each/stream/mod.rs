@@ -230,7 +230,7 @@ pin_project_lite::pin_project! {
         attempt: Attempt,
         // The item being tried, for a retry.
         item: Option<It::Item>,
-        last_error: Option<(Fut::Output, usize)>,
+        last_error: Option<(Fut::Output, usize, &'static str)>,
         buffer: Vec<T>,
         #[pin]
         state: State<Fut, S, T>,

@@ -14,6 +14,7 @@ use crate::attempt::{Attempt, Judge, Observer, Policy, Tried, Verdict};
 use crate::clock::{delay, Delay};
 use crate::trace::Ended;
 use crate::try_each::chain::Chain;
+use crate::try_each::slot::Gather;
 use crate::try_each::{Breakers, ElapsedInto, Empty, Names, Reuse};
 use crate::{Elapsed, EventKind};
 
@@ -286,7 +287,7 @@ struct Ended_<'a, It: Iterator, F, Fut: Future, T, P, O, C, R, N, M, B> {
     mode: Mode,
     buffer: &'a mut Vec<T>,
     item: &'a mut Option<It::Item>,
-    last_error: &'a mut Option<(Fut::Output, usize)>,
+    last_error: &'a mut Option<(Fut::Output, usize, &'static str)>,
 }
 
 impl<It, F, Fut, S, T, E, P, O, C, R, N, M, B> Ended_<'_, It, F, Fut, T, P, O, C, R, N, M, B>
@@ -299,11 +300,20 @@ where
     M: Names<It::Item>,
     B: Breakers,
 {
+    /// The chain's error, from the error that ends it (an earlier item's kept error goes
+    /// to the errors the chain collects, before it).
+    fn end(&mut self, error: E, index: usize, name: &'static str) -> N::Error {
+        if let Some((Err(earlier), at, named)) = self.last_error.take() {
+            self.chain.set_aside(earlier, at, named);
+        }
+        self.chain.fail(error, index, name)
+    }
+
     /// A try ended (its stream's end, or a failure), `committed` if after its first
     /// item: judged as every attempt is, then what to yield and where to go. A committed
     /// stream cannot fall back: judged without retries, its failure ends it.
     fn settle(
-        self,
+        mut self,
         tried: Tried<(), E>,
         committed: bool,
         left: Option<Duration>,
@@ -311,7 +321,7 @@ where
         let after_commit = committed && self.mode == Mode::Committed;
         let index = self.attempt.index();
         let name = self.attempt.alternative();
-        let (shared, breaker) = self.chain.judging(index);
+        let (shared, breaker, empty) = self.chain.judging_into(index);
         let judge = &shared.filter;
         let (on, retry_on, retry_after) = judge.parts();
         let policy = Policy {
@@ -327,7 +337,10 @@ where
             &policy,
             breaker,
             || left,
-            &mut shared.tally,
+            &mut Gather {
+                tally: &mut shared.tally,
+                empty,
+            },
             on,
             retry_on,
             retry_after,
@@ -343,10 +356,14 @@ where
                 self.buffer.clear();
                 (None, After::Pause(pause))
             }
-            Verdict::Stop(error) => (Some(Event::Failed(N::failed(error, index))), After::Done),
-            Verdict::MoveOn(error) if after_commit => {
-                (Some(Event::Failed(N::failed(error, index))), After::Done)
-            }
+            Verdict::Stop(error) => (
+                Some(Event::Failed(self.end(error, index, name))),
+                After::Done,
+            ),
+            Verdict::MoveOn(error) if after_commit => (
+                Some(Event::Failed(self.end(error, index, name))),
+                After::Done,
+            ),
             Verdict::MoveOn(error) => {
                 self.buffer.clear();
                 *self.item = None;
@@ -354,7 +371,7 @@ where
                     let observer = &self.chain.shared.observer;
                     self.attempt.moment(observer, EventKind::Restarted);
                     // Said once, with the error, before the next alternative starts.
-                    let error = N::failed(error, index);
+                    let error = N::one(error, index, name);
                     let discard = Event::Discard {
                         alternative: name,
                         index,
@@ -362,7 +379,11 @@ where
                     };
                     return (Some(discard), After::Idle);
                 }
-                *self.last_error = Some((Err(error), index));
+                if let Some((Err(earlier), at, named)) =
+                    self.last_error.replace((Err(error), index, name))
+                {
+                    self.chain.set_aside(earlier, at, named);
+                }
                 (None, After::Idle)
             }
         }
