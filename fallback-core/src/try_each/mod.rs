@@ -18,6 +18,7 @@ use crate::clock::{ClockEnabledFor, Tokio};
 use crate::{Elapsed, Event, Served};
 
 mod chain;
+mod collect;
 mod error;
 mod hedged;
 mod judging;
@@ -28,6 +29,7 @@ mod slot;
 mod stream;
 mod timed;
 
+pub use collect::Collect;
 pub use error::TryEachError;
 pub use hedged::{TryEachHedged, TryEachHedgedFuture};
 pub use parts::*;
@@ -136,11 +138,6 @@ pub(crate) struct StreamTimes {
     pub idle: Option<Duration>,
 }
 
-/// Every error collected, the chain's error the `AllFailed` itself (`G` for an empty
-/// list): what the macros' stream chains with `AllFailed` use.
-#[doc(hidden)]
-pub type CollectOr<E, G> = Collect<E, WhenEmpty<G>>;
-
 impl<It, F, P, O, C, R, N, M, B> TryEach<It, F, P, O, C, R, N, M, B> {
     /// Calls `observer` with each attempt's start, success and failure. The event's
     /// `alternative` is `"item"`; its `index` says which.
@@ -233,77 +230,6 @@ impl<It, F, P, O, C, R, N, M, B> TryEach<It, F, P, O, C, R, N, M, B> {
             elapsed: self.elapsed,
             reuse: self.reuse,
             empty: WhenEmpty(error),
-            namer: self.namer,
-            health: self.health,
-            stream: self.stream,
-        }
-    }
-
-    /// Fails with every error, in the items' order, as an [`AllFailed`](crate::AllFailed)
-    /// (each tagged with its item's name and position, retried tries included): the
-    /// chain's error is `TryEachError<AllFailed<E>>`. For futures and streams alike; in
-    /// a restarting stream, the error a discard marker announces is the marker's.
-    /// (Not with [`when_empty`](TryEach::when_empty), whose error is `E`.)
-    ///
-    /// ```
-    /// # use fallback_core::{try_each, TryEachError};
-    /// # futures::executor::block_on(async {
-    /// let providers = ["openai", "anthropic"];
-    /// let error = try_each(&providers, |name| async move { Err::<String, _>(format!("{name} down")) })
-    ///     .name(|name| name)
-    ///     .all_failed()
-    ///     .await
-    ///     .unwrap_err();
-    /// let TryEachError::Failed { error: all, .. } = error else { unreachable!() };
-    /// assert_eq!(all.to_string(), "all 2 alternatives failed: [0] openai: openai down; [1] anthropic: anthropic down");
-    /// # });
-    /// ```
-    pub fn all_failed<Fut, T, E>(self) -> TryEach<It, F, P, O, C, R, Collect<E, N>, M, B>
-    where
-        It: Iterator,
-        F: FnMut(It::Item) -> Fut,
-        Fut: Future<Output = Result<T, E>>,
-        N: Empty<crate::AllFailed<E>>,
-    {
-        TryEach {
-            items: self.items,
-            attempt: self.attempt,
-            filter: self.filter,
-            observer: self.observer,
-            policy: self.policy,
-            deadline: self.deadline,
-            elapsed: self.elapsed,
-            reuse: self.reuse,
-            empty: Collect::new(self.empty),
-            namer: self.namer,
-            health: self.health,
-            stream: self.stream,
-        }
-    }
-
-    /// [`all_failed`](TryEach::all_failed) with the chain's error the `AllFailed`
-    /// itself, and `empty()` for an empty list: for the stream chains the macros write.
-    #[doc(hidden)]
-    pub fn __all_failed_when_empty<Fut, T, E, G>(
-        self,
-        empty: G,
-    ) -> TryEach<It, F, P, O, C, R, CollectOr<E, G>, M, B>
-    where
-        It: Iterator,
-        F: FnMut(It::Item) -> Fut,
-        Fut: Future<Output = Result<T, E>>,
-        G: FnOnce() -> crate::AllFailed<E>,
-    {
-        TryEach {
-            items: self.items,
-            attempt: self.attempt,
-            filter: self.filter,
-            observer: self.observer,
-            policy: self.policy,
-            deadline: self.deadline,
-            elapsed: self.elapsed,
-            reuse: self.reuse,
-            empty: Collect::new(WhenEmpty(empty)),
             namer: self.namer,
             health: self.health,
             stream: self.stream,

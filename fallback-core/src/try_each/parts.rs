@@ -84,7 +84,7 @@ pub trait Empty<E> {
     }
 
     /// An error the chain does not end with (a retried try's, or an earlier item's):
-    /// dropped, unless the chain collects every error ([`Collect`]).
+    /// dropped, unless the chain collects every error ([`Collect`](super::Collect)).
     #[inline(always)]
     fn set_aside(&mut self, alternative: &'static str, index: usize, error: E) {
         let _ = (alternative, index, error);
@@ -99,61 +99,6 @@ pub trait Empty<E> {
     {
         let _ = alternative;
         Self::failed(error, index)
-    }
-}
-
-/// Every error of the chain, in the items' order, as an [`AllFailed`](crate::AllFailed)
-/// (`try_each(..).all_failed()`): what the chain then fails with is `I`'s error made
-/// from the `AllFailed` ([`TryEachError`] by default).
-#[derive(Debug)]
-pub struct Collect<E, I> {
-    failures: Vec<crate::Failure<E>>,
-    inner: I,
-}
-
-impl<E, I> Collect<E, I> {
-    pub(super) fn new(inner: I) -> Self {
-        Collect {
-            failures: Vec::new(),
-            inner,
-        }
-    }
-}
-
-impl<E, I: Empty<crate::AllFailed<E>>> Empty<E> for Collect<E, I> {
-    type Error = I::Error;
-
-    fn empty(self) -> I::Error {
-        self.inner.empty()
-    }
-
-    fn failed(error: E, index: usize) -> I::Error {
-        let failure = crate::Failure::new("item", index, error);
-        I::failed(crate::AllFailed::new(failure, index + 1), index)
-    }
-
-    fn one(error: E, index: usize, alternative: &'static str) -> I::Error {
-        let failure = crate::Failure::new(alternative, index, error);
-        I::failed(crate::AllFailed::new(failure, index + 1), index)
-    }
-
-    fn set_aside(&mut self, alternative: &'static str, index: usize, error: E) {
-        self.failures
-            .push(crate::Failure::new(alternative, index, error));
-    }
-
-    fn finish(mut self, error: E, index: usize, alternative: &'static str) -> I::Error {
-        self.failures
-            .push(crate::Failure::new(alternative, index, error));
-        // An item's tries come one after the other, and the items in order: an item's
-        // last error was set aside only when the next item's failed, so put it back in
-        // its place (a stable sort keeps each item's tries in order).
-        self.failures.sort_by_key(crate::Failure::index);
-        // The items tried up to the last error (the list's length is not known).
-        I::failed(
-            crate::AllFailed::from_parts(self.failures, index + 1),
-            index,
-        )
     }
 }
 
