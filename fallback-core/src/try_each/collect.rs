@@ -94,20 +94,7 @@ impl<It, F, P, O, C, R, N, M, B> TryEach<It, F, P, O, C, R, N, M, B> {
         Fut: Future<Output = Result<T, E>>,
         N: Empty<crate::AllFailed<E>>,
     {
-        TryEach {
-            items: self.items,
-            attempt: self.attempt,
-            filter: self.filter,
-            observer: self.observer,
-            policy: self.policy,
-            deadline: self.deadline,
-            elapsed: self.elapsed,
-            reuse: self.reuse,
-            empty: Collect::new(self.empty),
-            namer: self.namer,
-            health: self.health,
-            stream: self.stream,
-        }
+        self.with_empty(Collect::new)
     }
 
     /// [`all_failed`](TryEach::all_failed) with the chain's error the `AllFailed`
@@ -123,19 +110,6 @@ impl<It, F, P, O, C, R, N, M, B> TryEach<It, F, P, O, C, R, N, M, B> {
         Fut: Future<Output = Result<T, E>>,
         G: FnOnce() -> crate::AllFailed<E>,
     {
-        TryEach {
-            items: self.items,
-            attempt: self.attempt,
-            filter: self.filter,
-            observer: self.observer,
-            policy: self.policy,
-            deadline: self.deadline,
-            elapsed: self.elapsed,
-            reuse: self.reuse,
-            empty: Collect::new(WhenEmpty(empty)),
-            namer: self.namer,
-            health: self.health,
-            stream: self.stream,
-        }
+        self.with_empty(|_| Collect::new(WhenEmpty(empty)))
     }
 }

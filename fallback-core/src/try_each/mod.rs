@@ -220,6 +220,15 @@ impl<It, F, P, O, C, R, N, M, B> TryEach<It, F, P, O, C, R, N, M, B> {
         Fut: Future<Output = Result<T, E>>,
         G: FnOnce() -> E,
     {
+        self.with_empty(|_| WhenEmpty(error))
+    }
+
+    /// The same chain with another empty-list and end-of-chain part, made from the one
+    /// it had (`when_empty`, `all_failed`).
+    pub(crate) fn with_empty<N2>(
+        self,
+        empty: impl FnOnce(N) -> N2,
+    ) -> TryEach<It, F, P, O, C, R, N2, M, B> {
         TryEach {
             items: self.items,
             attempt: self.attempt,
@@ -229,7 +238,7 @@ impl<It, F, P, O, C, R, N, M, B> TryEach<It, F, P, O, C, R, N, M, B> {
             deadline: self.deadline,
             elapsed: self.elapsed,
             reuse: self.reuse,
-            empty: WhenEmpty(error),
+            empty: empty(self.empty),
             namer: self.namer,
             health: self.health,
             stream: self.stream,
