@@ -45,7 +45,7 @@ fn streams(c: &mut Criterion) {
     const ITEMS: u64 = 1000;
     let mut group = c.benchmark_group("stream of 1000 items");
     group.throughput(criterion::Throughput::Elements(ITEMS));
-    for kind in ["raw", "chain"] {
+    for kind in common::streams::KINDS {
         assert_eq!(common::streams::consume(kind, ITEMS), ITEMS, "{kind}");
         group.bench_function(kind, |b| {
             b.iter(|| common::streams::consume(kind, black_box(ITEMS)))

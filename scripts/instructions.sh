@@ -66,9 +66,15 @@ if [[ ",${FEATURES:-}," == *,tokio,* ]]; then
 fi
 if [[ ",${FEATURES:-}," == *,stream,* ]]; then
   r=$(per_call stream_raw items)
-  c=$(per_call stream_chain items)
-  printf '\n%-28s %9s\n%-28s %9s\n' 'per item, raw stream' "$r" 'per item, stream chain' "$c"
-  echo "(one stream of N items, read raw or through try_each(..).stream() after a failed open)"
+  printf '\n%-44s %9s\n' 'per item, raw stream' "$r"
+  for kind in chain chain_e macro; do
+    c=$(per_call "stream_$kind" items)
+    python3 -c "import sys; k, c, r = sys.argv[1], *map(float, sys.argv[2:]); print(f'{k:<44} {c:>9.2f} {c - r:>+8.2f}')" \
+      "per item, stream chain ($kind)" "$c" "$r"
+  done
+  echo "(one stream of N items, read raw or through a chain after a failed open: chain ="
+  echo " try_each(..).stream(), items Result<T, TryEachError<E>>; chain_e = with when_empty,"
+  echo " items Result<T, E> as raw; macro = fallback_chain!(a | b, stream))"
 fi
 echo "(instructions per call; N = $N calls per measurement; twins: nested = the nested match"
 echo " in an async fn, flat = the flat matches the macro writes, block = the match in an"

@@ -329,52 +329,82 @@ pub fn expected(script: &Script) -> Result<u32, Error> {
 }
 
 /// Per-item cost of a stream chain against polling the raw stream (the `stream`
-/// feature): `stream_raw` and `stream_chain`, each one stream of N items.
+/// feature), each one stream of N items: `raw`; `chain`, `try_each(..).stream()` (its
+/// items' error `TryEachError<Error>`); `chain_e`, the same with `when_empty` (items of
+/// the raw stream's own type, as the macros' stream chains yield); `macro`,
+/// `fallback_chain!(.., stream)` over two operands. Each chain's first alternative fails
+/// to open.
 #[cfg(feature = "stream")]
 pub mod streams {
     use std::hint::black_box;
 
     use futures::stream::{self, StreamExt};
+    use futures::Stream;
 
     use super::{block_on, Error};
 
+    /// The names `consume` takes.
+    pub const KINDS: [&str; 4] = ["raw", "chain", "chain_e", "macro"];
+
     /// An opaque stream of `count` items, as an SSE decoder's would be.
-    fn items(count: u64) -> impl futures::Stream<Item = Result<u64, Error>> {
+    fn items(count: u64) -> impl Stream<Item = Result<u64, Error>> {
         stream::iter(0..black_box(count)).map(|n| Ok(black_box(n)))
+    }
+
+    const DOWN: Error = Error {
+        transient: true,
+        code: 503,
+    };
+
+    /// Opens `items(count)`, or fails to if `fails`.
+    async fn open(
+        fails: bool,
+        count: u64,
+    ) -> Result<impl Stream<Item = Result<u64, Error>>, Error> {
+        if fails {
+            Err(DOWN)
+        } else {
+            Ok(items(count))
+        }
+    }
+
+    /// Reads every item of `stream`: the items read.
+    async fn read<X>(stream: impl Stream<Item = Result<u64, X>>) -> u64 {
+        let mut stream = std::pin::pin!(stream);
+        let mut read = 0;
+        while let Some(item) = stream.next().await {
+            read += u64::from(black_box(item).is_ok());
+        }
+        read
     }
 
     /// Reads every item of one stream of `count` items, raw or through a chain whose
     /// first alternative fails to open; the items read.
     pub fn consume(kind: &str, count: u64) -> u64 {
+        let alternatives = [true, false];
         block_on(async {
-            let mut read = 0;
-            if kind == "raw" {
-                let mut raw = std::pin::pin!(items(count));
-                while let Some(item) = raw.next().await {
-                    read += u64::from(black_box(item).is_ok());
+            match kind {
+                "raw" => read(items(count)).await,
+                "chain" => {
+                    read(fallbacks::try_each(&alternatives, |fails| open(*fails, count)).stream())
+                        .await
                 }
-            } else {
-                let alternatives = [true, false];
-                let chain = fallbacks::try_each(&alternatives, |fails| {
-                    let fails = *fails;
-                    async move {
-                        if fails {
-                            Err(Error {
-                                transient: true,
-                                code: 503,
-                            })
-                        } else {
-                            Ok(items(count))
-                        }
-                    }
-                })
-                .stream();
-                let mut chain = std::pin::pin!(chain);
-                while let Some(item) = chain.next().await {
-                    read += u64::from(black_box(item).is_ok());
+                "chain_e" => {
+                    let chain = fallbacks::try_each(&alternatives, |fails| open(*fails, count))
+                        .when_empty(|| DOWN)
+                        .stream();
+                    read(chain).await
                 }
+                "macro" => {
+                    let fails = black_box(true);
+                    read(fallbacks::fallback_chain!(
+                        open(fails, count) | open(false, count),
+                        stream
+                    ))
+                    .await
+                }
+                _ => panic!("unknown stream kind {kind}: one of {KINDS:?}"),
             }
-            read
         })
     }
 }

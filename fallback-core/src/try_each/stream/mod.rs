@@ -184,6 +184,25 @@ impl<It, F, P, O, C, R, N, M, B> TryEach<It, F, P, O, C, R, N, M, B> {
     }
 }
 
+/// How far the stream being read has come.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Seen {
+    /// No item yet: a failure falls back.
+    Nothing,
+    /// Past the first item, with a timer, a deadline or a buffer to mind: read by the
+    /// slow path.
+    Watched,
+    /// Past the first item, with nothing to mind: read by the fast path.
+    Unwatched,
+}
+
+impl Seen {
+    /// Whether the first item has come.
+    fn any(self) -> bool {
+        self != Seen::Nothing
+    }
+}
+
 pin_project_lite::pin_project! {
     #[project = StateProj]
     enum State<Fut, S, T> {
@@ -199,7 +218,7 @@ pin_project_lite::pin_project! {
         Reading {
             #[pin]
             stream: S,
-            first_seen: bool,
+            seen: Seen,
         },
         // Before a retry of the same alternative (the chain's timer is the pause).
         Pausing,
@@ -222,8 +241,8 @@ pin_project_lite::pin_project! {
     {
         chain: Chain<It, F, P, O, C, R, N, M, B>,
         mode: Mode,
-        // Committed or restarting, with no idle timeout nor deadline: items are read
-        // by the fast path.
+        // Committed or restarting, with no idle timeout nor deadline: items past the
+        // first are read by the fast path (`Seen::Unwatched`).
         unwatched: bool,
         first_item: Option<Duration>,
         idle: Option<Duration>,
@@ -308,13 +327,12 @@ where
 
     fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
         let mut this = self;
-        let ended = match this.as_mut().poll_fast(cx) {
-            Fast::Item(item) => return Poll::Ready(Some(Ok(item))),
-            Fast::Pending => return Poll::Pending,
-            Fast::Ended(tried) => Some(tried),
-            Fast::Slow => None,
-        };
-        this.next_slow(cx, ended)
+        match this.as_mut().poll_fast(cx) {
+            Fast::Item(item) => Poll::Ready(Some(Ok(item))),
+            Fast::Pending => Poll::Pending,
+            Fast::Ended(tried) => this.next_slow(cx, Some(tried)),
+            Fast::Slow => this.next_slow(cx, None),
+        }
     }
 }
 

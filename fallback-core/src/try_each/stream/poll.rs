@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use futures_core::Stream;
 
-use super::{Mode, State, StateProj, TryEachStream};
+use super::{Mode, Seen, State, StateProj, TryEachStream};
 use crate::attempt::{Attempt, Judge, Observer, Policy, Tried, Verdict};
 use crate::clock::{delay, Delay};
 use crate::trace::Ended;
@@ -65,16 +65,14 @@ where
     /// first item, with no time limit to watch, read as the raw stream is.
     #[inline]
     pub(super) fn poll_fast(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Fast<T, E> {
-        let this = self.project();
-        if !*this.unwatched || P::CATCHES {
-            return Fast::Slow;
-        }
-        let StateProj::Reading { stream, first_seen } = this.state.project() else {
+        // One check: a stream past its first item with nothing to watch.
+        let StateProj::Reading {
+            stream,
+            seen: Seen::Unwatched,
+        } = self.project().state.project()
+        else {
             return Fast::Slow;
         };
-        if !*first_seen {
-            return Fast::Slow;
-        }
         match stream.poll_next(cx) {
             Poll::Ready(Some(Ok(item))) => Fast::Item(item),
             Poll::Pending => Fast::Pending,
@@ -109,7 +107,7 @@ where
                 let error = this.chain.shared.elapsed.elapsed_into(elapsed);
                 ended = Some(match &*this.state {
                     State::Opening { .. } => (Tried::PastDeadline(error), false),
-                    State::Reading { first_seen, .. } => (Tried::PastDeadline(error), *first_seen),
+                    State::Reading { seen, .. } => (Tried::PastDeadline(error), seen.any()),
                     _ => (Tried::Expired(error), false),
                 });
                 Some(Duration::ZERO)
@@ -156,7 +154,7 @@ where
                                     // The first item's timer goes on from the attempt's start.
                                     this.state.set(State::Reading {
                                         stream,
-                                        first_seen: false,
+                                        seen: Seen::Nothing,
                                     });
                                     continue;
                                 }
@@ -178,13 +176,20 @@ where
                             },
                         }
                     }
-                    StateProj::Reading { stream, first_seen } => {
+                    StateProj::Reading { stream, seen } => {
+                        let first_seen = seen.any();
                         match caught(&this.chain.shared.filter, || stream.poll_next(cx)) {
-                            Err(panicked) => Next::Ended(Tried::Failed(panicked), *first_seen),
+                            Err(panicked) => Next::Ended(Tried::Failed(panicked), first_seen),
                             Ok(polled) => match polled {
                                 Poll::Ready(Some(Ok(item))) => {
-                                    if !*first_seen {
-                                        *first_seen = true;
+                                    if !first_seen {
+                                        // The fast path reads on, unless there is
+                                        // something to watch (or it catches panics).
+                                        *seen = if *this.unwatched && !P::CATCHES {
+                                            Seen::Unwatched
+                                        } else {
+                                            Seen::Watched
+                                        };
                                         let observer = &this.chain.shared.observer;
                                         this.attempt.moment(observer, EventKind::FirstItem);
                                         // From now on the limit is the idle one.
@@ -199,26 +204,26 @@ where
                                     Next::Yield(Event::Item(item))
                                 }
                                 Poll::Ready(Some(Err(error))) => {
-                                    Next::Ended(Tried::Failed(error), *first_seen)
+                                    Next::Ended(Tried::Failed(error), first_seen)
                                 }
                                 // An empty stream is a failure if the chain says so
                                 // (`empty_is_failure`).
                                 Poll::Ready(None) => {
-                                    let empty = (!*first_seen)
+                                    let empty = (!first_seen)
                                         .then(|| this.chain.shared.filter.refuse(&()))
                                         .flatten();
                                     let tried = empty.map_or(Tried::Ok(()), Tried::Failed);
-                                    Next::Ended(tried, *first_seen)
+                                    Next::Ended(tried, first_seen)
                                 }
                                 Poll::Pending if fired(this.timer.as_mut(), cx) => {
-                                    let limit = if *first_seen {
+                                    let limit = if first_seen {
                                         *this.idle
                                     } else {
                                         *this.first_item
                                     };
                                     let limit = Elapsed::timeout(limit.unwrap_or_default());
                                     let error = this.chain.shared.elapsed.elapsed_into(limit);
-                                    Next::Ended(Tried::TimedOut(error), *first_seen)
+                                    Next::Ended(Tried::TimedOut(error), first_seen)
                                 }
                                 Poll::Pending => return Poll::Pending,
                             },
