@@ -5,11 +5,13 @@
 #
 #   scripts/compile_time.sh            # COUNT = 500
 #   COUNT=100 scripts/compile_time.sh
+#   OPT_MACROS=1 scripts/compile_time.sh   # with the macros optimized in debug builds
+#                                          # ([profile.dev.build-override] opt-level = 3)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 COUNT="${COUNT:-500}"
-root="$PWD/target/compile-time"
+root="$PWD/target/compile-time${OPT_MACROS:+-opt}"
 mkdir -p "$root"
 
 common='
@@ -36,6 +38,9 @@ fallbacks = { path = "$PWD" }
 
 [workspace]
 TOML
+  if [ -n "${OPT_MACROS:-}" ]; then
+    printf '\n[profile.dev.build-override]\nopt-level = 3\n' >> "$dir/Cargo.toml"
+  fi
   {
     echo "#![allow(dead_code)]"
     echo "$3"

@@ -110,6 +110,35 @@ fn directory() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("snapshots")
 }
 
+/// The laid-out expansion of an input's text, with the `tracing` feature on or off.
+fn expanded_with(text: &str, traced: bool) -> String {
+    crate::expand::TRACED.with(|cell| cell.set(Some(traced)));
+    let expanded = layout(&expand(text));
+    crate::expand::TRACED.with(|cell| cell.set(None));
+    expanded
+}
+
+/// How `expanded` differs from the file `golden`, if it does.
+fn compare(golden: &Path, expanded: &str) -> Option<String> {
+    let expected = match fs::read_to_string(golden) {
+        Ok(expected) if expected == expanded => return None,
+        Ok(expected) => expected,
+        Err(_) => return Some(format!("{}: missing", golden.display())),
+    };
+    let line = expected
+        .lines()
+        .zip(expanded.lines())
+        .position(|(a, b)| a != b)
+        .unwrap_or_else(|| expected.lines().count().min(expanded.lines().count()));
+    Some(format!(
+        "{}: differs from line {}\n  expected: {}\n  actual:   {}",
+        golden.display(),
+        line + 1,
+        expected.lines().nth(line).unwrap_or("<end>"),
+        expanded.lines().nth(line).unwrap_or("<end>"),
+    ))
+}
+
 #[test]
 fn snapshots() {
     let overwrite = std::env::var("SNAPSHOTS").is_ok_and(|value| value == "overwrite");
@@ -127,29 +156,29 @@ fn snapshots() {
     let mut differ = Vec::new();
     for input in &inputs {
         let text = fs::read_to_string(input).expect("a snapshot input");
-        let expanded = layout(&expand(&text));
+        // The code with `tracing` on, and off: the two differ only in a plain chain,
+        // whose untraced code has its own file.
+        let traced = expanded_with(&text, true);
+        let untraced = expanded_with(&text, false);
         let golden = input.with_extension("expanded");
+        let golden_untraced = input.with_extension("untraced.expanded");
         if overwrite {
-            fs::write(&golden, &expanded).expect("a snapshot written");
+            fs::write(&golden, &traced).expect("a snapshot written");
+            if untraced == traced {
+                let _ = fs::remove_file(&golden_untraced);
+            } else {
+                fs::write(&golden_untraced, &untraced).expect("a snapshot written");
+            }
             continue;
         }
-        match fs::read_to_string(&golden) {
-            Ok(expected) if expected == expanded => {}
-            Ok(expected) => {
-                let line = expected
-                    .lines()
-                    .zip(expanded.lines())
-                    .position(|(a, b)| a != b)
-                    .unwrap_or_else(|| expected.lines().count().min(expanded.lines().count()));
-                differ.push(format!(
-                    "{}: differs from line {}\n  expected: {}\n  actual:   {}",
-                    golden.display(),
-                    line + 1,
-                    expected.lines().nth(line).unwrap_or("<end>"),
-                    expanded.lines().nth(line).unwrap_or("<end>"),
-                ));
-            }
-            Err(_) => differ.push(format!("{}: missing", golden.display())),
+        differ.extend(compare(&golden, &traced));
+        if untraced != traced {
+            differ.extend(compare(&golden_untraced, &untraced));
+        } else if golden_untraced.exists() {
+            differ.push(format!(
+                "{}: the expansion without `tracing` is the same as with it now",
+                golden_untraced.display()
+            ));
         }
     }
     assert!(

@@ -101,3 +101,14 @@ pub fn discard<E, Ei, S>(
 {
     trace.failed_into(chain, alternative, index, attempt, error, show);
 }
+
+/// [`discard`] in a chain that reports nothing to `tracing` (the macros' code without
+/// the `tracing` feature): the error is dropped, its conversion still checked to exist,
+/// so that turning the feature on cannot break the build.
+#[inline(always)]
+pub fn discard_untraced<E, Ei>(error: Ei)
+where
+    E: From<Ei>,
+{
+    drop(error);
+}

@@ -7,7 +7,7 @@ use quote::{format_ident, quote, quote_spanned, ToTokens};
 use syn::{Block, Expr};
 
 use super::names::local;
-use super::{chain, respan, Attempt, Chain};
+use super::{chain, respan, Attempt, Chain, Spans};
 use crate::model::{
     first_span, Alternative, Callee, ErrorMode, Function, Options, Param, Passing, Policies,
 };
@@ -104,6 +104,7 @@ pub fn function(function: &Function, options: &Options) -> TokenStream {
         ErrorMode::Last => (returned_error.clone(), false),
         ErrorMode::All(error) => (error.to_token_stream(), true),
     };
+    let wrap_ok = quote_spanned! {ret_span=> #ret_krate::__private::ok::<#ret, _> };
     let body = chain(&Chain {
         krate: &krate,
         attempts,
@@ -111,8 +112,9 @@ pub fn function(function: &Function, options: &Options) -> TokenStream {
         ok: Some(ok_type),
         error: Some(error),
         returned_error: Some(returned_error),
-        wrap_ok: quote_spanned! {ret_span=> #ret_krate::__private::ok::<#ret, _> },
+        wrap_ok,
         wrap_err: quote_spanned! {ret_span=> #ret_krate::__private::err::<#ret, _> },
+        spans: Spans::default(),
         collect,
         policies,
         served: function.served.as_ref().map(ToTokens::to_token_stream),

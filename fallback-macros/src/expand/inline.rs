@@ -6,7 +6,7 @@ use quote::{quote, quote_spanned, ToTokens};
 use syn::Expr;
 
 use super::names::agree;
-use super::{chain, Attempt, Chain};
+use super::{chain, Attempt, Chain, Spans};
 use crate::model::{Alternative, Callee, ErrorMode, Options, Policies};
 
 /// `fallback_chain!(a | b, options)`, expanded: the chain in an `async` block, which
@@ -72,6 +72,7 @@ pub fn inline(alternatives: &[Alternative], options: &Options) -> TokenStream {
         returned_error,
         wrap_ok: quote!(::core::result::Result::Ok),
         wrap_err: quote!(::core::result::Result::Err),
+        spans: Spans::default(),
         collect,
         policies: Policies::of(options),
         served: None,

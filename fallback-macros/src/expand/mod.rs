@@ -67,6 +67,8 @@ pub struct Chain<'a> {
     pub wrap_ok: TokenStream,
     /// Makes the chain's return value from its error (`error`, or `AllFailed<error>`).
     pub wrap_err: TokenStream,
+    /// Spans asked for many times, each found once.
+    pub spans: Spans,
     /// `true` to return every error as `AllFailed<error>`, `false` for the last one.
     pub collect: bool,
     /// The time and health options.
@@ -81,6 +83,18 @@ pub struct Chain<'a> {
     pub name: TokenStream,
 }
 
+/// Spans of a chain's tokens that its code asks for many times: finding one walks the
+/// tokens it starts (through the compiler, when the macro runs), so each is found once.
+#[derive(Default)]
+pub struct Spans {
+    /// The first token of the wrappers (`wrap_ok`, `wrap_err`: one origin).
+    wrap: std::cell::OnceCell<Span>,
+    /// The filter's first token.
+    filter: std::cell::OnceCell<Span>,
+    /// The declared error type's first token.
+    error: std::cell::OnceCell<Span>,
+}
+
 impl Chain<'_> {
     /// `wrapper(value)`, spanned at the wrapper's origin (the return type) but for the
     /// value: the value is first bound with its expected type written out, so that a
@@ -92,7 +106,7 @@ impl Chain<'_> {
         ty: &Option<TokenStream>,
         value: &TokenStream,
     ) -> TokenStream {
-        let span = first_span(wrapper);
+        let span = *self.spans.wrap.get_or_init(|| first_span(&self.wrap_ok));
         let bound = local_at("value", span);
         let binding = typed(&bound, ty);
         quote_spanned! {span=> {
@@ -104,7 +118,7 @@ impl Chain<'_> {
     /// Whether the filter lets `value` move on: `None` without a filter.
     fn accepts(&self, value: &Ident) -> Option<TokenStream> {
         self.filter.map(|filter| {
-            let span = first_span(filter);
+            let span = *self.spans.filter.get_or_init(|| first_span(filter));
             let krate = respan(self.krate, span);
             let error = self.error.clone().unwrap_or_else(|| quote!(_));
             quote_spanned! {span=> #krate::__private::accepts::<#error, _>(&#value, #filter) }
@@ -145,6 +159,9 @@ impl Chain<'_> {
         let span = self.conversion_span(err);
         let krate = respan(self.krate, span);
         let error = respan(error, span);
+        if !traced() {
+            return quote_spanned! {span=> #krate::__private::discard_untraced::<#error, _>(#err) };
+        }
         let name = &self.attempts[index].name;
         let shown = local("shown");
         let show = self.show(&shown.to_token_stream());
@@ -160,7 +177,9 @@ impl Chain<'_> {
     /// `conversions_at_declared_type`.
     fn conversion_span(&self, err: &Ident) -> Span {
         match &self.error {
-            Some(error) if self.conversions_at_declared_type => first_span(error),
+            Some(error) if self.conversions_at_declared_type => {
+                *self.spans.error.get_or_init(|| first_span(error))
+            }
             _ => err.span(),
         }
     }
@@ -337,6 +356,9 @@ impl Chain<'_> {
     /// `let trace = Trace::start();`: an attempt starts, for its `tracing` event (with
     /// the `tracing` feature; a zero-sized no-op without it).
     fn trace_start(&self, trace: &Ident) -> TokenStream {
+        if !traced() {
+            return TokenStream::new();
+        }
         let krate = self.krate;
         quote! { let #trace = #krate::__private::Trace::start(); }
     }
@@ -350,6 +372,9 @@ impl Chain<'_> {
         attempt: &TokenStream,
         failed: Option<TokenStream>,
     ) -> TokenStream {
+        if !traced() {
+            return TokenStream::new();
+        }
         let krate = self.krate;
         let name = &self.attempts[index].name;
         let ended = match failed {
@@ -403,8 +428,11 @@ pub fn chain(chain: &Chain) -> TokenStream {
         hedged::hedged(chain)
     } else if chain.policies.any() {
         timed::timed(chain)
-    } else {
+    } else if traced() {
         plain::plain(chain)
+    } else {
+        // Nothing in an untraced plain chain refers to its name.
+        return plain::plain(chain);
     };
     let chain_name = chain_name();
     let name = &chain.name;
@@ -412,6 +440,25 @@ pub fn chain(chain: &Chain) -> TokenStream {
         const #chain_name: &str = #name;
         #body
     }
+}
+
+/// Whether the plain chains' code reports each attempt to `tracing` (the `tracing`
+/// feature of `fallbacks`, which sets this crate's). Without it the macros leave the
+/// reporting out, since it would compile to nothing: a plain chain's debug build then
+/// costs about what the same `match`es written by hand do. (The timed chains report
+/// through the runtime, which checks the feature itself.) The snapshot tests choose.
+pub(crate) fn traced() -> bool {
+    #[cfg(test)]
+    if let Some(traced) = TRACED.with(std::cell::Cell::get) {
+        return traced;
+    }
+    cfg!(feature = "tracing")
+}
+
+#[cfg(test)]
+thread_local! {
+    /// The snapshot tests' choice of [`traced`], on this thread.
+    pub(crate) static TRACED: std::cell::Cell<Option<bool>> = const { std::cell::Cell::new(None) };
 }
 
 /// The constant holding the chain's name.
