@@ -163,6 +163,31 @@ async fn run_time() -> Result<u32, Error> {
         .map_err(|error| error.into_error().expect("three items"))
 }
 
+#[fallback(primary = a, then = [b], on = is_transient, hedge = "50ms", deadline = "120ms", observe = record)]
+async fn attribute_hedged() -> Result<u32, Error>;
+
+async fn inline_hedged() -> Result<u32, Error> {
+    fallback_chain!(
+        a() | b(),
+        on = is_transient,
+        hedge = "50ms",
+        deadline = "120ms",
+        observe = record,
+    )
+    .await
+}
+
+async fn run_time_hedged() -> Result<u32, Error> {
+    try_each(0..2, call)
+        .on(is_transient)
+        .deadline(Duration::from_millis(120))
+        .observe(record)
+        .hedge(Duration::from_millis(50))
+        .await
+        .map(|served| served.into_value())
+        .map_err(|error| error.into_error().expect("two items"))
+}
+
 /// What a form did with `scripts` in two calls: their results, the calls, the events.
 type Run = ([Result<u32, Error>; 2], Vec<(usize, u64)>, Vec<String>);
 
@@ -186,6 +211,9 @@ fn run(form: &str, scripts: &[Vec<Step>]) -> Run {
             results.push(match form {
                 "attribute" => attribute().await,
                 "inline" => inline().await,
+                "attribute_hedged" => attribute_hedged().await,
+                "inline_hedged" => inline_hedged().await,
+                "try_each_hedged" => run_time_hedged().await,
                 _ => run_time().await,
             });
         }
@@ -280,6 +308,37 @@ fn a_try_the_deadline_cuts_is_reported_as_failed_by_each_form() {
             .position(|event| event.starts_with("500ms [2] try 1 failed Timeout"))
             .unwrap_or_else(|| panic!("{form}: c's try ends at the deadline: {events:#?}"));
         seen.push(events[..=cut].to_vec());
+    }
+    assert_eq!(seen[0], seen[1], "attribute and inline");
+    assert_eq!(seen[0], seen[2], "attribute and try_each");
+}
+
+#[test]
+fn hedged_tries_the_deadline_cuts_are_reported_as_failed_by_each_form() {
+    // Both tries are too slow: b starts alongside a after 50 ms, and the deadline (120
+    // ms) passes while both run; each is reported failed, at the deadline.
+    let scripts = vec![vec![Step::Slow], vec![Step::Slow], vec![]];
+    let mut seen = Vec::new();
+    for form in ["attribute_hedged", "inline_hedged", "try_each_hedged"] {
+        let (results, calls, events) = run(form, &scripts);
+        assert_eq!(results[0], Err(Error::Timeout), "{form}");
+        assert_eq!(calls[..2], [(0, 0), (1, 50)], "{form}: {calls:?}");
+        let first: Vec<String> = events.iter().take(4).cloned().collect();
+        assert_eq!(
+            first[..2],
+            [
+                "0ms [0] try 1 started after 0ns",
+                "50ms [1] try 1 started after 0ns"
+            ],
+            "{form}: {events:#?}"
+        );
+        assert!(
+            first[2..]
+                .iter()
+                .all(|event| event.starts_with("120ms [") && event.contains("failed Timeout")),
+            "{form}: both tries end at the deadline: {events:#?}"
+        );
+        seen.push(first);
     }
     assert_eq!(seen[0], seen[1], "attribute and inline");
     assert_eq!(seen[0], seen[2], "attribute and try_each");

@@ -14,8 +14,13 @@ pin_project_lite::pin_project! {
     /// ends the chain at once; when both fail, the error of `rest` (the later
     /// alternative's) is returned. Nested, `Hedge(a, || Hedge(b, || c))` hedges a whole
     /// chain without boxing: each level starts the next only when its time comes.
+    ///
+    /// With the chain's deadline (`until`): when `first` ends the chain because the
+    /// deadline passed, `rest`'s try in flight is polled once more, so that it too sees
+    /// the deadline and is reported failed (or serves, if it answers at that instant),
+    /// as every try the deadline cuts is.
     #[doc(hidden)]
-    pub struct Hedge<A, R, F, P, E> {
+    pub struct Hedge<A, R, F, P, E, D = NoDeadline> {
         #[pin]
         first: Option<A>,
         #[pin]
@@ -26,6 +31,33 @@ pin_project_lite::pin_project! {
         filter: P,
         // The error of `rest`, kept while `first` is still running.
         rest_error: Option<E>,
+        deadline: D,
+    }
+}
+
+/// Whether a hedged chain's deadline has passed: see [`Hedge`].
+#[doc(hidden)]
+pub trait Deadline {
+    /// It has.
+    fn passed(&self) -> bool;
+}
+
+/// A hedged chain without a deadline.
+#[doc(hidden)]
+#[derive(Debug, Clone, Copy)]
+pub struct NoDeadline;
+
+impl Deadline for NoDeadline {
+    #[inline(always)]
+    fn passed(&self) -> bool {
+        false
+    }
+}
+
+impl<D: Fn() -> bool> Deadline for D {
+    #[inline]
+    fn passed(&self) -> bool {
+        self()
     }
 }
 
@@ -45,16 +77,31 @@ where
             delay: self::delay(delay),
             filter,
             rest_error: None,
+            deadline: NoDeadline,
+        }
+    }
+
+    /// The same, under the chain's deadline: `passed` says whether it has passed.
+    pub fn until<D: Fn() -> bool>(self, passed: D) -> Hedge<A, R, F, P, E, D> {
+        Hedge {
+            first: self.first,
+            rest: self.rest,
+            start_rest: self.start_rest,
+            delay: self.delay,
+            filter: self.filter,
+            rest_error: self.rest_error,
+            deadline: passed,
         }
     }
 }
 
-impl<A, R, F, P, T, E> Future for Hedge<A, R, F, P, E>
+impl<A, R, F, P, T, E, D> Future for Hedge<A, R, F, P, E, D>
 where
     A: Future<Output = Result<T, E>>,
     R: Future<Output = Result<T, E>>,
     F: FnOnce() -> R,
     P: Fn(&E) -> bool,
+    D: Deadline,
 {
     type Output = Result<T, E>;
 
@@ -67,6 +114,15 @@ where
                 Poll::Ready(Err(error)) => {
                     this.first.set(None);
                     if !(this.filter)(&error) {
+                        if this.deadline.passed() {
+                            // The deadline cut `first`: `rest`'s try ends with it.
+                            if let Some(rest) = this.rest.as_mut().as_pin_mut() {
+                                if let Poll::Ready(outcome) = rest.poll(cx) {
+                                    this.rest.set(None);
+                                    return Poll::Ready(outcome);
+                                }
+                            }
+                        }
                         return Poll::Ready(Err(error));
                     }
                     if let Some(rest_error) = this.rest_error.take() {

@@ -10,7 +10,7 @@
 //! let observer = Unobserved::<E>::new();
 //! let hedged = Hedge::new(300ms, |failed| failed.1, async { /* tries of a */ }, || {
 //!     Hedge::new(300ms, |failed| failed.1, async { /* tries of b */ }, || async { /* c */ })
-//! });
+//! }); // with a deadline, each `Hedge` also `.until(|| clock.past_deadline())`
 //! match clock.attempt(None, hedged).await {      // `hedged.await` without a deadline
 //!     Ok(Ok(ok)) => Ok(ok),
 //!     Ok(Err((err, _))) => Err(err),
@@ -105,9 +105,15 @@ pub fn hedged(chain: &Chain) -> TokenStream {
     // Nested from the end: the last leaf alone, then a `Hedge` per alternative before it.
     let mut leaves = leaves.into_iter().rev();
     let mut hedged = leaves.next().unwrap_or_default();
+    let clock = local("clock");
+    // Under a deadline, a try it cuts ends the tries in flight alongside with it.
+    let until = policies
+        .deadline
+        .is_some()
+        .then(|| quote! { .until(|| #clock.past_deadline()) });
     for leaf in leaves {
         hedged = quote! {
-            #krate::__private::Hedge::new(#delay, #filter, #leaf, || #hedged)
+            #krate::__private::Hedge::new(#delay, #filter, #leaf, || #hedged) #until
         };
     }
 
@@ -124,7 +130,6 @@ pub fn hedged(chain: &Chain) -> TokenStream {
             chain.wrap(&chain.wrap_err, &chain.returned_error, &quote!(#err)),
         )
     };
-    let clock = local("clock");
     // The chain's error, from what the `Hedge` returned (see `failed_with`).
     let (err_pattern, skipped_arm) = if cooldown {
         (
