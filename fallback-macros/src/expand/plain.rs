@@ -50,7 +50,9 @@ pub fn plain(chain: &Chain) -> TokenStream {
     } = chain;
     let last = chain.attempts.len() - 1;
     let total = chain.attempts.len();
-    let mut statements = chain.agree_witness();
+    // Collected, then joined at once: each join of token streams is a call to the
+    // compiler when the macro runs.
+    let mut statements = vec![chain.agree_witness()];
     let mut failures = Vec::new();
     for (index, attempt) in chain.attempts.iter().enumerate() {
         let span = attempt.span;
@@ -70,7 +72,7 @@ pub fn plain(chain: &Chain) -> TokenStream {
         };
         let scrutinee = quote_spanned! {span=> #krate::__private::outcome(#outcome) };
         let trace = local("trace");
-        statements.extend(chain.trace_start(&trace));
+        statements.push(chain.trace_start(&trace));
         let on_served = chain.trace_end(&trace, index, &quote!(1), None);
         // The `Err` arm's start: the error converted into the chain's type, and traced.
         let on_failed = {
@@ -95,7 +97,7 @@ pub fn plain(chain: &Chain) -> TokenStream {
             let name = &attempt.name;
             failures.push(quote! { #krate::Failure::new(#name, #index, #kept) });
             let binding = typed(&kept, error);
-            statements.extend(quote_spanned! {span=>
+            statements.push(quote_spanned! {span=>
                 let #binding = match #scrutinee {
                     ::core::result::Result::Ok(#ok) => { #on_served return #served; }
                     ::core::result::Result::Err(#err) => { #on_failed #err }
@@ -107,9 +109,9 @@ pub fn plain(chain: &Chain) -> TokenStream {
                 &quote! { #krate::__private::all_failed(#total, [#(#failures),*]) },
             );
             if is_last {
-                statements.extend(all_failed);
+                statements.push(all_failed);
             } else if let Some(accepted) = chain.accepts(&kept) {
-                statements.extend(quote! {
+                statements.push(quote! {
                     if !#accepted {
                         return #all_failed;
                     }
@@ -117,7 +119,7 @@ pub fn plain(chain: &Chain) -> TokenStream {
             }
         } else if is_last {
             let failed = chain.wrap(wrap_err, &chain.returned_error, &err.to_token_stream());
-            statements.extend(quote_spanned! {span=>
+            statements.push(quote_spanned! {span=>
                 match #scrutinee {
                     ::core::result::Result::Ok(#ok) => { #on_served #served }
                     ::core::result::Result::Err(#err) => { #on_failed #failed }
@@ -128,7 +130,7 @@ pub fn plain(chain: &Chain) -> TokenStream {
             // and the next attempt's `err =>` borrow it), and asked to the filter.
             let kept = kept(index);
             let binding = typed(&kept, error);
-            statements.extend(quote_spanned! {span=>
+            statements.push(quote_spanned! {span=>
                 let #binding = match #scrutinee {
                     ::core::result::Result::Ok(#ok) => { #on_served return #served; }
                     ::core::result::Result::Err(#err) => { #on_failed #err }
@@ -136,7 +138,7 @@ pub fn plain(chain: &Chain) -> TokenStream {
             });
             if let Some(accepted) = chain.accepts(&kept) {
                 let stopped = chain.wrap(wrap_err, &chain.returned_error, &kept.to_token_stream());
-                statements.extend(quote_spanned! {span=>
+                statements.push(quote_spanned! {span=>
                     if !#accepted {
                         return #stopped;
                     }
@@ -148,7 +150,7 @@ pub fn plain(chain: &Chain) -> TokenStream {
                 Some(error) => chain.discard(error, &err, index, &trace),
                 None => on_failed,
             };
-            statements.extend(quote_spanned! {span=>
+            statements.push(quote_spanned! {span=>
                 match #scrutinee {
                     ::core::result::Result::Ok(#ok) => { #on_served return #served; }
                     ::core::result::Result::Err(#err) => { #on_failed }
@@ -156,5 +158,5 @@ pub fn plain(chain: &Chain) -> TokenStream {
             });
         }
     }
-    statements
+    statements.into_iter().collect()
 }
