@@ -11,7 +11,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 COUNT="${COUNT:-500}"
-root="$PWD/target/compile-time${OPT_MACROS:+-opt}"
+root="$PWD/target/compile-time"
+if [ "${OPT_MACROS:-0}" = 1 ]; then root="$root-opt"; fi
 mkdir -p "$root"
 
 common='
@@ -38,7 +39,7 @@ fallbacks = { path = "$PWD" }
 
 [workspace]
 TOML
-  if [ -n "${OPT_MACROS:-}" ]; then
+  if [ "${OPT_MACROS:-0}" = 1 ]; then
     printf '\n[profile.dev.build-override]\nopt-level = 3\n' >> "$dir/Cargo.toml"
   fi
   {

@@ -88,8 +88,8 @@
 //!   `outcome`, `elapsed_ms`, and `error` when the error type has a `Display`). A failure
 //!   is a `WARN`, a fallback that serves an `INFO`, the primary serving a `DEBUG`, an
 //!   alternative skipped while cooling down an `INFO`. The attempt's start time is read
-//!   only when a subscriber listens; without the feature the macros' code for it
-//!   compiles to nothing.
+//!   only when a subscriber listens; without the feature the macros do not write the
+//!   reports of a chain without time options, and the runtime's compile to nothing.
 //!
 //! - `stream`: stream chains over a run-time list, `try_each(..).stream()`: fall back
 //!   before the first item, then committed, buffered or restarting (see

@@ -41,6 +41,8 @@ enum Step {
     Slow,
     /// Answers `Ok` after 60 ms: within the timeout, but the deadline may pass.
     Late,
+    /// Fails with a fatal error after 120 ms: at the hedged chains' deadline.
+    FatalAtDeadline,
 }
 
 thread_local! {
@@ -83,6 +85,10 @@ async fn call(index: usize) -> Result<u32, Error> {
         Step::Late => {
             sleep(Duration::from_millis(60)).await;
             Ok(index as u32 * 10 + 2)
+        }
+        Step::FatalAtDeadline => {
+            sleep(Duration::from_millis(120)).await;
+            Err(Error::Fatal(index))
         }
     }
 }
@@ -342,4 +348,26 @@ fn hedged_tries_the_deadline_cuts_are_reported_as_failed_by_each_form() {
     }
     assert_eq!(seen[0], seen[1], "attribute and inline");
     assert_eq!(seen[0], seen[2], "attribute and try_each");
+}
+
+#[test]
+fn a_hedged_macro_chain_ends_with_the_error_that_stopped_it_at_the_deadline() {
+    // a fails fatally at the very instant of the deadline, while b (started after 50
+    // ms) runs: the chain ends with a's error, and b's try is reported cut. (`try_each`
+    // reads its deadline before its tries, so there the deadline's error wins.)
+    let scripts = vec![vec![Step::FatalAtDeadline], vec![Step::Slow], vec![]];
+    for form in ["attribute_hedged", "inline_hedged"] {
+        let (results, _, events) = run(form, &scripts);
+        assert_eq!(results[0], Err(Error::Fatal(0)), "{form}");
+        assert_eq!(
+            events[..4],
+            [
+                "0ms [0] try 1 started after 0ns",
+                "50ms [1] try 1 started after 0ns",
+                "120ms [0] try 1 failed Fatal(0) after 120ms",
+                "120ms [1] try 1 failed Timeout after 70ms",
+            ],
+            "{form}: {events:#?}"
+        );
+    }
 }

@@ -15,10 +15,11 @@ pin_project_lite::pin_project! {
     /// alternative's) is returned. Nested, `Hedge(a, || Hedge(b, || c))` hedges a whole
     /// chain without boxing: each level starts the next only when its time comes.
     ///
-    /// With the chain's deadline (`until`): when `first` ends the chain because the
-    /// deadline passed, `rest`'s try in flight is polled once more, so that it too sees
-    /// the deadline and is reported failed (or serves, if it answers at that instant),
-    /// as every try the deadline cuts is.
+    /// With the chain's deadline (`until`): when one side ends the chain with an error
+    /// that stops it and the deadline has passed, the other side's try in flight is
+    /// polled once more, so that it too sees the deadline and is reported failed, as
+    /// every try the deadline cuts is (if it serves at that instant, its value wins).
+    /// The chain's error stays the one that stopped it.
     #[doc(hidden)]
     pub struct Hedge<A, R, F, P, E, D = NoDeadline> {
         #[pin]
@@ -40,6 +41,30 @@ pin_project_lite::pin_project! {
 pub trait Deadline {
     /// It has.
     fn passed(&self) -> bool;
+
+    /// The chain ends with an error that stops it; if the deadline has passed, the
+    /// `other` try still in flight is polled once, so that it too sees the deadline and
+    /// is reported (it ends there). Its value if it served at that instant; its error is
+    /// dropped: the chain's is the one that stopped it (both are the deadline's when
+    /// the deadline cut them both).
+    #[inline]
+    fn cut<T, E, O: Future<Output = Result<T, E>>>(
+        &self,
+        mut other: Pin<&mut Option<O>>,
+        cx: &mut Context<'_>,
+    ) -> Option<T> {
+        if !self.passed() {
+            return None;
+        }
+        let polled = other.as_mut().as_pin_mut()?.poll(cx);
+        match polled {
+            Poll::Ready(outcome) => {
+                other.set(None);
+                outcome.ok()
+            }
+            Poll::Pending => None,
+        }
+    }
 }
 
 /// A hedged chain without a deadline.
@@ -114,14 +139,9 @@ where
                 Poll::Ready(Err(error)) => {
                     this.first.set(None);
                     if !(this.filter)(&error) {
-                        if this.deadline.passed() {
-                            // The deadline cut `first`: `rest`'s try ends with it.
-                            if let Some(rest) = this.rest.as_mut().as_pin_mut() {
-                                if let Poll::Ready(outcome) = rest.poll(cx) {
-                                    this.rest.set(None);
-                                    return Poll::Ready(outcome);
-                                }
-                            }
+                        // Past the deadline, `rest`'s try in flight ends too.
+                        if let Some(value) = this.deadline.cut(this.rest.as_mut(), cx) {
+                            return Poll::Ready(Ok(value));
                         }
                         return Poll::Ready(Err(error));
                     }
@@ -152,6 +172,10 @@ where
                 Poll::Ready(Err(error)) => {
                     this.rest.set(None);
                     if this.first.is_none() || !(this.filter)(&error) {
+                        // Past the deadline, `first`'s try in flight ends too.
+                        if let Some(value) = this.deadline.cut(this.first.as_mut(), cx) {
+                            return Poll::Ready(Ok(value));
+                        }
                         return Poll::Ready(Err(error));
                     }
                     // `first` may still serve: wait for it.

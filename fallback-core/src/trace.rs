@@ -3,7 +3,9 @@
 //! Each attempt holds a [`Trace`]: with the feature, the time it started (taken only
 //! when a subscriber listens to this crate's events); without it, nothing at all — a
 //! zero-sized value whose methods compile to nothing, so a chain's future and code are
-//! exactly what they are without tracing.
+//! exactly what they are without tracing. (The macros do not even write the calls of a
+//! chain without time options then: `fallbacks/tracing` turns this feature and the
+//! macros' on together.)
 //!
 //! The events, all with target `fallbacks` and the fields `chain` (the function's path,
 //! or where a `fallback_chain!` is, or `try_each`), `alternative` (its name),

@@ -4,6 +4,10 @@
 //! that was meant to change nothing changes nothing: the plain engine's output is the
 //! one that was measured.
 //!
+//! Each input is expanded twice: with the `tracing` feature (`NAME.expanded`) and
+//! without it; where the two differ (a plain chain, whose untraced code leaves the
+//! reports out), the second is `NAME.untraced.expanded`.
+//!
 //! After a deliberate change, rewrite the files with
 //! `SNAPSHOTS=overwrite cargo test -p fallback-macros snapshots` and read the diff.
 

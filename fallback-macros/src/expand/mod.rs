@@ -67,7 +67,8 @@ pub struct Chain<'a> {
     pub wrap_ok: TokenStream,
     /// Makes the chain's return value from its error (`error`, or `AllFailed<error>`).
     pub wrap_err: TokenStream,
-    /// Spans asked for many times, each found once.
+    /// Spans asked for many times, each found once. (`wrap_ok` and `wrap_err` start
+    /// with the same span, the return type's or the call site: `wrap` reads it once.)
     pub spans: Spans,
     /// `true` to return every error as `AllFailed<error>`, `false` for the last one.
     pub collect: bool,
@@ -353,8 +354,8 @@ impl Chain<'_> {
         }
     }
 
-    /// `let trace = Trace::start();`: an attempt starts, for its `tracing` event (with
-    /// the `tracing` feature; a zero-sized no-op without it).
+    /// `let trace = Trace::start();`: an attempt starts, for its `tracing` event; nothing
+    /// without the `tracing` feature (see [`traced`]).
     fn trace_start(&self, trace: &Ident) -> TokenStream {
         if !traced() {
             return TokenStream::new();
@@ -373,7 +374,16 @@ impl Chain<'_> {
         failed: Option<TokenStream>,
     ) -> TokenStream {
         if !traced() {
-            return TokenStream::new();
+            // Showing an error of a type not declared needs that type known here: so
+            // the chain asks it without `tracing` too, and accepts the same programs
+            // either way (the feature is one for the whole build).
+            return match (&self.error, failed) {
+                (None, Some(failed)) => {
+                    let show = self.show(&failed);
+                    quote! { let _ = #show; }
+                }
+                _ => TokenStream::new(),
+            };
         }
         let krate = self.krate;
         let name = &self.attempts[index].name;
@@ -422,7 +432,8 @@ fn typed(binding: &Ident, ty: &Option<TokenStream>) -> TokenStream {
 }
 
 /// The body of a chain: statements, then the tail expression giving its `Result`. Its
-/// name is a constant the engines' code refers to.
+/// name is a constant the engines' code refers to (but for an untraced plain chain,
+/// whose code never names it).
 pub fn chain(chain: &Chain) -> TokenStream {
     let body = if chain.policies.hedge.is_some() {
         hedged::hedged(chain)

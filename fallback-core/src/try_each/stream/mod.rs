@@ -189,8 +189,8 @@ impl<It, F, P, O, C, R, N, M, B> TryEach<It, F, P, O, C, R, N, M, B> {
 enum Seen {
     /// No item yet: a failure falls back.
     Nothing,
-    /// Past the first item, with a timer, a deadline or a buffer to mind: read by the
-    /// slow path.
+    /// Past the first item, with a timer, a deadline, a buffer or panics to mind
+    /// (`catch_panic`): read by the slow path.
     Watched,
     /// Past the first item, with nothing to mind: read by the fast path.
     Unwatched,
