@@ -36,8 +36,8 @@ per_call() { # version scenario -> instructions per call (2 decimals)
   python3 -c "print(f'{($full - $base) / $N:.2f}')"
 }
 
-printf '%-13s %11s %11s %11s %11s %11s %11s %11s %12s %12s %12s\n' path '#[fallback]' 'nested' \
-  'flat' 'chain!' 'block' try_each boxed 'attr-nested' 'attr-flat' 'chain-block'
+printf '%-13s %11s %11s %11s %11s %11s %11s %11s %11s %12s %12s %12s\n' path '#[fallback]' 'nested' \
+  'flat' 'chain!' 'block' try_each 'loop' boxed 'attr-nested' 'attr-flat' 'chain-block'
 for scenario in success one_fallback all_fail; do
   g=$(per_call generated "$scenario")
   h=$(per_call hand_written "$scenario")
@@ -45,11 +45,12 @@ for scenario in success one_fallback all_fail; do
   i=$(per_call inline "$scenario")
   t=$(per_call inline_twin "$scenario")
   e=$(per_call try_each "$scenario")
+  l=$(per_call try_each_twin "$scenario")
   b=$(per_call boxed "$scenario")
-  python3 - "$scenario" "$g" "$h" "$f" "$i" "$t" "$e" "$b" <<'PY'
+  python3 - "$scenario" "$g" "$h" "$f" "$i" "$t" "$e" "$l" "$b" <<'PY'
 import sys
-name, g, h, f, i, t, e, b = sys.argv[1], *map(float, sys.argv[2:])
-print(f"{name:<13} {g:>11.2f} {h:>11.2f} {f:>11.2f} {i:>11.2f} {t:>11.2f} {e:>11.2f} {b:>11.2f}"
+name, g, h, f, i, t, e, l, b = sys.argv[1], *map(float, sys.argv[2:])
+print(f"{name:<13} {g:>11.2f} {h:>11.2f} {f:>11.2f} {i:>11.2f} {t:>11.2f} {e:>11.2f} {l:>11.2f} {b:>11.2f}"
       f" {g - h:>+12.2f} {g - f:>+12.2f} {i - t:>+12.2f}   boxed = {b / g:.1f}x #[fallback]")
 PY
 done
@@ -78,4 +79,4 @@ if [[ ",${FEATURES:-}," == *,stream,* ]]; then
 fi
 echo "(instructions per call; N = $N calls per measurement; twins: nested = the nested match"
 echo " in an async fn, flat = the flat matches the macro writes, block = the match in an"
-echo " awaited async block)"
+echo " awaited async block; loop = try_each's twin, the loop over the same list by hand)"

@@ -163,6 +163,27 @@ pub async fn run_time_list(prompt: &str, script: &Script) -> Result<u32, Error> 
     }
 }
 
+/// `try_each`'s twin: the loop over the same list written by hand in an `async fn`.
+pub async fn run_time_list_twin(prompt: &str, script: &Script) -> Result<u32, Error> {
+    let alternatives = [0usize, 1, 2];
+    let attempt = |&index: &usize| async move {
+        match index {
+            0 => openai(prompt, script).await,
+            1 => anthropic(prompt, script).await,
+            _ => local(prompt, script).await,
+        }
+    };
+    let mut last = None;
+    for index in alternatives.iter() {
+        match attempt(index).await {
+            Ok(value) => return Ok(value),
+            Err(error) if !is_transient(&error) => return Err(error),
+            Err(error) => last = Some(error),
+        }
+    }
+    Err(last.expect("three items"))
+}
+
 /// A timeout, as the time options' error.
 pub const TIMED_OUT: Error = Error {
     transient: true,
@@ -273,13 +294,14 @@ pub fn block_on<F: Future>(future: F) -> F::Output {
 
 /// The versions, by name (`timed` and `timed_twin` need the `tokio` feature and a
 /// runtime entered: see [`runner`]).
-pub const VERSIONS: [&str; 10] = [
+pub const VERSIONS: [&str; 11] = [
     "generated",
     "hand_written",
     "flat_twin",
     "inline",
     "inline_twin",
     "try_each",
+    "try_each_twin",
     "boxed",
     "timed",
     "timed_expr",
@@ -308,6 +330,9 @@ pub fn runner(version: &str) -> Runner {
         "inline" => |_, script| block_on(inline(black_box(PROMPT), black_box(script))),
         "inline_twin" => |_, script| block_on(inline_twin(black_box(PROMPT), black_box(script))),
         "try_each" => |_, script| block_on(run_time_list(black_box(PROMPT), black_box(script))),
+        "try_each_twin" => {
+            |_, script| block_on(run_time_list_twin(black_box(PROMPT), black_box(script)))
+        }
         "boxed" => |boxed, script| block_on(boxed.call(black_box(PROMPT), black_box(script))),
         #[cfg(feature = "tokio")]
         "timed" => |_, script| block_on(timed(black_box(PROMPT), black_box(script))),
