@@ -122,6 +122,17 @@ impl Attempt {
         }
     }
 
+    /// The same attempt record, for the tries of another alternative of the same chain
+    /// (the chain's name stays).
+    #[inline]
+    pub fn reset(&mut self, alternative: &'static str, index: usize) {
+        self.alternative = alternative;
+        self.index = index;
+        self.tries = 0;
+        self.started = None;
+        self.trace = Trace::default();
+    }
+
     /// The alternative's name.
     pub fn alternative(&self) -> &'static str {
         self.alternative

@@ -69,7 +69,7 @@ where
                     return Poll::Ready(Err(this.chain.exhausted(this.last_error.take())));
                 };
                 let shared = &mut this.chain.shared;
-                *this.attempt = Attempt::new("try_each", name, index);
+                this.attempt.reset(name, index);
                 this.attempt.start(&shared.observer);
                 this.current.set(Some((shared.attempt)(item)));
                 continue;

@@ -109,7 +109,7 @@ impl<Item, Fut> Slot<Item, Fut> {
     {
         let this = self.project();
         *this.item = Some(item);
-        *this.attempt = Attempt::new("try_each", name, index);
+        this.attempt.reset(name, index);
         Self::launch::<F, P, O, C, E, R>(this.item, this.attempt, this.state, shared);
     }
 

@@ -120,7 +120,7 @@ where
                     StateProj::Done => Next::Yield(Event::End),
                     StateProj::Idle => match this.chain.next_item::<E>() {
                         Some((item, index, name)) => {
-                            *this.attempt = Attempt::new("try_each", name, index);
+                            this.attempt.reset(name, index);
                             *this.item = Some(item);
                             Next::Launch
                         }
