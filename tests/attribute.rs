@@ -385,8 +385,8 @@ mod errors {
         assert!(errors.stopped_early());
         assert_eq!(
             errors.to_string(),
-            "2 of 3 alternatives failed, the last with an error the filter does not recover \
-             from: [0] a: transient: 503; [1] b: fatal: 401"
+            "2 of 3 alternatives failed, the last with an error that stopped the chain: \
+             [0] a: transient: 503; [1] b: fatal: 401"
         );
     }
 

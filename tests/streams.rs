@@ -19,6 +19,16 @@ enum Error {
     Timeout,
 }
 
+impl std::fmt::Display for Error {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Error::Refused(who) => write!(f, "refused: {who}"),
+            Error::Cut(why) => write!(f, "cut: {why}"),
+            Error::Timeout => f.write_str("timeout"),
+        }
+    }
+}
+
 impl From<Elapsed> for Error {
     fn from(_: Elapsed) -> Self {
         Error::Timeout
@@ -897,6 +907,12 @@ async fn all_failed_collects_every_error_of_a_stream_chain_in_order_retries_incl
         ]
     );
     assert_eq!(error.len(), 6, "each item's try and its retry");
+    // Each item counted once, and none left untried.
+    assert_eq!((error.alternatives_failed(), error.alternatives()), (3, 3));
+    assert!(!error.stopped_early());
+    assert!(error
+        .to_string()
+        .starts_with("all 3 alternatives failed: [0] a: "));
 }
 
 #[tokio::test(start_paused = true)]
@@ -920,6 +936,25 @@ async fn all_failed_after_the_commit_lists_the_errors_before_it_too() {
         [("a", 0, Error::Cut("a cut")), ("b", 1, Error::Cut("b cut"))]
     );
     assert_eq!(out.len(), 2);
+    assert!(!error.stopped_early(), "both items ran: {error:?}");
+
+    // Cut after its first item, the primary ends the chain before the second runs.
+    let providers = [
+        provider("a", &[Item(1, "a1"), Fail(1, "a cut")]),
+        provider("b", &[Item(1, "b1")]),
+    ];
+    let chain = try_each(&providers, open)
+        .name(|provider: &&Provider| provider.name)
+        .all_failed()
+        .stream();
+    let out = collect(Box::pin(chain)).await;
+    let (Err(TryEachError::Failed { error, index: 0 }), _) = &out[1] else {
+        panic!("the cut ends the stream: {out:?}");
+    };
+    assert_eq!(
+        error.to_string(),
+        "1 of 2 alternatives failed, the last with an error that stopped the chain: [0] a: cut: a cut"
+    );
 
     // Restarting: the discarded try's error is its marker's; the end lists the rest.
     let providers = [
@@ -943,6 +978,11 @@ async fn all_failed_after_the_commit_lists_the_errors_before_it_too() {
         panic!("a discard marker: {out:?}");
     };
     assert_eq!(listed(marker), [("a", 0, Error::Cut("a cut"))]);
+    assert_eq!(
+        marker.alternatives(),
+        2,
+        "the marker knows the list: {marker:?}"
+    );
     let (
         Err(TryEachError::Failed {
             error: last,
@@ -954,4 +994,11 @@ async fn all_failed_after_the_commit_lists_the_errors_before_it_too() {
         panic!("the end: {out:?}");
     };
     assert_eq!(listed(last), [("b", 1, Error::Cut("b cut"))]);
+    // Both items failed, one of them announced by the marker: nothing stopped early.
+    assert_eq!((last.alternatives_failed(), last.alternatives()), (2, 2));
+    assert!(!last.stopped_early());
+    assert_eq!(
+        last.to_string(),
+        "all 2 alternatives failed (1 announced by a discard marker): [1] b: cut: b cut"
+    );
 }

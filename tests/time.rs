@@ -1275,6 +1275,41 @@ mod hedge {
             ["fails_fast(&log)", "fails_fast(&log)", "refuses(&log)"]
         );
         assert_eq!(errors.last().error(), &Error::Fatal("refused"));
+        // Two alternatives, each counted once whatever its tries; both ran.
+        assert_eq!((errors.len(), errors.alternatives_failed()), (3, 2));
+        assert_eq!(errors.alternatives(), 2);
+        assert!(!errors.stopped_early());
+        assert!(
+            errors
+                .to_string()
+                .starts_with("all 2 alternatives failed: "),
+            "{errors}"
+        );
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn all_failed_with_retries_counts_each_alternative_once() {
+        let log = Log::new();
+        let errors = fallback_chain!(
+            fails_fast(&log) | refuses(&log) | fails_fast(&log),
+            retries = 1,
+            backoff = "1ms",
+            on = is_transient,
+            error = AllFailed<Error>
+        )
+        .await
+        .unwrap_err();
+        // fails_fast twice, then refuses once (fatal: not retried, and the third
+        // alternative never runs).
+        assert_eq!((errors.len(), errors.alternatives_failed()), (3, 2));
+        assert_eq!(errors.alternatives(), 3);
+        assert!(errors.stopped_early());
+        assert!(
+            errors.to_string().starts_with(
+                "2 of 3 alternatives failed, the last with an error that stopped the chain: "
+            ),
+            "{errors}"
+        );
     }
 }
 

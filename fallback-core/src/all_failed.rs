@@ -84,8 +84,9 @@ impl<E: fmt::Display> fmt::Display for Failure<E> {
 /// assert_eq!(only.to_string(), "the only alternative failed: [0] local: down");
 /// ```
 ///
-/// When the error filter stops the chain early, it holds the errors up to and including
-/// the one the filter rejected, and says so:
+/// When the chain stops before every alternative has run (the filter rejected an error,
+/// the deadline passed, a committed stream was cut), it holds the errors up to and
+/// including the one that stopped it, and says so:
 ///
 /// ```
 /// use fallback_core::{AllFailed, Failure};
@@ -94,8 +95,24 @@ impl<E: fmt::Display> fmt::Display for Failure<E> {
 /// assert!(errors.stopped_early());
 /// assert_eq!(
 ///     errors.to_string(),
-///     "1 of 3 alternatives failed, the last with an error the filter does not recover from: \
+///     "1 of 3 alternatives failed, the last with an error that stopped the chain: \
 ///      [0] openai: 401 invalid key"
+/// );
+/// ```
+///
+/// With `retries`, an alternative's tries each have their failure, in order; the
+/// alternatives are counted once:
+///
+/// ```
+/// use fallback_core::{AllFailed, Failure};
+///
+/// let mut errors = AllFailed::new(Failure::new("openai", 0, "503"), 2);
+/// errors.push(Failure::new("openai", 0, "503"));
+/// errors.push(Failure::new("anthropic", 1, "529"));
+/// assert_eq!((errors.len(), errors.alternatives_failed(), errors.stopped_early()), (3, 2, false));
+/// assert_eq!(
+///     errors.to_string(),
+///     "all 2 alternatives failed: [0] openai: 503; [0] openai: 503; [1] anthropic: 529"
 /// );
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -104,6 +121,9 @@ pub struct AllFailed<E> {
     failures: Vec<Failure<E>>,
     /// How many alternatives the chain has, tried or not.
     alternatives: usize,
+    /// Alternatives that failed but are not listed: a restarting stream announced their
+    /// errors with its discard markers.
+    announced: usize,
 }
 
 impl<E> AllFailed<E> {
@@ -113,24 +133,36 @@ impl<E> AllFailed<E> {
         AllFailed {
             failures: vec![first],
             alternatives: alternatives.max(1),
+            announced: 0,
         }
     }
 
     /// The macros' constructor: `failures` is not empty (checked at compile time by
     /// [`crate::__private::all_failed`]).
     pub(crate) fn from_parts(failures: Vec<Failure<E>>, alternatives: usize) -> Self {
-        let alternatives = alternatives.max(failures.len());
-        AllFailed {
+        let mut all = AllFailed {
             failures,
             alternatives,
-        }
+            announced: 0,
+        };
+        // A chain has at least as many alternatives as failed.
+        all.alternatives = all.alternatives.max(all.alternatives_failed());
+        all
+    }
+
+    /// The same, `announced` more alternatives having failed unlisted (announced by a
+    /// restarting stream's discard markers).
+    pub(crate) fn with_announced(mut self, announced: usize) -> Self {
+        self.announced = announced;
+        self.alternatives = self.alternatives.max(self.alternatives_failed());
+        self
     }
 
     /// Records the next failure.
     pub fn push(&mut self, failure: Failure<E>) {
         self.failures.push(failure);
         // A chain has at least as many alternatives as failed.
-        self.alternatives = self.alternatives.max(self.failures.len());
+        self.alternatives = self.alternatives.max(self.alternatives_failed());
     }
 
     /// The failures, in the order the alternatives ran.
@@ -148,9 +180,28 @@ impl<E> AllFailed<E> {
         self.failures.iter().map(Failure::error)
     }
 
-    /// How many alternatives failed (at least 1).
+    /// How many failures are listed (at least 1): one per try, so with `retries` an
+    /// alternative can have several. See [`alternatives_failed`](AllFailed::alternatives_failed).
     pub fn len(&self) -> usize {
         self.failures.len()
+    }
+
+    /// How many alternatives failed: each counted once, whatever its tries (and with
+    /// those a restarting stream's discard markers announced).
+    pub fn alternatives_failed(&self) -> usize {
+        // Without allocating: the failures are few (an alternative's tries, in order).
+        let first_of_its_alternative = |(position, failure): (usize, &Failure<E>)| {
+            !self.failures[..position]
+                .iter()
+                .any(|earlier| earlier.index == failure.index)
+        };
+        let listed = self
+            .failures
+            .iter()
+            .enumerate()
+            .filter(|&entry| first_of_its_alternative(entry))
+            .count();
+        listed + self.announced
     }
 
     /// Always `false`: an `AllFailed` holds at least one failure. Present because a
@@ -160,14 +211,15 @@ impl<E> AllFailed<E> {
     }
 
     /// How many alternatives the chain has, including any that never ran because the
-    /// filter stopped the chain.
+    /// chain stopped early.
     pub fn alternatives(&self) -> usize {
         self.alternatives
     }
 
-    /// `true` when the filter stopped the chain before every alternative had run.
+    /// `true` when the chain stopped before every alternative had run: the filter
+    /// rejected an error, the deadline passed, or a committed stream was cut.
     pub fn stopped_early(&self) -> bool {
-        self.failures.len() < self.alternatives
+        self.alternatives_failed() < self.alternatives
     }
 
     /// The first failure: the primary's.
@@ -218,14 +270,19 @@ impl<E: fmt::Display> fmt::Display for AllFailed<E> {
         if self.stopped_early() {
             write!(
                 f,
-                "{} of {} alternatives failed, the last with an error the filter does not recover from: ",
-                self.failures.len(),
+                "{} of {} alternatives failed, the last with an error that stopped the chain",
+                self.alternatives_failed(),
                 self.alternatives
             )?;
-        } else if self.failures.len() == 1 {
-            f.write_str("the only alternative failed: ")?;
+        } else if self.alternatives == 1 {
+            f.write_str("the only alternative failed")?;
         } else {
-            write!(f, "all {} alternatives failed: ", self.failures.len())?;
+            write!(f, "all {} alternatives failed", self.alternatives)?;
+        }
+        match self.announced {
+            0 => f.write_str(": ")?,
+            1 => f.write_str(" (1 announced by a discard marker): ")?,
+            n => write!(f, " ({n} announced by discard markers): ")?,
         }
         for (position, failure) in self.failures.iter().enumerate() {
             if position > 0 {

@@ -174,7 +174,30 @@ where
         N: Empty<E>,
     {
         match self.empty.take() {
-            Some(empty) => empty.finish(error, index, name),
+            Some(empty) => {
+                let alternatives = self.alternatives();
+                empty.finish(error, index, name, alternatives)
+            }
+            None => N::failed(error, index),
+        }
+    }
+
+    /// How many items the chain has, as far as its list tells: those taken, and the
+    /// least its iterator says are left (exact for a slice, a `Vec`, a range).
+    pub(super) fn alternatives(&self) -> usize {
+        self.taken + self.items.size_hint().0
+    }
+
+    /// The error a restarting stream's discard marker announces: the error of the item
+    /// at `index` on its own (with its earlier tries, when collecting).
+    #[cfg(feature = "stream")]
+    pub(super) fn announce<E>(&mut self, error: E, index: usize, name: &'static str) -> N::Error
+    where
+        N: Empty<E>,
+    {
+        let alternatives = self.alternatives();
+        match self.empty.as_mut() {
+            Some(empty) => empty.announce(error, index, name, alternatives),
             None => N::failed(error, index),
         }
     }

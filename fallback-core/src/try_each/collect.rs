@@ -13,6 +13,8 @@ use super::{Empty, TryEach, WhenEmpty};
 #[derive(Debug)]
 pub struct Collect<E, I> {
     failures: Vec<crate::Failure<E>>,
+    /// Items whose errors a restarting stream's discard markers announced (not listed).
+    announced: usize,
     inner: I,
 }
 
@@ -20,6 +22,7 @@ impl<E, I> Collect<E, I> {
     fn new(inner: I) -> Self {
         Collect {
             failures: Vec::new(),
+            announced: 0,
             inner,
         }
     }
@@ -37,9 +40,22 @@ impl<E, I: Empty<crate::AllFailed<E>>> Empty<E> for Collect<E, I> {
         I::failed(crate::AllFailed::new(failure, index + 1), index)
     }
 
-    fn one(error: E, index: usize, alternative: &'static str) -> I::Error {
-        let failure = crate::Failure::new(alternative, index, error);
-        I::failed(crate::AllFailed::new(failure, index + 1), index)
+    fn announce(
+        &mut self,
+        error: E,
+        index: usize,
+        alternative: &'static str,
+        alternatives: usize,
+    ) -> I::Error {
+        // The item's tries before this one, set aside, go with it.
+        let (mut failures, others) = std::mem::take(&mut self.failures)
+            .into_iter()
+            .partition::<Vec<_>, _>(|failure| failure.index() == index);
+        self.failures = others;
+        failures.push(crate::Failure::new(alternative, index, error));
+        self.announced += 1;
+        let all = crate::AllFailed::from_parts(failures, alternatives.max(index + 1));
+        I::failed(all, index)
     }
 
     fn set_aside(&mut self, alternative: &'static str, index: usize, error: E) {
@@ -47,18 +63,24 @@ impl<E, I: Empty<crate::AllFailed<E>>> Empty<E> for Collect<E, I> {
             .push(crate::Failure::new(alternative, index, error));
     }
 
-    fn finish(mut self, error: E, index: usize, alternative: &'static str) -> I::Error {
+    fn finish(
+        mut self,
+        error: E,
+        index: usize,
+        alternative: &'static str,
+        alternatives: usize,
+    ) -> I::Error {
         self.failures
             .push(crate::Failure::new(alternative, index, error));
         // An item's tries come one after the other, and the items in order: an item's
         // last error was set aside only when the next item's failed, so put it back in
         // its place (a stable sort keeps each item's tries in order).
         self.failures.sort_by_key(crate::Failure::index);
-        // The items tried up to the last error (the list's length is not known).
-        I::failed(
-            crate::AllFailed::from_parts(self.failures, index + 1),
-            index,
-        )
+        // At least the items tried up to the last error (the list's length is known when
+        // its iterator says so).
+        let all = crate::AllFailed::from_parts(self.failures, alternatives.max(index + 1))
+            .with_announced(self.announced);
+        I::failed(all, index)
     }
 }
 

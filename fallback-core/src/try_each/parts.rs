@@ -75,11 +75,18 @@ pub trait Empty<E> {
     /// The error of an item.
     fn failed(error: E, index: usize) -> Self::Error;
 
-    /// The error of one item on its own, named `alternative` (what a restarting stream's
-    /// discard marker carries): [`Empty::failed`] unless collecting.
+    /// The error of one item on its own, named `alternative`, of a chain of (at least)
+    /// `alternatives` items: what a restarting stream's discard marker announces.
+    /// [`Empty::failed`] unless collecting.
     #[inline(always)]
-    fn one(error: E, index: usize, alternative: &'static str) -> Self::Error {
-        let _ = alternative;
+    fn announce(
+        &mut self,
+        error: E,
+        index: usize,
+        alternative: &'static str,
+        alternatives: usize,
+    ) -> Self::Error {
+        let _ = (alternative, alternatives);
         Self::failed(error, index)
     }
 
@@ -91,13 +98,20 @@ pub trait Empty<E> {
     }
 
     /// The chain's error, from the one it ends with (of the item at `index`, named
-    /// `alternative`): [`Empty::failed`], unless the chain collects every error.
+    /// `alternative`, in a chain of at least `alternatives` items): [`Empty::failed`],
+    /// unless the chain collects every error.
     #[inline(always)]
-    fn finish(self, error: E, index: usize, alternative: &'static str) -> Self::Error
+    fn finish(
+        self,
+        error: E,
+        index: usize,
+        alternative: &'static str,
+        alternatives: usize,
+    ) -> Self::Error
     where
         Self: Sized,
     {
-        let _ = alternative;
+        let _ = (alternative, alternatives);
         Self::failed(error, index)
     }
 }

@@ -376,7 +376,7 @@ where
                     let observer = &self.chain.shared.observer;
                     self.attempt.moment(observer, EventKind::Restarted);
                     // Said once, with the error, before the next alternative starts.
-                    let error = N::one(error, index, name);
+                    let error = self.chain.announce(error, index, name);
                     let discard = Event::Discard {
                         alternative: name,
                         index,
