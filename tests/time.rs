@@ -978,6 +978,50 @@ mod tracing_events {
     }
 
     #[tokio::test(start_paused = true)]
+    async fn a_primary_that_streams_is_quiet_at_info_and_a_fallback_is_not() {
+        use futures::StreamExt;
+        let collect = capture();
+        let open = |fails: bool| async move {
+            if fails {
+                Err(Error::Transient("overloaded"))
+            } else {
+                Ok(futures::stream::iter([Ok::<_, Error>("Hel"), Ok("lo")]))
+            }
+        };
+        let levels = |collect: &Capture| -> Vec<(String, Level)> {
+            collect
+                .seen()
+                .iter()
+                .map(|seen| (seen.field("outcome").unwrap_or("-").to_string(), seen.level))
+                .collect()
+        };
+        let primary = fallbacks::try_each([false, true], open).stream();
+        assert_eq!(Box::pin(primary).collect::<Vec<_>>().await.len(), 2);
+        let primary_levels = levels(&collect);
+        assert_eq!(
+            primary_levels,
+            [
+                ("opened".to_string(), Level::DEBUG),
+                ("first item".to_string(), Level::DEBUG),
+                ("served".to_string(), Level::DEBUG),
+            ]
+        );
+        drop(collect);
+        let collect = capture();
+        let fallback = fallbacks::try_each([true, false], open).stream();
+        assert_eq!(Box::pin(fallback).collect::<Vec<_>>().await.len(), 2);
+        assert_eq!(
+            levels(&collect),
+            [
+                ("failed".to_string(), Level::WARN),
+                ("opened".to_string(), Level::INFO),
+                ("first item".to_string(), Level::INFO),
+                ("served".to_string(), Level::INFO),
+            ]
+        );
+    }
+
+    #[tokio::test(start_paused = true)]
     async fn try_each_names_its_items_and_shows_the_error_text_when_asked() {
         let collect = capture();
         let providers = [

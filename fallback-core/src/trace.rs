@@ -18,7 +18,8 @@
 //! | `"served"` by the primary | `DEBUG` | `elapsed_ms` |
 //! | `"served"` by a fallback | `INFO` | `elapsed_ms` |
 //! | `"skipped"` (cooling down) | `INFO` | |
-//! | `"opened"`, `"first item"`, `"restarted"` (stream chains) | `INFO` | |
+//! | `"opened"`, `"first item"` (stream chains) | `DEBUG` for the primary, `INFO` for a fallback | |
+//! | `"restarted"` (stream chains) | `INFO` | |
 
 use core::fmt::Display;
 
@@ -186,14 +187,27 @@ mod emit {
         index: usize,
         what: &'static str,
     ) {
-        tracing::info!(
-            target: "fallbacks",
-            chain,
-            alternative,
-            index,
-            outcome = what,
-            "fallback stream {what}"
-        );
+        // As for a success: quiet at `INFO` while the primary streams; a fallback that
+        // streams, or a restart, is worth a line.
+        if index == 0 && what != "restarted" {
+            tracing::debug!(
+                target: "fallbacks",
+                chain,
+                alternative,
+                index,
+                outcome = what,
+                "fallback stream {what}"
+            );
+        } else {
+            tracing::info!(
+                target: "fallbacks",
+                chain,
+                alternative,
+                index,
+                outcome = what,
+                "fallback stream {what}"
+            );
+        }
     }
 
     #[cold]
