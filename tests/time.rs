@@ -1332,6 +1332,26 @@ mod hedge {
     }
 
     #[tokio::test(start_paused = true)]
+    async fn a_zero_backoff_or_hedge_written_as_a_literal_does_not_wait() {
+        let log = Log::new();
+        // Each try takes 10 ms: two tries of each alternative, back to back.
+        let result = fallback_chain!(
+            fails_fast(&log) | quick(&log),
+            retries = 1,
+            backoff = "0ms",
+            on = is_transient,
+        )
+        .await;
+        assert_eq!(result.as_deref(), Ok("quick"));
+        assert_eq!(log.now(), 10 + 10 + 50);
+        // A zero hedge starts the next alternative with the first: the quicker serves.
+        let log = Log::new();
+        let result = fallback_chain!(slow(&log) | quick(&log), hedge = "0ms").await;
+        assert_eq!(result.as_deref(), Ok("quick"));
+        assert_eq!(log.now(), 50);
+    }
+
+    #[tokio::test(start_paused = true)]
     async fn all_failed_with_retries_counts_each_alternative_once() {
         let log = Log::new();
         let errors = fallback_chain!(

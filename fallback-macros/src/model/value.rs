@@ -36,15 +36,28 @@ pub(super) fn duration(key: &Ident, value: RawValue) -> syn::Result<Value> {
         expr => return Ok(Value::Expr(Box::new(expr))),
     };
     match parse_duration(&text.value()) {
-        Ok(value) if !value.is_zero() => Ok(Value::Duration(value)),
+        // A zero pause is a choice: retry at once, start the next alternative at once.
+        Ok(value) if !value.is_zero() || key == "backoff" || key == "hedge" => {
+            Ok(Value::Duration(value))
+        }
         Ok(_) => Err(syn::Error::new(
             text.span(),
-            format!("`{key}` must be more than zero"),
+            format!("`{key}` must be more than zero: {}", zero_hint(key)),
         )),
         Err(why) => Err(syn::Error::new(
             text.span(),
             format!("{why}: write a number and a unit, {example}"),
         )),
+    }
+}
+
+/// What to write instead of a zero `key`, which would make every attempt (or the
+/// option) pointless.
+fn zero_hint(key: &Ident) -> &'static str {
+    if key == "cooldown" {
+        "a tripped alternative would never be skipped; leave `cooldown` out to never skip"
+    } else {
+        "every attempt would fail at once; leave the option out for no limit"
     }
 }
 
