@@ -113,6 +113,7 @@ fn record(event: &Event<'_, Error>) {
         EventKind::Succeeded => "served".to_string(),
         EventKind::Failed(error) => format!("failed {error:?}"),
         EventKind::Skipped => "skipped".to_string(),
+        EventKind::Cancelled => "cancelled".to_string(),
         _ => "other".to_string(),
     };
     let line = format!(
@@ -366,6 +367,26 @@ fn a_hedged_macro_chain_ends_with_the_error_that_stopped_it_at_the_deadline() {
                 "50ms [1] try 1 started after 0ns",
                 "120ms [0] try 1 failed Fatal(0) after 120ms",
                 "120ms [1] try 1 failed Timeout after 70ms",
+            ],
+            "{form}: {events:#?}"
+        );
+    }
+}
+
+#[test]
+fn the_hedged_try_that_loses_is_reported_cancelled_by_each_form() {
+    // a is slow; b starts after 50 ms and answers at once: a is dropped, and says so.
+    let scripts = vec![vec![Step::Slow], vec![Step::Ok], vec![]];
+    for form in ["attribute_hedged", "inline_hedged", "try_each_hedged"] {
+        let (results, _, events) = run(form, &scripts);
+        assert_eq!(results[0], Ok(10), "{form}");
+        assert_eq!(
+            events[..4],
+            [
+                "0ms [0] try 1 started after 0ns",
+                "50ms [1] try 1 started after 0ns",
+                "50ms [1] try 1 served after 0ns",
+                "50ms [0] try 1 cancelled after 50ms",
             ],
             "{form}: {events:#?}"
         );

@@ -902,11 +902,16 @@ mod tracing_events {
     async fn hedged() -> Result<u8, Error>;
 
     #[tokio::test(start_paused = true)]
-    async fn a_hedged_chain_reports_the_attempt_that_served_and_not_the_dropped_loser() {
+    async fn a_hedged_chain_reports_the_attempt_that_served_and_the_dropped_loser_cancelled() {
         let collect = capture();
         assert_eq!(hedged().await, Ok(1));
-        assert_eq!(collect.briefs(), [brief("up", 1, "served")]);
+        assert_eq!(
+            collect.briefs(),
+            [brief("up", 1, "served"), brief("hangs", 1, "cancelled")]
+        );
         assert_eq!(collect.seen()[0].field("elapsed_ms"), Some("0.0"));
+        assert_eq!(collect.seen()[1].field("elapsed_ms"), Some("300.0"));
+        assert_eq!(collect.seen()[1].level, Level::DEBUG);
     }
 
     #[tokio::test(start_paused = true)]
@@ -1912,6 +1917,7 @@ mod hedge_observed {
             EventKind::Started => "started",
             EventKind::Succeeded => "served",
             EventKind::Failed(_) => "failed",
+            EventKind::Cancelled => "cancelled",
             _ => "other",
         };
         let at = event.elapsed.as_millis() as u64;
@@ -1935,13 +1941,15 @@ mod hedge_observed {
         let log = Log::new();
         assert_eq!(hedged(&log).await, Ok("quick".to_string()));
         let seen = SEEN.with(|seen| seen.borrow().clone());
-        // `slow` was dropped while running: it neither served nor failed.
+        // `slow` was dropped while running: it neither served nor failed, and says so
+        // (quick started at 300 ms and served at 350).
         assert_eq!(
             seen,
             [
                 ("slow", "started", 0),
                 ("quick", "started", 0),
-                ("quick", "served", 50)
+                ("quick", "served", 50),
+                ("slow", "cancelled", 350),
             ]
         );
     }

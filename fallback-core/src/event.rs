@@ -85,4 +85,9 @@ pub enum EventKind<'a, E> {
     /// A restarting stream chain's alternative failed after its first item: the chain
     /// announced the discard and goes on to the next one. (Its `Failed` came before.)
     Restarted,
+    /// It was dropped unfinished, in a hedged chain: the attempt alongside served (or
+    /// ended the chain). Every attempt of a hedged chain that started ends with
+    /// `Succeeded`, `Failed` or this. (In `#[fallback]` and `fallback_chain!`, dropping
+    /// the chain itself also reports its attempts in flight so.)
+    Cancelled,
 }

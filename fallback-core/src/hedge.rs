@@ -5,6 +5,7 @@ use std::pin::Pin;
 use std::task::{Context, Poll};
 use std::time::Duration;
 
+use crate::attempt::Attempt;
 use crate::clock::{delay, Delay};
 
 pin_project_lite::pin_project! {
@@ -33,6 +34,47 @@ pin_project_lite::pin_project! {
         // The error of `rest`, kept while `first` is still running.
         rest_error: Option<E>,
         deadline: D,
+    }
+}
+
+/// A hedged alternative's attempt record, in the code the macros write: when the
+/// alternative is dropped with a try in flight (the attempt alongside ended the chain,
+/// or the chain was dropped), `cancel` reports that try `Cancelled`
+/// ([`Attempt::cancel`](crate::attempt::Attempt::cancel)).
+#[doc(hidden)]
+pub struct Leaf<C: FnMut(&mut Attempt)> {
+    attempt: Attempt,
+    cancel: C,
+}
+
+impl<C: FnMut(&mut Attempt)> Leaf<C> {
+    /// `attempt`, reported by `cancel` if dropped in flight.
+    #[inline]
+    pub fn new(attempt: Attempt, cancel: C) -> Self {
+        Leaf { attempt, cancel }
+    }
+}
+
+impl<C: FnMut(&mut Attempt)> std::ops::Deref for Leaf<C> {
+    type Target = Attempt;
+
+    #[inline(always)]
+    fn deref(&self) -> &Attempt {
+        &self.attempt
+    }
+}
+
+impl<C: FnMut(&mut Attempt)> std::ops::DerefMut for Leaf<C> {
+    #[inline(always)]
+    fn deref_mut(&mut self) -> &mut Attempt {
+        &mut self.attempt
+    }
+}
+
+impl<C: FnMut(&mut Attempt)> Drop for Leaf<C> {
+    fn drop(&mut self) {
+        // A no-op when no try is in flight (the alternative ended) or nothing listens.
+        (self.cancel)(&mut self.attempt);
     }
 }
 

@@ -18,6 +18,7 @@
 //! | `"served"` by the primary | `DEBUG` | `elapsed_ms` |
 //! | `"served"` by a fallback | `INFO` | `elapsed_ms` |
 //! | `"skipped"` (cooling down) | `INFO` | |
+//! | `"cancelled"` (a hedged attempt dropped unfinished) | `DEBUG` | `elapsed_ms` |
 //! | `"opened"`, `"first item"` (stream chains) | `DEBUG` for the primary, `INFO` for a fallback | |
 //! | `"restarted"` (stream chains) | `INFO` | |
 
@@ -39,6 +40,8 @@ pub enum Ended<'a> {
     Served,
     /// It failed; the error's text, when its type has a `Display`.
     Failed(Option<&'a dyn Display>),
+    /// It was dropped unfinished: in a hedged chain, the other attempt ended the chain.
+    Cancelled,
 }
 
 impl Trace {
@@ -165,6 +168,16 @@ mod emit {
                 outcome = "served",
                 elapsed_ms,
                 "fallback primary served"
+            ),
+            Ended::Cancelled => tracing::debug!(
+                target: "fallbacks",
+                chain,
+                alternative,
+                index,
+                attempt,
+                outcome = "cancelled",
+                elapsed_ms,
+                "fallback attempt cancelled"
             ),
             Ended::Served => tracing::info!(
                 target: "fallbacks",

@@ -51,7 +51,7 @@ pub use crate::attempt::{
 };
 pub use crate::breaker::Breaker;
 pub use crate::clock::{now, Clock, Instant, Tokio};
-pub use crate::hedge::{Deadline, Hedge, NoDeadline};
+pub use crate::hedge::{Deadline, Hedge, Leaf, NoDeadline};
 pub use crate::outcomes::CatchPanic;
 pub use crate::trace::{Ended, FailedDisplay, FailedPlain, Shown, Trace};
 pub use crate::{Elapsed, Event, EventKind, Panicked, Rejected, Served};

@@ -201,6 +201,7 @@ impl Attempt {
                 }
                 std::mem::take(&mut self.trace).end(self.chain, name, index, number, Ended::Served);
                 self.event(observer, EventKind::Succeeded);
+                self.ended::<E, O>();
                 return Verdict::Served(value);
             }
             Tried::Expired(error) => return Verdict::Stop(sink.keep(name, index, error)),
@@ -213,6 +214,7 @@ impl Attempt {
         };
         std::mem::take(&mut self.trace).end(self.chain, name, index, number, show(&error));
         self.event(observer, EventKind::Failed(&error));
+        self.ended::<E, O>();
         if counts {
             if let Some(breaker) = breaker {
                 breaker.failure(policy.trip_after, policy.cooldown);
@@ -238,6 +240,28 @@ impl Attempt {
             }
         }
         Verdict::MoveOn(sink.keep(name, index, error))
+    }
+
+    /// The try in flight ended (its end was reported): none is in flight until the next
+    /// `start`. (Only an observed attempt keeps its start; the trace is taken.)
+    #[inline(always)]
+    fn ended<E, O: Observer<E>>(&mut self) {
+        if O::ACTIVE {
+            self.started = None;
+        }
+    }
+
+    /// The try in flight, if any, is dropped unfinished (a hedged chain's other attempt
+    /// ended the chain, or the chain was dropped): its `Cancelled` event and trace.
+    /// Nothing if no try is in flight, or nothing listens.
+    #[inline]
+    pub fn cancel<E, O: Observer<E>>(&mut self, observer: &O) {
+        let (name, index, number) = (self.alternative, self.index, self.number());
+        std::mem::take(&mut self.trace).end(self.chain, name, index, number, Ended::Cancelled);
+        if O::ACTIVE && self.started.is_some() {
+            self.event(observer, EventKind::Cancelled);
+            self.started = None;
+        }
     }
 
     /// A moment of a stream chain's try (opened, first item, restarted): its event

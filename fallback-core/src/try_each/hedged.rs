@@ -171,8 +171,9 @@ where
                 progressed = true;
                 fill_now |= matches!(step, Step::Failed(_));
                 if let Some(done) = this.chain.settle(step, index, name, this.last_error) {
-                    this.first.as_mut().clear();
-                    this.second.as_mut().clear();
+                    let observer = &this.chain.shared.observer;
+                    this.first.as_mut().clear(observer);
+                    this.second.as_mut().clear(observer);
                     return Poll::Ready(done);
                 }
             }

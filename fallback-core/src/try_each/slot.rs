@@ -88,9 +88,13 @@ impl<Item, Fut> Slot<Item, Fut> {
         self.attempt.alternative()
     }
 
-    /// Drops the attempt in flight, if any (the other slot served, or the chain ended).
-    pub(super) fn clear(self: Pin<&mut Self>) {
+    /// Drops the attempt in flight, if any (the other slot served, or the chain ended):
+    /// reported `Cancelled`.
+    pub(super) fn clear<E, O: Observer<E>>(self: Pin<&mut Self>, observer: &O) {
         let mut this = self.project();
+        if matches!(*this.state, State::Running { .. }) {
+            this.attempt.cancel(observer);
+        }
         this.state.set(State::Idle);
         *this.item = None;
     }

@@ -96,7 +96,11 @@ pub fn hedged(chain: &Chain) -> TokenStream {
                 async {
                     #skip
                     let mut #sink = #sink_value;
-                    let mut #tries_local = #krate::__private::Attempt::new(#chain_name, #name, #index);
+                    // Its try in flight, if dropped so, is reported `Cancelled`.
+                    let mut #tries_local = #krate::__private::Leaf::new(
+                        #krate::__private::Attempt::new(#chain_name, #name, #index),
+                        |#tries_local: &mut #krate::__private::Attempt| #tries_local.cancel(&#observer),
+                    );
                     #looped
                 }
             }
