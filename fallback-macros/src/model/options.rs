@@ -293,8 +293,12 @@ impl Options {
 fn unknown_option(key: &Ident, table: OptionTable) -> syn::Error {
     let valid: Vec<String> = table.iter().map(|(name, _)| format!("`{name}`")).collect();
     let mut message = format!("unknown option `{key}`");
-    if let Some(near) = closest(&key.to_string(), table) {
-        message.push_str(&format!("; did you mean `{near}`?"));
+    // A near miss: the option meant, alone, rather than every option's meaning.
+    if let Some((near, meaning)) = closest(&key.to_string(), table)
+        .and_then(|near| table.iter().find(|(name, _)| *name == near))
+    {
+        message.push_str(&format!("; did you mean `{near}`?\n  {near}: {meaning}"));
+        return syn::Error::new(key.span(), message);
     }
     message.push_str(&format!("\nvalid options: {}", valid.join(", ")));
     for (name, meaning) in table {
