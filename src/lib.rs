@@ -87,7 +87,9 @@
 //!   chain when it ends (target `fallbacks`; fields `alternative`, `index`, `attempt`,
 //!   `outcome`, `elapsed_ms`, and `error` when the error type has a `Display`). A failure
 //!   is a `WARN`, a fallback that serves an `INFO`, the primary serving a `DEBUG`, an
-//!   alternative skipped while cooling down an `INFO`. The attempt's start time is read
+//!   alternative skipped while cooling down an `INFO`, a hedged attempt cancelled a
+//!   `DEBUG`; a stream's opened and first item are `DEBUG` for the primary and `INFO`
+//!   for a fallback, a restart `INFO`. The attempt's start time is read
 //!   only when a subscriber listens; without the feature the macros do not write the
 //!   reports of a chain without time options, and the runtime's compile to nothing.
 //!

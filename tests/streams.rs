@@ -916,6 +916,26 @@ async fn all_failed_collects_every_error_of_a_stream_chain_in_order_retries_incl
 }
 
 #[tokio::test(start_paused = true)]
+async fn all_failed_knows_a_stop_over_a_list_whose_length_is_unknown() {
+    // `filter` cannot tell how many items are left: the chain looks at the next one.
+    let providers = [
+        provider("a", &[Fail(1, "a cut")]),
+        provider("b", &[Item(1, "b1")]),
+    ];
+    let chain = try_each(providers.iter().filter(|_| true), open)
+        .name(|provider: &&Provider| provider.name)
+        .on(|_: &Error| false)
+        .all_failed()
+        .stream();
+    let out = collect(Box::pin(chain)).await;
+    let [(Err(TryEachError::Failed { error, index: 0 }), _)] = &out[..] else {
+        panic!("the filter stops the chain at a: {out:?}");
+    };
+    assert_eq!(error.alternatives(), 2);
+    assert!(error.stopped_early(), "{error:?}");
+}
+
+#[tokio::test(start_paused = true)]
 async fn all_failed_after_the_commit_lists_the_errors_before_it_too() {
     start();
     let providers = [
@@ -982,6 +1002,11 @@ async fn all_failed_after_the_commit_lists_the_errors_before_it_too() {
         marker.alternatives(),
         2,
         "the marker knows the list: {marker:?}"
+    );
+    assert!(!marker.stopped_early(), "the chain goes on: {marker:?}");
+    assert_eq!(
+        marker.to_string(),
+        "alternative 0 failed after its first item; the stream restarts on the next: [0] a: cut: a cut"
     );
     let (
         Err(TryEachError::Failed {

@@ -114,6 +114,15 @@ impl<E: fmt::Display> fmt::Display for Failure<E> {
 ///     errors.to_string(),
 ///     "all 2 alternatives failed: [0] openai: 503; [0] openai: 503; [1] anthropic: 529"
 /// );
+///
+/// // An alternative skipped while cooling down has no failure; the last one ran:
+/// let mut errors = AllFailed::new(Failure::new("openai", 0, "503"), 3);
+/// errors.push(Failure::new("local", 2, "down"));
+/// assert!(!errors.stopped_early());
+/// assert_eq!(
+///     errors.to_string(),
+///     "2 of 3 alternatives failed, the others skipped while cooling down: [0] openai: 503; [2] local: down"
+/// );
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AllFailed<E> {
@@ -124,6 +133,8 @@ pub struct AllFailed<E> {
     /// Alternatives that failed but are not listed: a restarting stream announced their
     /// errors with its discard markers.
     announced: usize,
+    /// A restarting stream's discard marker: the chain goes on to the next alternative.
+    restarting: bool,
 }
 
 impl<E> AllFailed<E> {
@@ -134,6 +145,7 @@ impl<E> AllFailed<E> {
             failures: vec![first],
             alternatives: alternatives.max(1),
             announced: 0,
+            restarting: false,
         }
     }
 
@@ -144,9 +156,9 @@ impl<E> AllFailed<E> {
             failures,
             alternatives,
             announced: 0,
+            restarting: false,
         };
-        // A chain has at least as many alternatives as failed.
-        all.alternatives = all.alternatives.max(all.alternatives_failed());
+        all.alternatives = all.alternatives.max(all.least_alternatives());
         all
     }
 
@@ -154,15 +166,28 @@ impl<E> AllFailed<E> {
     /// restarting stream's discard markers).
     pub(crate) fn with_announced(mut self, announced: usize) -> Self {
         self.announced = announced;
-        self.alternatives = self.alternatives.max(self.alternatives_failed());
+        self.alternatives = self.alternatives.max(self.least_alternatives());
+        self
+    }
+
+    /// The same, as a restarting stream's discard marker announces it: the chain goes
+    /// on to the next alternative.
+    pub(crate) fn restarting(mut self) -> Self {
+        self.restarting = true;
         self
     }
 
     /// Records the next failure.
     pub fn push(&mut self, failure: Failure<E>) {
         self.failures.push(failure);
-        // A chain has at least as many alternatives as failed.
-        self.alternatives = self.alternatives.max(self.alternatives_failed());
+        self.alternatives = self.alternatives.max(self.least_alternatives());
+    }
+
+    /// The fewest alternatives a chain with these failures has: as many as failed, and
+    /// up to the last one that did.
+    fn least_alternatives(&self) -> usize {
+        let last_tried = self.failures.iter().map(Failure::index).max().unwrap_or(0);
+        self.alternatives_failed().max(last_tried + 1)
     }
 
     /// The failures, in the order the alternatives ran.
@@ -216,10 +241,13 @@ impl<E> AllFailed<E> {
         self.alternatives
     }
 
-    /// `true` when the chain stopped before every alternative had run: the filter
-    /// rejected an error, the deadline passed, or a committed stream was cut.
+    /// `true` when the chain stopped before its last alternative had run: the filter
+    /// rejected an error, the deadline passed, or a committed stream was cut. (An
+    /// alternative skipped while cooling down is not a stop: the last one is always
+    /// tried.)
     pub fn stopped_early(&self) -> bool {
-        self.alternatives_failed() < self.alternatives
+        let last_tried = self.failures.iter().map(Failure::index).max().unwrap_or(0);
+        !self.restarting && last_tried + 1 < self.alternatives
     }
 
     /// The first failure: the primary's.
@@ -267,17 +295,27 @@ impl<'a, E> IntoIterator for &'a AllFailed<E> {
 
 impl<E: fmt::Display> fmt::Display for AllFailed<E> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        if self.stopped_early() {
+        let (failed, of) = (self.alternatives_failed(), self.alternatives);
+        if self.restarting {
             write!(
                 f,
-                "{} of {} alternatives failed, the last with an error that stopped the chain",
-                self.alternatives_failed(),
-                self.alternatives
+                "alternative {} failed after its first item; the stream restarts on the next",
+                self.last().index
             )?;
-        } else if self.alternatives == 1 {
+        } else if self.stopped_early() {
+            write!(
+                f,
+                "{failed} of {of} alternatives failed, the last with an error that stopped the chain"
+            )?;
+        } else if of == 1 {
             f.write_str("the only alternative failed")?;
+        } else if failed < of {
+            write!(
+                f,
+                "{failed} of {of} alternatives failed, the others skipped while cooling down"
+            )?;
         } else {
-            write!(f, "all {} alternatives failed", self.alternatives)?;
+            write!(f, "all {of} alternatives failed")?;
         }
         match self.announced {
             0 => f.write_str(": ")?,

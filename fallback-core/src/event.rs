@@ -3,7 +3,8 @@
 use std::time::Duration;
 
 /// One moment in the life of an attempt, for `observe = hook`: the hook is called with
-/// each attempt's start, and with its success or failure.
+/// each attempt's start, and with its end: success, failure, or (hedged) cancelled; with
+/// a skip while cooling down, and a stream's opened, first item and restart.
 ///
 /// ```
 /// use fallback_core::{Event, EventKind};
@@ -86,8 +87,8 @@ pub enum EventKind<'a, E> {
     /// announced the discard and goes on to the next one. (Its `Failed` came before.)
     Restarted,
     /// It was dropped unfinished, in a hedged chain: the attempt alongside served (or
-    /// ended the chain). Every attempt of a hedged chain that started ends with
-    /// `Succeeded`, `Failed` or this. (In `#[fallback]` and `fallback_chain!`, dropping
-    /// the chain itself also reports its attempts in flight so.)
+    /// ended the chain). In `#[fallback]` and `fallback_chain!`, dropping the chain
+    /// itself also reports its hedged attempts in flight so; a `try_each` chain dropped
+    /// by its caller reports nothing more.
     Cancelled,
 }

@@ -73,6 +73,10 @@ impl<C: FnMut(&mut Attempt)> std::ops::DerefMut for Leaf<C> {
 
 impl<C: FnMut(&mut Attempt)> Drop for Leaf<C> {
     fn drop(&mut self) {
+        // A panic propagates, unreported (the user's hook is not called while unwinding).
+        if std::thread::panicking() {
+            return;
+        }
         // A no-op when no try is in flight (the alternative ended) or nothing listens.
         (self.cancel)(&mut self.attempt);
     }

@@ -79,7 +79,7 @@ use proc_macro::TokenStream;
 /// | `health = &self.health` | where the cooldown state lives, a `fallbacks::Health<N>` (N: the count of alternatives); default: one `static` per chain |
 /// | `reject = pred` | an `impl Fn(&T) -> bool`: an `Ok` it accepts is a failure, `E::from(fallbacks::Rejected)` |
 /// | `catch_panic` | a panic in an alternative is a failure that moves on, `E::from(fallbacks::Panicked)` |
-/// | `observe = hook` | an `impl Fn(&fallbacks::Event<'_, E>)` called at each attempt's start, success and failure |
+/// | `observe = hook` | an `impl Fn(&fallbacks::Event<'_, E>)` called at each attempt's start and end (success, failure, or cancelled when hedged) |
 /// | `stream` | on a function (not `async`) returning `impl Stream<Item = Result<T, E>> + '_`, with `primary = ..` and alternatives that open streams: the function returns a stream chain, committed after its first item; `stream = "buffered"`, `stream = "restart"`, `first_item_timeout = ..`, `idle_timeout = ..` as in `fallback_chain!`. Parameters by `&` or by value. Needs the `stream` feature |
 ///
 /// Every duration and count is a literal, checked when the program is compiled, or any

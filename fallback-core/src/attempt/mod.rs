@@ -105,6 +105,8 @@ pub struct Attempt {
     tries: u32,
     /// When the try in flight started, for the events' `elapsed` (only when observed).
     started: Option<Instant>,
+    /// A try has started and not ended (only kept when observed): what `cancel` reports.
+    in_flight: bool,
     trace: Trace,
 }
 
@@ -118,6 +120,7 @@ impl Attempt {
             index,
             tries: 0,
             started: None,
+            in_flight: false,
             trace: Trace::default(),
         }
     }
@@ -130,6 +133,7 @@ impl Attempt {
         self.index = index;
         self.tries = 0;
         self.started = None;
+        self.in_flight = false;
         self.trace = Trace::default();
     }
 
@@ -162,6 +166,7 @@ impl Attempt {
             .in_chain(self.chain);
             observer.observe(&event);
             self.started = Some(clock::now());
+            self.in_flight = true;
         }
         self.trace = Trace::start();
     }
@@ -243,11 +248,12 @@ impl Attempt {
     }
 
     /// The try in flight ended (its end was reported): none is in flight until the next
-    /// `start`. (Only an observed attempt keeps its start; the trace is taken.)
+    /// `start`. (Only an observed attempt keeps this; the trace is taken. Its start stays,
+    /// for a later moment's `elapsed`: a stream's `Restarted`.)
     #[inline(always)]
     fn ended<E, O: Observer<E>>(&mut self) {
         if O::ACTIVE {
-            self.started = None;
+            self.in_flight = false;
         }
     }
 
@@ -258,9 +264,9 @@ impl Attempt {
     pub fn cancel<E, O: Observer<E>>(&mut self, observer: &O) {
         let (name, index, number) = (self.alternative, self.index, self.number());
         std::mem::take(&mut self.trace).end(self.chain, name, index, number, Ended::Cancelled);
-        if O::ACTIVE && self.started.is_some() {
+        if O::ACTIVE && self.in_flight {
             self.event(observer, EventKind::Cancelled);
-            self.started = None;
+            self.in_flight = false;
         }
     }
 

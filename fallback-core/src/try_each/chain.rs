@@ -35,7 +35,7 @@ pub(super) struct Chain<It: Iterator, F, P, O, C, R, N, M, B> {
     deadline: Option<Duration>,
     /// What an empty list fails with, until it is used.
     empty: Option<N>,
-    /// Items started so far.
+    /// Items taken from the list so far (started, or skipped while cooling down).
     taken: usize,
     reuse: std::marker::PhantomData<R>,
     namer: M,
@@ -175,17 +175,29 @@ where
     {
         match self.empty.take() {
             Some(empty) => {
-                let alternatives = self.alternatives();
+                let alternatives = self.alternatives::<E>();
                 empty.finish(error, index, name, alternatives)
             }
             None => N::failed(error, index),
         }
     }
 
-    /// How many items the chain has, as far as its list tells: those taken, and the
-    /// least its iterator says are left (exact for a slice, a `Vec`, a range).
-    pub(super) fn alternatives(&self) -> usize {
-        self.taken + self.items.size_hint().0
+    /// How many items the chain has, as far as its list tells, for the errors it
+    /// collects: those taken, and the least its iterator says are left (exact for a
+    /// slice, a `Vec`, a range), or at least one if the next item is there (taken from
+    /// the list to know, when its iterator cannot say).
+    pub(super) fn alternatives<E>(&mut self) -> usize
+    where
+        N: Empty<E>,
+    {
+        if !N::COLLECTS {
+            return self.taken;
+        }
+        let left = match self.items.size_hint().0 {
+            0 => usize::from(self.items.peek().is_some()),
+            left => left,
+        };
+        self.taken + left
     }
 
     /// The error a restarting stream's discard marker announces: the error of the item
@@ -195,10 +207,11 @@ where
     where
         N: Empty<E>,
     {
-        let alternatives = self.alternatives();
+        let alternatives = self.alternatives::<E>();
         match self.empty.as_mut() {
             Some(empty) => empty.announce(error, index, name, alternatives),
-            None => N::failed(error, index),
+            // Only the chain's end takes it.
+            None => unreachable!("a stream chain announced a discard after it ended"),
         }
     }
 

@@ -30,6 +30,7 @@ impl<E, I> Collect<E, I> {
 
 impl<E, I: Empty<crate::AllFailed<E>>> Empty<E> for Collect<E, I> {
     type Error = I::Error;
+    const COLLECTS: bool = true;
 
     fn empty(self) -> I::Error {
         self.inner.empty()
@@ -54,7 +55,7 @@ impl<E, I: Empty<crate::AllFailed<E>>> Empty<E> for Collect<E, I> {
         self.failures = others;
         failures.push(crate::Failure::new(alternative, index, error));
         self.announced += 1;
-        let all = crate::AllFailed::from_parts(failures, alternatives.max(index + 1));
+        let all = crate::AllFailed::from_parts(failures, alternatives.max(index + 1)).restarting();
         I::failed(all, index)
     }
 

@@ -139,8 +139,8 @@ pub(crate) struct StreamTimes {
 }
 
 impl<It, F, P, O, C, R, N, M, B> TryEach<It, F, P, O, C, R, N, M, B> {
-    /// Calls `observer` with each attempt's start, success and failure. The event's
-    /// `alternative` is `"item"`; its `index` says which.
+    /// Calls `observer` with each attempt's start and end (success, failure, or cancelled
+    /// when hedged). The event's `alternative` is `"item"`; its `index` says which.
     pub fn observe<Fut, T, E, Q>(self, observer: Q) -> TryEach<It, F, P, Q, C, R, N, M, B>
     where
         It: Iterator,

@@ -70,6 +70,8 @@ impl<Item: Clone> Reuse<Item> for Cloned {
 pub trait Empty<E> {
     /// The chain's error type.
     type Error;
+    /// Whether it collects every error (then the chain tells it the list's length).
+    const COLLECTS: bool = false;
     /// The error of an empty list.
     fn empty(self) -> Self::Error;
     /// The error of an item.

@@ -108,7 +108,7 @@ const BACKOFF: (&str, &str) = (
 );
 const OBSERVE: (&str, &str) = (
     "observe",
-    "a hook called with each attempt's start, success and failure: `observe = log_attempt`",
+    "a hook called with each attempt's start and end (success, failure, cancelled), and each skip: `observe = log_attempt`",
 );
 
 /// The options of `fallback_chain!(... , options)`.
