@@ -806,4 +806,82 @@ mod try_each_cooldown {
         }
         assert_eq!(calls.all(), [("only", 0), ("only", 0)]);
     }
+
+    #[tokio::test(start_paused = true)]
+    async fn the_longest_cooldown_is_until_further_notice_not_an_overflow() {
+        let calls = Calls::new();
+        let health: Health<2> = Health::new();
+        let providers = [
+            Provider::new("a", &[(0, Err(LlmError::Unavailable))]),
+            Provider::new("b", &[(0, Ok("from b"))]),
+        ];
+        for _ in 0..3 {
+            let served = try_each(&providers, |p| p.complete(&calls))
+                .cooldown(Duration::MAX, &health)
+                .trip_after(1)
+                .await
+                .unwrap();
+            assert_eq!(served.index(), 1);
+            sleep(Duration::from_secs(3600)).await;
+        }
+        // Tripped once, a is skipped from then on, hours later still.
+        let names: Vec<_> = calls.all().iter().map(|(name, _)| *name).collect();
+        assert_eq!(names, ["a", "b", "b", "b"]);
+        assert!(health
+            .cooling_left(0)
+            .is_some_and(|left| left > Duration::from_secs(1 << 40)));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn every_item_of_the_list_cooling_is_judged_over_the_list_not_the_health() {
+        let calls = Calls::new();
+        // More breakers than items: the two items both cooling is "every item cooling".
+        let health: Health<4> = Health::new();
+        let providers = [
+            Provider::new("a", &[(0, Err(LlmError::Unavailable))]),
+            Provider::new("b", &[(0, Err(LlmError::Unavailable))]),
+        ];
+        for _ in 0..2 {
+            let failed = try_each(&providers, |p| p.complete(&calls))
+                .cooldown(Duration::from_secs(30), &health)
+                .trip_after(1)
+                .await;
+            assert!(failed.is_err());
+        }
+        assert_eq!(calls.all(), [("a", 0), ("b", 0), ("a", 0), ("b", 0)]);
+
+        // Fewer breakers than items: an untracked item never cools, so the tracked ones
+        // that are cooling are skipped.
+        let calls = Calls::new();
+        let health: Health<2> = Health::new();
+        let providers = [
+            Provider::new("a", &[(0, Err(LlmError::Unavailable))]),
+            Provider::new("b", &[(0, Err(LlmError::Unavailable))]),
+            Provider::new("c", &[(0, Ok("from c"))]),
+        ];
+        for _ in 0..2 {
+            let served = try_each(&providers, |p| p.complete(&calls))
+                .cooldown(Duration::from_secs(30), &health)
+                .trip_after(1)
+                .await
+                .unwrap();
+            assert_eq!(served.index(), 2);
+        }
+        assert_eq!(calls.all(), [("a", 0), ("b", 0), ("c", 0), ("c", 0)]);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn an_item_served_in_a_hedged_chain_counts_the_items_started_before_it() {
+        let calls = Calls::new();
+        let providers = [
+            Provider::new("slow", &[(5_000, Ok("from slow"))]),
+            Provider::new("fast", &[(1_000, Ok("from fast"))]),
+        ];
+        let served = try_each(&providers, |p| p.complete(&calls))
+            .hedge(Duration::from_millis(500))
+            .await
+            .unwrap();
+        // As the macros' hedged chains count: one alternative started before it.
+        assert_eq!((served.index(), served.failed_before()), (1, 1));
+    }
 }

@@ -36,7 +36,7 @@ impl Breaker {
     /// Now, in milliseconds since `base`, plus one (never zero).
     fn now_ms(&self) -> u64 {
         let base = *self.base.get_or_init(Instant::now);
-        Instant::now().saturating_duration_since(base).as_millis() as u64 + 1
+        millis(Instant::now().saturating_duration_since(base)).saturating_add(1)
     }
 
     /// Whether a call may go to this alternative now. Once its cooldown is over, exactly
@@ -52,7 +52,7 @@ impl Breaker {
             return false;
         }
         // Cooldown over: claim the probe by pushing the reopening time forward.
-        let probe_until = now + cooldown.as_millis() as u64;
+        let probe_until = until_after(now, cooldown);
         self.open_until
             .compare_exchange(until, probe_until, Ordering::AcqRel, Ordering::Acquire)
             .is_ok()
@@ -90,7 +90,7 @@ impl Breaker {
             .fetch_add(1, Ordering::AcqRel)
             .saturating_add(1);
         if failures >= trip_after {
-            let until = self.now_ms() + cooldown.as_millis() as u64;
+            let until = until_after(self.now_ms(), cooldown);
             self.open_until.store(until, Ordering::Release);
         }
     }
@@ -109,7 +109,7 @@ impl Breaker {
 
     /// Opens it for `cooldown` from now, whatever its failures: a trip seen elsewhere.
     pub fn open_for(&self, cooldown: Duration) {
-        let until = self.now_ms().saturating_add(cooldown.as_millis() as u64);
+        let until = until_after(self.now_ms(), cooldown);
         self.open_until.store(until, Ordering::Release);
     }
 }
@@ -189,4 +189,15 @@ impl<const N: usize> Default for Health<N> {
     fn default() -> Self {
         Self::new()
     }
+}
+
+/// `duration` in whole milliseconds, the longest as `u64::MAX` (about 584 million
+/// years): a cooldown of `Duration::MAX` is "until further notice", never a wrap.
+fn millis(duration: Duration) -> u64 {
+    u64::try_from(duration.as_millis()).unwrap_or(u64::MAX)
+}
+
+/// The instant (in the breaker's milliseconds) `cooldown` after `now`, saturating.
+fn until_after(now: u64, cooldown: Duration) -> u64 {
+    now.saturating_add(millis(cooldown))
 }

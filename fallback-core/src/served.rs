@@ -57,7 +57,8 @@ impl<T> Served<T> {
         self.index
     }
 
-    /// How many attempts failed before it (retries included).
+    /// How many attempts failed before it (retries included); in a hedged chain, how many
+    /// alternatives started before it.
     pub fn failed_before(&self) -> usize {
         self.failed_before
     }

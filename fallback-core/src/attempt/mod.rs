@@ -311,10 +311,35 @@ pub fn admit<E, O: Observer<E>>(
     policy: &Policy,
     observer: &O,
 ) -> bool {
-    let Some(breaker) = breakers.get(index) else {
-        return true;
-    };
-    if index + 1 == breakers.len() || all_cooling || breaker.admit(policy.cooldown) {
+    match breakers.get(index) {
+        Some(_) if index + 1 == breakers.len() => true,
+        Some(breaker) => admit_one(
+            chain,
+            breaker,
+            all_cooling,
+            index,
+            alternative,
+            policy,
+            observer,
+        ),
+        None => true,
+    }
+}
+
+/// [`admit`] for an alternative the caller knows is not the last (a run-time list's
+/// item with more after it): its `breaker` decides, unless all were cooling.
+#[inline]
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn admit_one<E, O: Observer<E>>(
+    chain: &'static str,
+    breaker: &Breaker,
+    all_cooling: bool,
+    index: usize,
+    alternative: &'static str,
+    policy: &Policy,
+    observer: &O,
+) -> bool {
+    if all_cooling || breaker.admit(policy.cooldown) {
         return true;
     }
     Trace::skipped(chain, alternative, index);

@@ -186,7 +186,8 @@ impl<P, Q, H, O, W, C> FallbackLayer<P, Q, H, O, W, C> {
         }
     }
 
-    /// A time limit for each try of a service, its readiness and its call: past it the
+    /// A time limit for each try of a service, its call and (for a service after the
+    /// first, whose readiness is the layer's `poll_ready`) its readiness: past it the
     /// call is dropped and the error is `E::from(Elapsed)` (`E: From<Elapsed>`), which
     /// `retry_on` may retry (by default it does, with `retries`) and which otherwise
     /// moves on, whatever `on` says. A zero limit still calls the service once: a call

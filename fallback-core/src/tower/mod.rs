@@ -48,9 +48,10 @@
 //!   middleware asks; the ready first service moves into the call, its clone stays) and
 //!   a copy of the request while another try may follow (`Req: Clone`). The response
 //!   future is an enum of the services' own futures: nothing boxed.
-//! - **Time and readiness**: `timeout` limits each try, its readiness included; a
-//!   service whose readiness fails is not asked again in that call (the next one is, at
-//!   once). The first service's readiness error is its failed try too: the call goes
+//! - **Time and readiness**: `timeout` limits each try, a later service's readiness
+//!   included (the first service's readiness is the layer's `poll_ready`, which the
+//!   caller waits for as for any service: backpressure, not a try); a service whose
+//!   readiness fails is not asked again in that call (the next one is, at once). The first service's readiness error is its failed try too: the call goes
 //!   to the next service (an error the filter rejects is the layer's readiness error);
 //!   a first service that cools down is not made ready.
 //! - **Options**: `on`, `retry_on`, `retry_after`, `timeout`, `retries` with `backoff`,

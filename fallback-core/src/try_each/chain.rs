@@ -10,7 +10,7 @@ use std::time::Duration;
 use super::slot::{Shared, Step};
 use super::{Breakers, Empty, Names, TryEach};
 use crate::__private::Breaker;
-use crate::attempt::{admit, Observer};
+use crate::attempt::{admit_one, Observer};
 use crate::attempt::{Sink, Tally};
 use crate::clock::{delay, remaining, Delay};
 use crate::{Elapsed, Served};
@@ -52,7 +52,9 @@ where
     where
         B: Breakers,
     {
+        let length = chain.items.size_hint();
         Chain {
+            all_cooling: all_cooling(chain.health.breakers(), length),
             items: chain.items.peekable(),
             shared: Shared {
                 attempt: chain.attempt,
@@ -67,7 +69,6 @@ where
             taken: 0,
             reuse: std::marker::PhantomData,
             namer: chain.namer,
-            all_cooling: crate::__private::Breaker::all_open(chain.health.breakers()),
             health: chain.health,
         }
     }
@@ -87,13 +88,14 @@ where
             let index = self.taken;
             self.taken += 1;
             let name = self.namer.name(&item);
-            let breakers = self.health.breakers();
-            let tripped = !self.all_cooling && breakers.get(index).is_some_and(Breaker::tripped);
-            if tripped && self.items.peek().is_some() {
+            let breaker = self.health.breakers().get(index);
+            let tripped = breaker.filter(|breaker| !self.all_cooling && breaker.tripped());
+            // The last item is never skipped: the list, not the health, says which it is.
+            if let Some(breaker) = tripped.filter(|_| self.items.peek().is_some()) {
                 let shared = &self.shared;
-                let admitted = admit(
+                let admitted = admit_one(
                     "try_each",
-                    breakers,
+                    breaker,
                     self.all_cooling,
                     index,
                     name,
@@ -266,5 +268,16 @@ where
                 None
             }
         }
+    }
+}
+
+/// Whether every item of a list is cooling down as the chain starts (then none is
+/// skipped), from the items' breakers: over the list's items when its length is known
+/// (an item past the tracked ones never cools), else over every breaker.
+fn all_cooling(breakers: &[Breaker], (least, most): (usize, Option<usize>)) -> bool {
+    match most {
+        Some(length) if length == least && length > breakers.len() => false,
+        Some(length) if length == least => Breaker::all_open(&breakers[..length]),
+        _ => Breaker::all_open(breakers),
     }
 }

@@ -174,7 +174,12 @@ where
                     let observer = &this.chain.shared.observer;
                     this.first.as_mut().clear(observer);
                     this.second.as_mut().clear(observer);
-                    return Poll::Ready(done);
+                    // Hedged, what came before the item that served is the items started
+                    // before it (as the macros' hedged chains count), not failed tries.
+                    return Poll::Ready(done.map(|served| {
+                        let (alternative, index) = (served.alternative(), served.index());
+                        Served::new(served.into_value(), alternative, index, index)
+                    }));
                 }
             }
             if !progressed {

@@ -339,6 +339,9 @@ impl<It, F, P, O, C, R, N, M, B> TryEach<It, F, P, O, C, R, N, M, B> {
     /// past the deadline). The closure is then called again with a clone of the item.
     pub fn retries(mut self, retries: u32) -> TryEach<It, F, P, O, C, Cloned, N, M, B>
     where
+        It: Iterator,
+        // A retry calls the closure again with a clone of the item.
+        It::Item: Clone,
         Tokio: ClockEnabledFor<It>,
     {
         self.policy.retries = retries;
