@@ -871,6 +871,27 @@ mod try_each_cooldown {
     }
 
     #[tokio::test(start_paused = true)]
+    async fn a_backoff_that_reaches_the_deadline_moves_on_at_once() {
+        let calls = Calls::new();
+        let providers = [
+            Provider::new("a", &[(0, Err(LlmError::Unavailable))]),
+            Provider::new("b", &[(0, Ok("from b"))]),
+        ];
+        let start = tokio::time::Instant::now();
+        let served = try_each(&providers, |p| p.complete(&calls))
+            .retries(1)
+            .backoff(Duration::MAX)
+            .deadline(Duration::from_secs(5))
+            .await
+            .unwrap();
+        // No time to retry a before the deadline: b serves at once.
+        assert_eq!(served.index(), 1);
+        assert_eq!(start.elapsed(), Duration::ZERO);
+        let names: Vec<_> = calls.all().iter().map(|(name, _)| *name).collect();
+        assert_eq!(names, ["a", "b"]);
+    }
+
+    #[tokio::test(start_paused = true)]
     async fn an_item_served_in_a_hedged_chain_counts_the_items_started_before_it() {
         let calls = Calls::new();
         let providers = [

@@ -236,7 +236,10 @@ impl Attempt {
                     None
                 }
                 Some(wait) => Some(wait),
-                None => Some(clock::backoff(policy.backoff, self.tries + 1, left)),
+                // A pause that reaches the deadline leaves no time to retry: the next
+                // alternative, at once (as for a `retry_after` past it).
+                None => Some(clock::backoff(policy.backoff, self.tries + 1, left))
+                    .filter(|pause| left.is_none_or(|left| *pause < left)),
             };
             if let (Some(pause), false) = (pause, left.is_some_and(|left| left.is_zero())) {
                 self.tries += 1;

@@ -335,8 +335,9 @@ impl<It, F, P, O, C, R, N, M, B> TryEach<It, F, P, O, C, R, N, M, B> {
     }
 
     /// Tries each item up to `retries` more times, for errors the filter accepts and
-    /// timeouts, pausing with exponential backoff and full jitter in between (never
-    /// past the deadline). The closure is then called again with a clone of the item.
+    /// timeouts, pausing with exponential backoff and full jitter in between (a pause
+    /// that would reach the deadline moves on to the next item at once instead). The
+    /// closure is then called again with a clone of the item.
     pub fn retries(mut self, retries: u32) -> TryEach<It, F, P, O, C, Cloned, N, M, B>
     where
         It: Iterator,
