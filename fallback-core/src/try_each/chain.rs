@@ -52,9 +52,11 @@ where
     where
         B: Breakers,
     {
-        let length = chain.items.size_hint();
+        let breakers = chain.health.breakers();
+        // Without health there is nothing to cool (and no length to read).
+        let all_cooling = !breakers.is_empty() && all_cooling(breakers, chain.items.size_hint());
         Chain {
-            all_cooling: all_cooling(chain.health.breakers(), length),
+            all_cooling,
             items: chain.items.peekable(),
             shared: Shared {
                 attempt: chain.attempt,
