@@ -231,12 +231,15 @@ where
 
     /// What `step` of the item at `index` does to the chain: its end, or nothing yet
     /// (its error, if it failed for good, kept as the last when no later item's is).
+    /// `in_order` when the items' tries end in the list's order (one at a time: not
+    /// hedged).
     pub(super) fn settle<T, E>(
         &mut self,
         step: Step<T, E>,
         index: usize,
         name: &'static str,
         last_error: &mut Option<LastError<T, E>>,
+        in_order: bool,
     ) -> Option<Result<Served<T>, N::Error>>
     where
         N: Empty<E>,
@@ -255,9 +258,11 @@ where
             }
             Step::Retrying => None,
             Step::Failed(error) => {
-                if last_error
-                    .as_ref()
-                    .is_none_or(|(_, last, _)| index >= *last)
+                // In order (one item at a time), the later error is always this one.
+                if in_order
+                    || last_error
+                        .as_ref()
+                        .is_none_or(|(_, last, _)| index >= *last)
                 {
                     if let Some((Err(earlier), at, named)) =
                         last_error.replace((Err(error), index, name))

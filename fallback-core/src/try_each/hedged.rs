@@ -112,7 +112,7 @@ where
                     }
                 }
                 let done = last.and_then(|(index, name, step)| {
-                    this.chain.settle(step, index, name, this.last_error)
+                    this.chain.settle(step, index, name, this.last_error, false)
                 });
                 return Poll::Ready(
                     done.unwrap_or_else(|| unreachable!("a deadline stops the chain")),
@@ -170,7 +170,7 @@ where
                 };
                 progressed = true;
                 fill_now |= matches!(step, Step::Failed(_));
-                if let Some(done) = this.chain.settle(step, index, name, this.last_error) {
+                if let Some(done) = this.chain.settle(step, index, name, this.last_error, false) {
                     let observer = &this.chain.shared.observer;
                     this.first.as_mut().clear(observer);
                     this.second.as_mut().clear(observer);

@@ -8,7 +8,7 @@ use std::task::{Context, Poll};
 use super::chain::Chain;
 use super::slot::{poll_judged, step, Gather};
 use super::{Breakers, Empty, Moved, Names, NoClock, TryEach};
-use crate::attempt::{Attempt, Judge, Observer};
+use crate::attempt::{Attempt, Judge, Observer, Policy};
 use crate::trace::Ended;
 use crate::Served;
 
@@ -84,9 +84,15 @@ where
             let judge = &shared.filter;
             let (on, retry_on, retry_after) = judge.parts();
             // The error's type is generic here: its text is for `observe` to show.
+            // Without a clock there are no retries (the item is moved into its try):
+            // said here, the retry rules fold away.
+            let policy = Policy {
+                retries: 0,
+                ..shared.policy
+            };
             let verdict = this.attempt.judge(
                 tried,
-                &shared.policy,
+                &policy,
                 breaker,
                 || None,
                 &mut Gather {
@@ -102,7 +108,7 @@ where
             let (index, name) = (this.attempt.index(), this.attempt.alternative());
             if let Some(done) = this
                 .chain
-                .settle(step(verdict), index, name, this.last_error)
+                .settle(step(verdict), index, name, this.last_error, true)
             {
                 return Poll::Ready(done);
             }

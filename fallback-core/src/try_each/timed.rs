@@ -74,7 +74,7 @@ where
                     .slot
                     .as_mut()
                     .expire::<F, T, E, P, O, C, N>(elapsed, shared, empty);
-                let done = this.chain.settle(step, index, name, this.last_error);
+                let done = this.chain.settle(step, index, name, this.last_error, true);
                 return Poll::Ready(
                     done.unwrap_or_else(|| unreachable!("a deadline stops the chain")),
                 );
@@ -104,7 +104,7 @@ where
                 Poll::Pending => return Poll::Pending,
                 Poll::Ready(step) => step,
             };
-            if let Some(done) = this.chain.settle(step, index, name, this.last_error) {
+            if let Some(done) = this.chain.settle(step, index, name, this.last_error, true) {
                 return Poll::Ready(done);
             }
         }
