@@ -83,14 +83,18 @@ pub fn function(options: &Options, function: &Function) -> syn::Result<()> {
     errors.extend(previous_with_cooldown(&then, options));
     errors.extend(hedge(&then, options, collects));
     if options.hedge.is_some() {
-        if let Some(param) = function.params.iter().find(|p| {
+        if let Some(position) = function.params.iter().position(|p| {
             p.passing != crate::model::Passing::Shared && p.passing != crate::model::Passing::Owned
         }) {
-            errors.push(syn::Error::new(
-                param.ty_span,
-                "`hedge` runs alternatives at the same time, and a `&mut` cannot be lent to two \
-                 at once: take this parameter by `&` or by value, or remove `hedge`",
-            ));
+            let message = "`hedge` runs alternatives at the same time, and a `&mut` cannot be \
+                           lent to two at once: take this parameter by `&` or by value, or \
+                           remove `hedge`";
+            // The whole type (`&mut String`), not its first token.
+            errors.push(match function.sig.inputs.iter().nth(position) {
+                Some(syn::FnArg::Typed(typed)) => syn::Error::new_spanned(&typed.ty, message),
+                Some(syn::FnArg::Receiver(receiver)) => syn::Error::new_spanned(receiver, message),
+                None => syn::Error::new(function.params[position].ty_span, message),
+            });
         }
     }
     if let Some(constness) = &function.sig.constness {
