@@ -90,7 +90,11 @@ pub fn function(options: &Options, function: &Function) -> syn::Result<()> {
                            lent to two at once: take this parameter by `&` or by value, or \
                            remove `hedge`";
             // The whole type (`&mut String`), not its first token.
-            errors.push(match function.sig.inputs.iter().nth(position) {
+            // (Each parameter is its input when every input was read.)
+            let input = (function.params.len() == function.sig.inputs.len())
+                .then(|| function.sig.inputs.iter().nth(position))
+                .flatten();
+            errors.push(match input {
                 Some(syn::FnArg::Typed(typed)) => syn::Error::new_spanned(&typed.ty, message),
                 Some(syn::FnArg::Receiver(receiver)) => syn::Error::new_spanned(receiver, message),
                 None => syn::Error::new(function.params[position].ty_span, message),
