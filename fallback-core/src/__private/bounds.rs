@@ -86,7 +86,7 @@ pub fn err<R: FallbackResult<Err = E>, E>(error: E) -> R {
 #[diagnostic::on_unimplemented(
     message = "this alternative produces `{Self}`, which is not a `Result`",
     label = "expected a `Result<T, E>`",
-    note = "every alternative must produce `Result<T, E>`; an `async` alternative can only be used from an `async fn` (a future cannot be awaited in a plain `fn`)"
+    note = "every alternative must produce `Result<T, E>` (if it is a future from an `async` alternative, the chain is a plain `fn`: declare it `async fn`)"
 )]
 pub trait Outcome {
     /// The success type.
