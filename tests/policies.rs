@@ -871,6 +871,24 @@ mod try_each_cooldown {
     }
 
     #[tokio::test(start_paused = true)]
+    async fn an_empty_list_fails_as_empty_even_past_a_zero_deadline() {
+        let calls = Calls::new();
+        let providers: [Provider; 0] = [];
+        let error = try_each(&providers, |p| p.complete(&calls))
+            .deadline(Duration::ZERO)
+            .await
+            .unwrap_err();
+        assert_eq!(error, fallbacks::TryEachError::NoItems);
+        let error = try_each(&providers, |p| p.complete(&calls))
+            .deadline(Duration::ZERO)
+            .hedge(Duration::from_millis(10))
+            .await
+            .unwrap_err();
+        assert_eq!(error, fallbacks::TryEachError::NoItems);
+        assert!(calls.all().is_empty());
+    }
+
+    #[tokio::test(start_paused = true)]
     async fn a_backoff_that_reaches_the_deadline_moves_on_at_once() {
         let calls = Calls::new();
         let providers = [

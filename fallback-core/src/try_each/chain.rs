@@ -112,6 +112,12 @@ where
         }
     }
 
+    /// Whether the list turned out empty before any item was taken (it is taken from
+    /// the list to know): an empty list fails with its own error, even past a deadline.
+    pub(super) fn is_empty_list(&mut self) -> bool {
+        self.taken == 0 && self.items.peek().is_none()
+    }
+
     /// Whether another item is left (it is taken from the list to know).
     #[cfg(feature = "stream")]
     pub(super) fn has_next(&mut self) -> bool {

@@ -93,6 +93,9 @@ where
         let mut this = self.project();
         let left = match this.chain.clock(this.deadline.as_mut(), cx) {
             Ok(left) => left,
+            Err(_) if this.chain.is_empty_list() => {
+                return Poll::Ready(Err(this.chain.exhausted(this.last_error.take())));
+            }
             Err(elapsed) => {
                 // Each try in flight ends with the deadline's error (and its event); the
                 // chain's error is the later item's, as if it had failed last.

@@ -67,6 +67,9 @@ where
         let mut this = self.project();
         let left = match this.chain.clock(this.deadline.as_mut(), cx) {
             Ok(left) => left,
+            Err(_) if this.chain.is_empty_list() => {
+                return Poll::Ready(Err(this.chain.exhausted(this.last_error.take())));
+            }
             Err(elapsed) => {
                 let (index, name) = (this.slot.index(), this.slot.name());
                 let (shared, _, empty) = this.chain.judging_into(index);
