@@ -29,8 +29,10 @@ pub(super) type Judging<'a, F, P, O, C, N> = (
 
 /// A chain's state apart from its slots.
 pub(super) struct Chain<It: Iterator, F, P, O, C, R, N, M, B> {
-    /// Peekable, to know the last item: it is never skipped.
-    items: std::iter::Peekable<It>,
+    /// The list, looked ahead of only to know the last item (it is never skipped).
+    items: It,
+    /// An item taken from the list only to know whether one is left (`Some(None)`: none).
+    peeked: Option<Option<It::Item>>,
     pub shared: Shared<F, P, O, C>,
     deadline: Option<Duration>,
     /// What an empty list fails with, until it is used.
@@ -57,7 +59,8 @@ where
         let all_cooling = !breakers.is_empty() && all_cooling(breakers, chain.items.size_hint());
         Chain {
             all_cooling,
-            items: chain.items.peekable(),
+            items: chain.items,
+            peeked: None,
             shared: Shared {
                 attempt: chain.attempt,
                 filter: chain.filter,
@@ -86,14 +89,15 @@ where
         O: Observer<E>,
     {
         loop {
-            let item = self.items.next()?;
+            let item = self.take_item()?;
             let index = self.taken;
             self.taken += 1;
             let name = self.namer.name(&item);
             let breaker = self.health.breakers().get(index);
             let tripped = breaker.filter(|breaker| !self.all_cooling && breaker.tripped());
             // The last item is never skipped: the list, not the health, says which it is.
-            if let Some(breaker) = tripped.filter(|_| self.items.peek().is_some()) {
+            let (items, peeked) = (&mut self.items, &mut self.peeked);
+            if let Some(breaker) = tripped.filter(|_| one_left(items, peeked)) {
                 let shared = &self.shared;
                 let admitted = admit_one(
                     "try_each",
@@ -112,16 +116,31 @@ where
         }
     }
 
+    /// The next item of the list: the one looked at, if any.
+    #[inline(always)]
+    fn take_item(&mut self) -> Option<It::Item> {
+        // Looked at only with health or a restarting stream: a check, no store.
+        if self.peeked.is_none() {
+            return self.items.next();
+        }
+        self.peeked.take().flatten()
+    }
+
+    /// Whether another item is left: it is taken from the list to know.
+    fn one_left(&mut self) -> bool {
+        one_left(&mut self.items, &mut self.peeked)
+    }
+
     /// Whether the list turned out empty before any item was taken (it is taken from
     /// the list to know): an empty list fails with its own error, even past a deadline.
     pub(super) fn is_empty_list(&mut self) -> bool {
-        self.taken == 0 && self.items.peek().is_none()
+        self.taken == 0 && !self.one_left()
     }
 
     /// Whether another item is left (it is taken from the list to know).
     #[cfg(feature = "stream")]
     pub(super) fn has_next(&mut self) -> bool {
-        self.items.peek().is_some()
+        self.one_left()
     }
 
     /// What a slot needs to judge the item at `index`: the shared state, the item's
@@ -203,10 +222,11 @@ where
         if !N::COLLECTS {
             return self.taken;
         }
-        let left = match self.items.size_hint().0 {
-            0 => usize::from(self.items.peek().is_some()),
-            left => left,
-        };
+        let left =
+            match self.items.size_hint().0 + usize::from(matches!(self.peeked, Some(Some(_)))) {
+                0 => usize::from(self.one_left()),
+                left => left,
+            };
         self.taken + left
     }
 
@@ -293,4 +313,9 @@ fn all_cooling(breakers: &[Breaker], (least, most): (usize, Option<usize>)) -> b
         Some(length) if length == least => Breaker::all_open(&breakers[..length]),
         _ => Breaker::all_open(breakers),
     }
+}
+
+/// Whether `items` has another item, kept in `peeked` (taken from the list to know).
+fn one_left<It: Iterator>(items: &mut It, peeked: &mut Option<Option<It::Item>>) -> bool {
+    peeked.get_or_insert_with(|| items.next()).is_some()
 }
