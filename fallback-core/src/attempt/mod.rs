@@ -137,6 +137,30 @@ impl Attempt {
         self.trace = Trace::default();
     }
 
+    /// [`reset`](Self::reset), writing only what the chain's types let change: the
+    /// name only if `Some` (else it stays), the tries only if the alternative may be
+    /// `retried`, the try's start only if observed.
+    #[inline(always)]
+    pub(crate) fn renew<E, O: Observer<E>>(
+        &mut self,
+        alternative: Option<&'static str>,
+        index: usize,
+        retried: bool,
+    ) {
+        if let Some(alternative) = alternative {
+            self.alternative = alternative;
+        }
+        self.index = index;
+        if retried {
+            self.tries = 0;
+        }
+        if O::ACTIVE {
+            self.started = None;
+            self.in_flight = false;
+        }
+        self.trace = Trace::default();
+    }
+
     /// The alternative's name.
     pub fn alternative(&self) -> &'static str {
         self.alternative

@@ -8,9 +8,9 @@ use std::task::Context;
 use std::time::Duration;
 
 use super::slot::{Shared, Step};
-use super::{Breakers, Empty, Names, TryEach};
+use super::{Breakers, Empty, KeptPolicy, Names, TryEach};
 use crate::__private::Breaker;
-use crate::attempt::{admit_one, Observer};
+use crate::attempt::{admit_one, Observer, Policy};
 use crate::attempt::{Sink, Tally};
 use crate::clock::{delay, remaining, Delay};
 use crate::{Elapsed, Served};
@@ -21,19 +21,19 @@ pub(super) type LastError<T, E> = (Result<T, E>, usize, &'static str);
 
 /// What judging one try needs: the shared state, the item's breaker, and the errors
 /// the chain collects.
-pub(super) type Judging<'a, F, P, O, C, N> = (
-    &'a mut Shared<F, P, O, C>,
+pub(super) type Judging<'a, F, P, O, C, N, K = Policy> = (
+    &'a mut Shared<F, P, O, C, K>,
     Option<&'a Breaker>,
     &'a mut Option<N>,
 );
 
 /// A chain's state apart from its slots.
-pub(super) struct Chain<It: Iterator, F, P, O, C, R, N, M, B> {
+pub(super) struct Chain<It: Iterator, F, P, O, C, R, N, M, B, K = Policy> {
     /// The list, looked ahead of only to know the last item (it is never skipped).
     items: It,
     /// An item taken from the list only to know whether one is left (`Some(None)`: none).
     peeked: Option<Option<It::Item>>,
-    pub shared: Shared<F, P, O, C>,
+    pub shared: Shared<F, P, O, C, K>,
     deadline: Option<Duration>,
     /// What an empty list fails with, until it is used.
     empty: Option<N>,
@@ -46,9 +46,10 @@ pub(super) struct Chain<It: Iterator, F, P, O, C, R, N, M, B> {
     all_cooling: bool,
 }
 
-impl<It, F, P, O, C, R, N, M, B> Chain<It, F, P, O, C, R, N, M, B>
+impl<It, F, P, O, C, R, N, M, B, K> Chain<It, F, P, O, C, R, N, M, B, K>
 where
     It: Iterator,
+    K: KeptPolicy,
 {
     pub(super) fn new(chain: TryEach<It, F, P, O, C, R, N, M, B>) -> Self
     where
@@ -65,7 +66,7 @@ where
                 attempt: chain.attempt,
                 filter: chain.filter,
                 observer: chain.observer,
-                policy: chain.policy,
+                policy: K::keep(chain.policy),
                 elapsed: chain.elapsed,
                 tally: Tally(0),
             },
@@ -81,15 +82,16 @@ where
     /// The next item to try, with its position and name: items cooling down are
     /// skipped (reported), but never the last one. An item is taken from the list only
     /// when its turn comes; the one after it only to learn whether a tripped one is the
-    /// last.
-    pub(super) fn next_item<E>(&mut self) -> Option<(It::Item, usize, &'static str)>
+    /// last. `peeks` unless the list is never looked ahead of before the chain's end
+    /// (one item at a time, without health): then no look is checked for.
+    pub(super) fn next_item<E>(&mut self, peeks: bool) -> Option<(It::Item, usize, &'static str)>
     where
         M: Names<It::Item>,
         B: Breakers,
         O: Observer<E>,
     {
         loop {
-            let item = self.take_item()?;
+            let item = self.take_item(peeks)?;
             let index = self.taken;
             self.taken += 1;
             let name = self.namer.name(&item);
@@ -105,7 +107,7 @@ where
                     self.all_cooling,
                     index,
                     name,
-                    &shared.policy,
+                    shared.policy.get(),
                     &shared.observer,
                 );
                 if !admitted {
@@ -118,9 +120,11 @@ where
 
     /// The next item of the list: the one looked at, if any.
     #[inline(always)]
-    fn take_item(&mut self) -> Option<It::Item> {
-        // Looked at only with health or a restarting stream: a check, no store.
-        if self.peeked.is_none() {
+    fn take_item(&mut self, peeks: bool) -> Option<It::Item> {
+        // Looked at only with health, a time option or a restarting stream: a check,
+        // no store.
+        debug_assert!(peeks || self.peeked.is_none(), "an item looked at was lost");
+        if !peeks || self.peeked.is_none() {
             return self.items.next();
         }
         self.peeked.take().flatten()
@@ -145,7 +149,7 @@ where
 
     /// What a slot needs to judge the item at `index`: the shared state, the item's
     /// breaker if it is tracked, and where the errors go (the errors the chain collects).
-    pub(super) fn judging_into(&mut self, index: usize) -> Judging<'_, F, P, O, C, N>
+    pub(super) fn judging_into(&mut self, index: usize) -> Judging<'_, F, P, O, C, N, K>
     where
         B: Breakers,
     {
@@ -257,22 +261,24 @@ where
 
     /// What `step` of the item at `index` does to the chain: its end, or nothing yet
     /// (its error, if it failed for good, kept as the last when no later item's is).
-    /// `in_order` when the items' tries end in the list's order (one at a time: not
-    /// hedged).
+    /// `order` says how the items' tries end.
     pub(super) fn settle<T, E>(
         &mut self,
         step: Step<T, E>,
         index: usize,
         name: &'static str,
         last_error: &mut Option<LastError<T, E>>,
-        in_order: bool,
+        order: Order,
     ) -> Option<Result<Served<T>, N::Error>>
     where
         N: Empty<E>,
     {
         match step {
             Step::Served(value) => {
-                let failed = Sink::<E>::failed(&self.shared.tally);
+                let failed = match order {
+                    Order::Once => index,
+                    Order::Sequential | Order::Hedged => Sink::<E>::failed(&self.shared.tally),
+                };
                 Some(Ok(Served::new(value, name, index, failed)))
             }
             Step::Stopped(error) => {
@@ -284,8 +290,11 @@ where
             }
             Step::Retrying => None,
             Step::Failed(error) => {
+                // Only collected errors keep their item's name (the others' is never
+                // read): no copy of it per failed item.
+                let name = if N::COLLECTS { name } else { "" };
                 // In order (one item at a time), the later error is always this one.
-                if in_order
+                if order != Order::Hedged
                     || last_error
                         .as_ref()
                         .is_none_or(|(_, last, _)| index >= *last)
@@ -302,6 +311,18 @@ where
             }
         }
     }
+}
+
+/// How a chain's tries end, for [`Chain::settle`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Order {
+    /// Two at a time (hedged): out of the list's order.
+    Hedged,
+    /// One at a time, in the list's order.
+    Sequential,
+    /// One at a time, each item tried once and none skipped (no retries, no health):
+    /// the tries failed before an item are the items before it, so none are counted.
+    Once,
 }
 
 /// Whether every item of a list is cooling down as the chain starts (then none is

@@ -6,7 +6,7 @@ use std::pin::Pin;
 use std::task::{Context, Poll};
 use std::time::Duration;
 
-use super::chain::Chain;
+use super::chain::{Chain, Order};
 use super::slot::{Slot, Step};
 use super::{Breakers, ElapsedInto, Empty, Names, Reuse, TryEach};
 use crate::attempt::{Judge, Observer};
@@ -115,7 +115,8 @@ where
                     }
                 }
                 let done = last.and_then(|(index, name, step)| {
-                    this.chain.settle(step, index, name, this.last_error, false)
+                    this.chain
+                        .settle(step, index, name, this.last_error, Order::Hedged)
                 });
                 return Poll::Ready(
                     done.unwrap_or_else(|| unreachable!("a deadline stops the chain")),
@@ -136,7 +137,7 @@ where
                     .is_some_and(|hedge| hedge.poll(cx).is_ready());
             if busy == 0 || (busy == 1 && fill_now) || slow {
                 fill_now = false;
-                match this.chain.next_item::<E>() {
+                match this.chain.next_item::<E>(true) {
                     Some((item, index, name)) => {
                         let free = if this.first.is_busy() {
                             this.second.as_mut()
@@ -173,7 +174,10 @@ where
                 };
                 progressed = true;
                 fill_now |= matches!(step, Step::Failed(_));
-                if let Some(done) = this.chain.settle(step, index, name, this.last_error, false) {
+                if let Some(done) =
+                    this.chain
+                        .settle(step, index, name, this.last_error, Order::Hedged)
+                {
                     let observer = &this.chain.shared.observer;
                     this.first.as_mut().clear(observer);
                     this.second.as_mut().clear(observer);

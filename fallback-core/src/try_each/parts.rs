@@ -2,6 +2,7 @@
 //! timeout becomes the error, how an item reaches the closure, what an empty list fails
 //! with, how items are named, where their health is.
 
+use crate::attempt::Policy;
 use crate::Elapsed;
 
 use super::TryEachError;
@@ -137,6 +138,10 @@ impl<E> Empty<E> for NoItems {
 /// How a chain names its items in events, traces and [`Served`](crate::Served):
 /// `"item"` unless [`name`](super::TryEach::name) says.
 pub trait Names<Item> {
+    /// Whether items have names of their own: without, every item is `"item"`.
+    #[doc(hidden)]
+    const NAMED: bool = true;
+
     /// The name of `item`.
     fn name(&self, item: &Item) -> &'static str;
 }
@@ -146,6 +151,8 @@ pub trait Names<Item> {
 pub struct Unnamed;
 
 impl<Item> Names<Item> for Unnamed {
+    const NAMED: bool = false;
+
     #[inline(always)]
     fn name(&self, _: &Item) -> &'static str {
         "item"
@@ -162,6 +169,15 @@ impl<Item, M: Fn(&Item) -> &'static str> Names<Item> for M {
 /// Where a chain's items' health is, for `cooldown`: [`NoHealth`], or a
 /// [`Health`](crate::Health) of the caller's (an item past its count is not tracked).
 pub trait Breakers {
+    /// Whether any item is tracked: without, nothing cools and nothing is skipped.
+    #[doc(hidden)]
+    const TRACKS: bool = true;
+
+    /// The policy a chain of one item at a time without a time option keeps: none
+    /// without health (nothing in it applies), else the cooldown's.
+    #[doc(hidden)]
+    type Kept: KeptPolicy;
+
     /// The breakers, one per item from the first.
     fn breakers(&self) -> &[crate::__private::Breaker];
 }
@@ -171,6 +187,9 @@ pub trait Breakers {
 pub struct NoHealth;
 
 impl Breakers for NoHealth {
+    const TRACKS: bool = false;
+    type Kept = Defaults;
+
     #[inline(always)]
     fn breakers(&self) -> &[crate::__private::Breaker] {
         &[]
@@ -178,6 +197,7 @@ impl Breakers for NoHealth {
 }
 
 impl<const K: usize> Breakers for &crate::Health<K> {
+    type Kept = Policy;
     #[inline(always)]
     fn breakers(&self) -> &[crate::__private::Breaker] {
         crate::Health::breakers(self)
@@ -197,5 +217,44 @@ impl<E, G: FnOnce() -> E> Empty<E> for WhenEmpty<G> {
 
     fn failed(error: E, _: usize) -> E {
         error
+    }
+}
+
+/// The policy a chain keeps ([`Breakers::Kept`]): all of it, or [`Defaults`].
+#[doc(hidden)]
+pub trait KeptPolicy {
+    /// What is kept of the chain's `policy`.
+    fn keep(policy: Policy) -> Self;
+    /// The policy.
+    fn get(&self) -> &Policy;
+}
+
+impl KeptPolicy for Policy {
+    #[inline(always)]
+    fn keep(policy: Policy) -> Self {
+        policy
+    }
+
+    #[inline(always)]
+    fn get(&self) -> &Policy {
+        self
+    }
+}
+
+/// Nothing kept: the defaults stand in (no field to fill as the chain starts).
+#[doc(hidden)]
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Defaults;
+
+impl KeptPolicy for Defaults {
+    #[inline(always)]
+    fn keep(_: Policy) -> Self {
+        Defaults
+    }
+
+    #[inline(always)]
+    fn get(&self) -> &Policy {
+        const DEFAULTS: Policy = Policy::new();
+        &DEFAULTS
     }
 }

@@ -5,9 +5,9 @@ use std::future::Future;
 use std::pin::Pin;
 use std::task::{Context, Poll};
 
-use super::chain::Chain;
+use super::chain::{Chain, Order};
 use super::slot::{poll_judged, step, Gather};
-use super::{Breakers, Empty, Moved, Names, NoClock, TryEach};
+use super::{Breakers, Empty, KeptPolicy, Moved, Names, NoClock, TryEach};
 use crate::attempt::{Attempt, Judge, Observer, Policy};
 use crate::trace::Ended;
 use crate::Served;
@@ -18,8 +18,11 @@ pin_project_lite::pin_project! {
     where
         It: Iterator,
         Fut: Future,
+        B: Breakers,
     {
-        chain: Chain<It, F, P, O, NoClock, Moved, N, M, B>,
+        // Without health, no policy: nothing in it applies to one item at a time
+        // without a time option.
+        chain: Chain<It, F, P, O, NoClock, Moved, N, M, B, B::Kept>,
         attempt: Attempt,
         last_error: Option<(Fut::Output, usize, &'static str)>,
         #[pin]
@@ -31,11 +34,9 @@ impl<It, F, Fut, P, O, N, M, B> TryEachFuture<It, F, Fut, P, O, N, M, B>
 where
     It: Iterator,
     Fut: Future,
+    B: Breakers,
 {
-    pub(super) fn new(chain: TryEach<It, F, P, O, NoClock, Moved, N, M, B>) -> Self
-    where
-        B: Breakers,
-    {
+    pub(super) fn new(chain: TryEach<It, F, P, O, NoClock, Moved, N, M, B>) -> Self {
         TryEachFuture {
             chain: Chain::new(chain),
             attempt: Attempt::new("try_each", "item", 0),
@@ -65,11 +66,14 @@ where
         let mut this = self.project();
         loop {
             let Some(current) = this.current.as_mut().as_pin_mut() else {
-                let Some((item, index, name)) = this.chain.next_item::<E>() else {
+                let Some((item, index, name)) = this.chain.next_item::<E>(B::TRACKS) else {
                     return Poll::Ready(Err(this.chain.exhausted(this.last_error.take())));
                 };
                 let shared = &mut this.chain.shared;
-                this.attempt.reset(name, index);
+                // Without names, every item's is the one the record has; without retries, its
+                // tries stay at none.
+                this.attempt
+                    .renew::<E, O>(M::NAMED.then_some(name), index, false);
                 this.attempt.start(&shared.observer);
                 this.current.set(Some((shared.attempt)(item)));
                 continue;
@@ -88,7 +92,7 @@ where
             // said here, the retry rules fold away.
             let policy = Policy {
                 retries: 0,
-                ..shared.policy
+                ..*shared.policy.get()
             };
             let verdict = this.attempt.judge(
                 tried,
@@ -106,9 +110,14 @@ where
                 |error| Ended::Failed(judge.show(error)),
             );
             let (index, name) = (this.attempt.index(), this.attempt.alternative());
-            if let Some(done) = this
-                .chain
-                .settle(step(verdict), index, name, this.last_error, true)
+            let order = if B::TRACKS {
+                Order::Sequential
+            } else {
+                Order::Once
+            };
+            if let Some(done) =
+                this.chain
+                    .settle(step(verdict), index, name, this.last_error, order)
             {
                 return Poll::Ready(done);
             }

@@ -13,12 +13,13 @@ use crate::trace::Ended;
 use crate::Elapsed;
 
 /// What the slots of one chain share: how to make an attempt and judge it, and the
-/// count of failed tries.
-pub(super) struct Shared<F, P, O, C> {
+/// count of failed tries. `K` is the policy kept: all of it but in the one chain that
+/// needs none of it ([`KeptPolicy`](super::KeptPolicy)).
+pub(super) struct Shared<F, P, O, C, K = Policy> {
     pub attempt: F,
     pub filter: P,
     pub observer: O,
-    pub policy: Policy,
+    pub policy: K,
     pub elapsed: C,
     pub tally: Tally,
 }

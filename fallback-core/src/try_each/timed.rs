@@ -4,7 +4,7 @@ use std::future::Future;
 use std::pin::Pin;
 use std::task::{Context, Poll};
 
-use super::chain::Chain;
+use super::chain::{Chain, Order};
 use super::slot::Slot;
 use super::{Breakers, ElapsedInto, Empty, Names, Reuse, TryEach};
 use crate::attempt::{Judge, Observer};
@@ -77,7 +77,9 @@ where
                     .slot
                     .as_mut()
                     .expire::<F, T, E, P, O, C, N>(elapsed, shared, empty);
-                let done = this.chain.settle(step, index, name, this.last_error, true);
+                let done = this
+                    .chain
+                    .settle(step, index, name, this.last_error, Order::Sequential);
                 return Poll::Ready(
                     done.unwrap_or_else(|| unreachable!("a deadline stops the chain")),
                 );
@@ -85,7 +87,7 @@ where
         };
         loop {
             if !this.slot.is_busy() {
-                match this.chain.next_item::<E>() {
+                match this.chain.next_item::<E>(true) {
                     Some((item, index, name)) => {
                         this.slot.as_mut().start::<F, P, O, C, E, R>(
                             item,
@@ -107,7 +109,10 @@ where
                 Poll::Pending => return Poll::Pending,
                 Poll::Ready(step) => step,
             };
-            if let Some(done) = this.chain.settle(step, index, name, this.last_error, true) {
+            if let Some(done) =
+                this.chain
+                    .settle(step, index, name, this.last_error, Order::Sequential)
+            {
                 return Poll::Ready(done);
             }
         }

@@ -118,7 +118,7 @@ where
                 Some((tried, committed)) => Next::Ended(tried, committed),
                 None => match this.state.as_mut().project() {
                     StateProj::Done => Next::Yield(Event::End),
-                    StateProj::Idle => match this.chain.next_item::<E>() {
+                    StateProj::Idle => match this.chain.next_item::<E>(true) {
                         Some((item, index, name)) => {
                             this.attempt.reset(name, index);
                             *this.item = Some(item);
