@@ -126,13 +126,10 @@ pub fn hedged(chain: &Chain) -> TokenStream {
         let all = quote! { #krate::__private::all_failed_from(#total, #failures.into_vec()) };
         (
             quote! { let #failures = #krate::__private::Failures::new(); },
-            chain.wrap(&chain.wrap_err, &chain.returned_error, &all),
+            chain.wrap_error(&all),
         )
     } else {
-        (
-            TokenStream::new(),
-            chain.wrap(&chain.wrap_err, &chain.returned_error, &quote!(#err)),
-        )
+        (TokenStream::new(), chain.wrap_error(&quote!(#err)))
     };
     // The chain's error, from what the `Hedge` returned (see `failed_with`).
     let (err_pattern, skipped_arm) = if cooldown {
@@ -158,11 +155,7 @@ pub fn hedged(chain: &Chain) -> TokenStream {
     });
     let finish = if policies.deadline.is_some() {
         // Only the deadline makes an error out of `Elapsed` here.
-        let deadline_failed = chain.wrap(
-            &chain.wrap_err,
-            &chain.returned_error,
-            &chain.elapsed_into(&elapsed),
-        );
+        let deadline_failed = chain.wrap_error(&chain.elapsed_into(&elapsed));
         quote! {
             match #clock.attempt(::core::option::Option::None, #hedged).await {
                 ::core::result::Result::Ok(::core::result::Result::Ok(#ok)) => #served,

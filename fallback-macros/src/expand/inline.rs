@@ -72,6 +72,7 @@ pub fn inline(alternatives: &[Alternative], options: &Options) -> TokenStream {
         returned_error,
         wrap_ok: quote!(::core::result::Result::Ok),
         wrap_err: quote!(::core::result::Result::Err),
+        direct: false,
         spans: Spans::default(),
         collect,
         policies: Policies::of(options),

@@ -67,6 +67,9 @@ pub struct Chain<'a> {
     pub wrap_ok: TokenStream,
     /// Makes the chain's return value from its error (`error`, or `AllFailed<error>`).
     pub wrap_err: TokenStream,
+    /// The return type is written `Result<T, E>`: an error (always of the chain's type)
+    /// goes into `wrap_err` as it is, with no binding of the declared type first.
+    pub direct: bool,
     /// Spans asked for many times, each found once. (`wrap_ok` and `wrap_err` start
     /// with the same span, the return type's or the call site: `wrap` reads it once.)
     pub spans: Spans,
@@ -94,6 +97,11 @@ pub struct Spans {
     filter: std::cell::OnceCell<Span>,
     /// The declared error type's first token.
     error: std::cell::OnceCell<Span>,
+    /// The runtime's path at the filter's first token.
+    filter_krate: std::cell::OnceCell<TokenStream>,
+    /// The runtime's path and the declared error type at the declared type's first
+    /// token (where conversions are reported, with `conversions_at_declared_type`).
+    converted: std::cell::OnceCell<(TokenStream, TokenStream)>,
 }
 
 impl Chain<'_> {
@@ -116,11 +124,26 @@ impl Chain<'_> {
         }}
     }
 
+    /// The chain's return value from its error, `value` (of the chain's error type:
+    /// `error`, or `AllFailed<error>`), through `wrap_err`: as it is for a return type
+    /// written `Result<T, E>`, else with a binding of the declared type first.
+    fn wrap_error(&self, value: &TokenStream) -> TokenStream {
+        if self.direct {
+            let span = *self.spans.wrap.get_or_init(|| first_span(&self.wrap_ok));
+            let wrapper = &self.wrap_err;
+            return quote_spanned! {span=> #wrapper(#value) };
+        }
+        self.wrap(&self.wrap_err, &self.returned_error, value)
+    }
+
     /// Whether the filter lets `value` move on: `None` without a filter.
     fn accepts(&self, value: &Ident) -> Option<TokenStream> {
         self.filter.map(|filter| {
             let span = *self.spans.filter.get_or_init(|| first_span(filter));
-            let krate = respan(self.krate, span);
+            let krate = self
+                .spans
+                .filter_krate
+                .get_or_init(|| respan(self.krate, span));
             let error = self.error.clone().unwrap_or_else(|| quote!(_));
             quote_spanned! {span=> #krate::__private::accepts::<#error, _>(&#value, #filter) }
         })
@@ -130,9 +153,7 @@ impl Chain<'_> {
     fn convert(&self, err: &Ident, index: usize) -> TokenStream {
         match &self.error {
             Some(error) => {
-                let span = self.conversion_span(err);
-                let krate = respan(self.krate, span);
-                let error = respan(error, span);
+                let (span, krate, error) = self.at_conversion(err, error);
                 quote_spanned! {span=> #krate::__private::Convert(#err).into_chain::<#error>() }
             }
             // Without a declared type, values pass through `Agree`, which makes the
@@ -157,9 +178,7 @@ impl Chain<'_> {
         index: usize,
         trace: &Ident,
     ) -> TokenStream {
-        let span = self.conversion_span(err);
-        let krate = respan(self.krate, span);
-        let error = respan(error, span);
+        let (span, krate, error) = self.at_conversion(err, error);
         if !traced() {
             return quote_spanned! {span=> #krate::__private::discard_untraced::<#error, _>(#err) };
         }
@@ -172,6 +191,21 @@ impl Chain<'_> {
                 #err, #trace, #chain_name, #name, #index, 1, |#shown| #show,
             )
         }
+    }
+
+    /// Where a missing `From` for an attempt's error is reported, with the runtime's
+    /// path and the declared error type spanned there (found once when that is the
+    /// declared type, the same for every attempt).
+    fn at_conversion(&self, err: &Ident, error: &TokenStream) -> (Span, TokenStream, TokenStream) {
+        let span = self.conversion_span(err);
+        if !self.conversions_at_declared_type {
+            return (span, respan(self.krate, span), respan(error, span));
+        }
+        let (krate, error) = self
+            .spans
+            .converted
+            .get_or_init(|| (respan(self.krate, span), respan(error, span)));
+        (span, krate.clone(), error.clone())
     }
 
     /// Where a missing `From` for an attempt's error is reported: see
@@ -338,7 +372,7 @@ impl Chain<'_> {
                 quote! { #agree.fail(&mut #sink, #kept, #total) }
             }
         };
-        self.wrap(&self.wrap_err, &self.returned_error, &failed)
+        self.wrap_error(&failed)
     }
 
     /// The sink of a chain: every error (collecting), a count of them (`Served`), or
@@ -364,15 +398,9 @@ impl Chain<'_> {
         quote! { let #trace = #krate::__private::Trace::start(); }
     }
 
-    /// The `tracing` event of attempt `index`'s end (try `attempt`): it served, or it
+    /// The `tracing` event of attempt `index`'s end (its one try): it served, or it
     /// failed with the error `failed` refers to (already of the chain's error type).
-    fn trace_end(
-        &self,
-        trace: &Ident,
-        index: usize,
-        attempt: &TokenStream,
-        failed: Option<TokenStream>,
-    ) -> TokenStream {
+    fn trace_end(&self, trace: &Ident, index: usize, failed: Option<TokenStream>) -> TokenStream {
         if !traced() {
             // Showing an error of a type not declared needs that type known here: so
             // the chain asks it without `tracing` too, and accepts the same programs
@@ -392,6 +420,8 @@ impl Chain<'_> {
             Some(failed) => self.show(&failed),
         };
         let chain_name = chain_name();
+        // A plain chain tries each alternative once: its try is the first.
+        let attempt = proc_macro2::Literal::u32_unsuffixed(1);
         quote! { #trace.end(#chain_name, #name, #index, #attempt, #ended); }
     }
 

@@ -42,12 +42,7 @@ use super::{respan, typed, Chain};
 /// type error about an alternative (wrong `Ok` type, no `From` for its error, not a
 /// future) lands on that alternative, and one about the filter on the filter.
 pub fn plain(chain: &Chain) -> TokenStream {
-    let Chain {
-        error,
-        wrap_ok,
-        wrap_err,
-        ..
-    } = chain;
+    let Chain { error, wrap_ok, .. } = chain;
     let last = chain.attempts.len() - 1;
     let total = chain.attempts.len();
     // Collected, then joined at once: each join of token streams is a call to the
@@ -73,12 +68,12 @@ pub fn plain(chain: &Chain) -> TokenStream {
         let scrutinee = quote_spanned! {span=> #krate::__private::outcome(#outcome) };
         let trace = local("trace");
         statements.push(chain.trace_start(&trace));
-        let on_served = chain.trace_end(&trace, index, &quote!(1), None);
+        let on_served = chain.trace_end(&trace, index, None);
         // The `Err` arm's start: the error converted into the chain's type, and traced.
         let on_failed = {
             let binding = typed(&err, error);
             let converted = chain.convert(&err, index);
-            let traced = chain.trace_end(&trace, index, &quote!(1), Some(quote!(&#err)));
+            let traced = chain.trace_end(&trace, index, Some(quote!(&#err)));
             quote_spanned! {span=> let #binding = #converted; #traced }
         };
         let served = chain.wrap(
@@ -103,11 +98,8 @@ pub fn plain(chain: &Chain) -> TokenStream {
                     ::core::result::Result::Err(#err) => { #on_failed #err }
                 };
             });
-            let all_failed = chain.wrap(
-                wrap_err,
-                &chain.returned_error,
-                &quote! { #krate::__private::all_failed(#total, [#(#failures),*]) },
-            );
+            let all_failed = chain
+                .wrap_error(&quote! { #krate::__private::all_failed(#total, [#(#failures),*]) });
             if is_last {
                 statements.push(all_failed);
             } else if let Some(accepted) = chain.accepts(&kept) {
@@ -118,7 +110,7 @@ pub fn plain(chain: &Chain) -> TokenStream {
                 });
             }
         } else if is_last {
-            let failed = chain.wrap(wrap_err, &chain.returned_error, &err.to_token_stream());
+            let failed = chain.wrap_error(&err.to_token_stream());
             statements.push(quote_spanned! {span=>
                 match #scrutinee {
                     ::core::result::Result::Ok(#ok) => { #on_served #served }
@@ -137,7 +129,7 @@ pub fn plain(chain: &Chain) -> TokenStream {
                 };
             });
             if let Some(accepted) = chain.accepts(&kept) {
-                let stopped = chain.wrap(wrap_err, &chain.returned_error, &kept.to_token_stream());
+                let stopped = chain.wrap_error(&kept.to_token_stream());
                 statements.push(quote_spanned! {span=>
                     if !#accepted {
                         return #stopped;
