@@ -4,7 +4,7 @@
 
 use proc_macro2::{Span, TokenStream, TokenTree};
 use syn::ext::IdentExt;
-use syn::parse::{Parse, ParseStream, Parser};
+use syn::parse::{discouraged::Speculative, Parse, ParseStream, Parser};
 use syn::punctuated::Punctuated;
 use syn::{token, Attribute, Block, Expr, Ident, Signature, Token, Type, Visibility};
 
@@ -53,6 +53,25 @@ pub struct Entry {
     pub expr: Expr,
 }
 
+/// An expression. A lone name before `,` or the end (`then = [b, c]`, `on = f`: most
+/// values) is read as the path it is without the expression parser, whose every
+/// lookahead costs in a macro built without optimizations, as macros are in debug
+/// builds.
+fn expr(input: ParseStream) -> syn::Result<Expr> {
+    let fork = input.fork();
+    if let Ok(name) = fork.parse::<Ident>() {
+        if fork.is_empty() || fork.peek(Token![,]) {
+            input.advance_to(&fork);
+            return Ok(Expr::Path(syn::ExprPath {
+                attrs: Vec::new(),
+                qself: None,
+                path: name.into(),
+            }));
+        }
+    }
+    input.parse()
+}
+
 /// Whether `"name":` comes next (one colon: `::` is a path).
 fn peek_name(input: ParseStream) -> bool {
     input.peek(syn::LitStr) && input.peek2(Token![:]) && !input.peek2(Token![::])
@@ -77,7 +96,7 @@ impl Parse for Entry {
         Ok(Entry {
             name,
             previous,
-            expr: input.parse()?,
+            expr: expr(input)?,
         })
     }
 }
@@ -123,9 +142,9 @@ impl Parse for RawOption {
         } else if peek_name(input) {
             let name: syn::LitStr = input.parse()?;
             input.parse::<Token![:]>()?;
-            RawValue::Named(name, input.parse()?)
+            RawValue::Named(name, expr(input)?)
         } else {
-            RawValue::Expr(input.parse()?)
+            RawValue::Expr(expr(input)?)
         };
         Ok(RawOption { key, value })
     }

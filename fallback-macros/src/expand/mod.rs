@@ -97,11 +97,10 @@ pub struct Spans {
     filter: std::cell::OnceCell<Span>,
     /// The declared error type's first token.
     error: std::cell::OnceCell<Span>,
-    /// The runtime's path at the filter's first token.
-    filter_krate: std::cell::OnceCell<TokenStream>,
-    /// The runtime's path and the declared error type at the declared type's first
-    /// token (where conversions are reported, with `conversions_at_declared_type`).
-    converted: std::cell::OnceCell<(TokenStream, TokenStream)>,
+    /// The runtime's path, split once.
+    krate: std::cell::OnceCell<Trees>,
+    /// The declared error type, split once.
+    error_trees: std::cell::OnceCell<Trees>,
 }
 
 impl Chain<'_> {
@@ -140,10 +139,7 @@ impl Chain<'_> {
     fn accepts(&self, value: &Ident) -> Option<TokenStream> {
         self.filter.map(|filter| {
             let span = *self.spans.filter.get_or_init(|| first_span(filter));
-            let krate = self
-                .spans
-                .filter_krate
-                .get_or_init(|| respan(self.krate, span));
+            let krate = self.krate_at(span);
             let error = self.error.clone().unwrap_or_else(|| quote!(_));
             quote_spanned! {span=> #krate::__private::accepts::<#error, _>(&#value, #filter) }
         })
@@ -194,18 +190,19 @@ impl Chain<'_> {
     }
 
     /// Where a missing `From` for an attempt's error is reported, with the runtime's
-    /// path and the declared error type spanned there (found once when that is the
-    /// declared type, the same for every attempt).
-    fn at_conversion(&self, err: &Ident, error: &TokenStream) -> (Span, TokenStream, TokenStream) {
+    /// path and the declared error type `error` spanned there.
+    fn at_conversion(&self, err: &Ident, error: &TokenStream) -> (Span, Trees, Trees) {
         let span = self.conversion_span(err);
-        if !self.conversions_at_declared_type {
-            return (span, respan(self.krate, span), respan(error, span));
-        }
-        let (krate, error) = self
-            .spans
-            .converted
-            .get_or_init(|| (respan(self.krate, span), respan(error, span)));
-        (span, krate.clone(), error.clone())
+        let error = self.spans.error_trees.get_or_init(|| Trees::of(error));
+        (span, self.krate_at(span), error.at(span))
+    }
+
+    /// The runtime's path, spanned at `span`.
+    fn krate_at(&self, span: Span) -> Trees {
+        self.spans
+            .krate
+            .get_or_init(|| Trees::of(self.krate))
+            .at(span)
     }
 
     /// Where a missing `From` for an attempt's error is reported: see
@@ -507,6 +504,34 @@ pub(crate) fn chain_name() -> Ident {
     quote::format_ident!("__FALLBACK_CHAIN", span = Span::mixed_site())
 }
 
+/// Tokens split into trees once: respanned (for each attempt) without asking the
+/// compiler for them again, and written into the code around them without a join of
+/// token streams (each a call to the compiler when the macro runs).
+#[derive(Clone)]
+pub(crate) struct Trees(Vec<TokenTree>);
+
+impl Trees {
+    pub(crate) fn of(tokens: &TokenStream) -> Self {
+        Trees(tokens.clone().into_iter().collect())
+    }
+
+    /// The same tokens, located at `span` (see [`respan`]).
+    pub(crate) fn at(&self, span: Span) -> Trees {
+        Trees(
+            self.0
+                .iter()
+                .map(|tree| respan_tree(tree.clone(), span))
+                .collect(),
+        )
+    }
+}
+
+impl ToTokens for Trees {
+    fn to_tokens(&self, tokens: &mut TokenStream) {
+        tokens.extend(self.0.iter().cloned());
+    }
+}
+
 /// `tokens` placed at `span` for error reports, each keeping its own hygiene: the
 /// runtime path in code about an alternative must point at that alternative, not at the
 /// attribute.
@@ -514,16 +539,18 @@ pub(crate) fn respan(tokens: &TokenStream, span: Span) -> TokenStream {
     tokens
         .clone()
         .into_iter()
-        .map(|mut tree| {
-            if let TokenTree::Group(group) = &tree {
-                let mut inner =
-                    proc_macro2::Group::new(group.delimiter(), respan(&group.stream(), span));
-                inner.set_span(group.span().located_at(span));
-                tree = TokenTree::Group(inner);
-            } else {
-                tree.set_span(tree.span().located_at(span));
-            }
-            tree
-        })
+        .map(|tree| respan_tree(tree, span))
         .collect()
+}
+
+/// One tree of [`respan`].
+fn respan_tree(mut tree: TokenTree, span: Span) -> TokenTree {
+    if let TokenTree::Group(group) = &tree {
+        let mut inner = proc_macro2::Group::new(group.delimiter(), respan(&group.stream(), span));
+        inner.set_span(group.span().located_at(span));
+        tree = TokenTree::Group(inner);
+    } else {
+        tree.set_span(tree.span().located_at(span));
+    }
+    tree
 }

@@ -6,7 +6,7 @@ use proc_macro2::TokenStream;
 use quote::{quote, quote_spanned, ToTokens};
 
 use super::names::{kept, local, local_at};
-use super::{respan, typed, Chain};
+use super::{typed, Chain};
 
 /// The body of a chain: statements, then the tail expression giving its `Result`.
 ///
@@ -42,7 +42,7 @@ use super::{respan, typed, Chain};
 /// type error about an alternative (wrong `Ok` type, no `From` for its error, not a
 /// future) lands on that alternative, and one about the filter on the filter.
 pub fn plain(chain: &Chain) -> TokenStream {
-    let Chain { error, wrap_ok, .. } = chain;
+    let error = &chain.error;
     let last = chain.attempts.len() - 1;
     let total = chain.attempts.len();
     // Collected, then joined at once: each join of token streams is a call to the
@@ -51,7 +51,7 @@ pub fn plain(chain: &Chain) -> TokenStream {
     let mut failures = Vec::new();
     for (index, attempt) in chain.attempts.iter().enumerate() {
         let span = attempt.span;
-        let krate = respan(chain.krate, span);
+        let krate = chain.krate_at(span);
         let ok = local_at("ok", span);
         let err = local_at("err", span);
         let outcome = match (&attempt.previous, index) {
@@ -77,7 +77,7 @@ pub fn plain(chain: &Chain) -> TokenStream {
             quote_spanned! {span=> let #binding = #converted; #traced }
         };
         let served = chain.wrap(
-            wrap_ok,
+            &chain.wrap_ok,
             &chain.ok,
             &chain.success(&ok, index, quote!(#index)),
         );
