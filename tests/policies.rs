@@ -590,7 +590,8 @@ mod bad_answers {
             failed,
             fallbacks::TryEachError::Failed {
                 error: ChatError::Crashed(_),
-                index: 1
+                index: 1,
+                name: "item",
             }
         ));
     }

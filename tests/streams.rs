@@ -171,7 +171,8 @@ async fn committed_after_the_first_item_a_cut_ends_the_stream_with_its_error() {
             Ok("x"),
             Err(TryEachError::Failed {
                 error: Error::Cut("reset"),
-                index: 0
+                index: 0,
+                name: "item"
             })
         ]
     );
@@ -212,7 +213,8 @@ async fn a_stall_after_the_first_item_ends_the_stream_at_the_idle_timeout() {
             (
                 Err(TryEachError::Failed {
                     error: Error::Timeout,
-                    index: 0
+                    index: 0,
+                    name: "item"
                 }),
                 52
             )
@@ -255,7 +257,8 @@ async fn restart_yields_live_then_a_discard_marker_then_the_fallback_from_its_st
                 index: 0,
                 error: TryEachError::Failed {
                     error: Error::Cut("cut"),
-                    index: 0
+                    index: 0,
+                    name: "item"
                 }
             },
             Streamed::Item("b1"),
@@ -277,7 +280,8 @@ async fn when_every_alternative_fails_the_stream_ends_with_the_last_error() {
         items,
         [Err(TryEachError::Failed {
             error: Error::Cut("second"),
-            index: 1
+            index: 1,
+            name: "item"
         })]
     );
 }
@@ -430,7 +434,10 @@ mod model {
 
     fn failed(error: TryEachError<ModelError>) -> (ModelError, usize) {
         match error {
-            TryEachError::Failed { error, index } => (error, index),
+            TryEachError::Failed { error, index, name } => {
+                assert_eq!(name, "item", "unnamed items");
+                (error, index)
+            }
             TryEachError::NoItems => unreachable!("the scripts are never empty"),
         }
     }
@@ -580,7 +587,8 @@ async fn timeout_limits_the_opening_and_deadline_the_whole_stream() {
         [(
             Err(TryEachError::Failed {
                 error: Error::Timeout,
-                index: 0
+                index: 0,
+                name: "item"
             }),
             50
         )]
@@ -842,6 +850,7 @@ async fn the_deadline_ends_the_stream_in_flight_as_a_failed_try_and_spares_a_ser
     let cut = Err(TryEachError::Failed {
         error: Error::Timeout,
         index: 0,
+        name: "item",
     });
     assert_eq!(out, [(Ok("a1"), 10), (cut, 50)]);
     assert_eq!(
@@ -892,7 +901,15 @@ async fn all_failed_collects_every_error_of_a_stream_chain_in_order_retries_incl
         .all_failed()
         .stream();
     let out = collect(Box::pin(chain)).await;
-    let [(Err(TryEachError::Failed { error, index: 2 }), _)] = &out[..] else {
+    let [(
+        Err(TryEachError::Failed {
+            error,
+            index: 2,
+            name: "c",
+        }),
+        _,
+    )] = &out[..]
+    else {
         panic!("one error, the last item's: {out:?}");
     };
     assert_eq!(
@@ -928,7 +945,15 @@ async fn all_failed_knows_a_stop_over_a_list_whose_length_is_unknown() {
         .all_failed()
         .stream();
     let out = collect(Box::pin(chain)).await;
-    let [(Err(TryEachError::Failed { error, index: 0 }), _)] = &out[..] else {
+    let [(
+        Err(TryEachError::Failed {
+            error,
+            index: 0,
+            name: "a",
+        }),
+        _,
+    )] = &out[..]
+    else {
         panic!("the filter stops the chain at a: {out:?}");
     };
     assert_eq!(error.alternatives(), 2);
@@ -948,7 +973,15 @@ async fn all_failed_after_the_commit_lists_the_errors_before_it_too() {
         .stream();
     let out = collect(Box::pin(chain)).await;
     assert_eq!(out[0], (Ok("b1"), 2));
-    let (Err(TryEachError::Failed { error, index: 1 }), 3) = &out[1] else {
+    let (
+        Err(TryEachError::Failed {
+            error,
+            index: 1,
+            name: "b",
+        }),
+        3,
+    ) = &out[1]
+    else {
         panic!("the cut ends the stream: {out:?}");
     };
     assert_eq!(
@@ -968,7 +1001,15 @@ async fn all_failed_after_the_commit_lists_the_errors_before_it_too() {
         .all_failed()
         .stream();
     let out = collect(Box::pin(chain)).await;
-    let (Err(TryEachError::Failed { error, index: 0 }), _) = &out[1] else {
+    let (
+        Err(TryEachError::Failed {
+            error,
+            index: 0,
+            name: "a",
+        }),
+        _,
+    ) = &out[1]
+    else {
         panic!("the cut ends the stream: {out:?}");
     };
     assert_eq!(
@@ -1012,6 +1053,7 @@ async fn all_failed_after_the_commit_lists_the_errors_before_it_too() {
         Err(TryEachError::Failed {
             error: last,
             index: 1,
+            name: "b",
         }),
         _,
     ) = &out[2]

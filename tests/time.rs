@@ -1604,7 +1604,8 @@ mod try_each {
             error,
             TryEachError::Failed {
                 error: Error::Fatal("invalid"),
-                index: 0
+                index: 0,
+                name: "item",
             }
         );
         assert_eq!(providers[1].calls.get(), 0);
@@ -1658,7 +1659,12 @@ mod try_each {
             .all_failed()
             .await
             .unwrap_err();
-        let TryEachError::Failed { error, index: 2 } = error else {
+        let TryEachError::Failed {
+            error,
+            index: 2,
+            name: "c",
+        } = error
+        else {
             panic!("c's error stops the chain: {error:?}");
         };
         let listed: Vec<_> = error
@@ -1702,7 +1708,8 @@ mod try_each {
             error,
             TryEachError::Failed {
                 error: Error::Timeout(Elapsed::deadline(250 * MS)),
-                index: 1
+                index: 1,
+                name: "item",
             },
             "the later item's"
         );
@@ -1729,7 +1736,8 @@ mod try_each {
             error,
             TryEachError::Failed {
                 error: Error::Timeout(Elapsed::deadline(250 * MS)),
-                index: 1
+                index: 1,
+                name: "item",
             }
         );
         assert_eq!(log.now(), 250);

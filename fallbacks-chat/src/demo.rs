@@ -168,7 +168,7 @@ impl Run {
                 }
                 (Ok(text), None) if text == &whole => "complete answer".to_string(),
                 (Ok(text), _) => format!("WRONG ANSWER {text:?}"),
-                (Err(TryEachError::Failed { error, index }), _) => {
+                (Err(TryEachError::Failed { error, index, .. }), _) => {
                     format!("clean error from {}: {error}", name(Some(*index)))
                 }
                 (Err(error), _) => format!("clean error: {error}"),

@@ -93,6 +93,7 @@ async fn a_content_policy_refusal_stops_and_reports_the_providers_reason() {
                     ..
                 },
             index: 0,
+            ..
         }) => {
             assert_eq!(code.as_deref(), Some("content_policy_violation"));
             assert_eq!(message, "refused: content_policy_violation");

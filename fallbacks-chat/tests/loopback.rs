@@ -52,7 +52,8 @@ fn broken(error: &TryEachError<ChatError>) -> bool {
         error,
         TryEachError::Failed {
             error: ChatError::Broken(_),
-            index: 0
+            index: 0,
+            ..
         }
     )
 }
@@ -128,7 +129,8 @@ async fn a_400_is_the_callers_mistake_and_stops_the_chain() {
             &items[0],
             Err(TryEachError::Failed {
                 error: ChatError::Status { status: 400, .. },
-                index: 0
+                index: 0,
+                ..
             })
         ),
         "{items:?}"
@@ -296,7 +298,7 @@ async fn a_stopped_answer_is_an_error_in_committed_mode_too() {
     assert!(
         matches!(
             last,
-            Err(TryEachError::Failed { error: ChatError::Incomplete(reason), index: 0 })
+            Err(TryEachError::Failed { error: ChatError::Incomplete(reason), index: 0, .. })
                 if reason == "finish_reason content_filter"
         ),
         "{last:?}"
@@ -428,7 +430,8 @@ mod answers_that_are_not_answers {
                 report.answer,
                 Err(TryEachError::Failed {
                     error: ChatError::Timeout,
-                    index: 0
+                    index: 0,
+                    ..
                 })
             ),
             "{:?}",

@@ -211,7 +211,7 @@ where
                 let alternatives = self.alternatives::<E>();
                 empty.finish(error, index, name, alternatives)
             }
-            None => N::failed(error, index),
+            None => N::failed(error, index, name),
         }
     }
 
@@ -272,6 +272,7 @@ where
     ) -> Option<Result<Served<T>, N::Error>>
     where
         N: Empty<E>,
+        M: Names<It::Item>,
     {
         match step {
             Step::Served(value) => {
@@ -290,9 +291,13 @@ where
             }
             Step::Retrying => None,
             Step::Failed(error) => {
-                // Only collected errors keep their item's name (the others' is never
-                // read): no copy of it per failed item.
-                let name = if N::COLLECTS { name } else { "" };
+                // Unnamed items are all "item": written as the constant it is, without
+                // a copy of the record's per failed item.
+                let name = if N::COLLECTS || M::NAMED {
+                    name
+                } else {
+                    "item"
+                };
                 // In order (one item at a time), the later error is always this one.
                 if order != Order::Hedged
                     || last_error

@@ -36,9 +36,13 @@ impl<E, I: Empty<crate::AllFailed<E>>> Empty<E> for Collect<E, I> {
         self.inner.empty()
     }
 
-    fn failed(error: E, index: usize) -> I::Error {
-        let failure = crate::Failure::new("item", index, error);
-        I::failed(crate::AllFailed::new(failure, index + 1), index)
+    fn failed(error: E, index: usize, alternative: &'static str) -> I::Error {
+        let failure = crate::Failure::new(alternative, index, error);
+        I::failed(
+            crate::AllFailed::new(failure, index + 1),
+            index,
+            alternative,
+        )
     }
 
     fn announce(
@@ -56,7 +60,7 @@ impl<E, I: Empty<crate::AllFailed<E>>> Empty<E> for Collect<E, I> {
         failures.push(crate::Failure::new(alternative, index, error));
         self.announced += 1;
         let all = crate::AllFailed::from_parts(failures, alternatives.max(index + 1)).restarting();
-        I::failed(all, index)
+        I::failed(all, index, alternative)
     }
 
     fn set_aside(&mut self, alternative: &'static str, index: usize, error: E) {
@@ -81,7 +85,7 @@ impl<E, I: Empty<crate::AllFailed<E>>> Empty<E> for Collect<E, I> {
         // its iterator says so).
         let all = crate::AllFailed::from_parts(self.failures, alternatives.max(index + 1))
             .with_announced(self.announced);
-        I::failed(all, index)
+        I::failed(all, index, alternative)
     }
 }
 

@@ -2,7 +2,21 @@
 
 use std::fmt;
 
-/// Why [`try_each`](crate::try_each()) found nothing to serve.
+/// Why [`try_each`](crate::try_each()) found nothing to serve. Its text names the item
+/// that failed last, when [`name`](crate::TryEach::name) names them:
+///
+/// ```
+/// # use fallback_core::{try_each, TryEachError};
+/// # futures::executor::block_on(async {
+/// let providers = ["openai", "anthropic"];
+/// let down = |name| async move { Err::<String, _>(format!("{name} down")) };
+/// let error = try_each(&providers, down).name(|name| name).await.unwrap_err();
+/// assert_eq!(error.to_string(), "anthropic (item 1) failed: anthropic down");
+/// let error = try_each(&providers, down).await.unwrap_err();
+/// assert_eq!(error.to_string(), "item 1 failed: anthropic down");
+/// assert!(matches!(error, TryEachError::Failed { index: 1, name: "item", .. }));
+/// # });
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum TryEachError<E> {
     /// There were no items to try.
@@ -13,6 +27,8 @@ pub enum TryEachError<E> {
         error: E,
         /// The item it came from.
         index: usize,
+        /// That item's name: as [`name`](crate::TryEach::name) gives it, or `"item"`.
+        name: &'static str,
     },
 }
 
@@ -30,7 +46,14 @@ impl<E: fmt::Display> fmt::Display for TryEachError<E> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             TryEachError::NoItems => f.write_str("no alternatives to try"),
-            TryEachError::Failed { error, index } => write!(f, "item {index} failed: {error}"),
+            TryEachError::Failed {
+                error,
+                index,
+                name: "item",
+            } => write!(f, "item {index} failed: {error}"),
+            TryEachError::Failed { error, index, name } => {
+                write!(f, "{name} (item {index}) failed: {error}")
+            }
         }
     }
 }

@@ -75,8 +75,8 @@ pub trait Empty<E> {
     const COLLECTS: bool = false;
     /// The error of an empty list.
     fn empty(self) -> Self::Error;
-    /// The error of an item.
-    fn failed(error: E, index: usize) -> Self::Error;
+    /// The error of the item at `index`, named `alternative`.
+    fn failed(error: E, index: usize, alternative: &'static str) -> Self::Error;
 
     /// The error of one item on its own, named `alternative`, of a chain of (at least)
     /// `alternatives` items: what a restarting stream's discard marker announces.
@@ -89,8 +89,8 @@ pub trait Empty<E> {
         alternative: &'static str,
         alternatives: usize,
     ) -> Self::Error {
-        let _ = (alternative, alternatives);
-        Self::failed(error, index)
+        let _ = alternatives;
+        Self::failed(error, index, alternative)
     }
 
     /// An error the chain does not end with (a retried try's, or an earlier item's):
@@ -114,8 +114,8 @@ pub trait Empty<E> {
     where
         Self: Sized,
     {
-        let _ = (alternative, alternatives);
-        Self::failed(error, index)
+        let _ = alternatives;
+        Self::failed(error, index, alternative)
     }
 }
 
@@ -130,8 +130,8 @@ impl<E> Empty<E> for NoItems {
         TryEachError::NoItems
     }
 
-    fn failed(error: E, index: usize) -> TryEachError<E> {
-        TryEachError::Failed { error, index }
+    fn failed(error: E, index: usize, name: &'static str) -> TryEachError<E> {
+        TryEachError::Failed { error, index, name }
     }
 }
 
@@ -215,7 +215,7 @@ impl<E, G: FnOnce() -> E> Empty<E> for WhenEmpty<G> {
         (self.0)()
     }
 
-    fn failed(error: E, _: usize) -> E {
+    fn failed(error: E, _: usize, _: &'static str) -> E {
         error
     }
 }

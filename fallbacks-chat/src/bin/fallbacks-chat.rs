@@ -192,7 +192,7 @@ async fn ask(args: &Args, base_url: &str, model: &str, prompt: &str) -> ExitCode
 /// The one-line reason for a failure, naming the model.
 fn reason(chat: &Chat, error: &TryEachError<ChatError>) -> String {
     match error {
-        TryEachError::Failed { error, index } => match chat.providers().get(*index) {
+        TryEachError::Failed { error, index, .. } => match chat.providers().get(*index) {
             Some(provider) => format!("{}: {error}", provider.model()),
             None => error.to_string(),
         },
