@@ -181,7 +181,7 @@ async fn ask(args: &Args, base_url: &str, model: &str, prompt: &str) -> ExitCode
     let code = match &report.answer {
         Ok(_) => ExitCode::SUCCESS,
         Err(error) => {
-            eprintln!("fallbacks-chat: {}", reason(&chat, error));
+            eprintln!("fallbacks-chat: {}", reason(error));
             ExitCode::FAILURE
         }
     };
@@ -190,12 +190,10 @@ async fn ask(args: &Args, base_url: &str, model: &str, prompt: &str) -> ExitCode
 }
 
 /// The one-line reason for a failure, naming the model.
-fn reason(chat: &Chat, error: &TryEachError<ChatError>) -> String {
+fn reason(error: &TryEachError<ChatError>) -> String {
     match error {
-        TryEachError::Failed { error, index, .. } => match chat.providers().get(*index) {
-            Some(provider) => format!("{}: {error}", provider.model()),
-            None => error.to_string(),
-        },
+        // The chain names its items by model.
+        TryEachError::Failed { error, name, .. } => format!("{name}: {error}"),
         other => other.to_string(),
     }
 }
