@@ -161,7 +161,7 @@ pub(super) fn call(
     is_last: bool,
     krate: &TokenStream,
 ) -> TokenStream {
-    let span = first_span(callee);
+    let span = crate::model::expr_span(callee);
     let args: Vec<_> = function
         .params
         .iter()

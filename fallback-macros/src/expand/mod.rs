@@ -138,7 +138,10 @@ impl Chain<'_> {
     /// Whether the filter lets `value` move on: `None` without a filter.
     fn accepts(&self, value: &Ident) -> Option<TokenStream> {
         self.filter.map(|filter| {
-            let span = *self.spans.filter.get_or_init(|| first_span(filter));
+            let span = *self
+                .spans
+                .filter
+                .get_or_init(|| crate::model::expr_span(filter));
             let krate = self.krate_at(span);
             let error = self.error.clone().unwrap_or_else(|| quote!(_));
             quote_spanned! {span=> #krate::__private::accepts::<#error, _>(&#value, #filter) }

@@ -53,7 +53,7 @@ impl Alternative {
     /// The token errors about this alternative point at.
     pub fn span(&self) -> Span {
         match &self.callee {
-            Callee::Call(expr) | Callee::Attempt(expr) => first_span(expr),
+            Callee::Call(expr) | Callee::Attempt(expr) => expr_span(expr),
             Callee::Body(block) => block.brace_token.span.open(),
         }
     }
@@ -101,4 +101,19 @@ pub fn first_span(tokens: &impl ToTokens) -> Span {
         .into_iter()
         .next()
         .map_or_else(Span::call_site, |tree| tree.span())
+}
+
+/// [`first_span`] of an expression, read off a plain path (`openai`, `::a::b`: most
+/// alternatives and filters) without writing its tokens out.
+pub fn expr_span(expr: &Expr) -> Span {
+    match expr {
+        Expr::Path(path) if path.attrs.is_empty() && path.qself.is_none() => {
+            match (&path.path.leading_colon, path.path.segments.first()) {
+                (Some(colons), _) => colons.spans[0],
+                (None, Some(segment)) => segment.ident.span(),
+                (None, None) => first_span(expr),
+            }
+        }
+        _ => first_span(expr),
+    }
 }

@@ -7,7 +7,7 @@ use syn::{Expr, Ident, Type};
 
 use super::tables::OptionTable;
 use super::value::{count, duration};
-use super::{first_span, source_text, Alternative, Value};
+use super::{expr_span, first_span, source_text, Alternative, Value};
 use crate::errors::Errors;
 use crate::parse::{Entry, OptionList, RawOption, RawValue};
 
@@ -338,7 +338,7 @@ fn value_span(value: &RawValue) -> Span {
     match value {
         RawValue::List(bracket, _) => bracket.span.join(),
         RawValue::Type(ty) => first_span(ty),
-        RawValue::Expr(expr) => first_span(expr),
+        RawValue::Expr(expr) => expr_span(expr),
         RawValue::Named(name, _) => name.span(),
         RawValue::Flag(span) => *span,
     }

@@ -6,7 +6,7 @@ use proc_macro2::{Span, TokenStream};
 use quote::{quote, quote_spanned};
 use syn::{Expr, Ident};
 
-use super::{first_span, Options, Timed, Value};
+use super::{expr_span, Options, Timed, Value};
 
 /// The time and health options of a chain; with none of them, the chain is the plain
 /// sequence of `match`es.
@@ -102,7 +102,7 @@ fn value_tokens(value: &Value, krate: &TokenStream, helper: &str) -> TokenStream
         }
         Value::Count(count) => quote! { #count },
         Value::Expr(expr) => {
-            let span = first_span(expr);
+            let span = expr_span(expr);
             let helper = Ident::new(helper, span);
             let krate = crate::expand::respan(krate, span);
             quote_spanned! {span=> #krate::__private::#helper(#expr) }
