@@ -89,16 +89,18 @@ pub fn function(function: &Function, options: &Options) -> TokenStream {
             tree
         })
         .collect();
-    let fallback_result =
-        quote_spanned! {ret_span=> <#ret as #ret_krate::__private::FallbackResult> };
     // `Result<T, E>` written out: `T` and `E` as written (a third of the expansion's
     // tokens were these projections); an alias: projected.
     let (ok_type, returned_error) = match &function.result_types {
         Some((ok, error)) => (ok.to_token_stream(), error.to_token_stream()),
-        None => (
-            quote_spanned! {ret_span=> #fallback_result::Ok },
-            quote_spanned! {ret_span=> #fallback_result::Err },
-        ),
+        None => {
+            let fallback_result =
+                quote_spanned! {ret_span=> <#ret as #ret_krate::__private::FallbackResult> };
+            (
+                quote_spanned! {ret_span=> #fallback_result::Ok },
+                quote_spanned! {ret_span=> #fallback_result::Err },
+            )
+        }
     };
     let (error, collect) = match &function.mode {
         ErrorMode::Last => (returned_error.clone(), false),
