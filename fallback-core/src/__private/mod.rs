@@ -55,3 +55,5 @@ pub use crate::hedge::{Deadline, Hedge, Leaf, NoDeadline};
 pub use crate::outcomes::CatchPanic;
 pub use crate::trace::{Ended, FailedDisplay, FailedPlain, Shown, Trace};
 pub use crate::{Elapsed, Event, EventKind, Panicked, Rejected, Served};
+/// `Result`'s variants, for the generated code's patterns: `__fallback_rt::Ok(..)`.
+pub use core::result::Result::{Err, Ok};

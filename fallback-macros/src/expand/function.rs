@@ -2,15 +2,13 @@
 //! the function's arguments, or the body as the primary), and the chain wrapped in the
 //! function.
 
-use proc_macro2::{Ident, Span, TokenStream};
-use quote::{format_ident, quote, quote_spanned, ToTokens};
+use proc_macro2::{Ident, Punct, Spacing, Span, TokenStream};
+use quote::{format_ident, quote, quote_spanned, ToTokens, TokenStreamExt};
 use syn::{Block, Expr};
 
 use super::names::local;
 use super::{chain, respan, Attempt, Chain, Spans};
-use crate::model::{
-    first_span, Alternative, Callee, ErrorMode, Function, Options, Param, Passing, Policies,
-};
+use crate::model::{Alternative, Callee, ErrorMode, Function, Options, Param, Passing, Policies};
 
 /// ```text
 /// // Input:
@@ -38,6 +36,8 @@ pub fn function(function: &Function, options: &Options) -> TokenStream {
 
     let policies = Policies::of(options);
     let last = alternatives.len() - 1;
+    // A plain chain awaits each attempt where it runs, and never asks for its future.
+    let plain = !policies.any() && policies.hedge.is_none();
     let attempts = alternatives
         .iter()
         .enumerate()
@@ -45,14 +45,30 @@ pub fn function(function: &Function, options: &Options) -> TokenStream {
             // With retries the last alternative runs in a loop too: it cannot take the
             // originals by move.
             let is_last = index == last && !policies.reruns();
+            let span = alternative.span();
             let (setup, future) = match &alternative.callee {
+                // The call and its `.await` written at once.
+                Callee::Call(callee) if plain && function.is_async() => {
+                    let mut outcome = call(function, callee, is_last, &krate);
+                    let mut dot = Punct::new('.', Spacing::Alone);
+                    dot.set_span(span);
+                    outcome.append(dot);
+                    outcome.append(Ident::new("await", span));
+                    return Attempt {
+                        name: alternative.name.clone(),
+                        span,
+                        outcome,
+                        previous: alternative.previous.clone(),
+                        setup: TokenStream::new(),
+                        future: TokenStream::new(),
+                    };
+                }
                 Callee::Call(callee) => {
                     (TokenStream::new(), call(function, callee, is_last, &krate))
                 }
                 Callee::Body(body) => body_call(function, body, &krate),
                 Callee::Attempt(expr) => (TokenStream::new(), expr.to_token_stream()),
             };
-            let span = alternative.span();
             let awaited = if function.is_async() {
                 quote_spanned! {span=> #future.await }
             } else {
@@ -77,25 +93,18 @@ pub fn function(function: &Function, options: &Options) -> TokenStream {
         .collect();
     // Everything about the declared return type is spanned at it, so that one which is
     // not a `Result` gives one error, there.
-    let ret_span = first_span(ret);
+    let ret_span = crate::model::type_span(ret);
     // The exact span, not only its location: then every use of the projection below is
     // the user's return type to the compiler, and a return type that is not a `Result`
-    // gives the same error everywhere, which the compiler reports once.
-    let ret_krate: TokenStream = krate
-        .clone()
-        .into_iter()
-        .map(|mut tree| {
-            tree.set_span(ret_span);
-            tree
-        })
-        .collect();
+    // gives the same error everywhere, which the compiler reports once. (The runtime's
+    // private items, as the chain's code imports them.)
+    let rt = Ident::new("__fallback_rt", ret_span);
     // `Result<T, E>` written out: `T` and `E` as written (a third of the expansion's
     // tokens were these projections); an alias: projected.
     let (ok_type, returned_error) = match &function.result_types {
         Some((ok, error)) => (ok.to_token_stream(), error.to_token_stream()),
         None => {
-            let fallback_result =
-                quote_spanned! {ret_span=> <#ret as #ret_krate::__private::FallbackResult> };
+            let fallback_result = quote_spanned! {ret_span=> <#ret as #rt::FallbackResult> };
             (
                 quote_spanned! {ret_span=> #fallback_result::Ok },
                 quote_spanned! {ret_span=> #fallback_result::Err },
@@ -111,8 +120,19 @@ pub fn function(function: &Function, options: &Options) -> TokenStream {
     // folds the helpers best). `Result<T, E>` written out: an error (always of the
     // chain's type) goes in as it is, with no binding of the declared type first.
     let direct = function.result_types.is_some();
-    let wrap_ok = quote_spanned! {ret_span=> #ret_krate::__private::ok::<#ret, _> };
-    let wrap_err = quote_spanned! {ret_span=> #ret_krate::__private::err::<#ret, _> };
+    // (Written `Result<T, E>`, the return type is a `Result`: the wrappers read it from
+    // where they return.)
+    let (wrap_ok, wrap_err) = if direct {
+        (
+            quote_spanned! {ret_span=> #rt::ok },
+            quote_spanned! {ret_span=> #rt::err },
+        )
+    } else {
+        (
+            quote_spanned! {ret_span=> #rt::ok::<#ret, _> },
+            quote_spanned! {ret_span=> #rt::err::<#ret, _> },
+        )
+    };
     let body = chain(&Chain {
         krate: &krate,
         attempts,
@@ -123,7 +143,7 @@ pub fn function(function: &Function, options: &Options) -> TokenStream {
         wrap_ok,
         wrap_err,
         direct,
-        spans: Spans::default(),
+        spans: Spans::wrapped_at(ret_span),
         collect,
         policies,
         served: function.served.as_ref().map(ToTokens::to_token_stream),
@@ -184,16 +204,31 @@ pub(super) fn call(
 
 /// How one attempt receives a parameter: references as they are, `&mut` reborrowed,
 /// owned values cloned, and everything moved into the last attempt.
-fn pass(param: &Param, is_last: bool, krate: &TokenStream) -> TokenStream {
+fn pass(param: &Param, is_last: bool, krate: &TokenStream) -> Passed {
     let binding = &param.binding;
-    match (param.passing, is_last) {
-        (Passing::Shared, _) | (_, true) => binding.clone(),
+    Passed::Tokens(match (param.passing, is_last) {
+        (Passing::Shared, _) | (_, true) => return Passed::Name(binding.clone()),
         (Passing::Unique, false) => quote! { &mut *#binding },
         (Passing::PinnedUnique, false) => quote! { #binding.as_mut() },
         (Passing::OptionalUnique, false) => quote! { #binding.as_deref_mut() },
         (Passing::Owned, false) => {
             let krate = respan(krate, param.ty_span);
             quote_spanned! {param.ty_span=> #krate::__private::CloneArg::clone_arg(&#binding) }
+        }
+    })
+}
+
+/// A parameter as an attempt receives it: by its name, or through an expression.
+enum Passed {
+    Name(Ident),
+    Tokens(TokenStream),
+}
+
+impl ToTokens for Passed {
+    fn to_tokens(&self, tokens: &mut TokenStream) {
+        match self {
+            Passed::Name(name) => name.to_tokens(tokens),
+            Passed::Tokens(passed) => passed.to_tokens(tokens),
         }
     }
 }
@@ -255,12 +290,12 @@ fn body_call(function: &Function, body: &Block, krate: &TokenStream) -> (TokenSt
         .iter()
         .filter(|param| param.receiver.is_none())
         .filter(|param| param.passing != Passing::Shared || param.mutability.is_some())
-        .filter(|param| used.iter().any(|ident| param.binding.to_string() == *ident))
+        .filter(|param| used.iter().any(|ident| param.binding == ident))
         .map(|param| {
             let binding = &param.binding;
             let mutability = param.mutability;
             let value = match param.passing {
-                Passing::Shared => binding.clone(),
+                Passing::Shared => Passed::Name(binding.clone()),
                 _ => pass(param, false, krate),
             };
             quote! {

@@ -65,7 +65,8 @@ pub fn hedged(chain: &Chain) -> TokenStream {
         .map(|(index, attempt)| {
             let name = attempt.name.as_str();
             // In a hedge, the alternatives started before this one.
-            let success = chain.success(&local_at("ok", attempt.span), index, quote!(#index));
+            let ok = local_at("ok", attempt.span);
+            let success = chain.success(&ok, index, &index);
             let arms = Arms {
                 served: quote! { break ::core::result::Result::Ok(#success) },
                 moved_on: quote! { break ::core::result::Result::Err((#kept_value, true)) },
@@ -121,7 +122,7 @@ pub fn hedged(chain: &Chain) -> TokenStream {
         };
     }
 
-    let served = chain.wrap(&chain.wrap_ok, &chain.ok, &quote!(#ok));
+    let served = chain.wrap_success(&ok);
     let (failures_list, failed_chain) = if chain.collect {
         let all = quote! { #krate::__private::all_failed_from(#total, #failures.into_vec()) };
         (
@@ -129,7 +130,7 @@ pub fn hedged(chain: &Chain) -> TokenStream {
             chain.wrap_error(&all),
         )
     } else {
-        (TokenStream::new(), chain.wrap_error(&quote!(#err)))
+        (TokenStream::new(), chain.wrap_error(&err))
     };
     // The chain's error, from what the `Hedge` returned (see `failed_with`).
     let (err_pattern, skipped_arm) = if cooldown {

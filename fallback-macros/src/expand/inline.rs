@@ -1,7 +1,7 @@
 //! The `fallback_chain!` adapter: each operand is an attempt, placed where it runs only
 //! when its turn comes, in an `async` block.
 
-use proc_macro2::TokenStream;
+use proc_macro2::{Span, TokenStream};
 use quote::{quote, quote_spanned, ToTokens};
 use syn::Expr;
 
@@ -63,6 +63,7 @@ pub fn inline(alternatives: &[Alternative], options: &Options) -> TokenStream {
             (converted, Some(declared), true)
         }
     };
+    let rt = super::runtime_at(Span::call_site());
     let body = chain(&Chain {
         krate: &krate,
         attempts,
@@ -70,10 +71,10 @@ pub fn inline(alternatives: &[Alternative], options: &Options) -> TokenStream {
         ok: None,
         error,
         returned_error,
-        wrap_ok: quote!(::core::result::Result::Ok),
-        wrap_err: quote!(::core::result::Result::Err),
+        wrap_ok: quote!(#rt::Ok),
+        wrap_err: quote!(#rt::Err),
         direct: false,
-        spans: Spans::default(),
+        spans: Spans::wrapped_at(rt.span()),
         collect,
         policies: Policies::of(options),
         served: None,

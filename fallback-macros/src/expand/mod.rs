@@ -11,8 +11,8 @@
 //! attempts: `function` for `#[fallback]` (argument passing, the body as primary),
 //! `inline` for `fallback_chain!`. `names` makes every generated local's name.
 
-use proc_macro2::{Ident, Span, TokenStream, TokenTree};
-use quote::{quote, quote_spanned, ToTokens};
+use proc_macro2::{Delimiter, Ident, Punct, Spacing, Span, TokenStream, TokenTree};
+use quote::{quote, quote_spanned, ToTokens, TokenStreamExt};
 use syn::Expr;
 
 use crate::model::{first_span, Policies};
@@ -89,50 +89,104 @@ pub struct Chain<'a> {
 
 /// Spans of a chain's tokens that its code asks for many times: finding one walks the
 /// tokens it starts (through the compiler, when the macro runs), so each is found once.
+/// The types and wrappers written into each attempt's code are split into trees once,
+/// when first written, and taken from there without a join of token streams.
 #[derive(Default)]
 pub struct Spans {
-    /// The first token of the wrappers (`wrap_ok`, `wrap_err`: one origin).
+    /// The first token of the wrappers (`wrap_ok`, `wrap_err`: one origin). A front
+    /// end that knows it sets it ([`Spans::wrapped_at`]).
     wrap: std::cell::OnceCell<Span>,
     /// The filter's first token.
     filter: std::cell::OnceCell<Span>,
     /// The declared error type's first token.
     error: std::cell::OnceCell<Span>,
-    /// The runtime's path, split once.
-    krate: std::cell::OnceCell<Trees>,
+    /// The declared success type, split once.
+    ok_trees: std::cell::OnceCell<Option<Trees>>,
     /// The declared error type, split once.
-    error_trees: std::cell::OnceCell<Trees>,
+    error_trees: std::cell::OnceCell<Option<Trees>>,
+    /// The chain's declared error type as returned, split once.
+    returned_error_trees: std::cell::OnceCell<Option<Trees>>,
+    /// The wrappers, split once.
+    wrap_ok_trees: std::cell::OnceCell<Trees>,
+    wrap_err_trees: std::cell::OnceCell<Trees>,
+}
+
+impl Spans {
+    /// The spans of a chain whose wrappers start at `span`.
+    pub fn wrapped_at(span: Span) -> Self {
+        let spans = Spans::default();
+        let _ = spans.wrap.set(span);
+        spans
+    }
+}
+
+/// `tokens` split into trees, once, in `cell`.
+fn split<'a>(
+    cell: &'a std::cell::OnceCell<Option<Trees>>,
+    tokens: Option<&TokenStream>,
+) -> Option<&'a Trees> {
+    cell.get_or_init(|| tokens.map(Trees::of)).as_ref()
 }
 
 impl Chain<'_> {
+    /// `binding: E`, `E` the declared error type (`binding` alone when inferred).
+    fn typed_error<'a>(&'a self, binding: &'a Ident) -> Typed<'a> {
+        Typed(binding, split(&self.spans.error_trees, self.error.as_ref()))
+    }
+
     /// `wrapper(value)`, spanned at the wrapper's origin (the return type) but for the
     /// value: the value is first bound with its expected type written out, so that a
     /// return type that is not a `Result` is reported on that type, once, while a value
-    /// of the wrong type is still reported on the alternative that produced it.
-    fn wrap(
-        &self,
-        wrapper: &TokenStream,
-        ty: &Option<TokenStream>,
-        value: &TokenStream,
-    ) -> TokenStream {
+    /// of the wrong type is still reported on the alternative that produced it. One
+    /// block: written into the code around it as one tree.
+    fn wrap(&self, wrapper: &Trees, ty: Option<&Trees>, value: &dyn ToTokens) -> TokenTree {
         let span = *self.spans.wrap.get_or_init(|| first_span(&self.wrap_ok));
         let bound = local_at("value", span);
-        let binding = typed(&bound, ty);
-        quote_spanned! {span=> {
-            let #binding = #value;
-            #wrapper(#bound)
-        }}
+        let binding = Typed(&bound, ty);
+        block(
+            span,
+            quote_spanned! {span=>
+                let #binding = #value;
+                #wrapper(#bound)
+            },
+        )
+    }
+
+    /// The chain's return value from a success, `value` (of the chain's success type),
+    /// through `wrap_ok`.
+    fn wrap_success(&self, value: &dyn ToTokens) -> TokenTree {
+        let wrapper = self
+            .spans
+            .wrap_ok_trees
+            .get_or_init(|| Trees::of(&self.wrap_ok));
+        self.wrap(
+            wrapper,
+            split(&self.spans.ok_trees, self.ok.as_ref()),
+            value,
+        )
     }
 
     /// The chain's return value from its error, `value` (of the chain's error type:
     /// `error`, or `AllFailed<error>`), through `wrap_err`: as it is for a return type
     /// written `Result<T, E>`, else with a binding of the declared type first.
-    fn wrap_error(&self, value: &TokenStream) -> TokenStream {
+    fn wrap_error(&self, value: &dyn ToTokens) -> Trees {
+        let wrapper = self
+            .spans
+            .wrap_err_trees
+            .get_or_init(|| Trees::of(&self.wrap_err));
         if self.direct {
             let span = *self.spans.wrap.get_or_init(|| first_span(&self.wrap_ok));
-            let wrapper = &self.wrap_err;
-            return quote_spanned! {span=> #wrapper(#value) };
+            let mut call = wrapper.clone();
+            call.0
+                .push(group(Delimiter::Parenthesis, span, value.to_token_stream()));
+            return call;
         }
-        self.wrap(&self.wrap_err, &self.returned_error, value)
+        let returned = split(
+            &self.spans.returned_error_trees,
+            self.returned_error.as_ref(),
+        );
+        let wrapped = self.wrap(wrapper, returned, value);
+        Trees(vec![wrapped])
     }
 
     /// Whether the filter lets `value` move on: `None` without a filter.
@@ -142,9 +196,11 @@ impl Chain<'_> {
                 .spans
                 .filter
                 .get_or_init(|| crate::model::expr_span(filter));
-            let krate = self.krate_at(span);
-            let error = self.error.clone().unwrap_or_else(|| quote!(_));
-            quote_spanned! {span=> #krate::__private::accepts::<#error, _>(&#value, #filter) }
+            let rt = self.runtime_at(span);
+            let infer = Ident::new("_", Span::call_site());
+            let error = split(&self.spans.error_trees, self.error.as_ref());
+            let error: &dyn ToTokens = error.map_or(&infer, |error| error);
+            quote_spanned! {span=> #rt::accepts::<#error, _>(&#value, #filter) }
         })
     }
 
@@ -152,8 +208,8 @@ impl Chain<'_> {
     fn convert(&self, err: &Ident, index: usize) -> TokenStream {
         match &self.error {
             Some(error) => {
-                let (span, krate, error) = self.at_conversion(err, error);
-                quote_spanned! {span=> #krate::__private::Convert(#err).into_chain::<#error>() }
+                let (span, rt, error) = self.at_conversion(err, error);
+                quote_spanned! {span=> #rt::Convert(#err).into_chain::<#error>() }
             }
             // Without a declared type, values pass through `Agree`, which makes the
             // attempts agree with the first (see `fallback_core::__private::Agree`).
@@ -177,16 +233,16 @@ impl Chain<'_> {
         index: usize,
         trace: &Ident,
     ) -> TokenStream {
-        let (span, krate, error) = self.at_conversion(err, error);
+        let (span, rt, error) = self.at_conversion(err, error);
         if !traced() {
-            return quote_spanned! {span=> #krate::__private::discard_untraced::<#error, _>(#err) };
+            return quote_spanned! {span=> #rt::discard_untraced::<#error, _>(#err) };
         }
         let name = &self.attempts[index].name;
         let shown = local("shown");
         let show = self.show(&shown.to_token_stream());
         let chain_name = chain_name();
         quote_spanned! {span=>
-            #krate::__private::discard::<#error, _, _>(
+            #rt::discard::<#error, _, _>(
                 #err, #trace, #chain_name, #name, #index, 1, |#shown| #show,
             )
         }
@@ -194,18 +250,16 @@ impl Chain<'_> {
 
     /// Where a missing `From` for an attempt's error is reported, with the runtime's
     /// path and the declared error type `error` spanned there.
-    fn at_conversion(&self, err: &Ident, error: &TokenStream) -> (Span, Trees, Trees) {
+    fn at_conversion(&self, err: &Ident, error: &TokenStream) -> (Span, Ident, Trees) {
         let span = self.conversion_span(err);
-        let error = self.spans.error_trees.get_or_init(|| Trees::of(error));
-        (span, self.krate_at(span), error.at(span))
+        let error = split(&self.spans.error_trees, Some(error)).expect("a declared type");
+        (span, self.runtime_at(span), error.at(span))
     }
 
-    /// The runtime's path, spanned at `span`.
-    fn krate_at(&self, span: Span) -> Trees {
-        self.spans
-            .krate
-            .get_or_init(|| Trees::of(self.krate))
-            .at(span)
+    /// The runtime's private items (`krate::__private`, imported once by the chain's
+    /// code as [`runtime`]), spanned at `span`.
+    fn runtime_at(&self, span: Span) -> Ident {
+        runtime_at(span)
     }
 
     /// Where a missing `From` for an attempt's error is reported: see
@@ -221,14 +275,20 @@ impl Chain<'_> {
 
     /// An attempt's success, as the chain's: with `Served`, the value with its
     /// alternative's name and position, and the count of failed attempts before it.
-    fn success(&self, ok: &Ident, index: usize, failed: TokenStream) -> TokenStream {
+    fn success<'a>(
+        &'a self,
+        ok: &'a Ident,
+        index: usize,
+        failed: &dyn ToTokens,
+    ) -> Box<dyn ToTokens + 'a> {
         let agree = agree();
         let value = match &self.ok {
+            Some(_) if self.served.is_none() => return Box::new(ok),
             Some(_) => ok.to_token_stream(),
             None if index == 0 => quote_spanned! {ok.span()=> #agree.first_ok(#ok) },
             None => quote_spanned! {ok.span()=> #agree.ok(#ok) },
         };
-        match &self.served {
+        Box::new(match &self.served {
             Some(value_type) => {
                 let krate = self.krate;
                 let name = &self.attempts[index].name;
@@ -237,7 +297,7 @@ impl Chain<'_> {
                 }
             }
             None => value,
-        }
+        })
     }
 
     /// The `observe = ..` hook, told the chain's error type (`Unobserved` without one),
@@ -372,7 +432,7 @@ impl Chain<'_> {
                 quote! { #agree.fail(&mut #sink, #kept, #total) }
             }
         };
-        self.wrap_error(&failed)
+        self.wrap_error(&failed).into_token_stream()
     }
 
     /// The sink of a chain: every error (collecting), a count of them (`Served`), or
@@ -390,17 +450,22 @@ impl Chain<'_> {
 
     /// `let trace = Trace::start();`: an attempt starts, for its `tracing` event; nothing
     /// without the `tracing` feature (see [`traced`]).
-    fn trace_start(&self, trace: &Ident) -> TokenStream {
+    fn trace_start(&self, trace: &Ident) -> Option<TokenStream> {
         if !traced() {
-            return TokenStream::new();
+            return None;
         }
         let krate = self.krate;
-        quote! { let #trace = #krate::__private::Trace::start(); }
+        Some(quote! { let #trace = #krate::__private::Trace::start(); })
     }
 
     /// The `tracing` event of attempt `index`'s end (its one try): it served, or it
     /// failed with the error `failed` refers to (already of the chain's error type).
-    fn trace_end(&self, trace: &Ident, index: usize, failed: Option<TokenStream>) -> TokenStream {
+    fn trace_end(
+        &self,
+        trace: &Ident,
+        index: usize,
+        failed: Option<TokenStream>,
+    ) -> Option<TokenStream> {
         if !traced() {
             // Showing an error of a type not declared needs that type known here: so
             // the chain asks it without `tracing` too, and accepts the same programs
@@ -408,9 +473,9 @@ impl Chain<'_> {
             return match (&self.error, failed) {
                 (None, Some(failed)) => {
                     let show = self.show(&failed);
-                    quote! { let _ = #show; }
+                    Some(quote! { let _ = #show; })
                 }
-                _ => TokenStream::new(),
+                _ => None,
             };
         }
         let krate = self.krate;
@@ -422,7 +487,7 @@ impl Chain<'_> {
         let chain_name = chain_name();
         // A plain chain tries each alternative once: its try is the first.
         let attempt = proc_macro2::Literal::u32_unsuffixed(1);
-        quote! { #trace.end(#chain_name, #name, #index, #attempt, #ended); }
+        Some(quote! { #trace.end(#chain_name, #name, #index, #attempt, #ended); })
     }
 
     /// How an attempt that failed with the error `reference` refers to ended: shown with
@@ -453,34 +518,71 @@ impl Chain<'_> {
     }
 }
 
-/// `binding: ty`, or `binding` alone when the type is left to inference.
-fn typed(binding: &Ident, ty: &Option<TokenStream>) -> TokenStream {
-    match ty {
-        Some(ty) => quote! { #binding: #ty },
-        None => binding.to_token_stream(),
+/// `binding: ty`, or `binding` alone when the type is left to inference (the colon at
+/// the call site, as `quote!` writes it).
+pub(crate) struct Typed<'a>(&'a Ident, Option<&'a Trees>);
+
+impl ToTokens for Typed<'_> {
+    fn to_tokens(&self, tokens: &mut TokenStream) {
+        self.0.to_tokens(tokens);
+        if let Some(ty) = self.1 {
+            tokens.append(Punct::new(':', Spacing::Alone));
+            ty.to_tokens(tokens);
+        }
     }
+}
+
+/// `tokens` in a group delimited by `delimiter`, at `span`: one tree, written into the
+/// code around it without a join of token streams.
+pub(crate) fn group(delimiter: Delimiter, span: Span, tokens: TokenStream) -> TokenTree {
+    let mut group = proc_macro2::Group::new(delimiter, tokens);
+    group.set_span(span);
+    TokenTree::Group(group)
+}
+
+/// `{ tokens }` at `span` (see [`group`]).
+pub(crate) fn block(span: Span, tokens: TokenStream) -> TokenTree {
+    group(Delimiter::Brace, span, tokens)
 }
 
 /// The body of a chain: statements, then the tail expression giving its `Result`. Its
 /// name is a constant the engines' code refers to (but for an untraced plain chain,
 /// whose code never names it).
 pub fn chain(chain: &Chain) -> TokenStream {
+    let krate = chain.krate;
+    let rt = runtime_at(Span::call_site());
     let body = if chain.policies.hedge.is_some() {
         hedged::hedged(chain)
     } else if chain.policies.any() {
         timed::timed(chain)
-    } else if traced() {
-        plain::plain(chain)
     } else {
-        // Nothing in an untraced plain chain refers to its name.
-        return plain::plain(chain);
+        // A plain chain always names the runtime (`outcome`); and nothing in an
+        // untraced one refers to its name.
+        let body = plain::plain(chain);
+        if !traced() {
+            return quote! {
+                use #krate::__private as #rt;
+                #body
+            };
+        }
+        body
     };
     let chain_name = chain_name();
     let name = &chain.name;
+    let allow = (chain.policies.any() || chain.policies.hedge.is_some())
+        .then(|| quote!(#[allow(unused_imports)]));
     quote! {
+        #allow
+        use #krate::__private as #rt;
         const #chain_name: &str = #name;
         #body
     }
+}
+
+/// The name under which a chain's code imports the runtime's private items
+/// (`krate::__private`), spanned at `span`: a path to them in two tokens, not six.
+pub(crate) fn runtime_at(span: Span) -> Ident {
+    Ident::new("__fallback_rt", Span::mixed_site().located_at(span))
 }
 
 /// Whether the plain chains' code reports each attempt to `tracing` (the `tracing`

@@ -2,11 +2,11 @@
 //! `match`es a careful person writes by hand. Its output was measured against the
 //! hand-written twin (README, "Performance"); the snapshot tests pin it.
 
-use proc_macro2::TokenStream;
-use quote::{quote, quote_spanned, ToTokens};
+use proc_macro2::{Delimiter, Ident, Span, TokenStream, TokenTree};
+use quote::{quote, quote_spanned, ToTokens, TokenStreamExt};
 
 use super::names::{kept, local, local_at};
-use super::{typed, Chain};
+use super::{block, group, Chain};
 
 /// The body of a chain: statements, then the tail expression giving its `Result`.
 ///
@@ -51,7 +51,7 @@ pub fn plain(chain: &Chain) -> TokenStream {
     let mut failures = Vec::new();
     for (index, attempt) in chain.attempts.iter().enumerate() {
         let span = attempt.span;
-        let krate = chain.krate_at(span);
+        let rt = chain.runtime_at(span);
         let ok = local_at("ok", span);
         let err = local_at("err", span);
         let outcome = match (&attempt.previous, index) {
@@ -65,22 +65,31 @@ pub fn plain(chain: &Chain) -> TokenStream {
             }
             _ => attempt.outcome.clone(),
         };
-        let scrutinee = quote_spanned! {span=> #krate::__private::outcome(#outcome) };
+        // `outcome(..)`'s arguments: the attempt, as one tree.
+        let args = group(Delimiter::Parenthesis, span, outcome);
         let trace = local("trace");
-        statements.push(chain.trace_start(&trace));
+        statements.extend(chain.trace_start(&trace));
         let on_served = chain.trace_end(&trace, index, None);
-        // The `Err` arm's start: the error converted into the chain's type, and traced.
-        let on_failed = {
-            let binding = typed(&err, error);
-            let converted = chain.convert(&err, index);
-            let traced = chain.trace_end(&trace, index, Some(quote!(&#err)));
-            quote_spanned! {span=> let #binding = #converted; #traced }
+        // The `Err` arm: the error converted into the chain's type (and traced), then
+        // `then`; untraced, the conversion is the arm's value (the binding its type).
+        let err_binding = chain.typed_error(&err);
+        let converted = chain.convert(&err, index);
+        let traced = chain.trace_end(&trace, index, Some(quote!(&#err)));
+        let on_failed = || ErrArm {
+            span,
+            binding: &err_binding,
+            converted: &converted,
+            traced: &traced,
+            err: &err,
+            declared: error.is_some(),
         };
-        let served = chain.wrap(
-            &chain.wrap_ok,
-            &chain.ok,
-            &chain.success(&ok, index, quote!(#index)),
-        );
+        let served = chain.wrap_success(&chain.success(&ok, index, &index));
+        let on_ok = |tail: bool| OkArm {
+            span,
+            on_served: &on_served,
+            served: &served,
+            tail,
+        };
         let is_last = index == last;
         let next_wants_error = chain
             .attempts
@@ -90,18 +99,19 @@ pub fn plain(chain: &Chain) -> TokenStream {
         if chain.collect {
             let kept = kept(index);
             let name = &attempt.name;
-            failures.push(quote! { #krate::Failure::new(#name, #index, #kept) });
-            let binding = typed(&kept, error);
+            failures.push(quote! { #rt::Failure::new(#name, #index, #kept) });
+            let binding = chain.typed_error(&kept);
+            let (on_ok, on_failed) = (on_ok(false), on_failed());
             statements.push(quote_spanned! {span=>
-                let #binding = match #scrutinee {
-                    ::core::result::Result::Ok(#ok) => { #on_served return #served; }
-                    ::core::result::Result::Err(#err) => { #on_failed #err }
+                let #binding = match #rt::outcome #args {
+                    #rt::Ok(#ok) => #on_ok,
+                    #rt::Err(#err) => #on_failed,
                 };
             });
-            let all_failed = chain
-                .wrap_error(&quote! { #krate::__private::all_failed(#total, [#(#failures),*]) });
+            let all_failed =
+                chain.wrap_error(&quote! { #rt::all_failed(#total, [#(#failures),*]) });
             if is_last {
-                statements.push(all_failed);
+                statements.push(all_failed.into_token_stream());
             } else if let Some(accepted) = chain.accepts(&kept) {
                 statements.push(quote! {
                     if !#accepted {
@@ -110,45 +120,121 @@ pub fn plain(chain: &Chain) -> TokenStream {
                 });
             }
         } else if is_last {
-            let failed = chain.wrap_error(&err.to_token_stream());
+            let on_failed = match &traced {
+                // The conversion goes into the chain's error as it is.
+                None if error.is_some() => chain.wrap_error(&converted).into_token_stream(),
+                _ => {
+                    let failed = chain.wrap_error(&err);
+                    quote_spanned! {span=> { let #err_binding = #converted; #traced #failed } }
+                }
+            };
+            let on_ok = on_ok(true);
             statements.push(quote_spanned! {span=>
-                match #scrutinee {
-                    ::core::result::Result::Ok(#ok) => { #on_served #served }
-                    ::core::result::Result::Err(#err) => { #on_failed #failed }
+                match #rt::outcome #args {
+                    #rt::Ok(#ok) => #on_ok,
+                    #rt::Err(#err) => #on_failed,
                 }
             });
         } else if chain.filter.is_some() || next_wants_error {
             // The error is converted, bound for the rest of the chain (where the filter
             // and the next attempt's `err =>` borrow it), and asked to the filter.
             let kept = kept(index);
-            let binding = typed(&kept, error);
+            let binding = chain.typed_error(&kept);
+            let (on_ok, on_failed) = (on_ok(false), on_failed());
             statements.push(quote_spanned! {span=>
-                let #binding = match #scrutinee {
-                    ::core::result::Result::Ok(#ok) => { #on_served return #served; }
-                    ::core::result::Result::Err(#err) => { #on_failed #err }
+                let #binding = match #rt::outcome #args {
+                    #rt::Ok(#ok) => #on_ok,
+                    #rt::Err(#err) => #on_failed,
                 };
             });
             if let Some(accepted) = chain.accepts(&kept) {
-                let stopped = chain.wrap_error(&kept.to_token_stream());
+                let stopped = chain.wrap_error(&kept);
                 statements.push(quote_spanned! {span=>
                     if !#accepted {
                         return #stopped;
                     }
                 });
             }
-        } else {
+        } else if let Some(error) = error {
             // Nothing looks at the error: it is dropped unconverted (but for `tracing`).
-            let on_failed = match error {
-                Some(error) => chain.discard(error, &err, index, &trace),
-                None => on_failed,
-            };
+            let discarded = chain.discard(error, &err, index, &trace);
+            let on_ok = on_ok(false);
             statements.push(quote_spanned! {span=>
-                match #scrutinee {
-                    ::core::result::Result::Ok(#ok) => { #on_served return #served; }
-                    ::core::result::Result::Err(#err) => { #on_failed }
+                match #rt::outcome #args {
+                    #rt::Ok(#ok) => #on_ok,
+                    #rt::Err(#err) => { #discarded }
+                }
+            });
+        } else {
+            let on_ok = on_ok(false);
+            statements.push(quote_spanned! {span=>
+                match #rt::outcome #args {
+                    #rt::Ok(#ok) => #on_ok,
+                    #rt::Err(#err) => { let #err_binding = #converted; #traced }
                 }
             });
         }
     }
     statements.into_iter().collect()
+}
+
+/// An attempt's `Ok` arm, written into its `match`: the success returned (or, at the
+/// chain's end, its value), after its trace.
+struct OkArm<'a> {
+    span: Span,
+    on_served: &'a Option<TokenStream>,
+    served: &'a TokenTree,
+    /// The chain's last attempt: the success is the chain's value.
+    tail: bool,
+}
+
+impl ToTokens for OkArm<'_> {
+    fn to_tokens(&self, tokens: &mut TokenStream) {
+        let (span, served) = (self.span, self.served);
+        match (self.on_served, self.tail) {
+            (None, false) => {
+                tokens.append(Ident::new("return", span));
+                tokens.append(served.clone());
+            }
+            (None, true) => tokens.append(served.clone()),
+            (Some(on_served), false) => {
+                tokens.append(block(
+                    span,
+                    quote_spanned! {span=> #on_served return #served; },
+                ));
+            }
+            (Some(on_served), true) => {
+                tokens.append(block(span, quote_spanned! {span=> #on_served #served }));
+            }
+        }
+    }
+}
+
+/// The `Err` arm of an attempt whose error the chain keeps, written into its `match`:
+/// the error converted into the chain's type and traced, as the arm's value. With a
+/// declared type and no trace, the conversion is the arm's value as it is (the binding
+/// the `match` is assigned to has the type).
+struct ErrArm<'a> {
+    span: Span,
+    binding: &'a super::Typed<'a>,
+    converted: &'a TokenStream,
+    traced: &'a Option<TokenStream>,
+    err: &'a Ident,
+    declared: bool,
+}
+
+impl ToTokens for ErrArm<'_> {
+    fn to_tokens(&self, tokens: &mut TokenStream) {
+        let span = self.span;
+        let (binding, converted, traced, err) =
+            (self.binding, self.converted, self.traced, self.err);
+        if self.declared && traced.is_none() {
+            converted.to_tokens(tokens);
+            return;
+        }
+        tokens.append(block(
+            span,
+            quote_spanned! {span=> let #binding = #converted; #traced #err },
+        ));
+    }
 }

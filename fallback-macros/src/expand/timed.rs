@@ -25,7 +25,7 @@ use quote::{quote, ToTokens};
 
 use super::names::{local, local_at, previous};
 use super::tries::{health, locals, tries, Arms};
-use super::{typed, Chain};
+use super::Chain;
 
 /// The body of a timed chain.
 pub fn timed(chain: &Chain) -> TokenStream {
@@ -75,8 +75,8 @@ pub fn timed(chain: &Chain) -> TokenStream {
             Some(error) => quote! { #krate::__private::Sink::<#error>::failed(&#sink) },
             None => failed,
         };
-        let served = chain.success(&ok, index, failed);
-        let served = chain.wrap(&chain.wrap_ok, &chain.ok, &served);
+        let served = chain.success(&ok, index, &failed);
+        let served = chain.wrap_success(&served);
         let fail = chain.fail(&sink, &kept);
         let arms = Arms {
             served: quote! { return #served },
@@ -107,7 +107,7 @@ pub fn timed(chain: &Chain) -> TokenStream {
             let binding = if chain.collect {
                 previous(index).to_token_stream()
             } else {
-                typed(&previous(index), &chain.error)
+                chain.typed_error(&previous(index)).to_token_stream()
             };
             quote! { let #binding = #run; }
         } else {

@@ -1,13 +1,12 @@
 //! The function under `#[fallback]`: its signature, parameters and return type.
 
-use proc_macro2::{Span, TokenStream, TokenTree};
+use proc_macro2::{Ident, Span, TokenStream, TokenTree};
 use quote::ToTokens;
 use syn::{
     Attribute, Block, FnArg, GenericArgument, Pat, PathArguments, ReceiverKind, ReturnType,
     Signature, Type, Visibility,
 };
 
-use super::first_span;
 use crate::errors::Errors;
 use crate::parse::FnItem;
 
@@ -36,7 +35,7 @@ impl Passing {
 /// One parameter of the function.
 pub struct Param {
     /// The binding: the parameter's identifier, or the `self` token.
-    pub binding: TokenStream,
+    pub binding: Ident,
     pub passing: Passing,
     /// Where "must be `Clone`" points: the parameter's type, or `self`.
     pub ty_span: Span,
@@ -200,7 +199,7 @@ fn param(arg: &mut FnArg) -> syn::Result<Param> {
                 receiver.mutability = Some(Default::default());
             }
             Ok(Param {
-                binding: self_token.into_token_stream(),
+                binding: Ident::new("self", self_token.span),
                 passing,
                 ty_span: self_token.span,
                 mutability,
@@ -227,9 +226,9 @@ fn param(arg: &mut FnArg) -> syn::Result<Param> {
                 pat.mutability = Some(Default::default());
             }
             Ok(Param {
-                binding: pat.ident.to_token_stream(),
+                binding: pat.ident.clone(),
                 passing,
-                ty_span: first_span(&typed.ty),
+                ty_span: crate::model::type_span(&typed.ty),
                 mutability,
                 receiver: None,
             })

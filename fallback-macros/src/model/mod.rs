@@ -103,6 +103,22 @@ pub fn first_span(tokens: &impl ToTokens) -> Span {
         .map_or_else(Span::call_site, |tree| tree.span())
 }
 
+/// [`first_span`] of a type, read off its first token where the common forms show it
+/// (`Name<..>`, `::a::B`, `&T`) without writing its tokens out.
+pub fn type_span(ty: &syn::Type) -> Span {
+    match ty {
+        syn::Type::Path(path) if path.qself.is_none() => {
+            match (&path.path.leading_colon, path.path.segments.first()) {
+                (Some(colons), _) => colons.spans[0],
+                (None, Some(segment)) => segment.ident.span(),
+                (None, None) => first_span(ty),
+            }
+        }
+        syn::Type::Reference(reference) => reference.and_token.span,
+        _ => first_span(ty),
+    }
+}
+
 /// [`first_span`] of an expression, read off a plain path (`openai`, `::a::b`: most
 /// alternatives and filters) without writing its tokens out.
 pub fn expr_span(expr: &Expr) -> Span {
