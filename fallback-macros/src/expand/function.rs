@@ -159,14 +159,22 @@ pub fn function(function: &Function, options: &Options) -> TokenStream {
     // An `unsafe fn` keeps calling its alternatives in an unsafe context (edition 2024
     // no longer gives its body one).
     let (unsafe_attr, body) = match sig.safety {
-        syn::Safety::Unsafe(_) => (quote!(#[allow(unused_unsafe)]), quote!(unsafe { #body })),
-        _ => (quote!(), body),
+        syn::Safety::Unsafe(_) => (
+            Some(quote!(#[allow(unused_unsafe)])),
+            quote!(unsafe { #body }),
+        ),
+        _ => (None, body),
     };
+    // The parameters are passed on by name, whatever they are called: `_name` too.
+    let underscored = function
+        .params
+        .iter()
+        .any(|param| param.binding.to_string().starts_with('_'))
+        .then(|| quote!(#[allow(clippy::used_underscore_binding)]));
     quote! {
         #(#attrs)*
         #unsafe_attr
-        // The parameters are passed on by name, whatever they are called.
-        #[allow(clippy::used_underscore_binding)]
+        #underscored
         #vis #sig {
             #body
         }
