@@ -257,7 +257,7 @@ impl Chain<'_> {
     }
 
     /// The runtime's private items (`krate::__private`, imported once by the chain's
-    /// code as [`runtime`]), spanned at `span`.
+    /// code as `__fallback_rt`: see [`chain`]), spanned at `span`.
     fn runtime_at(&self, span: Span) -> Ident {
         runtime_at(span)
     }
