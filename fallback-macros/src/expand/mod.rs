@@ -9,10 +9,13 @@
 //!
 //! `tries` writes the loop both timed shapes share. The front ends' adapters make the
 //! attempts: `function` for `#[fallback]` (argument passing, the body as primary),
-//! `inline` for `fallback_chain!`. `names` makes every generated local's name.
+//! `inline` for `fallback_chain!`. `names` makes every generated local's name;
+//! `policies` what the time and health options' code asks of a chain; `tokens` how
+//! tokens are split, respanned and joined (cheaply: the macros' own run was most of
+//! their compile time).
 
-use proc_macro2::{Delimiter, Ident, Punct, Spacing, Span, TokenStream, TokenTree};
-use quote::{quote, quote_spanned, ToTokens, TokenStreamExt};
+use proc_macro2::{Delimiter, Ident, Span, TokenStream, TokenTree};
+use quote::{quote, quote_spanned, ToTokens};
 use syn::Expr;
 
 use crate::model::{first_span, Policies};
@@ -22,14 +25,20 @@ mod hedged;
 mod inline;
 mod names;
 mod plain;
+mod policies;
 mod stream;
 mod timed;
+mod tokens;
 mod tries;
 
 pub use function::function;
 pub use inline::inline;
 use names::{agree, local, local_at};
+pub(crate) use names::{chain_name, runtime_at};
 pub use stream::{stream_function, stream_inline};
+use tokens::split;
+pub use tokens::Spans;
+pub(crate) use tokens::{block, group, respan, Trees, Typed};
 
 /// One attempt of a chain.
 pub struct Attempt {
@@ -85,47 +94,6 @@ pub struct Chain<'a> {
     pub conversions_at_declared_type: bool,
     /// The chain's name in events and traces: a `&'static str` expression.
     pub name: TokenStream,
-}
-
-/// Spans of a chain's tokens that its code asks for many times: finding one walks the
-/// tokens it starts (through the compiler, when the macro runs), so each is found once.
-/// The types and wrappers written into each attempt's code are split into trees once,
-/// when first written, and taken from there without a join of token streams.
-#[derive(Default)]
-pub struct Spans {
-    /// The first token of the wrappers (`wrap_ok`, `wrap_err`: one origin). A front
-    /// end that knows it sets it ([`Spans::wrapped_at`]).
-    wrap: std::cell::OnceCell<Span>,
-    /// The filter's first token.
-    filter: std::cell::OnceCell<Span>,
-    /// The declared error type's first token.
-    error: std::cell::OnceCell<Span>,
-    /// The declared success type, split once.
-    ok_trees: std::cell::OnceCell<Option<Trees>>,
-    /// The declared error type, split once.
-    error_trees: std::cell::OnceCell<Option<Trees>>,
-    /// The chain's declared error type as returned, split once.
-    returned_error_trees: std::cell::OnceCell<Option<Trees>>,
-    /// The wrappers, split once.
-    wrap_ok_trees: std::cell::OnceCell<Trees>,
-    wrap_err_trees: std::cell::OnceCell<Trees>,
-}
-
-impl Spans {
-    /// The spans of a chain whose wrappers start at `span`.
-    pub fn wrapped_at(span: Span) -> Self {
-        let spans = Spans::default();
-        let _ = spans.wrap.set(span);
-        spans
-    }
-}
-
-/// `tokens` split into trees, once, in `cell`.
-fn split<'a>(
-    cell: &'a std::cell::OnceCell<Option<Trees>>,
-    tokens: Option<&TokenStream>,
-) -> Option<&'a Trees> {
-    cell.get_or_init(|| tokens.map(Trees::of)).as_ref()
 }
 
 impl Chain<'_> {
@@ -299,155 +267,6 @@ impl Chain<'_> {
             None => value,
         })
     }
-
-    /// The `observe = ..` hook, told the chain's error type (`Unobserved` without one),
-    /// evaluated once as the chain starts.
-    fn observer(&self) -> TokenStream {
-        let krate = self.krate;
-        let Some(hook) = self.policies.observe.as_ref() else {
-            return match &self.error {
-                Some(error) => quote! { #krate::__private::Unobserved::<#error>::new() },
-                None => {
-                    let agree = agree();
-                    quote! { #agree.unobserved() }
-                }
-            };
-        };
-        let span = first_span(hook);
-        let krate = respan(krate, span);
-        match &self.error {
-            Some(error) => quote_spanned! {span=> #krate::__private::observer::<#error, _>(#hook) },
-            None => {
-                let agree = agree();
-                quote_spanned! {span=> #agree.observer(#hook) }
-            }
-        }
-    }
-
-    /// The filter, as a reference to an `impl Filter<E>`: a closure that evaluates the
-    /// `on = ..` expression where a decision is needed, or `&AnyError`.
-    fn filter_ref(&self) -> TokenStream {
-        self.judge_ref(self.filter, "accepts", "AnyError")
-    }
-
-    /// `retry_on = ..` as an `impl Filter<E>`, or `&AnyError`: every error that moves on
-    /// is retried.
-    fn retry_on_ref(&self) -> TokenStream {
-        self.judge_ref(self.policies.retry_on.as_ref(), "accepts", "AnyError")
-    }
-
-    /// `retry_after = ..` as an `impl RetryAfter<E>`, or `&NoHint`.
-    fn retry_after_ref(&self) -> TokenStream {
-        self.judge_ref(self.policies.retry_after.as_ref(), "retry_after", "NoHint")
-    }
-
-    /// A reference to a closure that asks `expr` about an error through the helper
-    /// `asks` (whose bound reports an `expr` of the wrong type on it), evaluating it
-    /// where a decision is needed; `&default` without one.
-    fn judge_ref(&self, expr: Option<&Expr>, asks: &str, default: &str) -> TokenStream {
-        let krate = self.krate;
-        let Some(expr) = expr else {
-            let default = Ident::new(default, Span::call_site());
-            return quote! { &#krate::__private::#default };
-        };
-        let span = first_span(expr);
-        let krate = respan(krate, span);
-        let asks = Ident::new(asks, span);
-        let error = self.error.clone().unwrap_or_else(|| quote!(_));
-        let judged = local("judged");
-        quote_spanned! {span=>
-            &|#judged: &_| #krate::__private::#asks::<#error, _>(#judged, #expr)
-        }
-    }
-
-    /// A timeout (`Elapsed`) as the chain's error, reported on the time option if it
-    /// cannot be.
-    fn elapsed_into(&self, elapsed: &Ident) -> TokenStream {
-        let policies = &self.policies;
-        let span = policies
-            .elapsed_at
-            .or(policies.clock)
-            .unwrap_or_else(Span::call_site);
-        let krate = respan(self.krate, span);
-        match &self.error {
-            Some(error) => {
-                let error = respan(error, span);
-                quote_spanned! {span=> #krate::__private::elapsed_into::<#error>(#elapsed) }
-            }
-            None => {
-                let agree = agree();
-                quote_spanned! {span=> #agree.elapsed(#elapsed) }
-            }
-        }
-    }
-
-    /// A caught panic (`panicked`, a `Panicked`) as the chain's error, reported on
-    /// `catch_panic` if it cannot be.
-    fn panicked_into(&self, panicked: &Ident) -> TokenStream {
-        let span = self.policies.catch_panic.unwrap_or_else(Span::call_site);
-        let krate = respan(self.krate, span);
-        match &self.error {
-            Some(error) => {
-                let error = respan(error, span);
-                quote_spanned! {span=> #krate::__private::panicked_into::<#error>(#panicked) }
-            }
-            None => {
-                let agree = agree();
-                quote_spanned! {span=> #agree.panicked(#panicked) }
-            }
-        }
-    }
-
-    /// `Some(tokens)` of whether `reject = ..` refuses the value `ok`, and the error it
-    /// becomes; `None` without `reject`.
-    fn rejects(&self, ok: &Ident) -> Option<(TokenStream, TokenStream)> {
-        let reject = self.policies.reject.as_ref()?;
-        let span = first_span(reject);
-        let krate = respan(self.krate, span);
-        let asks = quote_spanned! {span=> #krate::__private::rejects(&#ok, #reject) };
-        let error = match &self.error {
-            Some(error) => {
-                let error = respan(error, span);
-                quote_spanned! {span=> #krate::__private::rejected_into::<#error>() }
-            }
-            None => {
-                let agree = agree();
-                quote_spanned! {span=> #agree.rejected() }
-            }
-        };
-        Some((asks, error))
-    }
-
-    /// The chain's error made by the sink from `kept`, the last error it kept (every
-    /// error, collecting), as the chain returns it.
-    fn fail(&self, sink: &Ident, kept: &Ident) -> TokenStream {
-        let krate = self.krate;
-        let total = self.attempts.len();
-        let failed = match &self.error {
-            Some(error) => {
-                quote! { #krate::__private::Sink::<#error>::fail(&mut #sink, #kept, #total) }
-            }
-            None => {
-                let agree = agree();
-                quote! { #agree.fail(&mut #sink, #kept, #total) }
-            }
-        };
-        self.wrap_error(&failed).into_token_stream()
-    }
-
-    /// The sink of a chain: every error (collecting), a count of them (`Served`), or
-    /// only the last.
-    fn sink(&self) -> TokenStream {
-        let krate = self.krate;
-        if self.collect {
-            quote! { #krate::__private::Collected::default() }
-        } else if self.served.is_some() {
-            quote! { #krate::__private::Tally(0) }
-        } else {
-            quote! { #krate::__private::Discard }
-        }
-    }
-
     /// `let trace = Trace::start();`: an attempt starts, for its `tracing` event; nothing
     /// without the `tracing` feature (see [`traced`]).
     fn trace_start(&self, trace: &Ident) -> Option<TokenStream> {
@@ -518,33 +337,6 @@ impl Chain<'_> {
     }
 }
 
-/// `binding: ty`, or `binding` alone when the type is left to inference (the colon at
-/// the call site, as `quote!` writes it).
-pub(crate) struct Typed<'a>(&'a Ident, Option<&'a Trees>);
-
-impl ToTokens for Typed<'_> {
-    fn to_tokens(&self, tokens: &mut TokenStream) {
-        self.0.to_tokens(tokens);
-        if let Some(ty) = self.1 {
-            tokens.append(Punct::new(':', Spacing::Alone));
-            ty.to_tokens(tokens);
-        }
-    }
-}
-
-/// `tokens` in a group delimited by `delimiter`, at `span`: one tree, written into the
-/// code around it without a join of token streams.
-pub(crate) fn group(delimiter: Delimiter, span: Span, tokens: TokenStream) -> TokenTree {
-    let mut group = proc_macro2::Group::new(delimiter, tokens);
-    group.set_span(span);
-    TokenTree::Group(group)
-}
-
-/// `{ tokens }` at `span` (see [`group`]).
-pub(crate) fn block(span: Span, tokens: TokenStream) -> TokenTree {
-    group(Delimiter::Brace, span, tokens)
-}
-
 /// The body of a chain: statements, then the tail expression giving its `Result`. Its
 /// name is a constant the engines' code refers to (but for an untraced plain chain,
 /// whose code never names it).
@@ -579,12 +371,6 @@ pub fn chain(chain: &Chain) -> TokenStream {
     }
 }
 
-/// The name under which a chain's code imports the runtime's private items
-/// (`krate::__private`), spanned at `span`: a path to them in two tokens, not six.
-pub(crate) fn runtime_at(span: Span) -> Ident {
-    Ident::new("__fallback_rt", Span::mixed_site().located_at(span))
-}
-
 /// Whether the plain chains' code reports each attempt to `tracing` (the `tracing`
 /// feature of `fallbacks`, which sets this crate's). Without it the macros leave the
 /// reporting out, since it would compile to nothing: a plain chain's debug build then
@@ -602,60 +388,4 @@ pub(crate) fn traced() -> bool {
 thread_local! {
     /// The snapshot tests' choice of [`traced`], on this thread.
     pub(crate) static TRACED: std::cell::Cell<Option<bool>> = const { std::cell::Cell::new(None) };
-}
-
-/// The constant holding the chain's name.
-pub(crate) fn chain_name() -> Ident {
-    quote::format_ident!("__FALLBACK_CHAIN", span = Span::mixed_site())
-}
-
-/// Tokens split into trees once: respanned (for each attempt) without asking the
-/// compiler for them again, and written into the code around them without a join of
-/// token streams (each a call to the compiler when the macro runs).
-#[derive(Clone)]
-pub(crate) struct Trees(Vec<TokenTree>);
-
-impl Trees {
-    pub(crate) fn of(tokens: &TokenStream) -> Self {
-        Trees(tokens.clone().into_iter().collect())
-    }
-
-    /// The same tokens, located at `span` (see [`respan`]).
-    pub(crate) fn at(&self, span: Span) -> Trees {
-        Trees(
-            self.0
-                .iter()
-                .map(|tree| respan_tree(tree.clone(), span))
-                .collect(),
-        )
-    }
-}
-
-impl ToTokens for Trees {
-    fn to_tokens(&self, tokens: &mut TokenStream) {
-        tokens.extend(self.0.iter().cloned());
-    }
-}
-
-/// `tokens` placed at `span` for error reports, each keeping its own hygiene: the
-/// runtime path in code about an alternative must point at that alternative, not at the
-/// attribute.
-pub(crate) fn respan(tokens: &TokenStream, span: Span) -> TokenStream {
-    tokens
-        .clone()
-        .into_iter()
-        .map(|tree| respan_tree(tree, span))
-        .collect()
-}
-
-/// One tree of [`respan`].
-fn respan_tree(mut tree: TokenTree, span: Span) -> TokenTree {
-    if let TokenTree::Group(group) = &tree {
-        let mut inner = proc_macro2::Group::new(group.delimiter(), respan(&group.stream(), span));
-        inner.set_span(group.span().located_at(span));
-        tree = TokenTree::Group(inner);
-    } else {
-        tree.set_span(tree.span().located_at(span));
-    }
-    tree
 }

@@ -40,3 +40,14 @@ pub fn agree() -> Ident {
 pub fn breakers() -> Ident {
     format_ident!("__FALLBACK_BREAKERS", span = Span::mixed_site())
 }
+
+/// The name under which a chain's code imports the runtime's private items
+/// (`krate::__private`), spanned at `span`: a path to them in two tokens, not six.
+pub(crate) fn runtime_at(span: Span) -> Ident {
+    Ident::new("__fallback_rt", Span::mixed_site().located_at(span))
+}
+
+/// The constant holding the chain's name.
+pub(crate) fn chain_name() -> Ident {
+    quote::format_ident!("__FALLBACK_CHAIN", span = Span::mixed_site())
+}
