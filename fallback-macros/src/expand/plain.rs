@@ -76,8 +76,8 @@ pub fn plain(chain: &Chain) -> TokenStream {
         let trace = local("trace");
         statements.extend(chain.trace_start(&trace));
         let on_served = chain.trace_end(&trace, index, None);
-        // The `Err` arm: the error converted into the chain's type (and traced), then
-        // `then`; untraced, the conversion is the arm's value (the binding its type).
+        // The `Err` arm: the error converted into the chain's type (and traced); untraced,
+        // the conversion is the arm's value (the binding it is assigned to has the type).
         let err_binding = chain.typed_error(&err);
         let converted = chain.convert(&err, index);
         let traced = chain.trace_end(&trace, index, Some(quote!(&#err)));
