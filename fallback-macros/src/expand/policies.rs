@@ -79,32 +79,31 @@ impl Chain<'_> {
             .elapsed_at
             .or(policies.clock)
             .unwrap_or_else(Span::call_site);
-        let krate = respan(self.krate, span);
-        match &self.error {
-            Some(error) => {
-                let error = respan(error, span);
-                quote_spanned! {span=> #krate::__private::elapsed_into::<#error>(#elapsed) }
-            }
-            None => {
-                let agree = agree();
-                quote_spanned! {span=> #agree.elapsed(#elapsed) }
-            }
-        }
+        self.made_into(span, elapsed, "elapsed_into", "elapsed")
     }
 
     /// A caught panic (`panicked`, a `Panicked`) as the chain's error, reported on
     /// `catch_panic` if it cannot be.
     pub(super) fn panicked_into(&self, panicked: &Ident) -> TokenStream {
         let span = self.policies.catch_panic.unwrap_or_else(Span::call_site);
-        let krate = respan(self.krate, span);
+        self.made_into(span, panicked, "panicked_into", "panicked")
+    }
+
+    /// `value`, made by the runtime, as the chain's error, spanned at `span` (the option
+    /// that makes it): through the helper `into` (`into::<E>(value)`) with a declared
+    /// error type, else through the `Agree` witness's method `agreed`.
+    fn made_into(&self, span: Span, value: &Ident, into: &str, agreed: &str) -> TokenStream {
         match &self.error {
             Some(error) => {
+                let krate = respan(self.krate, span);
                 let error = respan(error, span);
-                quote_spanned! {span=> #krate::__private::panicked_into::<#error>(#panicked) }
+                let into = Ident::new(into, span);
+                quote_spanned! {span=> #krate::__private::#into::<#error>(#value) }
             }
             None => {
                 let agree = agree();
-                quote_spanned! {span=> #agree.panicked(#panicked) }
+                let agreed = Ident::new(agreed, span);
+                quote_spanned! {span=> #agree.#agreed(#value) }
             }
         }
     }
