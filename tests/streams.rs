@@ -195,6 +195,24 @@ async fn no_first_item_within_the_first_item_timeout_falls_back_at_exactly_that_
     assert_eq!(log(), [("open a".into(), 0), ("open b".into(), 100)]);
 }
 
+/// The first item's limit is over once it has come, however slowly the rest follow.
+/// (Without `tracing` or an observer, the first item is read by the fast path, which
+/// only marks it seen: the CI runs this file without `tracing` too.)
+#[tokio::test(start_paused = true)]
+async fn past_the_first_item_the_first_item_timeout_no_longer_applies() {
+    start();
+    let providers = [
+        provider("a", &[Item(10, "x"), Item(500, "y"), Item(500, "z")]),
+        provider("b", &[Item(1, "never")]),
+    ];
+    let chain = try_each(&providers, open)
+        .first_item_timeout(Duration::from_millis(100))
+        .stream();
+    let out = collect(Box::pin(chain)).await;
+    assert_eq!(out, [(Ok("x"), 10), (Ok("y"), 510), (Ok("z"), 1010)]);
+    assert_eq!(log(), [("open a".into(), 0)], "b is never opened");
+}
+
 #[tokio::test(start_paused = true)]
 async fn a_stall_after_the_first_item_ends_the_stream_at_the_idle_timeout() {
     start();

@@ -45,6 +45,10 @@ pub enum Ended<'a> {
 }
 
 impl Trace {
+    /// Whether events are emitted at all (the `tracing` feature): without it, a moment
+    /// such as a stream's first item costs nothing and need not be watched for.
+    pub const ON: bool = cfg!(feature = "tracing");
+
     /// An attempt starts now.
     #[inline(always)]
     pub fn start() -> Trace {

@@ -184,25 +184,6 @@ impl<It, F, P, O, C, R, N, M, B> TryEach<It, F, P, O, C, R, N, M, B> {
     }
 }
 
-/// How far the stream being read has come.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Seen {
-    /// No item yet: a failure falls back.
-    Nothing,
-    /// Past the first item, with a timer, a deadline, a buffer or panics to mind
-    /// (`catch_panic`): read by the slow path.
-    Watched,
-    /// Past the first item, with nothing to mind: read by the fast path.
-    Unwatched,
-}
-
-impl Seen {
-    /// Whether the first item has come.
-    fn any(self) -> bool {
-        self != Seen::Nothing
-    }
-}
-
 pin_project_lite::pin_project! {
     #[project = StateProj]
     enum State<Fut, S, T> {
@@ -215,10 +196,19 @@ pin_project_lite::pin_project! {
             #[pin]
             limit: Option<Delay>,
         },
+        // A stream read by the fast path: the chain watches nothing per item (no idle
+        // timeout, deadline, buffer or `catch_panic`). `seen`: whether its first item
+        // has come (a failure then no longer falls back, committed or restarting).
         Reading {
             #[pin]
             stream: S,
-            seen: Seen,
+            seen: bool,
+        },
+        // A stream read by the slow path, every item watched.
+        Watched {
+            #[pin]
+            stream: S,
+            seen: bool,
         },
         // Before a retry of the same alternative (the chain's timer is the pause).
         Pausing,
@@ -241,8 +231,8 @@ pin_project_lite::pin_project! {
     {
         chain: Chain<It, F, P, O, C, R, N, M, B>,
         mode: Mode,
-        // Committed or restarting, with no idle timeout nor deadline: items past the
-        // first are read by the fast path (`Seen::Unwatched`).
+        // Committed or restarting, with no idle timeout nor deadline: streams are read
+        // by the fast path (`State::Reading`), unless panics are caught.
         unwatched: bool,
         first_item: Option<Duration>,
         idle: Option<Duration>,
@@ -330,7 +320,7 @@ where
         match this.as_mut().poll_fast(cx) {
             Fast::Item(item) => Poll::Ready(Some(Ok(item))),
             Fast::Pending => Poll::Pending,
-            Fast::Ended(tried) => this.next_slow(cx, Some(tried)),
+            Fast::Polled(polled) => this.next_slow(cx, Some(polled)),
             Fast::Slow => this.next_slow(cx, None),
         }
     }
@@ -356,11 +346,11 @@ where
     fn next_slow(
         mut self: Pin<&mut Self>,
         cx: &mut Context<'_>,
-        mut ended: Option<crate::attempt::Tried<(), E>>,
+        mut polled: Option<Poll<Option<Result<T, E>>>>,
     ) -> Poll<Option<Result<T, N::Error>>> {
         loop {
             return Poll::Ready(
-                match std::task::ready!(self.as_mut().poll_slow(cx, ended.take())) {
+                match std::task::ready!(self.as_mut().poll_slow(cx, polled.take())) {
                     Event::Item(item) => Some(Ok(item)),
                     Event::Failed(error) => Some(Err(error)),
                     Event::End => None,
@@ -391,13 +381,13 @@ where
 
     fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
         let mut inner = self.project().inner;
-        let ended = match inner.as_mut().poll_fast(cx) {
+        let polled = match inner.as_mut().poll_fast(cx) {
             Fast::Item(item) => return Poll::Ready(Some(Ok(Streamed::Item(item)))),
             Fast::Pending => return Poll::Pending,
-            Fast::Ended(tried) => Some(tried),
+            Fast::Polled(polled) => Some(polled),
             Fast::Slow => None,
         };
-        Poll::Ready(match std::task::ready!(inner.poll_slow(cx, ended)) {
+        Poll::Ready(match std::task::ready!(inner.poll_slow(cx, polled)) {
             Event::Item(item) => Some(Ok(Streamed::Item(item))),
             Event::Discard {
                 alternative,

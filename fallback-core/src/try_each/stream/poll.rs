@@ -9,10 +9,10 @@ use std::time::Duration;
 
 use futures_core::Stream;
 
-use super::{Mode, Seen, State, StateProj, TryEachStream};
+use super::{Mode, State, StateProj, TryEachStream};
 use crate::attempt::{Attempt, Judge, Observer, Policy, Tried, Verdict};
 use crate::clock::{delay, Delay};
-use crate::trace::Ended;
+use crate::trace::{Ended, Trace};
 use crate::try_each::chain::Chain;
 use crate::try_each::slot::Gather;
 use crate::try_each::{Breakers, ElapsedInto, Empty, Names, Reuse};
@@ -34,9 +34,10 @@ pub(super) enum Event<T, X> {
 pub(super) enum Fast<T, E> {
     Item(T),
     Pending,
-    /// The stream ended or failed: the slow path settles it.
-    Ended(Tried<(), E>),
-    /// Not the common case.
+    /// What the stream's poll gave that the slow path settles: its end, a failure,
+    /// and (when something watches for it) the first item, or no first item yet.
+    Polled(Poll<Option<Result<T, E>>>),
+    /// No stream the fast path reads.
     Slow,
 }
 
@@ -61,45 +62,57 @@ where
     M: Names<It::Item>,
     B: Breakers,
 {
-    /// The common case, in a small function: the next item of a stream past its
-    /// first item, with no time limit to watch, read as the raw stream is.
+    /// Whether nothing is told of a stream's first item (no observer, no `tracing`):
+    /// the fast path then reads it too, and only marks it seen.
+    const QUIET: bool = !O::ACTIVE && !Trace::ON;
+
+    /// The common case, in a small function: the next item of a stream the chain
+    /// watches nothing of per item, read as the raw stream is.
     #[inline]
     pub(super) fn poll_fast(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Fast<T, E> {
-        // One check: a stream past its first item with nothing to watch.
-        let StateProj::Reading {
-            stream,
-            seen: Seen::Unwatched,
-        } = self.project().state.project()
-        else {
+        let this = self.project();
+        // One check, the state's; a chain that is told of the first item checks
+        // `seen` as well.
+        let StateProj::Reading { stream, seen } = this.state.project() else {
             return Fast::Slow;
         };
         match stream.poll_next(cx) {
-            Poll::Ready(Some(Ok(item))) => Fast::Item(item),
-            Poll::Pending => Fast::Pending,
-            Poll::Ready(Some(Err(error))) => Fast::Ended(Tried::Failed(error)),
-            Poll::Ready(None) => Fast::Ended(Tried::Ok(())),
+            Poll::Ready(Some(Ok(item))) if Self::QUIET => {
+                *seen = true;
+                Fast::Item(item)
+            }
+            Poll::Ready(Some(Ok(item))) if *seen => Fast::Item(item),
+            Poll::Pending if *seen => {
+                // A quiet first item left the first item's timer set: past it, the
+                // chain has no timer (nothing to watch), and none is to wake it.
+                if this.timer.is_some() {
+                    disarm(this.timer);
+                }
+                Fast::Pending
+            }
+            polled => Fast::Polled(polled),
         }
     }
 
     /// Everything but the common case: starting, opening, the first item, timers,
-    /// retries, and settling a try that `ended` (already read by the fast path).
+    /// retries, and settling a try; `polled`, what the fast path's poll of the stream
+    /// gave (in place of polling it again).
     #[inline(never)]
     pub(super) fn poll_slow(
         self: Pin<&mut Self>,
         cx: &mut Context<'_>,
-        ended: Option<Tried<(), E>>,
+        mut polled: Option<Poll<Option<Result<T, E>>>>,
     ) -> Poll<Event<T, N::Error>> {
         let mut this = self.project();
         if matches!(*this.state, State::Done) {
             return Poll::Ready(Event::End);
         }
-        // A try the fast path saw end, and whether it had yielded (always, there).
-        let mut ended = ended.map(|tried| (tried, true));
+        let mut ended = None;
         let left = match this.chain.clock(this.deadline.as_mut(), cx) {
             Ok(left) => left,
             // A buffered answer read to its end is served: the deadline no longer
             // applies while it is handed over. (With a deadline the fast path does not
-            // run, so no try has ended unjudged here.)
+            // run, so `polled` is `None`.)
             Err(_) if matches!(*this.state, State::Draining { .. }) => Some(Duration::ZERO),
             Err(elapsed) => {
                 // The try in flight ends with the deadline's error, judged and reported as
@@ -107,7 +120,9 @@ where
                 let error = this.chain.shared.elapsed.elapsed_into(elapsed);
                 ended = Some(match &*this.state {
                     State::Opening { .. } => (Tried::PastDeadline(error), false),
-                    State::Reading { seen, .. } => (Tried::PastDeadline(error), seen.any()),
+                    State::Reading { seen, .. } | State::Watched { seen, .. } => {
+                        (Tried::PastDeadline(error), *seen)
+                    }
                     _ => (Tried::Expired(error), false),
                 });
                 Some(Duration::ZERO)
@@ -152,9 +167,11 @@ where
                                     let observer = &this.chain.shared.observer;
                                     this.attempt.moment(observer, EventKind::Opened);
                                     // The first item's timer goes on from the attempt's start.
-                                    this.state.set(State::Reading {
-                                        stream,
-                                        seen: Seen::Nothing,
+                                    let seen = false;
+                                    this.state.set(if *this.unwatched && !P::CATCHES {
+                                        State::Reading { stream, seen }
+                                    } else {
+                                        State::Watched { stream, seen }
                                     });
                                     continue;
                                 }
@@ -176,20 +193,18 @@ where
                             },
                         }
                     }
-                    StateProj::Reading { stream, seen } => {
-                        let first_seen = seen.any();
-                        match caught(&this.chain.shared.filter, || stream.poll_next(cx)) {
+                    StateProj::Reading { stream, seen } | StateProj::Watched { stream, seen } => {
+                        let first_seen = *seen;
+                        let polled = match polled.take() {
+                            Some(polled) => Ok(polled),
+                            None => caught(&this.chain.shared.filter, || stream.poll_next(cx)),
+                        };
+                        match polled {
                             Err(panicked) => Next::Ended(Tried::Failed(panicked), first_seen),
                             Ok(polled) => match polled {
                                 Poll::Ready(Some(Ok(item))) => {
                                     if !first_seen {
-                                        // The fast path reads on, unless there is
-                                        // something to watch (or it catches panics).
-                                        *seen = if *this.unwatched && !P::CATCHES {
-                                            Seen::Unwatched
-                                        } else {
-                                            Seen::Watched
-                                        };
+                                        *seen = true;
                                         let observer = &this.chain.shared.observer;
                                         this.attempt.moment(observer, EventKind::FirstItem);
                                         // From now on the limit is the idle one.
@@ -258,6 +273,9 @@ where
                         last_error: this.last_error,
                     };
                     let (event, next) = ended.settle(tried, committed, left);
+                    // No timer outlives its try (a quiet first item leaves the first
+                    // item's set): a pause sets its own, a launch the next try's.
+                    this.timer.set(None);
                     match next {
                         After::Idle => this.state.set(State::Idle),
                         After::Done => this.state.set(State::Done),
@@ -393,6 +411,13 @@ where
             }
         }
     }
+}
+
+/// Stops `timer` (out of line: it is rarely set, and its drop is not small).
+#[cold]
+#[inline(never)]
+fn disarm(mut timer: Pin<&mut Option<Delay>>) {
+    timer.set(None);
 }
 
 /// Starts `timer` over, for `limit` from now (the idle limit after an item).
