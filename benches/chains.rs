@@ -39,17 +39,21 @@ fn chains(c: &mut Criterion) {
     }
 }
 
-/// A stream of 1000 items read raw, and through a stream chain: the per-item cost.
+/// A stream of 1000 items read raw, and through a stream chain: the per-item cost, for
+/// a reader that hands each whole item on and one that uses its value.
 #[cfg(feature = "stream")]
 fn streams(c: &mut Criterion) {
+    use common::streams::{consume, Reader, KINDS};
     const ITEMS: u64 = 1000;
     let mut group = c.benchmark_group("stream of 1000 items");
     group.throughput(criterion::Throughput::Elements(ITEMS));
-    for kind in common::streams::KINDS {
-        assert_eq!(common::streams::consume(kind, ITEMS), ITEMS, "{kind}");
-        group.bench_function(kind, |b| {
-            b.iter(|| common::streams::consume(kind, black_box(ITEMS)))
-        });
+    for (reader, named) in [(Reader::Whole, "items"), (Reader::Values, "values")] {
+        for kind in KINDS {
+            assert_eq!(consume(kind, ITEMS, reader), ITEMS, "{kind}");
+            group.bench_function(format!("{kind}, {named}"), |b| {
+                b.iter(|| consume(kind, black_box(ITEMS), reader))
+            });
+        }
     }
     group.finish();
 }

@@ -21,8 +21,11 @@ fn main() {
     if let Some(kind) = version.strip_prefix("stream_") {
         // One stream of N items: the difference with 0 items is N items' cost.
         let count: u64 = count.parse().expect("N is a number of items");
-        let _ = scenario;
-        assert_eq!(common::streams::consume(kind, count), count);
+        let Some(reader) = common::streams::Reader::named(scenario) else {
+            eprintln!("unknown stream reader {scenario}: items or values");
+            std::process::exit(2);
+        };
+        assert_eq!(common::streams::consume(kind, count, reader), count);
         return;
     }
     let Some((_, script)) = SCENARIOS.iter().find(|(name, _)| name == scenario) else {

@@ -66,16 +66,20 @@ if [[ ",${FEATURES:-}," == *,tokio,* ]]; then
   echo " twin: the same chain by hand with tokio::time::timeout)"
 fi
 if [[ ",${FEATURES:-}," == *,stream,* ]]; then
-  r=$(per_call stream_raw items)
-  printf '\n%-44s %9s\n' 'per item, raw stream' "$r"
+  printf '\n%-36s %9s %8s %9s %8s\n' 'per item' 'whole' '' 'values' ''
+  rw=$(per_call stream_raw items)
+  rv=$(per_call stream_raw values)
+  printf '%-36s %9.2f %8s %9.2f\n' 'raw stream' "$rw" '' "$rv"
   for kind in chain chain_e macro; do
-    c=$(per_call "stream_$kind" items)
-    python3 -c "import sys; k, c, r = sys.argv[1], *map(float, sys.argv[2:]); print(f'{k:<44} {c:>9.2f} {c - r:>+8.2f}')" \
-      "per item, stream chain ($kind)" "$c" "$r"
+    cw=$(per_call "stream_$kind" items)
+    cv=$(per_call "stream_$kind" values)
+    python3 -c "import sys; k, cw, rw, cv, rv = sys.argv[1], *map(float, sys.argv[2:]); print(f'{k:<36} {cw:>9.2f} {cw - rw:>+8.2f} {cv:>9.2f} {cv - rv:>+8.2f}')" \
+      "stream chain ($kind)" "$cw" "$rw" "$cv" "$rv"
   done
   echo "(one stream of N items, read raw or through a chain after a failed open: chain ="
   echo " try_each(..).stream(), items Result<T, TryEachError<E>>; chain_e = with when_empty,"
-  echo " items Result<T, E> as raw; macro = fallback_chain!(a | b, stream))"
+  echo " items Result<T, E> as raw; macro = fallback_chain!(a | b, stream); whole = a reader"
+  echo " that hands each whole item on, values = one that matches it and uses its value)"
 fi
 echo "(instructions per call; N = $N calls per measurement; twins: nested = the nested match"
 echo " in an async fn, flat = the flat matches the macro writes, block = the match in an"

@@ -358,7 +358,8 @@ pub fn expected(script: &Script) -> Result<u32, Error> {
 /// items' error `TryEachError<Error>`); `chain_e`, the same with `when_empty` (items of
 /// the raw stream's own type, as the macros' stream chains yield); `macro`,
 /// `fallback_chain!(.., stream)` over two operands. Each chain's first alternative fails
-/// to open.
+/// to open. Two readers: one that hands each whole item on (`Whole`), and one that
+/// matches it and uses the value (`Values`), as most code does.
 #[cfg(feature = "stream")]
 pub mod streams {
     use std::hint::black_box;
@@ -371,8 +372,30 @@ pub mod streams {
     /// The names `consume` takes.
     pub const KINDS: [&str; 4] = ["raw", "chain", "chain_e", "macro"];
 
-    /// An opaque stream of `count` items, as an SSE decoder's would be.
-    fn items(count: u64) -> impl Stream<Item = Result<u64, Error>> {
+    /// How a reader uses each item.
+    #[derive(Clone, Copy, Debug)]
+    pub enum Reader {
+        /// Hands the whole `Result` on (to `black_box`), as a forwarding loop does.
+        Whole,
+        /// Matches it, and hands on the `Ok` value.
+        Values,
+    }
+
+    impl Reader {
+        /// The reader a scenario names: `items` (whole) or `values`.
+        pub fn named(name: &str) -> Option<Reader> {
+            match name {
+                "items" => Some(Reader::Whole),
+                "values" => Some(Reader::Values),
+                _ => None,
+            }
+        }
+    }
+
+    /// An opaque stream of `count` items, as an SSE decoder's would be; a type of its
+    /// own for each reader, so that each is read in one place (as a program's streams
+    /// mostly are, and as the optimiser then inlines them).
+    fn items<const WHOLE: bool>(count: u64) -> impl Stream<Item = Result<u64, Error>> {
         stream::iter(0..black_box(count)).map(|n| Ok(black_box(n)))
     }
 
@@ -382,54 +405,82 @@ pub mod streams {
     };
 
     /// Opens `items(count)`, or fails to if `fails`.
-    async fn open(
+    async fn open<const WHOLE: bool>(
         fails: bool,
         count: u64,
     ) -> Result<impl Stream<Item = Result<u64, Error>>, Error> {
         if fails {
             Err(DOWN)
         } else {
-            Ok(items(count))
+            Ok(items::<WHOLE>(count))
         }
     }
 
-    /// Reads every item of `stream`: the items read.
-    async fn read<X>(stream: impl Stream<Item = Result<u64, X>>) -> u64 {
+    /// Reads every item of `stream`, each whole (`WHOLE`) or its value: the `Ok`
+    /// items read.
+    async fn read<const WHOLE: bool, X>(stream: impl Stream<Item = Result<u64, X>>) -> u64 {
         let mut stream = std::pin::pin!(stream);
         let mut read = 0;
         while let Some(item) = stream.next().await {
-            read += u64::from(black_box(item).is_ok());
+            if WHOLE {
+                read += u64::from(black_box(item).is_ok());
+            } else if let Ok(value) = item {
+                black_box(value);
+                read += 1;
+            }
         }
         read
     }
 
     /// Reads every item of one stream of `count` items, raw or through a chain whose
-    /// first alternative fails to open; the items read.
-    pub fn consume(kind: &str, count: u64) -> u64 {
+    /// first alternative fails to open, as `reader` does; the items read.
+    pub fn consume(kind: &str, count: u64, reader: Reader) -> u64 {
+        match reader {
+            Reader::Whole => consume_as::<true>(kind, count),
+            Reader::Values => consume_as::<false>(kind, count),
+        }
+    }
+
+    fn consume_as<const WHOLE: bool>(kind: &str, count: u64) -> u64 {
+        match kind {
+            "raw" => raw::<WHOLE>(count),
+            "chain" => chain::<WHOLE>(count),
+            "chain_e" => chain_e::<WHOLE>(count),
+            "macro" => chain_macro::<WHOLE>(count),
+            _ => panic!("unknown stream kind {kind}: one of {KINDS:?}"),
+        }
+    }
+
+    // Each kind has a function of its own, out of line, so that how one is optimised
+    // does not sway another's.
+
+    #[inline(never)]
+    fn raw<const WHOLE: bool>(count: u64) -> u64 {
+        block_on(read::<WHOLE, _>(items::<WHOLE>(count)))
+    }
+
+    #[inline(never)]
+    fn chain<const WHOLE: bool>(count: u64) -> u64 {
         let alternatives = [true, false];
-        block_on(async {
-            match kind {
-                "raw" => read(items(count)).await,
-                "chain" => {
-                    read(fallbacks::try_each(&alternatives, |fails| open(*fails, count)).stream())
-                        .await
-                }
-                "chain_e" => {
-                    let chain = fallbacks::try_each(&alternatives, |fails| open(*fails, count))
-                        .when_empty(|| DOWN)
-                        .stream();
-                    read(chain).await
-                }
-                "macro" => {
-                    let fails = black_box(true);
-                    read(fallbacks::fallback_chain!(
-                        open(fails, count) | open(false, count),
-                        stream
-                    ))
-                    .await
-                }
-                _ => panic!("unknown stream kind {kind}: one of {KINDS:?}"),
-            }
-        })
+        let chain = fallbacks::try_each(&alternatives, |fails| open::<WHOLE>(*fails, count));
+        block_on(read::<WHOLE, _>(chain.stream()))
+    }
+
+    #[inline(never)]
+    fn chain_e<const WHOLE: bool>(count: u64) -> u64 {
+        let alternatives = [true, false];
+        let chain = fallbacks::try_each(&alternatives, |fails| open::<WHOLE>(*fails, count))
+            .when_empty(|| DOWN)
+            .stream();
+        block_on(read::<WHOLE, _>(chain))
+    }
+
+    #[inline(never)]
+    fn chain_macro<const WHOLE: bool>(count: u64) -> u64 {
+        let fails = black_box(true);
+        block_on(read::<WHOLE, _>(fallbacks::fallback_chain!(
+            open::<WHOLE>(fails, count) | open::<WHOLE>(false, count),
+            stream
+        )))
     }
 }
