@@ -114,11 +114,11 @@ pub use fallback_core::clock::jitter;
 pub use fallback_core::tower;
 pub use fallback_core::{
     try_each, Accept, AllFailed, AnyError, Breakers, Catching, Cloned, Displaying, Elapsed,
-    ElapsedInto, Empty, Event, EventKind, Failure, Filter, Health, Judge, Judged, Moved, Names,
-    NoClock, NoHealth, NoHint, NoItems, Observer, Panicked, Panics, Propagate, Quiet, Refuse,
-    Refusing, Rejected, RetryAfter, Reuse, Served, Shows, Silent, ToError, TryEach, TryEachError,
-    TryEachFuture, TryEachHedged, TryEachHedgedFuture, TryEachTimedFuture, Unnamed, WhenEmpty,
-    MAX_RETRY_AFTER,
+    ElapsedInto, Empty, Event, EventKind, Failure, Filter, Health, Judge, Judged, Limit, Moved,
+    Names, NoClock, NoHealth, NoHint, NoItems, Observer, Panicked, Panics, Propagate, Quiet,
+    Refuse, Refusing, Rejected, RetryAfter, Reuse, Served, Shows, Silent, ToError, TryEach,
+    TryEachError, TryEachFuture, TryEachHedged, TryEachHedgedFuture, TryEachTimedFuture, Unnamed,
+    WhenEmpty, MAX_RETRY_AFTER,
 };
 #[cfg(feature = "stream")]
 #[cfg_attr(docsrs, doc(cfg(feature = "stream")))]

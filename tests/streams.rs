@@ -213,6 +213,55 @@ async fn past_the_first_item_the_first_item_timeout_no_longer_applies() {
     assert_eq!(log(), [("open a".into(), 0)], "b is never opened");
 }
 
+/// A stream chain's time limits say which ran out: `Elapsed::kind` and its text.
+#[tokio::test(start_paused = true)]
+async fn a_time_limit_of_a_stream_says_which_it_was() {
+    #[derive(Debug, PartialEq)]
+    struct Late(Elapsed);
+    impl From<Elapsed> for Late {
+        fn from(elapsed: Elapsed) -> Self {
+            Late(elapsed)
+        }
+    }
+    type Items = Pin<Box<dyn Stream<Item = Result<u32, Late>>>>;
+    // Never a first item; or one, then a stall.
+    async fn open(first: &bool) -> Result<Items, Late> {
+        let first = first.then_some(Ok(1));
+        Ok(Box::pin(stream::iter(first).chain(stream::pending())))
+    }
+    let limits = |chain: fallbacks::TryEach<_, _, _, _, _, _, _, _, _>| {
+        chain
+            .first_item_timeout(Duration::from_millis(100))
+            .idle_timeout(Duration::from_millis(50))
+            .stream()
+    };
+    let failed = |items: Vec<(Result<u32, TryEachError<Late>>, u64)>| {
+        items
+            .into_iter()
+            .map(|(item, at)| item.map_err(|error| (error.into_error().unwrap().0, at)))
+            .collect::<Vec<_>>()
+    };
+    start();
+    let stalled = failed(collect(Box::pin(limits(try_each(&[false], open)))).await);
+    let first_item = Elapsed::first_item(Duration::from_millis(100));
+    assert_eq!(stalled, [Err((first_item, 100))]);
+    assert_eq!(first_item.kind(), fallbacks::Limit::FirstItem);
+    assert!(!first_item.is_deadline());
+    assert_eq!(
+        first_item.to_string(),
+        "no first item within the 100ms first-item timeout"
+    );
+    start();
+    let cut = failed(collect(Box::pin(limits(try_each(&[true], open)))).await);
+    let idle = Elapsed::idle(Duration::from_millis(50));
+    assert_eq!(cut, [Ok(1), Err((idle, 50))]);
+    assert_eq!(idle.kind(), fallbacks::Limit::Idle);
+    assert_eq!(
+        idle.to_string(),
+        "no next item within the 50ms idle timeout"
+    );
+}
+
 #[tokio::test(start_paused = true)]
 async fn a_stall_after_the_first_item_ends_the_stream_at_the_idle_timeout() {
     start();

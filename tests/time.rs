@@ -866,7 +866,7 @@ mod tracing_events {
         let timeout = &collect.seen()[2];
         assert_eq!(
             timeout.field("error"),
-            Some("Timeout(Elapsed { limit: 100ms, deadline: false })")
+            Some("Timeout(Elapsed { limit: 100ms, kind: Timeout })")
         );
     }
 
@@ -1621,7 +1621,10 @@ mod try_each {
         let error = try_each(&providers, |p| p.complete(&log))
             .await
             .unwrap_err();
-        assert_eq!(error.to_string(), "item 1 failed: Transient(\"b down\")");
+        assert_eq!(
+            error.to_string(),
+            "alternative 1 failed: Transient(\"b down\")"
+        );
         let none: [Provider; 0] = [];
         let error = try_each(&none, |p| p.complete(&log)).await.unwrap_err();
         assert_eq!(error, TryEachError::NoItems);
@@ -1909,7 +1912,7 @@ mod try_each_hedged {
             .hedge(5 * MS)
             .await
             .unwrap_err();
-        assert_eq!(error.to_string(), "item 1 failed: Transient(\"b\")");
+        assert_eq!(error.to_string(), "alternative 1 failed: Transient(\"b\")");
     }
 }
 

@@ -1,9 +1,12 @@
-//! [`Elapsed`]: the error of an attempt, or a chain, that ran out of time.
+//! [`Elapsed`]: the error of an attempt, or a chain, that ran out of time, and which
+//! of its limits did ([`Limit`]).
 
 use std::fmt;
 use std::time::Duration;
 
-/// An attempt took longer than `timeout = ..`, or the chain longer than `deadline = ..`.
+/// An attempt took longer than `timeout = ..`, or the chain longer than `deadline = ..`;
+/// or, in a stream chain, no first item came within `first_item_timeout`, or no next
+/// item within `idle_timeout`. [`kind`](Elapsed::kind) says which, and so does its text.
 ///
 /// A chain with a clock option converts it into its own error type, so that type needs
 /// `From<fallbacks::Elapsed>`:
@@ -29,7 +32,21 @@ use std::time::Duration;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct Elapsed {
     limit: Duration,
-    deadline: bool,
+    kind: Limit,
+}
+
+/// Which time limit ran out, for [`Elapsed::kind`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Limit {
+    /// One attempt's `timeout` (in a stream chain: the opening's).
+    Timeout,
+    /// The chain's `deadline`: no alternative is tried after it.
+    Deadline,
+    /// A stream chain's `first_item_timeout`, counted from the attempt's start.
+    FirstItem,
+    /// A stream chain's `idle_timeout`, between two items.
+    Idle,
 }
 
 impl Elapsed {
@@ -37,7 +54,7 @@ impl Elapsed {
     pub const fn timeout(limit: Duration) -> Self {
         Elapsed {
             limit,
-            deadline: false,
+            kind: Limit::Timeout,
         }
     }
 
@@ -45,7 +62,23 @@ impl Elapsed {
     pub const fn deadline(limit: Duration) -> Self {
         Elapsed {
             limit,
-            deadline: true,
+            kind: Limit::Deadline,
+        }
+    }
+
+    /// A stream's first item did not come within `first_item_timeout`.
+    pub const fn first_item(limit: Duration) -> Self {
+        Elapsed {
+            limit,
+            kind: Limit::FirstItem,
+        }
+    }
+
+    /// A stream's next item did not come within `idle_timeout` (it stalled).
+    pub const fn idle(limit: Duration) -> Self {
+        Elapsed {
+            limit,
+            kind: Limit::Idle,
         }
     }
 
@@ -54,27 +87,26 @@ impl Elapsed {
         self.limit
     }
 
+    /// Which limit it was.
+    pub fn kind(&self) -> Limit {
+        self.kind
+    }
+
     /// `true` when the chain's deadline ran out (no alternative is tried after it),
-    /// `false` when one attempt's timeout did (the chain moves on).
+    /// `false` when a limit of one attempt did (the chain moves on).
     pub fn is_deadline(&self) -> bool {
-        self.deadline
+        self.kind == Limit::Deadline
     }
 }
 
 impl fmt::Display for Elapsed {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        if self.deadline {
-            write!(
-                f,
-                "the chain took longer than its {:?} deadline",
-                self.limit
-            )
-        } else {
-            write!(
-                f,
-                "the attempt took longer than its {:?} timeout",
-                self.limit
-            )
+        let limit = self.limit;
+        match self.kind {
+            Limit::Timeout => write!(f, "the attempt took longer than its {limit:?} timeout"),
+            Limit::Deadline => write!(f, "the chain took longer than its {limit:?} deadline"),
+            Limit::FirstItem => write!(f, "no first item within the {limit:?} first-item timeout"),
+            Limit::Idle => write!(f, "no next item within the {limit:?} idle timeout"),
         }
     }
 }

@@ -37,7 +37,7 @@ pub use attempt::{
     Propagate, Quiet, Refuse, Refusing, RetryAfter, Shows, Silent, MAX_RETRY_AFTER,
 };
 pub use breaker::Health;
-pub use elapsed::Elapsed;
+pub use elapsed::{Elapsed, Limit};
 pub use event::{Event, EventKind};
 pub use outcomes::{Panicked, Rejected};
 pub use served::Served;

@@ -34,14 +34,15 @@ pub enum ChatError {
     /// not. (A `length` stop fails every model that shares the same `max_tokens`.)
     #[error("incomplete answer: {0}")]
     Incomplete(String),
-    /// A time limit passed.
-    #[error("timed out")]
-    Timeout,
+    /// A time limit passed: which one, its text says ("no first item within the 2s
+    /// first-item timeout").
+    #[error("{0}")]
+    Timeout(fallbacks::Elapsed),
 }
 
 impl From<fallbacks::Elapsed> for ChatError {
-    fn from(_: fallbacks::Elapsed) -> Self {
-        ChatError::Timeout
+    fn from(elapsed: fallbacks::Elapsed) -> Self {
+        ChatError::Timeout(elapsed)
     }
 }
 
@@ -70,7 +71,7 @@ impl ChatError {
             }
             ChatError::Connection(error) => !error.is_builder(),
             ChatError::Broken(_) => true,
-            ChatError::Incomplete(_) | ChatError::Timeout => false,
+            ChatError::Incomplete(_) | ChatError::Timeout(_) => false,
         }
     }
 

@@ -131,7 +131,8 @@ async fn a_silent_provider_times_out_at_the_flags_limit() {
     .await;
     assert_eq!(ran.code, Some(1));
     assert!(
-        ran.stderr.contains("fallbacks-chat: gpt-main: timed out"),
+        ran.stderr
+            .contains("fallbacks-chat: gpt-main: the attempt took longer than its 200ms timeout"),
         "{}",
         ran.stderr
     );
@@ -183,12 +184,16 @@ async fn the_deadline_bounds_the_whole_call_across_models() {
     ])
     .await;
     assert_eq!(ran.code, Some(1), "{}", ran.stderr);
-    assert!(ran.stderr.contains("gpt-main: timed out"), "{}", ran.stderr);
+    let past = "gpt-main: the chain took longer than its 300ms deadline";
+    assert!(ran.stderr.contains(past), "{}", ran.stderr);
     let report = ran.report();
     assert_eq!(report["served_by"], Value::Null);
     assert_eq!(
         report["attempts"],
-        serde_json::json!([{ "model": "gpt-main", "outcome": "timed out" }]),
+        serde_json::json!([{
+            "model": "gpt-main",
+            "outcome": "the chain took longer than its 300ms deadline"
+        }]),
         "the backup was never asked: the deadline had passed"
     );
     assert_eq!(main.requests(), 1);

@@ -252,7 +252,11 @@ mod unstreamed {
             .await
             .expect("bounded");
         assert_eq!(report.served_by, Some(1));
-        assert_eq!(report.tries[0].failure.as_deref(), Some("timed out"));
+        let timed_out = format!(
+            "the attempt took longer than its {:?} timeout",
+            LIMITS.timeout
+        );
+        assert_eq!(report.tries[0].failure.as_deref(), Some(timed_out.as_str()));
         assert_eq!((a.requests(), b.requests()), (1, 1));
     }
 }
@@ -429,15 +433,18 @@ mod answers_that_are_not_answers {
             matches!(
                 report.answer,
                 Err(TryEachError::Failed {
-                    error: ChatError::Timeout,
+                    error: ChatError::Timeout(elapsed),
                     index: 0,
                     ..
-                })
+                }) if elapsed.is_deadline()
             ),
             "{:?}",
             report.answer
         );
-        assert_eq!(failures(&report), ["timed out"]);
+        assert_eq!(
+            failures(&report),
+            ["the chain took longer than its 150ms deadline"]
+        );
         assert_eq!(
             (a.requests(), b.requests()),
             (1, 0),

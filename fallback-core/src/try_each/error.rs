@@ -2,8 +2,10 @@
 
 use std::fmt;
 
-/// Why [`try_each`](crate::try_each()) found nothing to serve. Its text names the item
-/// that failed last, when [`name`](crate::TryEach::name) names them:
+/// Why [`try_each`](crate::try_each()) found nothing to serve. Its text gives the position
+/// in the list of the alternative that failed last (its name too, when
+/// [`name`](crate::TryEach::name) names them): "alternative", so that a stream chain's
+/// error is not read as one of the stream's items.
 ///
 /// ```
 /// # use fallback_core::{try_each, TryEachError};
@@ -11,9 +13,9 @@ use std::fmt;
 /// let providers = ["openai", "anthropic"];
 /// let down = |name| async move { Err::<String, _>(format!("{name} down")) };
 /// let error = try_each(&providers, down).name(|name| name).await.unwrap_err();
-/// assert_eq!(error.to_string(), "anthropic (item 1) failed: anthropic down");
+/// assert_eq!(error.to_string(), "anthropic (alternative 1) failed: anthropic down");
 /// let error = try_each(&providers, down).await.unwrap_err();
-/// assert_eq!(error.to_string(), "item 1 failed: anthropic down");
+/// assert_eq!(error.to_string(), "alternative 1 failed: anthropic down");
 /// assert!(matches!(error, TryEachError::Failed { index: 1, name: "item", .. }));
 /// # });
 /// ```
@@ -50,9 +52,9 @@ impl<E: fmt::Display> fmt::Display for TryEachError<E> {
                 error,
                 index,
                 name: "item",
-            } => write!(f, "item {index} failed: {error}"),
+            } => write!(f, "alternative {index} failed: {error}"),
             TryEachError::Failed { error, index, name } => {
-                write!(f, "{name} (item {index}) failed: {error}")
+                write!(f, "{name} (alternative {index}) failed: {error}")
             }
         }
     }

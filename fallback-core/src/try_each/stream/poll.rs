@@ -178,7 +178,7 @@ where
                                 Poll::Ready(Err(error)) => Next::Ended(Tried::Failed(error), false),
                                 Poll::Pending if fired(this.timer.as_mut(), cx) => {
                                     let limit =
-                                        Elapsed::timeout(this.first_item.unwrap_or_default());
+                                        Elapsed::first_item(this.first_item.unwrap_or_default());
                                     let error = this.chain.shared.elapsed.elapsed_into(limit);
                                     Next::Ended(Tried::TimedOut(error), false)
                                 }
@@ -232,11 +232,10 @@ where
                                 }
                                 Poll::Pending if fired(this.timer.as_mut(), cx) => {
                                     let limit = if first_seen {
-                                        *this.idle
+                                        Elapsed::idle(this.idle.unwrap_or_default())
                                     } else {
-                                        *this.first_item
+                                        Elapsed::first_item(this.first_item.unwrap_or_default())
                                     };
-                                    let limit = Elapsed::timeout(limit.unwrap_or_default());
                                     let error = this.chain.shared.elapsed.elapsed_into(limit);
                                     Next::Ended(Tried::TimedOut(error), first_seen)
                                 }
