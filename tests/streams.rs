@@ -289,6 +289,42 @@ async fn a_stall_after_the_first_item_ends_the_stream_at_the_idle_timeout() {
     );
 }
 
+/// One chain's options, run in two modes: the builder is `Clone`.
+#[tokio::test(start_paused = true)]
+async fn one_configured_chain_runs_committed_and_restarting() {
+    start();
+    let providers = [
+        provider("a", &[Item(1, "a1"), Fail(1, "cut")]),
+        provider("b", &[Item(1, "b1")]),
+    ];
+    let chain = try_each(&providers, open)
+        .name(|p| p.name)
+        .first_item_timeout(Duration::from_millis(100));
+    let committed = collect(Box::pin(chain.clone().stream())).await;
+    let committed: Vec<_> = committed.into_iter().map(|(item, _)| item).collect();
+    let cut = TryEachError::Failed {
+        error: Error::Cut("cut"),
+        index: 0,
+        name: "a",
+    };
+    assert_eq!(committed, [Ok("a1"), Err(cut.clone())]);
+    assert_eq!(log(), [("open a".into(), 0)]);
+    start();
+    let restarted = collect(Box::pin(chain.stream_restart())).await;
+    let restarted: Vec<_> = restarted
+        .into_iter()
+        .map(|(item, _)| item.unwrap())
+        .collect();
+    let discard = Streamed::Discard {
+        alternative: "a",
+        index: 0,
+        error: cut,
+    };
+    let b1 = Streamed::Item("b1");
+    assert_eq!(restarted, [Streamed::Item("a1"), discard, b1]);
+    assert_eq!(log(), [("open a".into(), 0), ("open b".into(), 2)]);
+}
+
 #[tokio::test(start_paused = true)]
 async fn buffered_yields_only_a_complete_answer() {
     start();

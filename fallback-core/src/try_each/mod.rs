@@ -107,7 +107,21 @@ where
 }
 
 /// A [`try_each`] chain being configured; `.await` it to run it.
+///
+/// It is `Clone` when its parts are (the list's iterator, the closure, the filters and
+/// hooks), so that the same options can run more than once:
+///
+/// ```
+/// # use fallback_core::try_each;
+/// # futures::executor::block_on(async {
+/// let providers = ["openai", "anthropic"];
+/// let chain = try_each(&providers, |name| async move { Ok::<_, String>(*name) });
+/// assert_eq!(chain.clone().await.unwrap().into_value(), "openai");
+/// assert_eq!(chain.await.unwrap().into_value(), "openai");
+/// # });
+/// ```
 #[must_use = "a try_each chain does nothing until it is awaited"]
+#[derive(Clone)]
 pub struct TryEach<It, F, P, O, C, R = Moved, N = NoItems, M = Unnamed, B = NoHealth> {
     pub(crate) items: It,
     pub(crate) attempt: F,
