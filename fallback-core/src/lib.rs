@@ -7,7 +7,7 @@
 //! assert_eq!(errors.last().alternative(), "openai");
 //! ```
 //!
-//! Depend on `fallback`, not on this crate: `fallback` re-exports everything here
+//! Depend on `fallbacks`, not on this crate: `fallbacks` re-exports everything here
 //! together with the macros that use it. This crate holds what the generated code calls
 //! into: the error types ([`AllFailed`], [`Failure`]) and, hidden, the helpers that make
 //! a mistake in a macro's input surface as a type error on the token at fault.
@@ -24,6 +24,7 @@ mod elapsed;
 mod event;
 mod hedge;
 mod outcomes;
+mod retry_after;
 mod served;
 #[cfg(feature = "tower")]
 #[cfg_attr(docsrs, doc(cfg(feature = "tower")))]
@@ -40,6 +41,7 @@ pub use breaker::Health;
 pub use elapsed::{Elapsed, Limit};
 pub use event::{Event, EventKind};
 pub use outcomes::{Panicked, Rejected};
+pub use retry_after::parse_retry_after;
 pub use served::Served;
 pub use try_each::{
     try_each, Breakers, Cloned, Collect, ElapsedInto, Empty, Moved, Names, NoClock, NoHealth,

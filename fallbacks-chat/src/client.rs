@@ -104,20 +104,15 @@ pub fn retry_after(
     };
     // A wait too long for a `Duration` is the longest one: over the chain's cap, so
     // the chain moves on rather than retrying soon.
-    let seconds = |text: &str, scale: f64| {
-        text.parse::<f64>()
-            .ok()
-            .filter(|value| *value >= 0.0)
-            .map(|value| Duration::try_from_secs_f64(value / scale).unwrap_or(Duration::MAX))
-    };
-    if let Some(wait) = header("retry-after-ms").and_then(|text| seconds(text, 1000.0)) {
-        return Some(wait);
+    let millis = header("retry-after-ms")
+        .and_then(|text| text.parse::<f64>().ok())
+        .filter(|millis| *millis >= 0.0)
+        .map(|millis| Duration::try_from_secs_f64(millis / 1000.0).unwrap_or(Duration::MAX));
+    if millis.is_some() {
+        return millis;
     }
-    let text = header("retry-after")?;
-    seconds(text, 1.0).or_else(|| {
-        let date = httpdate::parse_http_date(text).ok()?;
-        date.duration_since(now).ok()
-    })
+    // Seconds, or an HTTP date: the library reads it.
+    fallbacks::parse_retry_after(header("retry-after")?, now)
 }
 
 /// An OpenAI-compatible provider: a base URL (`https://api.openai.com/v1`) and a model.

@@ -1,0 +1,77 @@
+//! [`parse_retry_after`]: the wait a `Retry-After` header asks for.
+
+use std::time::{Duration, SystemTime};
+
+/// The wait a `Retry-After` header's value asks for, `now` being when the answer came:
+/// a number of seconds (`"2"`, or `"1.5"` as some services send), or an HTTP date
+/// (RFC 9110's `"Sun, 06 Nov 1994 08:49:37 GMT"`, or one of its two obsolete forms).
+///
+/// A value that is neither, a negative number, or a date already past asks for no
+/// wait: `None`, and a retry backs off as usual. A wait too long for a `Duration` is
+/// `Duration::MAX`, which no chain waits for (over [`MAX_RETRY_AFTER`](crate::MAX_RETRY_AFTER),
+/// it moves on at once).
+///
+/// Read it where the answer is turned into your error, and hand it back with
+/// `retry_after = ..`:
+///
+/// ```
+/// use std::time::{Duration, SystemTime};
+/// use fallback_core::parse_retry_after;
+///
+/// // Sun, 06 Nov 1994 08:49:37 GMT
+/// let now = SystemTime::UNIX_EPOCH + Duration::from_secs(784_111_777);
+/// assert_eq!(parse_retry_after("2", now), Some(Duration::from_secs(2)));
+/// assert_eq!(parse_retry_after(" 1.5 ", now), Some(Duration::from_millis(1500)));
+/// assert_eq!(
+///     parse_retry_after("Sun, 06 Nov 1994 08:49:40 GMT", now),
+///     Some(Duration::from_secs(3))
+/// );
+/// assert_eq!(parse_retry_after("soon", now), None);
+/// ```
+pub fn parse_retry_after(value: &str, now: SystemTime) -> Option<Duration> {
+    let value = value.trim();
+    match value.parse::<f64>() {
+        // (`NaN` and negative numbers ask for nothing; `inf`, for too long.)
+        Ok(seconds) => {
+            (seconds >= 0.0).then(|| Duration::try_from_secs_f64(seconds).unwrap_or(Duration::MAX))
+        }
+        Err(_) => {
+            let date = httpdate::parse_http_date(value).ok()?;
+            date.duration_since(now).ok()
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    // Sun, 06 Nov 1994 08:49:37 GMT, RFC 9110's example date.
+    fn now() -> SystemTime {
+        SystemTime::UNIX_EPOCH + Duration::from_secs(784_111_777)
+    }
+
+    #[test]
+    fn seconds_and_dates_in_each_of_the_three_forms() {
+        let wait = |value| parse_retry_after(value, now());
+        assert_eq!(wait("0"), Some(Duration::ZERO));
+        assert_eq!(wait("120"), Some(Duration::from_secs(120)));
+        assert_eq!(wait("0.25"), Some(Duration::from_millis(250)));
+        let three = Some(Duration::from_secs(3));
+        assert_eq!(wait("Sun, 06 Nov 1994 08:49:40 GMT"), three);
+        assert_eq!(wait("Sunday, 06-Nov-94 08:49:40 GMT"), three);
+        assert_eq!(wait("Sun Nov  6 08:49:40 1994"), three);
+    }
+
+    #[test]
+    fn what_asks_for_no_wait_is_none_and_too_long_is_the_longest() {
+        let wait = |value| parse_retry_after(value, now());
+        for value in ["", "soon", "-1", "NaN", "2 seconds"] {
+            assert_eq!(wait(value), None, "{value:?}");
+        }
+        // A date already past.
+        assert_eq!(wait("Sun, 06 Nov 1994 08:49:00 GMT"), None);
+        assert_eq!(wait("1e400"), Some(Duration::MAX));
+        assert_eq!(wait("inf"), Some(Duration::MAX));
+    }
+}
