@@ -392,10 +392,8 @@ pub mod streams {
         }
     }
 
-    /// An opaque stream of `count` items, as an SSE decoder's would be; a type of its
-    /// own for each reader, so that each is read in one place (as a program's streams
-    /// mostly are, and as the optimiser then inlines them).
-    fn items<const WHOLE: bool>(count: u64) -> impl Stream<Item = Result<u64, Error>> {
+    /// An opaque stream of `count` items, as an SSE decoder's would be.
+    fn items(count: u64) -> impl Stream<Item = Result<u64, Error>> {
         stream::iter(0..black_box(count)).map(|n| Ok(black_box(n)))
     }
 
@@ -405,14 +403,14 @@ pub mod streams {
     };
 
     /// Opens `items(count)`, or fails to if `fails`.
-    async fn open<const WHOLE: bool>(
+    async fn open(
         fails: bool,
         count: u64,
     ) -> Result<impl Stream<Item = Result<u64, Error>>, Error> {
         if fails {
             Err(DOWN)
         } else {
-            Ok(items::<WHOLE>(count))
+            Ok(items(count))
         }
     }
 
@@ -456,20 +454,20 @@ pub mod streams {
 
     #[inline(never)]
     fn raw<const WHOLE: bool>(count: u64) -> u64 {
-        block_on(read::<WHOLE, _>(items::<WHOLE>(count)))
+        block_on(read::<WHOLE, _>(items(count)))
     }
 
     #[inline(never)]
     fn chain<const WHOLE: bool>(count: u64) -> u64 {
         let alternatives = [true, false];
-        let chain = fallbacks::try_each(&alternatives, |fails| open::<WHOLE>(*fails, count));
+        let chain = fallbacks::try_each(&alternatives, |fails| open(*fails, count));
         block_on(read::<WHOLE, _>(chain.stream()))
     }
 
     #[inline(never)]
     fn chain_e<const WHOLE: bool>(count: u64) -> u64 {
         let alternatives = [true, false];
-        let chain = fallbacks::try_each(&alternatives, |fails| open::<WHOLE>(*fails, count))
+        let chain = fallbacks::try_each(&alternatives, |fails| open(*fails, count))
             .when_empty(|| DOWN)
             .stream();
         block_on(read::<WHOLE, _>(chain))
@@ -479,7 +477,7 @@ pub mod streams {
     fn chain_macro<const WHOLE: bool>(count: u64) -> u64 {
         let fails = black_box(true);
         block_on(read::<WHOLE, _>(fallbacks::fallback_chain!(
-            open::<WHOLE>(fails, count) | open::<WHOLE>(false, count),
+            open(fails, count) | open(false, count),
             stream
         )))
     }
