@@ -370,6 +370,43 @@ async fn restart_yields_live_then_a_discard_marker_then_the_fallback_from_its_st
     );
 }
 
+/// With retries, a restarting stream retries a failure before its first item, but one
+/// after it moves on, with its marker: the same alternative again would follow what it
+/// had shown with nothing between.
+#[tokio::test(start_paused = true)]
+async fn restart_with_retries_moves_on_after_the_first_item_never_splicing_a_retry() {
+    start();
+    let mut refusing = provider("a", &[]);
+    refusing.refuse = true;
+    let providers = [
+        refusing,
+        provider("b", &[Item(1, "b1"), Fail(1, "cut")]),
+        provider("c", &[Item(1, "c1")]),
+    ];
+    let chain = try_each(&providers, open)
+        .name(|p| p.name)
+        .retries(1)
+        .backoff(Duration::from_millis(10));
+    let out = collect(Box::pin(chain.stream_restart())).await;
+    let items: Vec<_> = out.into_iter().map(|(item, _)| item.unwrap()).collect();
+    let discard = Streamed::Discard {
+        alternative: "b",
+        index: 1,
+        error: TryEachError::Failed {
+            error: Error::Cut("cut"),
+            index: 1,
+            name: "b",
+        },
+    };
+    assert_eq!(items, [Streamed::Item("b1"), discard, Streamed::Item("c1")]);
+    let opened: Vec<_> = log().into_iter().map(|(what, _)| what).collect();
+    assert_eq!(
+        opened,
+        ["open a", "open a", "open b", "open c"],
+        "a retried, b not"
+    );
+}
+
 #[tokio::test(start_paused = true)]
 async fn when_every_alternative_fails_the_stream_ends_with_the_last_error() {
     start();

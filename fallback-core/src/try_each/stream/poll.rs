@@ -63,7 +63,8 @@ where
     B: Breakers,
 {
     /// Whether nothing is told of a stream's first item (no observer, no `tracing`):
-    /// the fast path then reads it too, and only marks it seen.
+    /// the fast path then reads it too (when it was not ready at the opening, which
+    /// the slow path polls once), and only marks it seen.
     const QUIET: bool = !O::ACTIVE && !Trace::ON;
 
     /// The common case, in a small function: the next item of a stream the chain
@@ -117,6 +118,10 @@ where
             Err(elapsed) => {
                 // The try in flight ends with the deadline's error, judged and reported as
                 // every try is; between tries (a pause) the chain only stops.
+                debug_assert!(
+                    polled.is_none(),
+                    "a chain with a deadline reads on the slow path"
+                );
                 let error = this.chain.shared.elapsed.elapsed_into(elapsed);
                 ended = Some(match &*this.state {
                     State::Opening { .. } => (Tried::PastDeadline(error), false),
@@ -333,7 +338,10 @@ where
 
     /// A try ended (its stream's end, or a failure), `committed` if after its first
     /// item: judged as every attempt is, then what to yield and where to go. A committed
-    /// stream cannot fall back: judged without retries, its failure ends it.
+    /// stream cannot fall back: judged without retries, its failure ends it. A
+    /// restarting one is not retried past its first item either (the same alternative
+    /// again would follow what it had shown with no marker between): its failure
+    /// announces the discard and moves on.
     fn settle(
         mut self,
         tried: Tried<(), E>,
@@ -341,17 +349,15 @@ where
         left: Option<Duration>,
     ) -> (Option<Event<T, N::Error>>, After<T>) {
         let after_commit = committed && self.mode == Mode::Committed;
+        // Past the first item only a buffered stream, which has shown nothing, retries.
+        let may_retry = !committed || self.mode == Mode::Buffered;
         let index = self.attempt.index();
         let name = self.attempt.alternative();
         let (shared, breaker, empty) = self.chain.judging_into(index);
         let judge = &shared.filter;
         let (on, retry_on, retry_after) = judge.parts();
         let policy = Policy {
-            retries: if after_commit {
-                0
-            } else {
-                shared.policy.retries
-            },
+            retries: if may_retry { shared.policy.retries } else { 0 },
             ..shared.policy
         };
         let verdict = self.attempt.judge(
