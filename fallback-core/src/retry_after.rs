@@ -3,13 +3,16 @@
 use std::time::{Duration, SystemTime};
 
 /// The wait a `Retry-After` header's value asks for, `now` being when the answer came:
-/// a number of seconds (`"2"`, or `"1.5"` as some services send), or an HTTP date
-/// (RFC 9110's `"Sun, 06 Nov 1994 08:49:37 GMT"`, or one of its two obsolete forms).
+/// a number of seconds in digits (`"2"`, or `"1.5"` as some services send), or an HTTP
+/// date (RFC 9110's `"Sun, 06 Nov 1994 08:49:37 GMT"`, or one of its two obsolete
+/// forms).
 ///
-/// A value that is neither, a negative number, or a date already past asks for no
-/// wait: `None`, and a retry backs off as usual. A wait too long for a `Duration` is
-/// `Duration::MAX`, which no chain waits for (over [`MAX_RETRY_AFTER`](crate::MAX_RETRY_AFTER),
-/// it moves on at once).
+/// A value that is neither (`"+5"`, `"1e3"`, `"soon"`), or a date already past, asks
+/// for no wait: `None`, and a retry backs off as usual. (A past date is most often a
+/// clock that differs from the server's: backing off is the safer reading of it. `"0"`
+/// is the server's own "now".) A wait too long for a `Duration` is `Duration::MAX`,
+/// which no chain waits for (over [`MAX_RETRY_AFTER`](crate::MAX_RETRY_AFTER), it moves
+/// on at once).
 ///
 /// Read it where the answer is turned into your error, and hand it back with
 /// `retry_after = ..`:
@@ -30,16 +33,15 @@ use std::time::{Duration, SystemTime};
 /// ```
 pub fn parse_retry_after(value: &str, now: SystemTime) -> Option<Duration> {
     let value = value.trim();
-    match value.parse::<f64>() {
-        // (`NaN` and negative numbers ask for nothing; `inf`, for too long.)
-        Ok(seconds) => {
-            (seconds >= 0.0).then(|| Duration::try_from_secs_f64(seconds).unwrap_or(Duration::MAX))
-        }
-        Err(_) => {
-            let date = httpdate::parse_http_date(value).ok()?;
-            date.duration_since(now).ok()
-        }
+    let (whole, fraction) = value.split_once('.').unwrap_or((value, "0"));
+    let digits = |part: &str| !part.is_empty() && part.bytes().all(|b| b.is_ascii_digit());
+    if digits(whole) && digits(fraction) {
+        // Digits always read as a number; too many of them, as the longest wait.
+        let seconds: f64 = value.parse().ok()?;
+        return Some(Duration::try_from_secs_f64(seconds).unwrap_or(Duration::MAX));
     }
+    let date = httpdate::parse_http_date(value).ok()?;
+    date.duration_since(now).ok()
 }
 
 #[cfg(test)]
@@ -66,12 +68,25 @@ mod tests {
     #[test]
     fn what_asks_for_no_wait_is_none_and_too_long_is_the_longest() {
         let wait = |value| parse_retry_after(value, now());
-        for value in ["", "soon", "-1", "NaN", "2 seconds"] {
+        let unreadable = [
+            "",
+            "soon",
+            "-1",
+            "+5",
+            "1e3",
+            "NaN",
+            "inf",
+            "1.",
+            ".5",
+            "2 seconds",
+        ];
+        for value in unreadable {
             assert_eq!(wait(value), None, "{value:?}");
         }
         // A date already past.
         assert_eq!(wait("Sun, 06 Nov 1994 08:49:00 GMT"), None);
-        assert_eq!(wait("1e400"), Some(Duration::MAX));
-        assert_eq!(wait("inf"), Some(Duration::MAX));
+        let too_long = "9".repeat(400);
+        assert_eq!(wait(&too_long), Some(Duration::MAX));
+        assert_eq!(wait("18446744073709551616"), Some(Duration::MAX));
     }
 }
