@@ -12,6 +12,7 @@
 #
 # Needs valgrind (`apt-get install valgrind`).
 set -euo pipefail
+export LC_NUMERIC=C # printf's decimal point
 cd "$(dirname "$0")/.."
 
 N="${N:-200000}"

@@ -10,7 +10,7 @@ use super::{Empty, TryEach, WhenEmpty};
 /// Every error of the chain, in the items' order, as an [`AllFailed`](crate::AllFailed)
 /// (`try_each(..).all_failed()`): what the chain then fails with is `I`'s error made
 /// from the `AllFailed` ([`TryEachError`] by default).
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub struct Collect<E, I> {
     failures: Vec<crate::Failure<E>>,
     /// Items whose errors a restarting stream's discard markers announced (not listed).

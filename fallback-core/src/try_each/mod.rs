@@ -109,7 +109,8 @@ where
 /// A [`try_each`] chain being configured; `.await` it to run it.
 ///
 /// It is `Clone` when its parts are (the list's iterator, the closure, the filters and
-/// hooks), so that the same options can run more than once:
+/// hooks, and with `all_failed` the error type), so that the same options can run more
+/// than once:
 ///
 /// ```
 /// # use fallback_core::try_each;
@@ -117,6 +118,8 @@ where
 /// let providers = ["openai", "anthropic"];
 /// let chain = try_each(&providers, |name| async move { Ok::<_, String>(*name) });
 /// assert_eq!(chain.clone().await.unwrap().into_value(), "openai");
+/// let every_error = chain.clone().all_failed();
+/// assert!(every_error.clone().await.is_ok());
 /// assert_eq!(chain.await.unwrap().into_value(), "openai");
 /// # });
 /// ```
