@@ -572,6 +572,27 @@ mod model {
         out
     }
 
+    /// The reference for the opens: how many times each alternative is opened with
+    /// `retries` (a try that fails is retried unless it had shown an item, committed or
+    /// restarting: the scripts do the same on every try, so retries change nothing of
+    /// what is yielded, only the opens).
+    fn expected_opens(mode: &str, scripts: &[Script], retries: usize) -> Vec<usize> {
+        let mut opens = vec![0; scripts.len()];
+        for (index, script) in scripts.iter().enumerate() {
+            let (items, error) = outcome(index, *script);
+            let shown = !items.is_empty() && mode != "buffered";
+            opens[index] = if error.is_none() || shown {
+                1
+            } else {
+                retries + 1
+            };
+            if error.is_none() || (shown && mode == "committed") {
+                break;
+            }
+        }
+        opens
+    }
+
     fn failed(error: TryEachError<ModelError>) -> (ModelError, usize) {
         match error {
             TryEachError::Failed { error, index, name } => {
@@ -582,18 +603,24 @@ mod model {
         }
     }
 
-    fn run(mode: &str, scripts: &[Script]) -> Out {
+    /// What the chain yields in `mode` with `retries`, and how many times it opened each
+    /// alternative.
+    fn run(mode: &str, scripts: &[Script], retries: usize) -> (Out, Vec<usize>) {
         let runtime = tokio::runtime::Builder::new_current_thread()
             .enable_time()
             .start_paused(true)
             .build()
             .expect("a runtime");
-        runtime.block_on(async {
+        let opens = RefCell::new(vec![0; scripts.len()]);
+        let out = runtime.block_on(async {
             let chain = try_each(scripts.iter().copied().enumerate(), |(index, script)| {
+                opens.borrow_mut()[index] += 1;
                 open(index, script)
             })
             .first_item_timeout(Duration::from_millis(100))
-            .idle_timeout(Duration::from_millis(50));
+            .idle_timeout(Duration::from_millis(50))
+            .retries(retries as u32)
+            .backoff(Duration::from_millis(5));
             let mut out = Out::new();
             match mode {
                 "restart" => {
@@ -627,7 +654,8 @@ mod model {
                 }
             }
             out
-        })
+        });
+        (out, opens.into_inner())
     }
 
     fn script() -> impl Strategy<Value = Script> {
@@ -645,9 +673,15 @@ mod model {
         #![proptest_config(ProptestConfig::with_cases(256))]
 
         #[test]
-        fn each_mode_yields_what_the_model_says(scripts in prop::collection::vec(script(), 1..5)) {
+        fn each_mode_yields_what_the_model_says(
+            scripts in prop::collection::vec(script(), 1..5),
+            retries in 0usize..3,
+        ) {
             for mode in ["committed", "buffered", "restart"] {
-                prop_assert_eq!(run(mode, &scripts), expected(mode, &scripts), "{} {:?}", mode, scripts);
+                let (out, opens) = run(mode, &scripts, retries);
+                prop_assert_eq!(out, expected(mode, &scripts), "{} {:?}", mode, scripts);
+                let opened = expected_opens(mode, &scripts, retries);
+                prop_assert_eq!(opens, opened, "opens: {} {:?} retries {}", mode, scripts, retries);
             }
         }
     }
