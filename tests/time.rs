@@ -400,6 +400,37 @@ mod observe {
     }
 
     #[tokio::test(start_paused = true)]
+    async fn an_event_displays_as_a_log_line() {
+        let log = Log::new();
+        let lines = RefCell::new(Vec::new());
+        let reply = fallback_chain!(
+            first(&log) | second(&log),
+            observe = |event| lines.borrow_mut().push((event.chain, event.to_string())),
+        )
+        .await;
+        assert_eq!(reply, Ok("served".to_string()));
+        let lines = lines.into_inner();
+        // An inline chain is named where it is: this module, and its line.
+        let chain = lines[0].0;
+        assert!(chain.starts_with(concat!(module_path!(), ":")), "{chain}");
+        assert_eq!(
+            lines
+                .iter()
+                .map(|(_, line)| line.as_str())
+                .collect::<Vec<_>>(),
+            [
+                format!("{chain}: first(&log) (alternative 0), try 1: started"),
+                format!(
+                    "{chain}: first(&log) (alternative 0), try 1: failed after 30ms: \
+                     Transient(\"down\")"
+                ),
+                format!("{chain}: second(&log) (alternative 1), try 1: started"),
+                format!("{chain}: second(&log) (alternative 1), try 1: served after 20ms"),
+            ]
+        );
+    }
+
+    #[tokio::test(start_paused = true)]
     async fn an_inline_chain_takes_a_closure_as_hook() {
         let log = Log::new();
         let seen = RefCell::new(Vec::new());

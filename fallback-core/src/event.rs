@@ -1,10 +1,12 @@
 //! [`Event`]: what `observe = ..` hears about each attempt.
 
+use std::fmt;
 use std::time::Duration;
 
 /// One moment in the life of an attempt, for `observe = hook`: the hook is called with
 /// each attempt's start, and with its end: success, failure, or (hedged) cancelled; with
-/// a skip while cooling down, and a stream's opened, first item and restart.
+/// a skip while cooling down, and a stream's opened, first item and restart. With an
+/// error type that is `Display`, the event is too: a line for a log (see below).
 ///
 /// ```
 /// use fallback_core::{Event, EventKind};
@@ -65,6 +67,56 @@ impl<E> Event<'_, E> {
     }
 }
 
+/// A line for a log: the chain (when named), the alternative and its position, the try,
+/// what happened and after how long, and a failure's error.
+///
+/// ```
+/// use std::time::Duration;
+/// use fallback_core::{Event, EventKind};
+///
+/// let error = "rate limited".to_string();
+/// let failed = Event::new("openai", 0, 2, Duration::from_millis(300), EventKind::Failed(&error))
+///     .in_chain("my_app::complete");
+/// assert_eq!(
+///     failed.to_string(),
+///     "my_app::complete: openai (alternative 0), try 2: failed after 300ms: rate limited"
+/// );
+/// let skipped: Event<'_, String> = Event::new("openai", 0, 1, Duration::ZERO, EventKind::Skipped);
+/// assert_eq!(skipped.to_string(), "openai (alternative 0): skipped, cooling down");
+/// ```
+impl<E: fmt::Display> fmt::Display for Event<'_, E> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if !self.chain.is_empty() {
+            write!(f, "{}: ", self.chain)?;
+        }
+        write!(f, "{} (alternative {})", self.alternative, self.index)?;
+        let elapsed = self.elapsed;
+        let what = match self.kind {
+            EventKind::Skipped => return f.write_str(": skipped, cooling down"),
+            EventKind::Started => return write!(f, ", try {}: started", self.attempt),
+            EventKind::Failed(error) => {
+                return write!(
+                    f,
+                    ", try {}: failed after {elapsed:?}: {error}",
+                    self.attempt
+                )
+            }
+            EventKind::Succeeded => "served",
+            EventKind::Opened => "opened its stream",
+            EventKind::FirstItem => "first item",
+            EventKind::Restarted => {
+                let attempt = self.attempt;
+                return write!(
+                    f,
+                    ", try {attempt}: restarted after {elapsed:?}: discard what it streamed"
+                );
+            }
+            EventKind::Cancelled => "cancelled",
+        };
+        write!(f, ", try {}: {what} after {elapsed:?}", self.attempt)
+    }
+}
+
 /// What happened to an attempt.
 #[derive(Debug)]
 #[non_exhaustive]
@@ -91,4 +143,47 @@ pub enum EventKind<'a, E> {
     /// itself also reports its hedged attempts in flight so; a `try_each` chain dropped
     /// by its caller reports nothing more.
     Cancelled,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_kind_of_event_has_its_line() {
+        let error = "cut".to_string();
+        let line = |kind| Event::new("b", 1, 2, Duration::from_millis(80), kind).to_string();
+        assert_eq!(
+            line(EventKind::Started),
+            "b (alternative 1), try 2: started"
+        );
+        assert_eq!(
+            line(EventKind::Succeeded),
+            "b (alternative 1), try 2: served after 80ms"
+        );
+        assert_eq!(
+            line(EventKind::Failed(&error)),
+            "b (alternative 1), try 2: failed after 80ms: cut"
+        );
+        assert_eq!(
+            line(EventKind::Skipped),
+            "b (alternative 1): skipped, cooling down"
+        );
+        assert_eq!(
+            line(EventKind::Opened),
+            "b (alternative 1), try 2: opened its stream after 80ms"
+        );
+        assert_eq!(
+            line(EventKind::FirstItem),
+            "b (alternative 1), try 2: first item after 80ms"
+        );
+        assert_eq!(
+            line(EventKind::Restarted),
+            "b (alternative 1), try 2: restarted after 80ms: discard what it streamed"
+        );
+        assert_eq!(
+            line(EventKind::Cancelled),
+            "b (alternative 1), try 2: cancelled after 80ms"
+        );
+    }
 }
