@@ -293,6 +293,17 @@ impl Options {
 fn unknown_option(key: &Ident, table: OptionTable) -> syn::Error {
     let valid: Vec<String> = table.iter().map(|(name, _)| format!("`{name}`")).collect();
     let mut message = format!("unknown option `{key}`");
+    // Asked of an inline chain, which has no declared type to say it. (The tables are
+    // `static`s: one address each.)
+    if key == "served" && std::ptr::eq(table, super::CHAIN_OPTIONS) {
+        message.push_str(
+            ": `fallback_chain!` answers with the value alone; to learn which alternative \
+             served, use `observe = |event| ..` (its `EventKind::Succeeded`), or a \
+             `#[fallback]` function declared `-> Result<fallbacks::Served<T>, E>`, or \
+             `fallbacks::try_each`, which answers with a `Served`",
+        );
+        return syn::Error::new(key.span(), message);
+    }
     // A near miss: the option meant, alone, rather than every option's meaning.
     if let Some((near, meaning)) = closest(&key.to_string(), table)
         .and_then(|near| table.iter().find(|(name, _)| *name == near))

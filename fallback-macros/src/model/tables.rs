@@ -6,7 +6,7 @@
 pub type OptionTable = &'static [(&'static str, &'static str)];
 
 /// The options of `#[fallback(...)]`.
-pub const ATTRIBUTE_OPTIONS: OptionTable = &[
+pub static ATTRIBUTE_OPTIONS: OptionTable = &[
     ("primary", "the first alternative: `primary = openai`"),
     (
         "then",
@@ -112,7 +112,7 @@ const OBSERVE: (&str, &str) = (
 );
 
 /// The options of `fallback_chain!(... , options)`.
-pub const CHAIN_OPTIONS: OptionTable = &[
+pub static CHAIN_OPTIONS: OptionTable = &[
     (
         "on",
         "which errors move on to the next operand: `on = is_transient`",
