@@ -319,7 +319,9 @@ impl<It, F, P, O, C, R, N, M, B> TryEach<It, F, P, O, C, R, N, M, B> {
     /// item is skipped for `cooldown`, then one call probes it; when every item is
     /// cooling down they are tried anyway. The state is `health`, the caller's
     /// [`Health`](crate::Health) (one per client, shared by its calls); items are
-    /// tracked by position, up to its count.
+    /// tracked by position, up to its count: an item past it is never tracked, so
+    /// never skipped (for a list from configuration, make the count the longest list
+    /// you allow).
     pub fn cooldown<H: Breakers>(
         mut self,
         cooldown: Duration,
