@@ -95,10 +95,35 @@ pub enum Verdict<T, K> {
     Stop(K),
 }
 
-/// The tries of one alternative.
+/// The name of a chain, for its events and traces: a `&'static str` kept in the
+/// record, or a type whose name is a constant (nothing kept).
+pub trait ChainName {
+    /// The name.
+    fn name(&self) -> &'static str;
+}
+
+impl ChainName for &'static str {
+    #[inline(always)]
+    fn name(&self) -> &'static str {
+        self
+    }
+}
+
+/// The name of every `try_each` chain, `"try_each"`: a constant, not a field.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct TryEachChain;
+
+impl ChainName for TryEachChain {
+    #[inline(always)]
+    fn name(&self) -> &'static str {
+        "try_each"
+    }
+}
+
+/// The tries of one alternative, in the chain named by `C`.
 #[derive(Debug)]
-pub struct Attempt {
-    chain: &'static str,
+pub struct Attempt<C = &'static str> {
+    chain: C,
     alternative: &'static str,
     index: usize,
     /// Tries made so far.
@@ -110,10 +135,10 @@ pub struct Attempt {
     trace: Trace,
 }
 
-impl Attempt {
+impl<C: ChainName> Attempt<C> {
     /// The tries of `alternative`, at position `index` of the chain named `chain`.
     #[inline]
-    pub fn new(chain: &'static str, alternative: &'static str, index: usize) -> Self {
+    pub fn new(chain: C, alternative: &'static str, index: usize) -> Self {
         Attempt {
             chain,
             alternative,
@@ -187,7 +212,7 @@ impl Attempt {
                 Duration::ZERO,
                 EventKind::Started,
             )
-            .in_chain(self.chain);
+            .in_chain(self.chain.name());
             observer.observe(&event);
             self.started = Some(clock::now());
             self.in_flight = true;
@@ -228,7 +253,13 @@ impl Attempt {
                 if let Some(breaker) = breaker {
                     breaker.success();
                 }
-                std::mem::take(&mut self.trace).end(self.chain, name, index, number, Ended::Served);
+                std::mem::take(&mut self.trace).end(
+                    self.chain.name(),
+                    name,
+                    index,
+                    number,
+                    Ended::Served,
+                );
                 self.event(observer, EventKind::Succeeded);
                 self.ended::<E, O>();
                 return Verdict::Served(value);
@@ -241,7 +272,7 @@ impl Attempt {
                 (error, moves_on, moves_on)
             }
         };
-        std::mem::take(&mut self.trace).end(self.chain, name, index, number, show(&error));
+        std::mem::take(&mut self.trace).end(self.chain.name(), name, index, number, show(&error));
         self.event(observer, EventKind::Failed(&error));
         self.ended::<E, O>();
         if counts {
@@ -290,7 +321,13 @@ impl Attempt {
     #[inline]
     pub fn cancel<E, O: Observer<E>>(&mut self, observer: &O) {
         let (name, index, number) = (self.alternative, self.index, self.number());
-        std::mem::take(&mut self.trace).end(self.chain, name, index, number, Ended::Cancelled);
+        std::mem::take(&mut self.trace).end(
+            self.chain.name(),
+            name,
+            index,
+            number,
+            Ended::Cancelled,
+        );
         if O::ACTIVE && self.in_flight {
             self.event(observer, EventKind::Cancelled);
             self.in_flight = false;
@@ -307,7 +344,7 @@ impl Attempt {
             EventKind::Restarted => "restarted",
             _ => "moment",
         };
-        Trace::moment(self.chain, self.alternative, self.index, what);
+        Trace::moment(self.chain.name(), self.alternative, self.index, what);
         self.event(observer, kind);
     }
 
@@ -317,7 +354,7 @@ impl Attempt {
         if O::ACTIVE {
             let elapsed = self.started.map(|at| at.elapsed()).unwrap_or_default();
             let event = Event::new(self.alternative, self.index, self.number(), elapsed, kind)
-                .in_chain(self.chain);
+                .in_chain(self.chain.name());
             observer.observe(&event);
         }
     }

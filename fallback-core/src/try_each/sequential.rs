@@ -8,7 +8,7 @@ use std::task::{Context, Poll};
 use super::chain::{Chain, Order};
 use super::slot::{poll_judged, step, Gather};
 use super::{Breakers, Empty, KeptPolicy, Moved, Names, NoClock, TryEach};
-use crate::attempt::{Attempt, Judge, Observer, Policy};
+use crate::attempt::{Attempt, Judge, Observer, Policy, TryEachChain};
 use crate::trace::Ended;
 use crate::Served;
 
@@ -23,7 +23,7 @@ pin_project_lite::pin_project! {
         // Without health, no policy: nothing in it applies to one item at a time
         // without a time option.
         chain: Chain<It, F, P, O, NoClock, Moved, N, M, B, B::Kept>,
-        attempt: Attempt,
+        attempt: Attempt<TryEachChain>,
         last_error: Option<(Fut::Output, usize, &'static str)>,
         #[pin]
         current: Option<Fut>,
@@ -39,7 +39,7 @@ where
     pub(super) fn new(chain: TryEach<It, F, P, O, NoClock, Moved, N, M, B>) -> Self {
         TryEachFuture {
             chain: Chain::new(chain),
-            attempt: Attempt::new("try_each", "item", 0),
+            attempt: Attempt::new(TryEachChain, "item", 0),
             last_error: None,
             current: None,
         }

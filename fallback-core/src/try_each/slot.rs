@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use super::{ElapsedInto, Reuse};
 use crate::__private::Breaker;
-use crate::attempt::{Attempt, Judge, Observer, Policy, Sink, Tally, Tried, Verdict};
+use crate::attempt::{Attempt, Judge, Observer, Policy, Sink, Tally, Tried, TryEachChain, Verdict};
 use crate::clock::{delay, Delay};
 use crate::trace::Ended;
 use crate::Elapsed;
@@ -41,7 +41,7 @@ pin_project_lite::pin_project! {
     /// before its next try.
     pub(super) struct Slot<Item, Fut> {
         item: Option<Item>,
-        attempt: Attempt,
+        attempt: Attempt<TryEachChain>,
         #[pin]
         state: State<Fut>,
     }
@@ -69,7 +69,7 @@ impl<Item, Fut> Slot<Item, Fut> {
     pub(super) fn idle() -> Self {
         Slot {
             item: None,
-            attempt: Attempt::new("try_each", "item", 0),
+            attempt: Attempt::new(TryEachChain, "item", 0),
             state: State::Idle,
         }
     }
@@ -121,7 +121,7 @@ impl<Item, Fut> Slot<Item, Fut> {
     /// Makes the next try of the item, under its timeout.
     fn launch<F, P, O, C, E, R>(
         item: &mut Option<Item>,
-        attempt: &mut Attempt,
+        attempt: &mut Attempt<TryEachChain>,
         mut state: Pin<&mut State<Fut>>,
         shared: &mut Shared<F, P, O, C>,
     ) where

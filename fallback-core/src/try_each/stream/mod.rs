@@ -36,7 +36,7 @@ mod poll;
 use self::poll::{Event, Fast};
 use super::chain::Chain;
 use super::{Breakers, ElapsedInto, Empty, Names, Reuse, ToError, TryEach};
-use crate::attempt::{Attempt, Judge, Judged, Observer, Refusing};
+use crate::attempt::{Attempt, Judge, Judged, Observer, Refusing, TryEachChain};
 use crate::clock::{ClockEnabledFor, Delay, Tokio};
 use crate::{Elapsed, Rejected};
 
@@ -236,7 +236,7 @@ pin_project_lite::pin_project! {
         unwatched: bool,
         first_item: Option<Duration>,
         idle: Option<Duration>,
-        attempt: Attempt,
+        attempt: Attempt<TryEachChain>,
         // The item being tried, for a retry.
         item: Option<It::Item>,
         last_error: Option<(Fut::Output, usize, &'static str)>,
@@ -282,7 +282,7 @@ where
             unwatched,
             first_item,
             idle,
-            attempt: Attempt::new("try_each", "item", 0),
+            attempt: Attempt::new(TryEachChain, "item", 0),
             item: None,
             last_error: None,
             buffer: Vec::new(),

@@ -10,7 +10,7 @@ use std::time::Duration;
 use futures_core::Stream;
 
 use super::{Mode, State, StateProj, TryEachStream};
-use crate::attempt::{Attempt, Judge, Observer, Policy, Tried, Verdict};
+use crate::attempt::{Attempt, Judge, Observer, Policy, Tried, TryEachChain, Verdict};
 use crate::clock::{delay, Delay};
 use crate::trace::{Ended, Trace};
 use crate::try_each::chain::Chain;
@@ -310,7 +310,7 @@ enum After<T> {
 #[allow(non_camel_case_types)]
 struct Ended_<'a, It: Iterator, F, Fut: Future, T, P, O, C, R, N, M, B> {
     chain: &'a mut Chain<It, F, P, O, C, R, N, M, B>,
-    attempt: &'a mut Attempt,
+    attempt: &'a mut Attempt<TryEachChain>,
     mode: Mode,
     buffer: &'a mut Vec<T>,
     item: &'a mut Option<It::Item>,
