@@ -1791,6 +1791,7 @@ mod try_each {
             .retries(2)
             .backoff(100 * MS)
             .observe(|event: &Event<'_, Error>| {
+                assert_eq!(event.chain, "try_each");
                 if let EventKind::Started = event.kind {
                     events.borrow_mut().push((event.index, event.attempt));
                 }
