@@ -298,6 +298,19 @@ where
     }
 }
 
+/// What the slow path came to: an item, the chain's error, its end (neither), or not
+/// yet (`pending`). Each in a field of its own, not an enum's shared bytes: returned
+/// through memory, an item enum is merged with the fast path's item in the caller as
+/// one block of bytes, copied on every item and read across the fast path's store of
+/// its value, a stall the processor cannot forward (1000 items handed on whole took
+/// 11.4 µs so, 2.7 µs now, 1.1 µs raw). From typed fields, `poll_next` builds each
+/// item where it returns.
+pub(super) struct Slow<T, X> {
+    item: Option<T>,
+    error: Option<X>,
+    pending: bool,
+}
+
 impl<It, F, Fut, S, T, E, P, O, C, R, N, M, B> Stream
     for TryEachStream<It, F, Fut, S, T, P, O, C, R, N, M, B>
 where
@@ -315,13 +328,25 @@ where
 {
     type Item = Result<T, N::Error>;
 
+    #[inline]
     fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
         let mut this = self;
-        match this.as_mut().poll_fast(cx) {
-            Fast::Item(item) => Poll::Ready(Some(Ok(item))),
-            Fast::Pending => Poll::Pending,
+        let slow = match this.as_mut().poll_fast(cx) {
+            Fast::Item(item) => return Poll::Ready(Some(Ok(item))),
+            Fast::Pending => return Poll::Pending,
             Fast::Polled(polled) => this.next_slow(cx, Some(polled)),
             Fast::Slow => this.next_slow(cx, None),
+        };
+        if let Some(item) = slow.item {
+            return Poll::Ready(Some(Ok(item)));
+        }
+        if let Some(error) = slow.error {
+            return Poll::Ready(Some(Err(error)));
+        }
+        if slow.pending {
+            Poll::Pending
+        } else {
+            Poll::Ready(None)
         }
     }
 }
@@ -341,23 +366,28 @@ where
     B: Breakers,
 {
     /// `poll_next` past the fast path, kept out of line so that the fast path stays
-    /// small.
+    /// small: what it came to, in [`Slow`]'s fields.
     #[inline(never)]
     fn next_slow(
         mut self: Pin<&mut Self>,
         cx: &mut Context<'_>,
         mut polled: Option<Poll<Option<Result<T, E>>>>,
-    ) -> Poll<Option<Result<T, N::Error>>> {
+    ) -> Slow<T, N::Error> {
+        let mut slow = Slow {
+            item: None,
+            error: None,
+            pending: false,
+        };
         loop {
-            return Poll::Ready(
-                match std::task::ready!(self.as_mut().poll_slow(cx, polled.take())) {
-                    Event::Item(item) => Some(Ok(item)),
-                    Event::Failed(error) => Some(Err(error)),
-                    Event::End => None,
-                    // Only a restart-mode chain announces discards.
-                    Event::Discard { .. } => continue,
-                },
-            );
+            match self.as_mut().poll_slow(cx, polled.take()) {
+                Poll::Pending => slow.pending = true,
+                Poll::Ready(Event::Item(item)) => slow.item = Some(item),
+                Poll::Ready(Event::Failed(error)) => slow.error = Some(error),
+                Poll::Ready(Event::End) => {}
+                // Only a restart-mode chain announces discards.
+                Poll::Ready(Event::Discard { .. }) => continue,
+            }
+            return slow;
         }
     }
 }
