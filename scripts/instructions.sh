@@ -18,12 +18,15 @@ cd "$(dirname "$0")/.."
 N="${N:-200000}"
 command -v valgrind >/dev/null || { echo "valgrind is needed: apt-get install valgrind" >&2; exit 1; }
 
-binary=$(cargo bench --bench instructions --no-run ${FEATURES:+--features "$FEATURES"} --message-format=json 2>/dev/null \
-  | python3 -c 'import json,sys
+build() { # the benchmark binary's path (extra environment for cargo: "$@")
+  env "$@" cargo bench --bench instructions --no-run ${FEATURES:+--features "$FEATURES"} --message-format=json 2>/dev/null \
+    | python3 -c 'import json,sys
 for line in sys.stdin:
     m = json.loads(line)
     if m.get("reason") == "compiler-artifact" and m["target"]["name"] == "instructions" and m.get("executable"):
-        print(m["executable"])')
+        print(m["executable"])'
+}
+binary=$(build)
 
 count() { # version scenario calls -> instructions executed
   valgrind --tool=callgrind --callgrind-out-file=/dev/null "$binary" "$1" "$2" "$3" 2>&1 \
@@ -67,19 +70,30 @@ if [[ ",${FEATURES:-}," == *,tokio,* ]]; then
   echo " twin: the same chain by hand with tokio::time::timeout)"
 fi
 if [[ ",${FEATURES:-}," == *,stream,* ]]; then
-  printf '\n%-36s %9s %8s %9s %8s\n' 'per item' 'whole' '' 'values' ''
-  rw=$(per_call stream_raw items)
-  rv=$(per_call stream_raw values)
-  printf '%-36s %9.2f %8s %9.2f\n' 'raw stream' "$rw" '' "$rv"
-  for kind in chain chain_e macro; do
-    cw=$(per_call "stream_$kind" items)
-    cv=$(per_call "stream_$kind" values)
-    python3 -c "import sys; k, cw, rw, cv, rv = sys.argv[1], *map(float, sys.argv[2:]); print(f'{k:<36} {cw:>9.2f} {cw - rw:>+8.2f} {cv:>9.2f} {cv - rv:>+8.2f}')" \
-      "stream chain ($kind)" "$cw" "$rw" "$cv" "$rv"
+  # Twice: as built by default (16 codegen units), and in one unit. `futures`' `next()`
+  # goes through `poll_next_unpin` and `Next::poll`, which are not `#[inline]`: in 16
+  # units, whether they are inlined into the reader depends on which unit rustc puts
+  # them in, which unrelated code moves. In one unit they always are, and the count is
+  # the chain's own code.
+  default_binary=$binary
+  for units in 16 1; do
+    if [[ $units == 1 ]]; then binary=$(build CARGO_PROFILE_BENCH_CODEGEN_UNITS=1); else binary=$default_binary; fi
+    printf '\n%-36s %9s %8s %9s %8s\n' "per item ($units codegen units)" 'whole' '' 'values' ''
+    rw=$(per_call stream_raw items)
+    rv=$(per_call stream_raw values)
+    printf '%-36s %9.2f %8s %9.2f\n' 'raw stream' "$rw" '' "$rv"
+    for kind in chain chain_e macro restart; do
+      cw=$(per_call "stream_$kind" items)
+      cv=$(per_call "stream_$kind" values)
+      python3 -c "import sys; k, cw, rw, cv, rv = sys.argv[1], *map(float, sys.argv[2:]); print(f'{k:<36} {cw:>9.2f} {cw - rw:>+8.2f} {cv:>9.2f} {cv - rv:>+8.2f}')" \
+        "stream chain ($kind)" "$cw" "$rw" "$cv" "$rv"
+    done
   done
+  binary=$default_binary
   echo "(one stream of N items, read raw or through a chain after a failed open: chain ="
   echo " try_each(..).stream(), items Result<T, TryEachError<E>>; chain_e = with when_empty,"
-  echo " items Result<T, E> as raw; macro = fallback_chain!(a | b, stream); whole = a reader"
+  echo " items Result<T, E> as raw; macro = fallback_chain!(a | b, stream); restart ="
+  echo " .when_empty(..).stream_restart(), items Result<Streamed<T, E>, E>; whole = a reader"
   echo " that hands each whole item on, values = one that matches it and uses its value)"
 fi
 echo "(instructions per call; N = $N calls per measurement; twins: nested = the nested match"

@@ -370,7 +370,7 @@ pub mod streams {
     use super::{block_on, Error};
 
     /// The names `consume` takes.
-    pub const KINDS: [&str; 4] = ["raw", "chain", "chain_e", "macro"];
+    pub const KINDS: [&str; 5] = ["raw", "chain", "chain_e", "macro", "restart"];
 
     /// How a reader uses each item.
     #[derive(Clone, Copy, Debug)]
@@ -445,6 +445,7 @@ pub mod streams {
             "chain" => chain::<WHOLE>(count),
             "chain_e" => chain_e::<WHOLE>(count),
             "macro" => chain_macro::<WHOLE>(count),
+            "restart" => restart::<WHOLE>(count),
             _ => panic!("unknown stream kind {kind}: one of {KINDS:?}"),
         }
     }
@@ -471,6 +472,29 @@ pub mod streams {
             .when_empty(|| DOWN)
             .stream();
         block_on(read::<WHOLE, _>(chain))
+    }
+
+    /// A restarting chain (`when_empty`): its items are `Result<Streamed<u64, Error>,
+    /// Error>`, read whole or matched for an item's value.
+    #[inline(never)]
+    fn restart<const WHOLE: bool>(count: u64) -> u64 {
+        let alternatives = [true, false];
+        let chain = fallbacks::try_each(&alternatives, |fails| open(*fails, count))
+            .when_empty(|| DOWN)
+            .stream_restart();
+        block_on(async {
+            let mut stream = std::pin::pin!(chain);
+            let mut read = 0;
+            while let Some(item) = stream.next().await {
+                if WHOLE {
+                    read += u64::from(black_box(item).is_ok());
+                } else if let Ok(fallbacks::Streamed::Item(value)) = item {
+                    black_box(value);
+                    read += 1;
+                }
+            }
+            read
+        })
     }
 
     #[inline(never)]

@@ -390,6 +390,39 @@ where
             return slow;
         }
     }
+
+    /// [`next_slow`](Self::next_slow) for a restarting chain: its items and discard
+    /// markers as [`Streamed`] items.
+    #[inline(never)]
+    fn restart_slow(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        polled: Option<Poll<Option<Result<T, E>>>>,
+    ) -> Slow<Streamed<T, N::Error>, N::Error> {
+        let mut slow = Slow {
+            item: None,
+            error: None,
+            pending: false,
+        };
+        match self.poll_slow(cx, polled) {
+            Poll::Pending => slow.pending = true,
+            Poll::Ready(Event::Item(item)) => slow.item = Some(Streamed::Item(item)),
+            Poll::Ready(Event::Discard {
+                alternative,
+                index,
+                error,
+            }) => {
+                slow.item = Some(Streamed::Discard {
+                    alternative,
+                    index,
+                    error,
+                })
+            }
+            Poll::Ready(Event::Failed(error)) => slow.error = Some(error),
+            Poll::Ready(Event::End) => {}
+        }
+        slow
+    }
 }
 
 impl<It, F, Fut, S, T, E, P, O, C, R, N, M, B> Stream
@@ -411,26 +444,23 @@ where
 
     fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
         let mut inner = self.project().inner;
-        let polled = match inner.as_mut().poll_fast(cx) {
+        let slow = match inner.as_mut().poll_fast(cx) {
             Fast::Item(item) => return Poll::Ready(Some(Ok(Streamed::Item(item)))),
             Fast::Pending => return Poll::Pending,
-            Fast::Polled(polled) => Some(polled),
-            Fast::Slow => None,
+            Fast::Polled(polled) => inner.restart_slow(cx, Some(polled)),
+            Fast::Slow => inner.restart_slow(cx, None),
         };
-        Poll::Ready(match std::task::ready!(inner.poll_slow(cx, polled)) {
-            Event::Item(item) => Some(Ok(Streamed::Item(item))),
-            Event::Discard {
-                alternative,
-                index,
-                error,
-            } => Some(Ok(Streamed::Discard {
-                alternative,
-                index,
-                error,
-            })),
-            Event::Failed(error) => Some(Err(error)),
-            Event::End => None,
-        })
+        if let Some(item) = slow.item {
+            return Poll::Ready(Some(Ok(item)));
+        }
+        if let Some(error) = slow.error {
+            return Poll::Ready(Some(Err(error)));
+        }
+        if slow.pending {
+            Poll::Pending
+        } else {
+            Poll::Ready(None)
+        }
     }
 }
 
