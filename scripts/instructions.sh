@@ -76,7 +76,7 @@ if [[ ",${FEATURES:-}," == *,stream,* ]]; then
   # them in, which unrelated code moves. In one unit they always are, and the count is
   # the chain's own code.
   default_binary=$binary
-  for units in 16 1; do
+  for units in "${CARGO_PROFILE_BENCH_CODEGEN_UNITS:-16}" 1; do
     if [[ $units == 1 ]]; then binary=$(build CARGO_PROFILE_BENCH_CODEGEN_UNITS=1); else binary=$default_binary; fi
     printf '\n%-36s %9s %8s %9s %8s\n' "per item ($units codegen units)" 'whole' '' 'values' ''
     rw=$(per_call stream_raw items)

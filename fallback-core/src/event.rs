@@ -89,7 +89,13 @@ impl<E: fmt::Display> fmt::Display for Event<'_, E> {
         if !self.chain.is_empty() {
             write!(f, "{}: ", self.chain)?;
         }
-        write!(f, "{} (alternative {})", self.alternative, self.index)?;
+        // A `try_each` list's items without names are all "item": said as the
+        // chain's errors say them.
+        if self.chain == "try_each" && self.alternative == "item" {
+            write!(f, "alternative {}", self.index)?;
+        } else {
+            write!(f, "{} (alternative {})", self.alternative, self.index)?;
+        }
         let elapsed = self.elapsed;
         let what = match self.kind {
             EventKind::Skipped => return f.write_str(": skipped, cooling down"),
@@ -108,7 +114,8 @@ impl<E: fmt::Display> fmt::Display for Event<'_, E> {
                 let attempt = self.attempt;
                 return write!(
                     f,
-                    ", try {attempt}: restarted after {elapsed:?}: discard what it streamed"
+                    ", try {attempt}: failed after its first item, {elapsed:?} in: the \
+                     stream restarts on the next alternative; discard what this one streamed"
                 );
             }
             EventKind::Cancelled => "cancelled",
@@ -179,11 +186,40 @@ mod tests {
         );
         assert_eq!(
             line(EventKind::Restarted),
-            "b (alternative 1), try 2: restarted after 80ms: discard what it streamed"
+            "b (alternative 1), try 2: failed after its first item, 80ms in: the stream \
+             restarts on the next alternative; discard what this one streamed"
         );
         assert_eq!(
             line(EventKind::Cancelled),
             "b (alternative 1), try 2: cancelled after 80ms"
+        );
+    }
+
+    #[test]
+    fn an_unnamed_try_each_item_is_its_position() {
+        let error = "down".to_string();
+        let event = Event::new(
+            "item",
+            2,
+            1,
+            Duration::from_millis(5),
+            EventKind::Failed(&error),
+        );
+        assert_eq!(
+            event.in_chain("try_each").to_string(),
+            "try_each: alternative 2, try 1: failed after 5ms: down"
+        );
+        // Elsewhere "item" is a name like any other.
+        let event = Event::new(
+            "item",
+            2,
+            1,
+            Duration::from_millis(5),
+            EventKind::Failed(&error),
+        );
+        assert_eq!(
+            event.in_chain("app::chain").to_string(),
+            "app::chain: item (alternative 2), try 1: failed after 5ms: down"
         );
     }
 }

@@ -10,7 +10,7 @@ use std::time::Duration;
 use super::slot::{Shared, Step};
 use super::{Breakers, Empty, KeptPolicy, Names, TryEach};
 use crate::__private::Breaker;
-use crate::attempt::{admit_one, Observer, Policy};
+use crate::attempt::{admit_one, ChainName, Observer, Policy, TryEachChain};
 use crate::attempt::{Sink, Tally};
 use crate::clock::{delay, remaining, Delay};
 use crate::{Elapsed, Served};
@@ -102,7 +102,7 @@ where
             if let Some(breaker) = tripped.filter(|_| one_left(items, peeked)) {
                 let shared = &self.shared;
                 let admitted = admit_one(
-                    "try_each",
+                    TryEachChain.name(),
                     breaker,
                     self.all_cooling,
                     index,

@@ -293,8 +293,8 @@ impl Options {
 fn unknown_option(key: &Ident, table: OptionTable) -> syn::Error {
     let valid: Vec<String> = table.iter().map(|(name, _)| format!("`{name}`")).collect();
     let mut message = format!("unknown option `{key}`");
-    // Asked of an inline chain, which has no declared type to say it. (The tables are
-    // `static`s: one address each.)
+    // Asked of an inline chain, which has no declared type to say it. (Each table is a
+    // `static`, so the address of the slice it holds tells the two apart.)
     if key == "served" && std::ptr::eq(table, super::CHAIN_OPTIONS) {
         message.push_str(
             ": `fallback_chain!` answers with the value alone; to learn which alternative \
