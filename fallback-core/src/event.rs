@@ -3,6 +3,8 @@
 use std::fmt;
 use std::time::Duration;
 
+use crate::attempt::{ChainName, TryEachChain};
+
 /// One moment in the life of an attempt, for `observe = hook`: the hook is called with
 /// each attempt's start, and with its end: success, failure, or (hedged) cancelled; with
 /// a skip while cooling down, and a stream's opened, first item and restart. With an
@@ -91,7 +93,7 @@ impl<E: fmt::Display> fmt::Display for Event<'_, E> {
         }
         // A `try_each` list's items without names are all "item": said as the
         // chain's errors say them.
-        if self.chain == "try_each" && self.alternative == "item" {
+        if self.chain == TryEachChain.name() && self.alternative == "item" {
             write!(f, "alternative {}", self.index)?;
         } else {
             write!(f, "{} (alternative {})", self.alternative, self.index)?;
