@@ -113,7 +113,7 @@ pub use fallback_core::clock::jitter;
 #[cfg_attr(docsrs, doc(cfg(feature = "tower")))]
 pub use fallback_core::tower;
 pub use fallback_core::{
-    parse_retry_after, try_each, Accept, AllFailed, AnyError, Breakers, Catching, Cloned,
+    parse_retry_after, try_each, Accept, AllFailed, AnyError, Breakers, Catching, Cloned, Collect,
     Displaying, Elapsed, ElapsedInto, Empty, Event, EventKind, Failure, Filter, Health, Judge,
     Judged, Limit, Moved, Names, NoClock, NoHealth, NoHint, NoItems, Observer, Panicked, Panics,
     Propagate, Quiet, Refuse, Refusing, Rejected, RetryAfter, Reuse, Served, Shows, Silent,
@@ -133,3 +133,43 @@ pub use fallback_core::__private;
 #[cfg(doctest)]
 #[doc = include_str!("../README.md")]
 pub struct ReadmeDoctests;
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeSet;
+
+    /// The names a crate root's `pub use` statements export from `from` (`crate` for
+    /// its own modules): `pub use a::{B, C};` and `pub use a::B;`.
+    fn exported<'a>(root: &'a str, from: &str) -> BTreeSet<&'a str> {
+        root.split(';')
+            .filter_map(|statement| statement.trim_start().rsplit_once("pub use "))
+            .filter(|(_, path)| from == "crate" || path.starts_with(from))
+            .flat_map(|(_, path)| {
+                let names = path.rsplit_once("::").map_or(path, |(_, names)| names);
+                names
+                    .trim_matches(|c: char| c == '{' || c == '}' || c.is_whitespace())
+                    .split(',')
+            })
+            .map(str::trim)
+            .filter(|name| !name.is_empty())
+            .collect()
+    }
+
+    /// Depend on this crate alone, the docs say: every type, trait and function the core
+    /// exports at its root (its error types, the builder's parts a signature may need to
+    /// name) is exported here too, so that a new one cannot be forgotten.
+    #[test]
+    fn the_facade_exports_every_root_item_of_the_core() {
+        let core = exported(include_str!("../fallback-core/src/lib.rs"), "crate");
+        let facade = exported(include_str!("lib.rs"), "fallback_core::");
+        let missing: Vec<_> = core.difference(&facade).collect();
+        assert!(
+            core.len() > 40,
+            "the core's exports were not read: {core:?}"
+        );
+        assert!(
+            missing.is_empty(),
+            "not exported by `fallbacks`: {missing:?}"
+        );
+    }
+}
