@@ -67,7 +67,8 @@
 //!   list from configuration), awaitable directly, unboxed, reporting which item served.
 //! - Streams (feature `stream`): `fallback_chain!(.., stream)`, `#[fallback(.., stream)]`
 //!   and `try_each(..).stream()` fall back before the first item, then commit, buffer or
-//!   restart; see [`Streamed`] and the README's "Streams".
+//!   restart; see [`Streamed`] and the README's "Streams". `require_end` makes a stream
+//!   closed before its end marker (`data: [DONE]`) a failure, not a complete answer.
 //! - [`tower`] (feature `tower`): [`tower::FallbackLayer`], the chain as a middleware over
 //!   a tuple or an array of services, for axum, hyper, tonic and reqwest stacks.
 //! - Many inputs at once (LangChain's `batch`): each input through its own chain, in
@@ -122,7 +123,7 @@ pub use fallback_core::{
 };
 #[cfg(feature = "stream")]
 #[cfg_attr(docsrs, doc(cfg(feature = "stream")))]
-pub use fallback_core::{Streamed, TryEachRestartStream, TryEachStream};
+pub use fallback_core::{require_end, RequireEnd, Streamed, TryEachRestartStream, TryEachStream};
 pub use fallback_macros::{fallback, fallback_chain};
 
 /// Not public API: what the macros' generated code calls. May change in any release.

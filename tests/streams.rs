@@ -8,7 +8,7 @@ use std::cell::RefCell;
 use std::pin::Pin;
 use std::time::Duration;
 
-use fallbacks::{try_each, Elapsed, Streamed, TryEachError};
+use fallbacks::{require_end, try_each, Elapsed, RequireEnd, Streamed, TryEachError};
 use futures::stream::{self, Stream, StreamExt};
 use tokio::time::{sleep, Instant};
 
@@ -457,6 +457,129 @@ async fn dropping_the_chain_drops_the_stream_at_once_and_starts_nothing_else() {
     assert_eq!(chain.streaming(), Some("item"));
     drop(chain);
     assert_eq!(log(), [("open a".into(), 0), ("closed a".into(), 10)]);
+}
+
+/// A provider's stream read through `require_end`: `"[DONE]"` is its end marker, and an
+/// end without it is `Error::Cut("no [DONE]")`.
+async fn open_until_done(provider: &Provider) -> Result<RequireEnd<Chunks, IsDone, NoDone>, Error> {
+    let chunks = open(provider).await?;
+    Ok(require_end(
+        chunks,
+        |chunk| *chunk == "[DONE]",
+        || Error::Cut("no [DONE]"),
+    ))
+}
+
+type IsDone = fn(&&'static str) -> bool;
+type NoDone = fn() -> Error;
+
+#[tokio::test(start_paused = true)]
+async fn a_stream_closed_before_its_end_marker_is_cut_and_falls_back_before_the_first_item() {
+    start();
+    let providers = [
+        provider("a", &[]),
+        provider("b", &[Item(1, "x"), Item(1, "[DONE]")]),
+    ];
+    let out = collect(Box::pin(try_each(&providers, open_until_done).stream())).await;
+    assert_eq!(out, [(Ok("x"), 1)], "the marker is not an item");
+    assert_eq!(log(), [("open a".into(), 0), ("open b".into(), 0)]);
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_stream_closed_mid_answer_without_its_end_marker_is_a_cut_in_every_mode() {
+    let providers = [
+        provider("a", &[Item(1, "a1")]),
+        provider("b", &[Item(1, "b1"), Item(1, "[DONE]")]),
+    ];
+    let chain = try_each(&providers, open_until_done).name(|p| p.name);
+    let cut = TryEachError::Failed {
+        error: Error::Cut("no [DONE]"),
+        index: 0,
+        name: "a",
+    };
+    start();
+    let committed = collect(Box::pin(chain.clone().stream())).await;
+    assert_eq!(committed, [(Ok("a1"), 1), (Err(cut.clone()), 1)]);
+    assert_eq!(log(), [("open a".into(), 0)], "never presented as complete");
+    start();
+    let restarted = collect(Box::pin(chain.clone().stream_restart())).await;
+    let restarted: Vec<_> = restarted
+        .into_iter()
+        .map(|(item, _)| item.unwrap())
+        .collect();
+    let discard = Streamed::Discard {
+        alternative: "a",
+        index: 0,
+        error: cut,
+    };
+    assert_eq!(
+        restarted,
+        [Streamed::Item("a1"), discard, Streamed::Item("b1")]
+    );
+    start();
+    let buffered = collect(Box::pin(chain.stream_buffered())).await;
+    assert_eq!(buffered, [(Ok("b1"), 3)]);
+    assert_eq!(log(), [("open a".into(), 0), ("open b".into(), 1)]);
+}
+
+/// The marker ends the stream and drops the one it reads at once (the connection goes
+/// back), before anything after it is read; an `Err` and then the end is one failure.
+#[tokio::test(start_paused = true)]
+async fn require_end_drops_the_stream_at_its_marker_and_adds_no_cut_after_an_error() {
+    start();
+    let guard = Closes("a");
+    let after = stream::iter(["x", "[DONE]", "after"].map(Ok::<_, Error>));
+    let read = after.map(move |chunk| {
+        let _ = &guard;
+        note(format!("read {chunk:?}"));
+        chunk
+    });
+    let mut done = Box::pin(require_end(
+        read,
+        |chunk| *chunk == "[DONE]",
+        || Error::Cut("no [DONE]"),
+    ));
+    assert_eq!(done.next().await, Some(Ok("x")));
+    assert_eq!(done.next().await, None);
+    assert!(futures::stream::FusedStream::is_terminated(&*done));
+    assert_eq!(done.next().await, None);
+    assert_eq!(
+        log(),
+        [
+            ("read Ok(\"x\")".into(), 0),
+            ("read Ok(\"[DONE]\")".into(), 0),
+            ("closed a".into(), 0),
+        ],
+        "dropped at the marker, with the stream still held"
+    );
+    drop(done);
+    assert_eq!(log(), []);
+
+    let failing = stream::iter([Ok("x"), Err(Error::Cut("reset"))]);
+    let out: Vec<_> = require_end(
+        failing,
+        |chunk| *chunk == "[DONE]",
+        || Error::Cut("no [DONE]"),
+    )
+    .collect()
+    .await;
+    assert_eq!(out, [Ok("x"), Err(Error::Cut("reset"))]);
+    let recovered = stream::iter([Err(Error::Cut("hiccup")), Ok("x")]);
+    let out: Vec<_> = require_end(
+        recovered,
+        |chunk| *chunk == "[DONE]",
+        || Error::Cut("no [DONE]"),
+    )
+    .collect()
+    .await;
+    assert_eq!(
+        out,
+        [
+            Err(Error::Cut("hiccup")),
+            Ok("x"),
+            Err(Error::Cut("no [DONE]"))
+        ]
+    );
 }
 
 /// Random scripts against a reference model of the three modes.

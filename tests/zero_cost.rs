@@ -509,4 +509,32 @@ mod streams {
         });
         assert_eq!((count, items), (0, 1000));
     }
+
+    /// Read through `require_end` (its last item, 999, the end marker), nothing either.
+    #[test]
+    fn a_stream_read_to_its_end_marker_allocates_nothing() {
+        let alternatives = [true, false];
+        let (count, items) = allocations(|| async {
+            use futures::StreamExt;
+            let until_marker = |fails: &bool| {
+                let opened = open(fails);
+                async move {
+                    let chunks = opened.await?;
+                    Ok(fallbacks::require_end(
+                        chunks,
+                        |n| *n == 999,
+                        || Error::Transient,
+                    ))
+                }
+            };
+            let chain = fallbacks::try_each(&alternatives, until_marker).stream();
+            let mut chain = pin!(chain);
+            let mut items = 0u32;
+            while let Some(item) = chain.next().await {
+                items += u32::from(item.is_ok());
+            }
+            items
+        });
+        assert_eq!((count, items), (0, 999));
+    }
 }

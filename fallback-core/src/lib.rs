@@ -24,6 +24,8 @@ mod elapsed;
 mod event;
 mod hedge;
 mod outcomes;
+#[cfg(feature = "stream")]
+mod require_end;
 mod retry_after;
 mod served;
 #[cfg(feature = "tower")]
@@ -41,6 +43,9 @@ pub use breaker::Health;
 pub use elapsed::{Elapsed, Limit};
 pub use event::{Event, EventKind};
 pub use outcomes::{Panicked, Rejected};
+#[cfg(feature = "stream")]
+#[cfg_attr(docsrs, doc(cfg(feature = "stream")))]
+pub use require_end::{require_end, RequireEnd};
 pub use retry_after::parse_retry_after;
 pub use served::Served;
 pub use try_each::{

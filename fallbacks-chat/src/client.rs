@@ -3,6 +3,7 @@
 use std::time::Duration;
 
 use eventsource_stream::Eventsource;
+use fallbacks::require_end;
 use futures::stream::{self, Stream, StreamExt};
 use serde::Deserialize;
 
@@ -265,7 +266,16 @@ impl Provider {
         prompt: &str,
     ) -> Result<impl Stream<Item = Result<Piece, ChatError>> + Send + 'static, ChatError> {
         let response = self.send(prompt, true).await?;
-        let events = Box::pin(response.bytes_stream().eventsource());
+        // An answer ends with `data: [DONE]`: a body closed before it was cut.
+        let events = response
+            .bytes_stream()
+            .eventsource()
+            .map(|event| event.map_err(|error| ChatError::Broken(error.to_string())));
+        let events = Box::pin(require_end(
+            events,
+            |event| event.data == "[DONE]",
+            || ChatError::Broken("the answer ended before [DONE]".into()),
+        ));
         // The state: the events, a usage not yet yielded (it came with the last text, or
         // before any: it is yielded after the first), and whether any text came. An
         // answer without text is no answer: it fails before its first item.
@@ -279,14 +289,10 @@ impl Provider {
                 let end = |error| Some((Err(error), None));
                 loop {
                     let event = match events.next().await {
-                        None => {
-                            return end(ChatError::Broken("the answer ended before [DONE]".into()))
-                        }
-                        Some(Err(error)) => return end(ChatError::Broken(error.to_string())),
-                        Some(Ok(event)) if event.data == "[DONE]" && texted => return None,
-                        Some(Ok(event)) if event.data == "[DONE]" => {
-                            return end(ChatError::Incomplete("an answer without text".into()))
-                        }
+                        // At `[DONE]`.
+                        None if texted => return None,
+                        None => return end(ChatError::Incomplete("an answer without text".into())),
+                        Some(Err(error)) => return end(error),
                         Some(Ok(event)) => event,
                     };
                     let chunk = match serde_json::from_str::<Chunk>(&event.data) {

@@ -1,0 +1,159 @@
+//! [`require_end`]: a stream that must end with its protocol's end marker, so that a
+//! connection closed mid-answer is a failure, not a complete answer.
+
+use std::pin::Pin;
+use std::task::{Context, Poll};
+
+use futures_core::stream::FusedStream;
+use futures_core::Stream;
+
+/// The stream `stream`, which must end with an end marker: an `Ok` item for which
+/// `is_end` is true (server-sent events' `data: [DONE]`, Anthropic's `message_stop`, a
+/// final `"done": true` line). If `stream` ends before its marker, it was cut, and the
+/// stream yields `Err(cut())` before it ends.
+///
+/// A stream chain can only fall back from a failure it sees: an HTTP body closed
+/// mid-answer ends like a complete one, and without its end marker it would be passed
+/// on as complete. Read through `require_end`, the cut is an `Err` item: before the
+/// first item the chain falls back, after it a committed chain ends with the error and
+/// a restarting one discards and starts over.
+///
+/// - Items pass through untouched, `Err` items too.
+/// - The marker ends the stream and is not yielded. `stream` is dropped there, at
+///   once (its connection released), and never polled again.
+/// - An end without the marker yields `Err(cut())`, unless the last item was an `Err`:
+///   that failure has been told already.
+/// - A stream that yields only its marker is empty (see
+///   [`empty_is_failure`](crate::TryEach::empty_is_failure) to fall back from it).
+///
+/// No allocation, no boxing: the marker's test and the error are closures kept in the
+/// stream.
+///
+/// ```
+/// use fallback_core::require_end;
+/// use futures::{executor::block_on, stream, StreamExt};
+///
+/// #[derive(Debug, PartialEq)]
+/// enum LlmError { Cut }
+///
+/// // Server-sent events' data lines, as a parser hands them on.
+/// let read = |data: Vec<&'static str>| {
+///     let events = stream::iter(data.into_iter().map(Ok));
+///     block_on(require_end(events, |data| *data == "[DONE]", || LlmError::Cut).collect::<Vec<_>>())
+/// };
+/// assert_eq!(read(vec!["Hel", "lo", "[DONE]"]), [Ok("Hel"), Ok("lo")]);
+///
+/// // The connection closed after "Hel": a cut, not an answer.
+/// assert_eq!(read(vec!["Hel"]), [Ok("Hel"), Err(LlmError::Cut)]);
+/// ```
+///
+/// In a chain, the alternative opens the response and hands on its events through
+/// `require_end` (a sketch with `reqwest` and `eventsource-stream`):
+///
+/// ```text
+/// try_each(&providers, |provider| async move {
+///     let response = provider.send(&request).await?.error_for_status()?;
+///     let events = response.bytes_stream().eventsource().map_err(LlmError::from);
+///     Ok(require_end(events, |event| event.data == "[DONE]", || LlmError::Cut))
+/// })
+/// .stream()
+/// ```
+pub fn require_end<S, T, E, P, C>(stream: S, is_end: P, cut: C) -> RequireEnd<S, P, C>
+where
+    S: Stream<Item = Result<T, E>>,
+    P: FnMut(&T) -> bool,
+    C: FnMut() -> E,
+{
+    RequireEnd {
+        stream: Some(stream),
+        is_end,
+        cut,
+        last_failed: false,
+    }
+}
+
+pin_project_lite::pin_project! {
+    /// The stream of [`require_end`].
+    #[must_use = "streams do nothing unless polled"]
+    pub struct RequireEnd<S, P, C> {
+        // `None` once it ended, with its marker or without.
+        #[pin]
+        stream: Option<S>,
+        is_end: P,
+        cut: C,
+        // The last item was an `Err`: an end after it is not a second failure.
+        last_failed: bool,
+    }
+}
+
+impl<S, T, E, P, C> Stream for RequireEnd<S, P, C>
+where
+    S: Stream<Item = Result<T, E>>,
+    P: FnMut(&T) -> bool,
+    C: FnMut() -> E,
+{
+    type Item = Result<T, E>;
+
+    #[inline]
+    fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
+        let mut this = self.project();
+        let Some(stream) = this.stream.as_mut().as_pin_mut() else {
+            return Poll::Ready(None);
+        };
+        let item = match stream.poll_next(cx) {
+            Poll::Pending => return Poll::Pending,
+            Poll::Ready(item) => item,
+        };
+        match item {
+            Some(Ok(item)) if !(this.is_end)(&item) => {
+                *this.last_failed = false;
+                Poll::Ready(Some(Ok(item)))
+            }
+            Some(Err(error)) => {
+                *this.last_failed = true;
+                Poll::Ready(Some(Err(error)))
+            }
+            // The marker: a complete answer.
+            Some(Ok(_)) => {
+                this.stream.set(None);
+                Poll::Ready(None)
+            }
+            None => {
+                this.stream.set(None);
+                if *this.last_failed {
+                    Poll::Ready(None)
+                } else {
+                    Poll::Ready(Some(Err((this.cut)())))
+                }
+            }
+        }
+    }
+
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        match &self.stream {
+            // The marker may be next (nothing more), or a cut (one more than its own).
+            Some(stream) => (0, stream.size_hint().1.and_then(|most| most.checked_add(1))),
+            None => (0, Some(0)),
+        }
+    }
+}
+
+impl<S, T, E, P, C> FusedStream for RequireEnd<S, P, C>
+where
+    S: Stream<Item = Result<T, E>>,
+    P: FnMut(&T) -> bool,
+    C: FnMut() -> E,
+{
+    fn is_terminated(&self) -> bool {
+        self.stream.is_none()
+    }
+}
+
+impl<S, P, C> std::fmt::Debug for RequireEnd<S, P, C> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RequireEnd")
+            .field("ended", &self.stream.is_none())
+            .field("last_failed", &self.last_failed)
+            .finish_non_exhaustive()
+    }
+}
