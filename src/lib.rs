@@ -116,10 +116,10 @@ pub use fallback_core::tower;
 pub use fallback_core::{
     parse_retry_after, try_each, Accept, AllFailed, AnyError, Breakers, Catching, Cloned, Collect,
     Displaying, Elapsed, ElapsedInto, Empty, Event, EventKind, Failure, Filter, Health, Judge,
-    Judged, Limit, Moved, Names, NoClock, NoHealth, NoHint, NoItems, Observer, Panicked, Panics,
-    Propagate, Quiet, Refuse, Refusing, Rejected, RetryAfter, Reuse, Served, Shows, Silent,
-    ToError, TryEach, TryEachError, TryEachFuture, TryEachHedged, TryEachHedgedFuture,
-    TryEachTimedFuture, Unnamed, WhenEmpty, MAX_RETRY_AFTER,
+    Judged, Limit, ListHealth, Moved, Names, NoClock, NoHealth, NoHint, NoItems, Observer,
+    Panicked, Panics, Propagate, Quiet, Refuse, Refusing, Rejected, RetryAfter, Reuse, Served,
+    Shows, Silent, ToError, TryEach, TryEachError, TryEachFuture, TryEachHedged,
+    TryEachHedgedFuture, TryEachTimedFuture, Unnamed, WhenEmpty, MAX_RETRY_AFTER,
 };
 #[cfg(feature = "stream")]
 #[cfg_attr(docsrs, doc(cfg(feature = "stream")))]

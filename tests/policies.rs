@@ -871,6 +871,41 @@ mod try_each_cooldown {
         assert_eq!(calls.all(), [("a", 0), ("b", 0), ("c", 0), ("c", 0)]);
     }
 
+    /// A list from configuration, its health as long as it is: every item is tracked,
+    /// the fifth too (a `Health<4>` would never skip it), and probed after its cooldown.
+    #[tokio::test(start_paused = true)]
+    async fn a_list_health_tracks_every_item_of_a_run_time_list() {
+        let calls = Calls::new();
+        let down = |name| Provider::new(name, &[(0, Err(LlmError::Unavailable))]);
+        let providers: Vec<Provider> = ["a", "b", "c", "d", "e"]
+            .into_iter()
+            .map(down)
+            .chain([Provider::new("f", &[(0, Ok("from f"))])])
+            .collect();
+        let health = fallbacks::ListHealth::new(providers.len());
+        let call = || {
+            try_each(&providers, |p| p.complete(&calls))
+                .cooldown(Duration::from_secs(30), &health)
+                .trip_after(1)
+        };
+        assert_eq!(call().await.unwrap().index(), 5);
+        assert_eq!(calls.all().len(), 6);
+        assert!((0..5).all(|index| health.is_cooling(index)));
+        assert!(!health.is_cooling(5) && !health.is_cooling(6));
+        // Every failing item is skipped while it cools down, the fifth too.
+        assert_eq!(call().await.unwrap().index(), 5);
+        assert_eq!(calls.all()[6..], [("f", 0)]);
+        // After the cooldown, each is probed.
+        sleep(Duration::from_secs(30)).await;
+        assert_eq!(call().await.unwrap().index(), 5);
+        let names: Vec<_> = calls.all()[7..].iter().map(|(name, _)| *name).collect();
+        assert_eq!(names, ["a", "b", "c", "d", "e", "f"]);
+        assert_eq!(health.failures(4), 2);
+        health.reset();
+        assert!(!health.is_cooling(4) && health.failures(4) == 0);
+        assert_eq!((health.len(), health.is_empty()), (6, false));
+    }
+
     #[tokio::test(start_paused = true)]
     async fn an_empty_list_fails_as_empty_even_past_a_zero_deadline() {
         let calls = Calls::new();

@@ -130,6 +130,52 @@ pub struct Health<const N: usize> {
     breakers: [Breaker; N],
 }
 
+/// The methods of both healths, over their breakers (`self.breakers`, one per
+/// position).
+macro_rules! health_methods {
+    () => {
+        /// Whether alternative `index` is cooling down now (`false` past the end).
+        pub fn is_cooling(&self, index: usize) -> bool {
+            self.breakers.get(index).is_some_and(Breaker::is_open)
+        }
+
+        /// The consecutive failures of alternative `index` (0 past the end).
+        pub fn failures(&self, index: usize) -> u32 {
+            self.breakers.get(index).map_or(0, Breaker::failures)
+        }
+
+        /// Forgets every trip: all alternatives healthy again.
+        pub fn reset(&self) {
+            for breaker in self.breakers.iter() {
+                breaker.success();
+            }
+        }
+
+        /// While alternative `index` has tripped and not closed since: how much of its
+        /// cooldown is left (zero once it waits for its probe); `None` when it is closed or
+        /// past the end. For a health store that shares trips between processes.
+        pub fn cooling_left(&self, index: usize) -> Option<Duration> {
+            self.breakers.get(index).and_then(Breaker::cooling_left)
+        }
+
+        /// Trips alternative `index` for `cooldown` from now, as if it had failed here: a
+        /// trip another process saw. Nothing past the end.
+        pub fn trip_for(&self, index: usize, cooldown: Duration) {
+            if let Some(breaker) = self.breakers.get(index) {
+                breaker.open_for(cooldown);
+            }
+        }
+
+        /// Closes alternative `index`, as if it had served here: a recovery another
+        /// process saw. Nothing past the end.
+        pub fn recover(&self, index: usize) {
+            if let Some(breaker) = self.breakers.get(index) {
+                breaker.success();
+            }
+        }
+    };
+}
+
 impl<const N: usize> Health<N> {
     /// Every alternative healthy.
     pub const fn new() -> Self {
@@ -138,49 +184,70 @@ impl<const N: usize> Health<N> {
         }
     }
 
-    /// Whether alternative `index` is cooling down now (`false` past the end).
-    pub fn is_cooling(&self, index: usize) -> bool {
-        self.breakers.get(index).is_some_and(Breaker::is_open)
-    }
-
-    /// The consecutive failures of alternative `index` (0 past the end).
-    pub fn failures(&self, index: usize) -> u32 {
-        self.breakers.get(index).map_or(0, Breaker::failures)
-    }
-
-    /// Forgets every trip: all alternatives healthy again.
-    pub fn reset(&self) {
-        for breaker in &self.breakers {
-            breaker.success();
-        }
-    }
-
-    /// While alternative `index` has tripped and not closed since: how much of its
-    /// cooldown is left (zero once it waits for its probe); `None` when it is closed or
-    /// past the end. For a health store that shares trips between processes.
-    pub fn cooling_left(&self, index: usize) -> Option<Duration> {
-        self.breakers.get(index).and_then(Breaker::cooling_left)
-    }
-
-    /// Trips alternative `index` for `cooldown` from now, as if it had failed here: a
-    /// trip another process saw. Nothing past the end.
-    pub fn trip_for(&self, index: usize, cooldown: Duration) {
-        if let Some(breaker) = self.breakers.get(index) {
-            breaker.open_for(cooldown);
-        }
-    }
-
-    /// Closes alternative `index`, as if it had served here: a recovery another
-    /// process saw. Nothing past the end.
-    pub fn recover(&self, index: usize) {
-        if let Some(breaker) = self.breakers.get(index) {
-            breaker.success();
-        }
-    }
+    health_methods!();
 
     /// The breakers, for the generated code.
     #[doc(hidden)]
     pub fn breakers(&self) -> &[Breaker; N] {
+        &self.breakers
+    }
+}
+
+/// The health of a list whose length is known only at run time: a `try_each` over the
+/// providers a configuration names, `.cooldown(d, &health)`. One breaker per position,
+/// as many as the list has, so that every item is tracked (a [`Health<N>`] tracks the
+/// first `N`). Made once, with the list (one allocation); then lock-free, `Send +
+/// Sync`, and shared by every call, as a `Health` is.
+///
+/// ```
+/// # #[cfg(feature = "tokio")] {
+/// use std::time::Duration;
+/// use fallback_core::{try_each, ListHealth};
+///
+/// let providers: Vec<String> = "openai anthropic local".split(' ').map(String::from).collect();
+/// let health = ListHealth::new(providers.len());
+/// # futures::executor::block_on(async {
+/// for _ in 0..3 {
+///     let served = try_each(&providers, |name| async move {
+///         if name == "openai" { Err("down") } else { Ok(name.clone()) }
+///     })
+///     .cooldown(Duration::from_secs(30), &health)
+///     .await
+///     .unwrap();
+///     assert_eq!(served.into_value(), "anthropic");
+/// }
+/// # });
+/// assert!(health.is_cooling(0)); // three failures in a row: openai is skipped for 30 s
+/// assert_eq!(health.len(), 3);
+/// # }
+/// ```
+#[derive(Debug)]
+pub struct ListHealth {
+    breakers: Box<[Breaker]>,
+}
+
+impl ListHealth {
+    /// A health for a list of `len` items, every one healthy.
+    pub fn new(len: usize) -> Self {
+        ListHealth {
+            breakers: (0..len).map(|_| Breaker::closed()).collect(),
+        }
+    }
+
+    /// How many positions it tracks.
+    pub fn len(&self) -> usize {
+        self.breakers.len()
+    }
+
+    /// Whether it tracks none (a health for an empty list).
+    pub fn is_empty(&self) -> bool {
+        self.breakers.is_empty()
+    }
+
+    health_methods!();
+
+    /// The breakers, for the chain.
+    pub(crate) fn breakers(&self) -> &[Breaker] {
         &self.breakers
     }
 }

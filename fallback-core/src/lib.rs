@@ -39,7 +39,7 @@ pub use attempt::{
     Accept, AnyError, Catching, Displaying, Filter, Judge, Judged, NoHint, Observer, Panics,
     Propagate, Quiet, Refuse, Refusing, RetryAfter, Shows, Silent, MAX_RETRY_AFTER,
 };
-pub use breaker::Health;
+pub use breaker::{Health, ListHealth};
 pub use elapsed::{Elapsed, Limit};
 pub use event::{Event, EventKind};
 pub use outcomes::{Panicked, Rejected};

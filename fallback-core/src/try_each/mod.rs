@@ -318,10 +318,10 @@ impl<It, F, P, O, C, R, N, M, B> TryEach<It, F, P, O, C, R, N, M, B> {
     /// After `trip_after` consecutive failures that moved the chain on (default 3), an
     /// item is skipped for `cooldown`, then one call probes it; when every item is
     /// cooling down they are tried anyway. The state is `health`, the caller's
-    /// [`Health`](crate::Health) (one per client, shared by its calls); items are
-    /// tracked by position, up to its count: an item past it is never tracked, so
-    /// never skipped (for a list from configuration, make the count the longest list
-    /// you allow).
+    /// [`Health`](crate::Health) (one per client, shared by its calls), or for a list
+    /// from configuration a [`ListHealth`](crate::ListHealth) as long as the list;
+    /// items are tracked by position, up to its count: an item past it is never
+    /// tracked, so never skipped.
     pub fn cooldown<H: Breakers>(
         mut self,
         cooldown: Duration,

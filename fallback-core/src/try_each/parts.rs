@@ -196,6 +196,14 @@ impl Breakers for NoHealth {
     }
 }
 
+impl Breakers for &crate::ListHealth {
+    type Kept = Policy;
+    #[inline(always)]
+    fn breakers(&self) -> &[crate::__private::Breaker] {
+        crate::ListHealth::breakers(self)
+    }
+}
+
 impl<const K: usize> Breakers for &crate::Health<K> {
     type Kept = Policy;
     #[inline(always)]
