@@ -139,34 +139,68 @@ pub struct ReadmeDoctests;
 mod tests {
     use std::collections::BTreeSet;
 
-    /// The names a crate root's `pub use` statements export from `from` (`crate` for
-    /// its own modules): `pub use a::{B, C};` and `pub use a::B;`.
-    fn exported<'a>(root: &'a str, from: &str) -> BTreeSet<&'a str> {
-        root.split(';')
-            .filter_map(|statement| statement.trim_start().rsplit_once("pub use "))
-            .filter(|(_, path)| from == "crate" || path.starts_with(from))
-            .flat_map(|(_, path)| {
-                let names = path.rsplit_once("::").map_or(path, |(_, names)| names);
-                names
-                    .trim_matches(|c: char| c == '{' || c == '}' || c.is_whitespace())
-                    .split(',')
-            })
-            .map(str::trim)
-            .filter(|name| !name.is_empty())
-            .collect()
+    /// The names a crate root exports from `from` (`crate` for its own modules):
+    /// `pub use a::{B, C};`, `pub use a::B;`, and with `from == "crate"` its `pub mod`s.
+    fn exported(root: &str, from: &str) -> BTreeSet<String> {
+        let mut names = BTreeSet::new();
+        for statement in root.split(';') {
+            if let Some((_, module)) = statement.rsplit_once("pub mod ") {
+                if from == "crate" {
+                    names.insert(module.trim().to_string());
+                }
+                continue;
+            }
+            let Some((_, path)) = statement.rsplit_once("pub use ") else {
+                continue;
+            };
+            if from != "crate" && !path.starts_with(from) {
+                continue;
+            }
+            let list = path.rsplit_once("::").map_or(path, |(_, names)| names);
+            for name in list
+                .trim_matches(|c: char| c == '{' || c == '}' || c.is_whitespace())
+                .split(',')
+            {
+                let name = name.trim();
+                assert!(
+                    name.chars().all(|c| c == '_' || c.is_ascii_alphanumeric()),
+                    "a `pub use` this test cannot read: {statement:?}"
+                );
+                if !name.is_empty() {
+                    names.insert(name.to_string());
+                }
+            }
+        }
+        names
     }
 
-    /// Depend on this crate alone, the docs say: every type, trait and function the core
-    /// exports at its root (its error types, the builder's parts a signature may need to
-    /// name) is exported here too, so that a new one cannot be forgotten.
+    /// Depend on this crate alone, the docs say: every type, trait, function and module
+    /// the core exports at its root (its error types, the builder's parts a signature
+    /// may need to name) is exported here too, so that a new one cannot be forgotten;
+    /// only the core's modules for the generated code and the clock's internals stay
+    /// behind (`jitter` is re-exported on its own). Read from the workspace's sources:
+    /// outside it (the published crate), there is nothing to compare.
     #[test]
-    fn the_facade_exports_every_root_item_of_the_core() {
-        let core = exported(include_str!("../fallback-core/src/lib.rs"), "crate");
-        let facade = exported(include_str!("lib.rs"), "fallback_core::");
-        let missing: Vec<_> = core.difference(&facade).collect();
+    fn the_facade_exports_every_root_export_of_the_core() {
+        let read =
+            |path: &str| std::fs::read_to_string(format!("{}/{path}", env!("CARGO_MANIFEST_DIR")));
+        let (Ok(core), Ok(facade)) = (read("fallback-core/src/lib.rs"), read("src/lib.rs")) else {
+            return;
+        };
+        let core = exported(&core, "crate");
+        let facade = exported(&facade, "fallback_core::");
+        let kept_back = BTreeSet::from(["attempt".to_string(), "clock".to_string()]);
+        let missing: Vec<_> = core
+            .difference(&facade)
+            .filter(|name| !kept_back.contains(*name))
+            .collect();
         assert!(
             core.len() > 40,
             "the core's exports were not read: {core:?}"
+        );
+        assert!(
+            core.contains("tower") && core.contains("try_each"),
+            "{core:?}"
         );
         assert!(
             missing.is_empty(),

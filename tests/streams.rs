@@ -522,10 +522,11 @@ async fn a_stream_closed_mid_answer_without_its_end_marker_is_a_cut_in_every_mod
     assert_eq!(log(), [("open a".into(), 0), ("open b".into(), 1)]);
 }
 
-/// The marker ends the stream and drops the one it reads at once (the connection goes
-/// back), before anything after it is read; an `Err` and then the end is one failure.
+/// The marker ends the stream and drops the one it reads at once (an unread body: its
+/// connection closed), before anything after it is read; a cut is one `Err` item, and an
+/// `Err` and then the end is one failure.
 #[tokio::test(start_paused = true)]
-async fn require_end_drops_the_stream_at_its_marker_and_adds_no_cut_after_an_error() {
+async fn require_end_ends_at_the_marker_dropping_the_stream_or_with_one_cut() {
     start();
     let guard = Closes("a");
     let after = stream::iter(["x", "[DONE]", "after"].map(Ok::<_, Error>));
@@ -554,6 +555,25 @@ async fn require_end_drops_the_stream_at_its_marker_and_adds_no_cut_after_an_err
     );
     drop(done);
     assert_eq!(log(), []);
+
+    // A cut: its error, then the end, once and for all; a marker kept is the last item.
+    let cut = stream::iter([Ok::<_, Error>("x")]);
+    let mut cut = Box::pin(require_end(
+        cut,
+        |chunk| *chunk == "[DONE]",
+        || Error::Cut("no [DONE]"),
+    ));
+    assert_eq!(cut.size_hint(), (0, Some(2)), "the item, then the cut");
+    assert_eq!(cut.next().await, Some(Ok("x")));
+    assert_eq!(cut.next().await, Some(Err(Error::Cut("no [DONE]"))));
+    assert!(futures::stream::FusedStream::is_terminated(&*cut));
+    assert_eq!((cut.size_hint(), cut.next().await), ((0, Some(0)), None));
+    let kept = stream::iter(["x", "[DONE]", "after"].map(Ok::<_, Error>));
+    let out: Vec<_> = require_end(kept, |chunk| *chunk == "[DONE]", || Error::Cut("no [DONE]"))
+        .keep_marker()
+        .collect()
+        .await;
+    assert_eq!(out, [Ok("x"), Ok("[DONE]")]);
 
     let failing = stream::iter([Ok("x"), Err(Error::Cut("reset"))]);
     let out: Vec<_> = require_end(

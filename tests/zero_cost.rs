@@ -529,12 +529,13 @@ mod streams {
             };
             let chain = fallbacks::try_each(&alternatives, until_marker).stream();
             let mut chain = pin!(chain);
-            let mut items = 0u32;
+            let (mut items, mut errors) = (0u32, 0u32);
             while let Some(item) = chain.next().await {
                 items += u32::from(item.is_ok());
+                errors += u32::from(item.is_err());
             }
-            items
+            (items, errors)
         });
-        assert_eq!((count, items), (0, 999));
+        assert_eq!((count, items), (0, (999, 0)));
     }
 }

@@ -117,8 +117,10 @@ impl Breaker {
 /// The health of a chain's alternatives, owned by the caller: `health = &self.health`
 /// keeps one client's cooldowns apart from another's (one client per tenant), where the
 /// default is one `static` per chain, shared by every call. `N` is the chain's count of
-/// alternatives (a chain of another count is a compile error on `health = ..`).
-/// Lock-free, `Send + Sync`, and free to create: two atomics per alternative.
+/// alternatives (in the macros, a chain of another count is a compile error on `health =
+/// ..`; a `try_each` list tracks its first `N` items: for a list whose length is known
+/// only at run time, see [`ListHealth`]). Lock-free, `Send + Sync`, and free to create:
+/// two atomics per alternative.
 ///
 /// ```
 /// let health: fallback_core::Health<2> = fallback_core::Health::new();
@@ -197,7 +199,8 @@ impl<const N: usize> Health<N> {
 /// providers a configuration names, `.cooldown(d, &health)`. One breaker per position,
 /// as many as the list has, so that every item is tracked (a [`Health<N>`] tracks the
 /// first `N`). Made once, with the list (one allocation); then lock-free, `Send +
-/// Sync`, and shared by every call, as a `Health` is.
+/// Sync`, and shared by every call, as a `Health` is. Its trips belong to positions:
+/// when the list is reloaded in another order or length, make a new one with it.
 ///
 /// ```
 /// # #[cfg(feature = "tokio")] {

@@ -8,9 +8,9 @@ use futures_core::stream::FusedStream;
 use futures_core::Stream;
 
 /// The stream `stream`, which must end with an end marker: an `Ok` item for which
-/// `is_end` is true (server-sent events' `data: [DONE]`, Anthropic's `message_stop`, a
-/// final `"done": true` line). If `stream` ends before its marker, it was cut, and the
-/// stream yields `Err(cut())` before it ends.
+/// `is_end` is true (server-sent events' `data: [DONE]`, Anthropic's `message_stop`).
+/// If `stream` ends before its marker, it was cut, and the stream yields `Err(cut())`
+/// before it ends.
 ///
 /// A stream chain can only fall back from a failure it sees: an HTTP body closed
 /// mid-answer ends like a complete one, and without its end marker it would be passed
@@ -19,8 +19,11 @@ use futures_core::Stream;
 /// a restarting one discards and starts over.
 ///
 /// - Items pass through untouched, `Err` items too.
-/// - The marker ends the stream and is not yielded. `stream` is dropped there, at
-///   once (its connection released), and never polled again.
+/// - The marker ends the stream. It is not yielded, unless it carries data of its own
+///   (a final `"done": true` line with the usage and the reason the answer stopped):
+///   then [`keep_marker`](RequireEnd::keep_marker) yields it as the last item. `stream`
+///   is dropped there, at once (an unread HTTP body: its connection closed), and never
+///   polled again.
 /// - An end without the marker yields `Err(cut())`, unless the last item was an `Err`:
 ///   that failure has been told already.
 /// - A stream that yields only its marker is empty (see
@@ -39,7 +42,8 @@ use futures_core::Stream;
 /// // Server-sent events' data lines, as a parser hands them on.
 /// let read = |data: Vec<&'static str>| {
 ///     let events = stream::iter(data.into_iter().map(Ok));
-///     block_on(require_end(events, |data| *data == "[DONE]", || LlmError::Cut).collect::<Vec<_>>())
+///     let answer = require_end(events, |data| *data == "[DONE]", || LlmError::Cut);
+///     block_on(answer.collect::<Vec<_>>())
 /// };
 /// assert_eq!(read(vec!["Hel", "lo", "[DONE]"]), [Ok("Hel"), Ok("lo")]);
 ///
@@ -62,12 +66,13 @@ pub fn require_end<S, T, E, P, C>(stream: S, is_end: P, cut: C) -> RequireEnd<S,
 where
     S: Stream<Item = Result<T, E>>,
     P: FnMut(&T) -> bool,
-    C: FnMut() -> E,
+    C: FnOnce() -> E,
 {
     RequireEnd {
         stream: Some(stream),
         is_end,
-        cut,
+        cut: Some(cut),
+        keep_marker: false,
         last_failed: false,
     }
 }
@@ -80,9 +85,32 @@ pin_project_lite::pin_project! {
         #[pin]
         stream: Option<S>,
         is_end: P,
-        cut: C,
+        // Taken by the one cut there can be.
+        cut: Option<C>,
+        keep_marker: bool,
         // The last item was an `Err`: an end after it is not a second failure.
         last_failed: bool,
+    }
+}
+
+impl<S, P, C> RequireEnd<S, P, C> {
+    /// Yields the marker too, as the last item: for a marker that carries data (Ollama's
+    /// final line, `"done": true` with the token counts and `done_reason`), which the
+    /// caller reads (a `done_reason` of `"length"` is an answer cut short by its limit).
+    ///
+    /// ```
+    /// use fallback_core::require_end;
+    /// use futures::{executor::block_on, stream, StreamExt};
+    ///
+    /// // (done, text or done_reason) per line.
+    /// let lines = stream::iter([Ok::<_, String>((false, "Hel")), Ok((true, "stop"))]);
+    /// let answer = require_end(lines, |(done, _)| *done, || "cut".to_string());
+    /// let answer: Vec<_> = block_on(answer.keep_marker().collect());
+    /// assert_eq!(answer, [Ok((false, "Hel")), Ok((true, "stop"))]);
+    /// ```
+    pub fn keep_marker(mut self) -> Self {
+        self.keep_marker = true;
+        self
     }
 }
 
@@ -90,7 +118,7 @@ impl<S, T, E, P, C> Stream for RequireEnd<S, P, C>
 where
     S: Stream<Item = Result<T, E>>,
     P: FnMut(&T) -> bool,
-    C: FnMut() -> E,
+    C: FnOnce() -> E,
 {
     type Item = Result<T, E>;
 
@@ -114,16 +142,15 @@ where
                 Poll::Ready(Some(Err(error)))
             }
             // The marker: a complete answer.
-            Some(Ok(_)) => {
+            Some(Ok(marker)) => {
                 this.stream.set(None);
-                Poll::Ready(None)
+                Poll::Ready(this.keep_marker.then_some(Ok(marker)))
             }
             None => {
                 this.stream.set(None);
-                if *this.last_failed {
-                    Poll::Ready(None)
-                } else {
-                    Poll::Ready(Some(Err((this.cut)())))
+                match this.cut.take() {
+                    Some(cut) if !*this.last_failed => Poll::Ready(Some(Err(cut()))),
+                    _ => Poll::Ready(None),
                 }
             }
         }
@@ -142,7 +169,7 @@ impl<S, T, E, P, C> FusedStream for RequireEnd<S, P, C>
 where
     S: Stream<Item = Result<T, E>>,
     P: FnMut(&T) -> bool,
-    C: FnMut() -> E,
+    C: FnOnce() -> E,
 {
     fn is_terminated(&self) -> bool {
         self.stream.is_none()
@@ -153,6 +180,7 @@ impl<S, P, C> std::fmt::Debug for RequireEnd<S, P, C> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("RequireEnd")
             .field("ended", &self.stream.is_none())
+            .field("keep_marker", &self.keep_marker)
             .field("last_failed", &self.last_failed)
             .finish_non_exhaustive()
     }

@@ -167,7 +167,8 @@ impl<Item, M: Fn(&Item) -> &'static str> Names<Item> for M {
 }
 
 /// Where a chain's items' health is, for `cooldown`: [`NoHealth`], or a
-/// [`Health`](crate::Health) of the caller's (an item past its count is not tracked).
+/// [`Health`](crate::Health) or a [`ListHealth`](crate::ListHealth) of the caller's (an
+/// item past its count is not tracked).
 pub trait Breakers {
     /// Whether any item is tracked: without, nothing cools and nothing is skipped.
     #[doc(hidden)]
