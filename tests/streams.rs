@@ -459,6 +459,47 @@ async fn dropping_the_chain_drops_the_stream_at_once_and_starts_nothing_else() {
     assert_eq!(log(), [("open a".into(), 0), ("closed a".into(), 10)]);
 }
 
+/// Which alternative's answer the caller got: `streaming()` while it streams,
+/// `served()` once it ended complete (never after a cut), in every mode.
+#[tokio::test(start_paused = true)]
+async fn served_names_the_alternative_whose_answer_was_complete() {
+    let mut refusing = provider("a", &[]);
+    refusing.refuse = true;
+    let providers = [refusing, provider("b", &[Item(1, "x"), Item(1, "y")])];
+    let chain = try_each(&providers, open).name(|p| p.name);
+    start();
+    let mut committed = Box::pin(chain.clone().stream());
+    assert_eq!((committed.streaming(), committed.served()), (None, None));
+    assert_eq!(committed.next().await, Some(Ok("x")));
+    assert_eq!(
+        (committed.streaming(), committed.served()),
+        (Some("b"), None)
+    );
+    assert_eq!(committed.next().await, Some(Ok("y")));
+    assert_eq!(committed.next().await, None);
+    assert_eq!(
+        (committed.streaming(), committed.served()),
+        (None, Some((1, "b")))
+    );
+    let mut buffered = Box::pin(chain.clone().stream_buffered());
+    while buffered.next().await.is_some() {}
+    assert_eq!(buffered.served(), Some((1, "b")));
+
+    // Cut after its first item: committed, nobody served; restarting, the next did.
+    let cut = [
+        provider("a", &[Item(1, "a1"), Fail(1, "cut")]),
+        provider("b", &[Item(1, "b1")]),
+    ];
+    let chain = try_each(&cut, open).name(|p| p.name);
+    let mut committed = Box::pin(chain.clone().stream());
+    while committed.next().await.is_some() {}
+    assert_eq!(committed.served(), None);
+    let mut restarted = Box::pin(chain.stream_restart());
+    while restarted.next().await.is_some() {}
+    assert_eq!(restarted.served(), Some((1, "b")));
+    let _ = log();
+}
+
 /// A provider's stream read through `require_end`: `"[DONE]"` is its end marker, and an
 /// end without it is `Error::Cut("no [DONE]")`.
 async fn open_until_done(provider: &Provider) -> Result<RequireEnd<Chunks, IsDone, NoDone>, Error> {

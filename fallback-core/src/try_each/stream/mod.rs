@@ -216,7 +216,8 @@ pin_project_lite::pin_project! {
         Draining {
             items: VecDeque<T>,
         },
-        Done,
+        // Ended: its answer complete (`served`), or failed.
+        Done { served: bool },
     }
 }
 
@@ -292,9 +293,21 @@ where
         }
     }
 
-    /// The name of the alternative streaming now (the last one opened), if any.
+    /// The name of the alternative streaming now (the last one opened), if any: `None`
+    /// before the first opens, and once the stream has ended (see
+    /// [`served`](Self::served)).
     pub fn streaming(&self) -> Option<&'static str> {
-        (!matches!(self.state, State::Idle | State::Done)).then(|| self.attempt.alternative())
+        (!matches!(self.state, State::Idle | State::Done { .. }))
+            .then(|| self.attempt.alternative())
+    }
+
+    /// Once the stream has ended with a complete answer: the position in the list of the
+    /// alternative that gave it, and its name (`"item"` unless [`name`](TryEach::name)
+    /// names the items), as [`Served`](crate::Served) says for a future. `None` before
+    /// the end, and after an end with an error (a cut, or every alternative failed).
+    pub fn served(&self) -> Option<(usize, &'static str)> {
+        matches!(self.state, State::Done { served: true })
+            .then(|| (self.attempt.index(), self.attempt.alternative()))
     }
 }
 
@@ -469,8 +482,17 @@ where
     It: Iterator,
     Fut: Future,
 {
-    /// The name of the alternative streaming now (the last one opened), if any.
+    /// The name of the alternative streaming now (the last one opened), if any: `None`
+    /// before the first opens, and once the stream has ended (see
+    /// [`served`](Self::served)).
     pub fn streaming(&self) -> Option<&'static str> {
         self.inner.streaming()
+    }
+
+    /// Once the stream has ended with a complete answer: the position and the name of
+    /// the alternative that gave it (the one whose items came after the last discard
+    /// marker). `None` before the end, and after an end with an error.
+    pub fn served(&self) -> Option<(usize, &'static str)> {
+        self.inner.served()
     }
 }

@@ -105,7 +105,7 @@ where
         mut polled: Option<Poll<Option<Result<T, E>>>>,
     ) -> Poll<Event<T, N::Error>> {
         let mut this = self.project();
-        if matches!(*this.state, State::Done) {
+        if matches!(*this.state, State::Done { .. }) {
             return Poll::Ready(Event::End);
         }
         let mut ended = None;
@@ -137,7 +137,7 @@ where
             let next = match ended.take() {
                 Some((tried, committed)) => Next::Ended(tried, committed),
                 None => match this.state.as_mut().project() {
-                    StateProj::Done => Next::Yield(Event::End),
+                    StateProj::Done { .. } => Next::Yield(Event::End),
                     StateProj::Idle => match this.chain.next_item::<E>(true) {
                         Some((item, index, name)) => {
                             this.attempt.reset(name, index);
@@ -145,7 +145,7 @@ where
                             Next::Launch
                         }
                         None => {
-                            this.state.set(State::Done);
+                            this.state.set(State::Done { served: false });
                             let error = this.chain.exhausted(this.last_error.take());
                             Next::Yield(Event::Failed(error))
                         }
@@ -160,7 +160,7 @@ where
                     StateProj::Draining { items } => match items.pop_front() {
                         Some(item) => Next::Yield(Event::Item(item)),
                         None => {
-                            this.state.set(State::Done);
+                            this.state.set(State::Done { served: true });
                             Next::Yield(Event::End)
                         }
                     },
@@ -282,7 +282,8 @@ where
                     this.timer.set(None);
                     match next {
                         After::Idle => this.state.set(State::Idle),
-                        After::Done => this.state.set(State::Done),
+                        After::Done => this.state.set(State::Done { served: false }),
+                        After::Served => this.state.set(State::Done { served: true }),
                         After::Drain(items) => this.state.set(State::Draining { items }),
                         After::Pause(pause) => {
                             this.timer.set(Some(delay(pause)));
@@ -301,7 +302,9 @@ where
 /// What follows a settled try.
 enum After<T> {
     Idle,
+    // Ended: failed, or with a complete answer.
     Done,
+    Served,
     Drain(VecDeque<T>),
     Pause(Duration),
 }
@@ -379,7 +382,7 @@ where
             Verdict::Served(()) if self.mode == Mode::Buffered => {
                 (None, After::Drain(std::mem::take(self.buffer).into()))
             }
-            Verdict::Served(()) => (Some(Event::End), After::Done),
+            Verdict::Served(()) => (Some(Event::End), After::Served),
             Verdict::Retry(pause) => {
                 self.buffer.clear();
                 (None, After::Pause(pause))
