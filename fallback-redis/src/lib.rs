@@ -1,6 +1,7 @@
-//! Cooldowns that a fleet of replicas agrees on: a [`Health`] that each process keeps
-//! as before (lock-free, in memory, read by every call), shared through Redis by a
-//! background task.
+//! Cooldowns that a fleet of replicas agrees on: a [`Health`] (or, for a list from
+//! configuration, a [`ListHealth`]) that each process keeps as before (lock-free, in
+//! memory, read by every call), shared through Redis by a background task:
+//! [`SharedHealth`], [`SharedListHealth`].
 //!
 //! A service that runs many replicas learns, in each one on its own, that a provider is
 //! down: every replica pays `trip_after` failures, then probes on its own. With a
@@ -57,7 +58,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-pub use fallback_core::Health;
+pub use fallback_core::{Health, ListHealth};
 use redis::aio::{ConnectionManager, ConnectionManagerConfig};
 use tokio::task::JoinHandle;
 
@@ -83,16 +84,27 @@ impl Default for Options {
 }
 
 /// A [`Health`] of `N` alternatives that replicas share through Redis: pass
-/// [`health`](SharedHealth::health) where a chain takes one. Dropping it stops its
-/// task; the local health stays usable through clones of [`SharedHealth::local`].
+/// [`health`](Shared::health) where a chain takes one. Dropping it stops its task; the
+/// local health stays usable through clones of [`Shared::local`].
+pub type SharedHealth<const N: usize> = Shared<Health<N>>;
+
+/// A [`ListHealth`] (a `try_each` list from configuration, as long as the list) that
+/// replicas share through Redis: [`Shared::connect_list`].
+pub type SharedListHealth = Shared<ListHealth>;
+
+/// A health that replicas share through Redis, a [`SharedHealth<N>`] or a
+/// [`SharedListHealth`]: the chain reads and writes its local health
+/// ([`health`](Shared::health)) as ever, and a background task syncs it. Dropping it
+/// stops the task; the local health stays usable through clones of
+/// [`local`](Shared::local).
 #[derive(Debug)]
-pub struct SharedHealth<const N: usize> {
-    local: Arc<Health<N>>,
+pub struct Shared<H> {
+    local: Arc<H>,
     options: Options,
     task: JoinHandle<()>,
 }
 
-impl<const N: usize> SharedHealth<N> {
+impl<const N: usize> Shared<Health<N>> {
     /// Shares a new health under `namespace` in the Redis at `url`
     /// (`redis://host:port/`), with the default [`Options`]. Connects lazily: Redis
     /// being down now only means local health until it is up.
@@ -122,23 +134,90 @@ impl<const N: usize> SharedHealth<N> {
         namespace: &str,
         options: Options,
     ) -> Result<Self, redis::RedisError> {
+        Shared::share(Health::new(), url, namespace, options)
+    }
+}
+
+impl Shared<ListHealth> {
+    /// Shares a new health of `len` positions (the list's length) under `namespace` in
+    /// the Redis at `url`, with the default [`Options`]. Replicas that share a namespace
+    /// must agree on the list's order: its trips belong to positions.
+    ///
+    /// ```no_run
+    /// # use std::time::Duration;
+    /// # use fallback_redis::SharedListHealth;
+    /// # use fallbacks::try_each;
+    /// # async fn call(provider: &String) -> Result<String, std::io::Error> { Ok(String::new()) }
+    /// # #[tokio::main]
+    /// # async fn main() -> Result<(), redis::RedisError> {
+    /// let providers: Vec<String> = vec!["openai".into(), "anthropic".into(), "local".into()];
+    /// let health = SharedListHealth::connect_list("redis://127.0.0.1/", "llm-providers", providers.len())?;
+    /// let answer = try_each(&providers, call)
+    ///     .cooldown(Duration::from_secs(30), health.health())
+    ///     .await;
+    /// # Ok(())
+    /// # }
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// When `url` is not a Redis URL.
+    ///
+    /// # Panics
+    ///
+    /// Outside a tokio runtime (the sync runs in a task of the current one).
+    pub fn connect_list(url: &str, namespace: &str, len: usize) -> Result<Self, redis::RedisError> {
+        Self::list_with_options(url, namespace, len, Options::default())
+    }
+
+    /// As [`connect_list`](Shared::connect_list), with `options`.
+    ///
+    /// # Errors
+    ///
+    /// When `url` is not a Redis URL.
+    ///
+    /// # Panics
+    ///
+    /// Outside a tokio runtime.
+    pub fn list_with_options(
+        url: &str,
+        namespace: &str,
+        len: usize,
+        options: Options,
+    ) -> Result<Self, redis::RedisError> {
+        Shared::share(ListHealth::new(len), url, namespace, options)
+    }
+}
+
+impl<H: Positions> Shared<H> {
+    /// Shares `local` under `namespace` in the Redis at `url`: its task starts now.
+    fn share(
+        local: H,
+        url: &str,
+        namespace: &str,
+        options: Options,
+    ) -> Result<Self, redis::RedisError> {
         let client = redis::Client::open(url)?;
         let config = ConnectionManagerConfig::new()
             .set_connection_timeout(Some(options.timeout))
             .set_response_timeout(Some(options.timeout))
             .set_number_of_retries(1);
         let connection = client.get_connection_manager_lazy(config)?;
-        let local = Arc::new(Health::new());
+        let local = Arc::new(local);
+        let positions = local.positions();
         let sync = SyncTask {
             local: Arc::clone(&local),
             connection,
-            keys: (0..N).map(|index| format!("{namespace}:{index}")).collect(),
-            tripped: [false; N],
+            keys: (0..positions)
+                .map(|index| format!("{namespace}:{index}"))
+                .collect(),
+            tripped: vec![false; positions],
+            now: Vec::with_capacity(positions),
             options,
             failing: false,
         };
         let task = tokio::spawn(sync.run());
-        Ok(SharedHealth {
+        Ok(Shared {
             local,
             options,
             task,
@@ -146,12 +225,12 @@ impl<const N: usize> SharedHealth<N> {
     }
 
     /// The health the chain reads: `.cooldown(d, shared.health())`, `health = ..`.
-    pub fn health(&self) -> &Health<N> {
+    pub fn health(&self) -> &H {
         &self.local
     }
 
     /// The same, to keep beyond this value.
-    pub fn local(&self) -> Arc<Health<N>> {
+    pub fn local(&self) -> Arc<H> {
         Arc::clone(&self.local)
     }
 
@@ -162,19 +241,69 @@ impl<const N: usize> SharedHealth<N> {
     }
 }
 
-impl<const N: usize> Drop for SharedHealth<N> {
+impl<H> Drop for Shared<H> {
     fn drop(&mut self) {
         self.task.abort();
     }
 }
 
+/// A health whose positions replicas can share: [`Health<N>`] and [`ListHealth`].
+pub trait Positions: Send + Sync + 'static + sealed::Sealed {
+    /// How many positions it tracks.
+    fn positions(&self) -> usize;
+    /// See [`Health::cooling_left`].
+    fn cooling_left(&self, index: usize) -> Option<Duration>;
+    /// See [`Health::trip_for`].
+    fn trip_for(&self, index: usize, cooldown: Duration);
+    /// See [`Health::recover`].
+    fn recover(&self, index: usize);
+}
+
+mod sealed {
+    pub trait Sealed {}
+    impl<const N: usize> Sealed for super::Health<N> {}
+    impl Sealed for super::ListHealth {}
+}
+
+impl<const N: usize> Positions for Health<N> {
+    fn positions(&self) -> usize {
+        N
+    }
+    fn cooling_left(&self, index: usize) -> Option<Duration> {
+        Health::cooling_left(self, index)
+    }
+    fn trip_for(&self, index: usize, cooldown: Duration) {
+        Health::trip_for(self, index, cooldown);
+    }
+    fn recover(&self, index: usize) {
+        Health::recover(self, index);
+    }
+}
+
+impl Positions for ListHealth {
+    fn positions(&self) -> usize {
+        self.len()
+    }
+    fn cooling_left(&self, index: usize) -> Option<Duration> {
+        ListHealth::cooling_left(self, index)
+    }
+    fn trip_for(&self, index: usize, cooldown: Duration) {
+        ListHealth::trip_for(self, index, cooldown);
+    }
+    fn recover(&self, index: usize) {
+        ListHealth::recover(self, index);
+    }
+}
+
 /// The background task's state.
-struct SyncTask<const N: usize> {
-    local: Arc<Health<N>>,
+struct SyncTask<H> {
+    local: Arc<H>,
     connection: ConnectionManager,
     keys: Vec<String>,
     /// Whether each alternative was tripped at the end of the last sync.
-    tripped: [bool; N],
+    tripped: Vec<bool>,
+    /// Each alternative's cooldown left at this sync (kept to reuse its room).
+    now: Vec<Option<Duration>>,
     options: Options,
     /// Whether the last sync failed (to warn once per outage).
     failing: bool,
@@ -191,7 +320,7 @@ enum Remote {
     Unknown,
 }
 
-impl<const N: usize> SyncTask<N> {
+impl<H: Positions> SyncTask<H> {
     async fn run(mut self) {
         let mut ticks = tokio::time::interval(self.options.interval);
         ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
@@ -220,11 +349,13 @@ impl<const N: usize> SyncTask<N> {
     /// One sync: what changed here since the last one goes to Redis, then what Redis
     /// says comes here.
     async fn sync(&mut self) -> redis::RedisResult<()> {
-        let now: [Option<Duration>; N] =
-            std::array::from_fn(|index| self.local.cooling_left(index));
+        self.now.clear();
+        let local = &self.local;
+        self.now
+            .extend((0..self.keys.len()).map(|index| local.cooling_left(index)));
         let recovery = self.options.interval * self.options.recovery_intervals.max(1);
         let mut pipe = redis::pipe();
-        for ((key, here), was) in self.keys.iter().zip(now).zip(self.tripped) {
+        for ((key, &here), &was) in self.keys.iter().zip(&self.now).zip(&self.tripped) {
             match (here, was) {
                 // Tripped here since the last sync: every replica should skip it.
                 (Some(left), false) if !left.is_zero() => {
@@ -249,7 +380,7 @@ impl<const N: usize> SyncTask<N> {
             pipe.cmd("GET").arg(key).cmd("PTTL").arg(key);
         }
         let answers: Vec<redis::Value> = pipe.query_async(&mut self.connection).await?;
-        for (index, here) in now.into_iter().enumerate() {
+        for (index, &here) in self.now.iter().enumerate() {
             let fresh = here.is_some() && !self.tripped[index];
             let remote = remote(answers.get(2 * index), answers.get(2 * index + 1));
             let tripped = match (remote, here) {

@@ -6,7 +6,7 @@ use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
-use fallback_redis::{Options, SharedHealth};
+use fallback_redis::{Options, Positions, Shared, SharedHealth, SharedListHealth};
 use fallbacks::try_each;
 
 /// Every wait of a test is bounded.
@@ -110,11 +110,15 @@ impl Provider {
 
 /// One call through a replica's chain: the primary, then the backup; a failure trips
 /// the primary at once, for `cooldown`.
-async fn call(
-    replica: &[Provider; 2],
-    health: &SharedHealth<2>,
+async fn call<H>(
+    replica: &[Provider],
+    health: &Shared<H>,
     cooldown: Duration,
-) -> Result<&'static str, String> {
+) -> Result<&'static str, String>
+where
+    H: Positions,
+    for<'h> &'h H: fallbacks::Breakers,
+{
     let served = tokio::time::timeout(
         BOUND,
         try_each(replica, |provider: &Provider| provider.call())
@@ -203,6 +207,38 @@ async fn a_trip_seen_by_one_replica_is_every_replicas_and_so_is_the_recovery() {
         assert!(started.elapsed() < BOUND, "keys left behind: {keys:?}");
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
+}
+
+/// A list from configuration, its length known at run time: a trip of its third item
+/// (past what a `Health<2>` tracks) at one replica is every replica's.
+#[tokio::test]
+async fn a_list_health_shares_every_position_of_a_run_time_list() {
+    let server = Server::start().await;
+    let ns = namespace("list");
+    let configured = |down: bool| -> Vec<Provider> {
+        vec![
+            Provider::new("first", true),
+            Provider::new("second", true),
+            Provider::new("third", down),
+            Provider::new("fourth", false),
+        ]
+    };
+    let (at_a, at_b) = (configured(true), configured(false));
+    let a = SharedListHealth::list_with_options(&server.url, &ns, at_a.len(), FAST).unwrap();
+    let b = SharedListHealth::list_with_options(&server.url, &ns, at_b.len(), FAST).unwrap();
+    assert_eq!((a.health().len(), b.health().len()), (4, 4));
+    let cooldown = Duration::from_secs(10);
+    assert_eq!(call(&at_a, &a, cooldown).await, Ok("fourth"));
+    assert!((0..3).all(|index| a.health().is_cooling(index)));
+    until(|| (0..3).all(|index| b.health().is_cooling(index))).await;
+    // B skips all three without a failure of its own, the third too.
+    assert_eq!(call(&at_b, &b, cooldown).await, Ok("fourth"));
+    let calls: Vec<_> = at_b
+        .iter()
+        .map(|p| p.calls.load(Ordering::SeqCst))
+        .collect();
+    assert_eq!(calls, [0, 0, 0, 1]);
+    assert!(!b.health().is_cooling(3));
 }
 
 #[tokio::test]
