@@ -184,9 +184,15 @@ mod tests {
     fn the_facade_exports_every_root_export_of_the_core() {
         let read =
             |path: &str| std::fs::read_to_string(format!("{}/{path}", env!("CARGO_MANIFEST_DIR")));
-        let (Ok(core), Ok(facade)) = (read("fallback-core/src/lib.rs"), read("src/lib.rs")) else {
+        // The published crate has no core beside it: nothing to compare.
+        let Ok(core) = read("fallback-core/src/lib.rs") else {
+            assert!(
+                read("fallback-core/Cargo.toml").is_err(),
+                "the core's root moved"
+            );
             return;
         };
+        let facade = read("src/lib.rs").expect("the facade's root");
         let core = exported(&core, "crate");
         let facade = exported(&facade, "fallback_core::");
         let kept_back = BTreeSet::from(["attempt".to_string(), "clock".to_string()]);

@@ -26,7 +26,7 @@ use futures_core::Stream;
 ///   polled again.
 /// - An end without the marker yields `Err(cut())`, unless the last item was an `Err`:
 ///   that failure has been told already.
-/// - A stream that yields only its marker is empty (see
+/// - A stream that yields only its marker is empty, unless the marker is kept (see
 ///   [`empty_is_failure`](crate::TryEach::empty_is_failure) to fall back from it).
 ///
 /// No allocation, no boxing: the marker's test and the error are closures kept in the

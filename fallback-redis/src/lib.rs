@@ -62,7 +62,8 @@ pub use fallback_core::{Health, ListHealth};
 use redis::aio::{ConnectionManager, ConnectionManagerConfig};
 use tokio::task::JoinHandle;
 
-/// How often a [`SharedHealth`] syncs, and how long its announcements last.
+/// How often a [`SharedHealth`] or a [`SharedListHealth`] syncs, and how long its
+/// announcements last.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Options {
     /// Between two syncs (default 100 ms).
@@ -89,7 +90,7 @@ impl Default for Options {
 pub type SharedHealth<const N: usize> = Shared<Health<N>>;
 
 /// A [`ListHealth`] (a `try_each` list from configuration, as long as the list) that
-/// replicas share through Redis: [`Shared::connect_list`].
+/// replicas share through Redis: `SharedListHealth::connect(url, namespace, len)`.
 pub type SharedListHealth = Shared<ListHealth>;
 
 /// A health that replicas share through Redis, a [`SharedHealth<N>`] or a
@@ -140,8 +141,11 @@ impl<const N: usize> Shared<Health<N>> {
 
 impl Shared<ListHealth> {
     /// Shares a new health of `len` positions (the list's length) under `namespace` in
-    /// the Redis at `url`, with the default [`Options`]. Replicas that share a namespace
-    /// must agree on the list's order: its trips belong to positions.
+    /// the Redis at `url`, with the default [`Options`]. Its trips belong to positions,
+    /// so the replicas of a namespace must list the same providers in the same order:
+    /// give each version of the list a namespace of its own (with a hash of the
+    /// providers' names in it), or a replica not yet reloaded, or a trip left in Redis,
+    /// skips the wrong provider.
     ///
     /// ```no_run
     /// # use std::time::Duration;
@@ -151,7 +155,7 @@ impl Shared<ListHealth> {
     /// # #[tokio::main]
     /// # async fn main() -> Result<(), redis::RedisError> {
     /// let providers: Vec<String> = vec!["openai".into(), "anthropic".into(), "local".into()];
-    /// let health = SharedListHealth::connect_list("redis://127.0.0.1/", "llm-providers", providers.len())?;
+    /// let health = SharedListHealth::connect("redis://127.0.0.1/", "llm-providers", providers.len())?;
     /// let answer = try_each(&providers, call)
     ///     .cooldown(Duration::from_secs(30), health.health())
     ///     .await;
@@ -166,11 +170,11 @@ impl Shared<ListHealth> {
     /// # Panics
     ///
     /// Outside a tokio runtime (the sync runs in a task of the current one).
-    pub fn connect_list(url: &str, namespace: &str, len: usize) -> Result<Self, redis::RedisError> {
-        Self::list_with_options(url, namespace, len, Options::default())
+    pub fn connect(url: &str, namespace: &str, len: usize) -> Result<Self, redis::RedisError> {
+        Self::with_options(url, namespace, len, Options::default())
     }
 
-    /// As [`connect_list`](Shared::connect_list), with `options`.
+    /// As `SharedListHealth::connect`, with `options`.
     ///
     /// # Errors
     ///
@@ -179,7 +183,7 @@ impl Shared<ListHealth> {
     /// # Panics
     ///
     /// Outside a tokio runtime.
-    pub fn list_with_options(
+    pub fn with_options(
         url: &str,
         namespace: &str,
         len: usize,
@@ -189,7 +193,7 @@ impl Shared<ListHealth> {
     }
 }
 
-impl<H: Positions> Shared<H> {
+impl<H: Shareable> Shared<H> {
     /// Shares `local` under `namespace` in the Redis at `url`: its task starts now.
     fn share(
         local: H,
@@ -248,7 +252,7 @@ impl<H> Drop for Shared<H> {
 }
 
 /// A health whose positions replicas can share: [`Health<N>`] and [`ListHealth`].
-pub trait Positions: Send + Sync + 'static + sealed::Sealed {
+pub trait Shareable: Send + Sync + 'static + sealed::Sealed {
     /// How many positions it tracks.
     fn positions(&self) -> usize;
     /// See [`Health::cooling_left`].
@@ -265,7 +269,7 @@ mod sealed {
     impl Sealed for super::ListHealth {}
 }
 
-impl<const N: usize> Positions for Health<N> {
+impl<const N: usize> Shareable for Health<N> {
     fn positions(&self) -> usize {
         N
     }
@@ -280,7 +284,7 @@ impl<const N: usize> Positions for Health<N> {
     }
 }
 
-impl Positions for ListHealth {
+impl Shareable for ListHealth {
     fn positions(&self) -> usize {
         self.len()
     }
@@ -320,7 +324,7 @@ enum Remote {
     Unknown,
 }
 
-impl<H: Positions> SyncTask<H> {
+impl<H: Shareable> SyncTask<H> {
     async fn run(mut self) {
         let mut ticks = tokio::time::interval(self.options.interval);
         ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);

@@ -6,7 +6,7 @@ use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
-use fallback_redis::{Options, Positions, Shared, SharedHealth, SharedListHealth};
+use fallback_redis::{Options, Shareable, Shared, SharedHealth, SharedListHealth};
 use fallbacks::try_each;
 
 /// Every wait of a test is bounded.
@@ -116,7 +116,7 @@ async fn call<H>(
     cooldown: Duration,
 ) -> Result<&'static str, String>
 where
-    H: Positions,
+    H: Shareable,
     for<'h> &'h H: fallbacks::Breakers,
 {
     let served = tokio::time::timeout(
@@ -224,8 +224,8 @@ async fn a_list_health_shares_every_position_of_a_run_time_list() {
         ]
     };
     let (at_a, at_b) = (configured(true), configured(false));
-    let a = SharedListHealth::list_with_options(&server.url, &ns, at_a.len(), FAST).unwrap();
-    let b = SharedListHealth::list_with_options(&server.url, &ns, at_b.len(), FAST).unwrap();
+    let a = SharedListHealth::with_options(&server.url, &ns, at_a.len(), FAST).unwrap();
+    let b = SharedListHealth::with_options(&server.url, &ns, at_b.len(), FAST).unwrap();
     assert_eq!((a.health().len(), b.health().len()), (4, 4));
     let cooldown = Duration::from_secs(10);
     assert_eq!(call(&at_a, &a, cooldown).await, Ok("fourth"));

@@ -207,39 +207,6 @@ impl<It, F, P, O, C, R, N, M, B> TryEach<It, F, P, O, C, R, N, M, B> {
         }
     }
 
-    /// Fails with `error()` when there are no items, and with the items' own error
-    /// type otherwise: the chain's output is `Result<Served<T>, E>`, so `?` takes it
-    /// into your error type.
-    ///
-    /// ```
-    /// # use fallback_core::try_each;
-    /// #[derive(Debug, PartialEq)]
-    /// enum LlmError { NoProviders, Down }
-    ///
-    /// async fn complete(providers: &[&str]) -> Result<String, LlmError> {
-    ///     let served = try_each(providers, |_| async { Err::<String, _>(LlmError::Down) })
-    ///         .when_empty(|| LlmError::NoProviders)
-    ///         .await?;
-    ///     Ok(served.into_value())
-    /// }
-    /// # futures::executor::block_on(async {
-    /// assert_eq!(complete(&[]).await, Err(LlmError::NoProviders));
-    /// assert_eq!(complete(&["openai"]).await, Err(LlmError::Down));
-    /// # });
-    /// ```
-    pub fn when_empty<Fut, T, E, G>(
-        self,
-        error: G,
-    ) -> TryEach<It, F, P, O, C, R, WhenEmpty<G>, M, B>
-    where
-        It: Iterator,
-        F: FnMut(It::Item) -> Fut,
-        Fut: Future<Output = Result<T, E>>,
-        G: FnOnce() -> E,
-    {
-        self.with_empty(|_| WhenEmpty(error))
-    }
-
     /// The same chain with another empty-list and end-of-chain part, made from the one
     /// it had (`when_empty`, `all_failed`).
     pub(crate) fn with_empty<N2>(
@@ -405,6 +372,43 @@ impl<It, F, P, O, C, R, N, M, B> TryEach<It, F, P, O, C, R, N, M, B> {
 
 fn elapsed_into<E: From<Elapsed>>(elapsed: Elapsed) -> E {
     E::from(elapsed)
+}
+
+impl<It, F, P, O, C, R, M, B> TryEach<It, F, P, O, C, R, NoItems, M, B> {
+    /// Fails with `error()` when there are no items, and with the items' own error
+    /// type otherwise: the chain's output is `Result<Served<T>, E>`, so `?` takes it
+    /// into your error type. Before [`all_failed`](TryEach::all_failed), if at all
+    /// (with `error()` an `AllFailed<E>`): after it, it would drop the errors it
+    /// collects, so it is not there to call.
+    ///
+    /// ```
+    /// # use fallback_core::try_each;
+    /// #[derive(Debug, PartialEq)]
+    /// enum LlmError { NoProviders, Down }
+    ///
+    /// async fn complete(providers: &[&str]) -> Result<String, LlmError> {
+    ///     let served = try_each(providers, |_| async { Err::<String, _>(LlmError::Down) })
+    ///         .when_empty(|| LlmError::NoProviders)
+    ///         .await?;
+    ///     Ok(served.into_value())
+    /// }
+    /// # futures::executor::block_on(async {
+    /// assert_eq!(complete(&[]).await, Err(LlmError::NoProviders));
+    /// assert_eq!(complete(&["openai"]).await, Err(LlmError::Down));
+    /// # });
+    /// ```
+    pub fn when_empty<Fut, T, E, G>(
+        self,
+        error: G,
+    ) -> TryEach<It, F, P, O, C, R, WhenEmpty<G>, M, B>
+    where
+        It: Iterator,
+        F: FnMut(It::Item) -> Fut,
+        Fut: Future<Output = Result<T, E>>,
+        G: FnOnce() -> E,
+    {
+        self.with_empty(|_| WhenEmpty(error))
+    }
 }
 
 /// Without a time option: one attempt in flight, no timer.

@@ -293,9 +293,10 @@ where
         }
     }
 
-    /// The name of the alternative streaming now (the last one opened), if any: `None`
-    /// before the first opens, and once the stream has ended (see
-    /// [`served`](Self::served)).
+    /// The name of the alternative streaming now (the last one started, opening or
+    /// read), if any: `None` before the first starts, between two alternatives (after
+    /// a failure, until the next poll starts the next one), and once the stream has
+    /// ended (see [`served`](Self::served)).
     pub fn streaming(&self) -> Option<&'static str> {
         (!matches!(self.state, State::Idle | State::Done { .. }))
             .then(|| self.attempt.alternative())
@@ -482,9 +483,10 @@ where
     It: Iterator,
     Fut: Future,
 {
-    /// The name of the alternative streaming now (the last one opened), if any: `None`
-    /// before the first opens, and once the stream has ended (see
-    /// [`served`](Self::served)).
+    /// The name of the alternative streaming now (the last one started, opening or
+    /// read), if any: `None` before the first starts, between two alternatives (after
+    /// a failure, until the next poll starts the next one), and once the stream has
+    /// ended (see [`served`](Self::served)).
     pub fn streaming(&self) -> Option<&'static str> {
         self.inner.streaming()
     }

@@ -1,0 +1,10 @@
+// `when_empty` after `all_failed` would throw away the errors `all_failed` collects:
+// it is not there to call (call it before, with an `AllFailed` for the empty list).
+use fallbacks::try_each;
+
+fn main() {
+    let providers = ["openai", "anthropic"];
+    let _chain = try_each(&providers, |name| async move { Err::<String, _>(format!("{name} down")) })
+        .all_failed()
+        .when_empty(|| "no providers".to_string());
+}
