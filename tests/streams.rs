@@ -125,6 +125,11 @@ async fn collect<S: Stream + Unpin>(mut chain: S) -> Vec<(S::Item, u64)> {
     out
 }
 
+/// The items of a stream that yields no error, without their times.
+fn unwrapped<T, X: std::fmt::Debug>(out: Vec<(Result<T, X>, u64)>) -> Vec<T> {
+    out.into_iter().map(|(item, _)| item.unwrap()).collect()
+}
+
 use Step::{Fail, Item, Stall};
 
 #[tokio::test(start_paused = true)]
@@ -151,7 +156,7 @@ async fn an_error_before_the_first_item_falls_back() {
         provider("b", &[Item(1, "x")]),
     ];
     let out = collect(Box::pin(try_each(&providers, open).stream())).await;
-    let items: Vec<_> = out.into_iter().map(|(item, _)| item.unwrap()).collect();
+    let items = unwrapped(out);
     assert_eq!(items, ["x"]);
     assert_eq!(log(), [("open a".into(), 0), ("open b".into(), 3)]);
 }
@@ -310,11 +315,7 @@ async fn one_configured_chain_runs_committed_and_restarting() {
     assert_eq!(committed, [Ok("a1"), Err(cut.clone())]);
     assert_eq!(log(), [("open a".into(), 0)]);
     start();
-    let restarted = collect(Box::pin(chain.stream_restart())).await;
-    let restarted: Vec<_> = restarted
-        .into_iter()
-        .map(|(item, _)| item.unwrap())
-        .collect();
+    let restarted = unwrapped(collect(Box::pin(chain.stream_restart())).await);
     let discard = Streamed::Discard {
         alternative: "a",
         index: 0,
@@ -349,7 +350,7 @@ async fn restart_yields_live_then_a_discard_marker_then_the_fallback_from_its_st
         provider("b", &[Item(1, "b1"), Item(1, "b2")]),
     ];
     let out = collect(Box::pin(try_each(&providers, open).stream_restart())).await;
-    let items: Vec<_> = out.into_iter().map(|(item, _)| item.unwrap()).collect();
+    let items = unwrapped(out);
     assert_eq!(
         items,
         [
@@ -388,7 +389,7 @@ async fn restart_with_retries_moves_on_after_the_first_item_never_splicing_a_ret
         .retries(1)
         .backoff(Duration::from_millis(10));
     let out = collect(Box::pin(chain.stream_restart())).await;
-    let items: Vec<_> = out.into_iter().map(|(item, _)| item.unwrap()).collect();
+    let items = unwrapped(out);
     let discard = Streamed::Discard {
         alternative: "b",
         index: 1,
@@ -543,11 +544,7 @@ async fn a_stream_closed_mid_answer_without_its_end_marker_is_a_cut_in_every_mod
     assert_eq!(committed, [(Ok("a1"), 1), (Err(cut.clone()), 1)]);
     assert_eq!(log(), [("open a".into(), 0)], "never presented as complete");
     start();
-    let restarted = collect(Box::pin(chain.clone().stream_restart())).await;
-    let restarted: Vec<_> = restarted
-        .into_iter()
-        .map(|(item, _)| item.unwrap())
-        .collect();
+    let restarted = unwrapped(collect(Box::pin(chain.clone().stream_restart())).await);
     let discard = Streamed::Discard {
         alternative: "a",
         index: 0,
