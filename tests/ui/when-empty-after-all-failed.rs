@@ -1,5 +1,5 @@
 // `when_empty` after `all_failed` would throw away the errors `all_failed` collects:
-// it is not there to call (call it before, with an `AllFailed` for the empty list).
+// it is not there to call (an empty list is the `AllFailed` chain's `NoItems`).
 use fallbacks::try_each;
 
 fn main() {

@@ -377,9 +377,9 @@ fn elapsed_into<E: From<Elapsed>>(elapsed: Elapsed) -> E {
 impl<It, F, P, O, C, R, M, B> TryEach<It, F, P, O, C, R, NoItems, M, B> {
     /// Fails with `error()` when there are no items, and with the items' own error
     /// type otherwise: the chain's output is `Result<Served<T>, E>`, so `?` takes it
-    /// into your error type. Before [`all_failed`](TryEach::all_failed), if at all
-    /// (with `error()` an `AllFailed<E>`): after it, it would drop the errors it
-    /// collects, so it is not there to call.
+    /// into your error type. Not with [`all_failed`](TryEach::all_failed), in either
+    /// order: its error is `TryEachError<AllFailed<E>>`, whose `NoItems` is the empty
+    /// list's (after it, `when_empty` would drop the errors it collects).
     ///
     /// ```
     /// # use fallback_core::try_each;
