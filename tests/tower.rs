@@ -567,3 +567,54 @@ async fn a_primary_whose_readiness_fails_has_failed_its_try_and_a_cooling_one_is
         Error::Busy("a")
     );
 }
+
+/// Upstreams read at run time: a `ServiceList` of one type, tried in order as an array
+/// is; a longer list than the default holds takes a larger `MAX`, and its services past
+/// the health's eight are tried in turn too.
+#[tokio::test(start_paused = true)]
+async fn a_service_list_from_configuration_is_tried_in_order() {
+    use fallbacks::tower::{ServiceList, ServiceListError};
+
+    let configured = [Answer::Busy, Answer::Busy, Answer::Ok];
+    let upstreams: Vec<Upstream> = ["a", "b", "c"]
+        .into_iter()
+        .zip(configured)
+        .map(|(name, answer)| Upstream::new(name, &[answer]))
+        .collect();
+    let list = ServiceList::<_>::new(upstreams.iter().cloned()).unwrap();
+    assert_eq!(list.len(), 3);
+    let served = FallbackLayer::new()
+        .served()
+        .layer(list)
+        .oneshot(request("one").0)
+        .await
+        .unwrap();
+    assert_eq!((served.alternative(), served.index()), ("service 2", 2));
+    let calls: Vec<_> = upstreams.iter().map(Upstream::calls).collect();
+    assert_eq!(
+        calls,
+        [vec![("one", 0)], vec![("one", 0)], vec![("one", 0)]]
+    );
+
+    let ten: Vec<Upstream> = (0..10)
+        .map(|index| Upstream::new("u", &[if index < 9 { Answer::Busy } else { Answer::Ok }]))
+        .collect();
+    assert_eq!(
+        ServiceList::<_>::new(ten.iter().cloned()).err(),
+        Some(ServiceListError::TooMany { len: 10, max: 8 })
+    );
+    let served = FallbackLayer::new()
+        .served()
+        .layer(ServiceList::<_, 16>::new(ten.iter().cloned()).unwrap())
+        .oneshot(request("two").0)
+        .await
+        .unwrap();
+    assert_eq!(served.index(), 9);
+    assert!(ten.iter().all(|upstream| upstream.calls().len() == 1));
+    assert_eq!(
+        ServiceList::<Upstream>::new([])
+            .err()
+            .map(|error| error.to_string()),
+        Some("a FallbackLayer needs at least one service".to_string())
+    );
+}

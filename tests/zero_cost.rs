@@ -539,3 +539,40 @@ mod streams {
         assert_eq!((count, items), (0, (999, 0)));
     }
 }
+
+/// A call through `FallbackLayer` allocates nothing, over a tuple and over a
+/// `ServiceList` of upstreams read at run time (a `Vec` would allocate as each call
+/// clones the services it goes with).
+#[cfg(feature = "tower")]
+mod tower_layer {
+    use fallbacks::tower::{FallbackLayer, ServiceList};
+    use tower::{service_fn, Layer, ServiceExt};
+
+    use super::*;
+
+    async fn upstream(fails: bool, request: u32) -> Result<u32, Error> {
+        if fails {
+            Err(Error::Transient)
+        } else {
+            Ok(request + 1)
+        }
+    }
+
+    #[test]
+    fn a_call_through_the_layer_allocates_nothing() {
+        let (count, answers) = allocations(|| async {
+            let tuple = FallbackLayer::new().layer((
+                service_fn(|request| upstream(true, request)),
+                service_fn(|request| upstream(false, request)),
+            ));
+            let configured = [true, true, false];
+            let list = ServiceList::<_>::new(
+                configured.map(|fails| service_fn(move |request| upstream(fails, request))),
+            )
+            .expect("three upstreams");
+            let list = FallbackLayer::new().layer(list);
+            (tuple.oneshot(1).await, list.oneshot(2).await)
+        });
+        assert_eq!((count, answers), (0, (Ok(2), Ok(3))));
+    }
+}

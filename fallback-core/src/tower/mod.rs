@@ -1,5 +1,6 @@
 //! The chain as a `tower` middleware: [`FallbackLayer`] over a tuple or an array of
-//! services of one request type, tried in order, with the options of every chain.
+//! services of one request type, or a [`ServiceList`] of upstreams read from
+//! configuration, tried in order, with the options of every chain.
 //!
 //! ```
 //! use std::convert::Infallible;

@@ -1,6 +1,7 @@
 //! The services a [`Fallback`](super::Fallback) tries in order: a tuple of services of
-//! one request, response and error type, or an array of one service type. A call of
-//! service `i` is one variant of an enum of the services' own futures: nothing boxed.
+//! one request, response and error type, an array of one service type, or a
+//! [`ServiceList`] of one type read from configuration. A call of service `i` is one
+//! variant of an enum of the services' own futures: nothing boxed.
 
 use core::future::Future;
 use core::pin::Pin;
@@ -8,8 +9,8 @@ use core::task::{Context, Poll};
 
 use tower_service::Service;
 
-/// Services tried in order, by position: `(A, B)`, `(A, B, C)`, up to eight, or
-/// `[S; N]`.
+/// Services tried in order, by position: `(A, B)`, `(A, B, C)`, up to eight, `[S; N]`,
+/// or a [`ServiceList`].
 pub trait Services<Req>: Clone {
     /// What every service answers.
     type Response;
@@ -52,6 +53,136 @@ impl<Req, S: Service<Req> + Clone, const N: usize> Services<Req> for [S; N] {
     #[inline]
     fn call_at(&mut self, index: usize, request: Req) -> S::Future {
         self[index].call(request)
+    }
+}
+
+/// Services of one type whose count is known only at run time (upstreams read from
+/// configuration): at least one, at most `MAX` (default
+/// [`TRACKED_SERVICES`](super::TRACKED_SERVICES), the count a health tracks), kept
+/// inline. Every call clones the services it goes with, as for an array: a `Vec` would
+/// allocate on every call, a `ServiceList` never does.
+///
+/// ```
+/// use fallback_core::tower::{FallbackLayer, ServiceList, ServiceListError};
+/// use tower::{service_fn, Layer, ServiceExt};
+///
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() {
+/// // Each upstream's base URL, read from configuration.
+/// let upstreams = vec!["http://10.0.0.1", "http://10.0.0.2"];
+/// let clients = upstreams.iter().map(|&base| {
+///     service_fn(move |path: &'static str| async move {
+///         if base.ends_with(".1") { Err("down") } else { Ok(format!("{base}{path}")) }
+///     })
+/// });
+/// let chain = FallbackLayer::new().layer(ServiceList::<_>::new(clients).unwrap());
+/// assert_eq!(chain.oneshot("/health").await.unwrap(), "http://10.0.0.2/health");
+///
+/// // A configuration that lists none, or more than the list holds, is refused.
+/// assert_eq!(ServiceList::<()>::new([]).unwrap_err(), ServiceListError::Empty);
+/// let nine = ServiceList::<()>::new([(); 9]).unwrap_err();
+/// assert_eq!(nine.to_string(), "9 services, more than the 8 a ServiceList<S, 8> holds");
+/// # }
+/// ```
+#[derive(Clone, Debug)]
+pub struct ServiceList<S, const MAX: usize = { super::TRACKED_SERVICES }> {
+    /// The first `len` are the services, in order; the rest are `None`.
+    services: [Option<S>; MAX],
+    len: usize,
+}
+
+impl<S, const MAX: usize> ServiceList<S, MAX> {
+    /// The services of `services`, in order.
+    ///
+    /// # Errors
+    ///
+    /// [`ServiceListError::Empty`] without any, [`ServiceListError::TooMany`] with more
+    /// than `MAX` (all of them counted).
+    pub fn new(services: impl IntoIterator<Item = S>) -> Result<Self, ServiceListError> {
+        let mut services = services.into_iter();
+        let mut list = ServiceList {
+            services: std::array::from_fn(|_| None),
+            len: 0,
+        };
+        for (slot, service) in list.services.iter_mut().zip(services.by_ref()) {
+            *slot = Some(service);
+            list.len += 1;
+        }
+        match (list.len, services.count()) {
+            (0, 0) => Err(ServiceListError::Empty),
+            (_, 0) => Ok(list),
+            (len, more) => Err(ServiceListError::TooMany {
+                len: len + more,
+                max: MAX,
+            }),
+        }
+    }
+
+    /// How many services it has.
+    pub fn len(&self) -> usize {
+        self.len
+    }
+
+    /// Always `false`: a list has at least one service.
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    /// Service `index` (below `len`, as the chain asks).
+    fn service(&mut self, index: usize) -> &mut S {
+        match self.services.get_mut(index) {
+            Some(Some(service)) => service,
+            _ => unreachable!("service {index} of a list of {}", self.len),
+        }
+    }
+}
+
+/// Why [`ServiceList::new`] refused a list.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ServiceListError {
+    /// It had no service: a chain needs at least one.
+    Empty,
+    /// It had `len` services, more than the list holds (`max`).
+    TooMany {
+        /// How many it had.
+        len: usize,
+        /// How many a list of this type holds.
+        max: usize,
+    },
+}
+
+impl std::fmt::Display for ServiceListError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            ServiceListError::Empty => f.write_str("a FallbackLayer needs at least one service"),
+            ServiceListError::TooMany { len, max } => write!(
+                f,
+                "{len} services, more than the {max} a ServiceList<S, {max}> holds"
+            ),
+        }
+    }
+}
+
+impl std::error::Error for ServiceListError {}
+
+impl<Req, S: Service<Req> + Clone, const MAX: usize> Services<Req> for ServiceList<S, MAX> {
+    type Response = S::Response;
+    type Error = S::Error;
+    type Future = S::Future;
+
+    #[inline]
+    fn count(&self) -> usize {
+        self.len
+    }
+
+    #[inline]
+    fn poll_ready_at(&mut self, index: usize, cx: &mut Context<'_>) -> Poll<Result<(), S::Error>> {
+        self.service(index).poll_ready(cx)
+    }
+
+    #[inline]
+    fn call_at(&mut self, index: usize, request: Req) -> S::Future {
+        self.service(index).call(request)
     }
 }
 
