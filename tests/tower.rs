@@ -601,7 +601,7 @@ async fn a_service_list_from_configuration_is_tried_in_order() {
         .collect();
     assert_eq!(
         ServiceList::<_>::new(ten.iter().cloned()).err(),
-        Some(ServiceListError::TooMany { len: 10, max: 8 })
+        Some(ServiceListError::TooMany { max: 8 })
     );
     let served = FallbackLayer::new()
         .served()

@@ -81,7 +81,7 @@ impl<Req, S: Service<Req> + Clone, const N: usize> Services<Req> for [S; N] {
 /// // A configuration that lists none, or more than the list holds, is refused.
 /// assert_eq!(ServiceList::<()>::new([]).unwrap_err(), ServiceListError::Empty);
 /// let nine = ServiceList::<()>::new([(); 9]).unwrap_err();
-/// assert_eq!(nine.to_string(), "9 services, more than the 8 a ServiceList<S, 8> holds");
+/// assert_eq!(nine.to_string(), "more services than the 8 a ServiceList<S, 8> holds");
 /// # }
 /// ```
 #[derive(Clone, Debug)]
@@ -97,7 +97,7 @@ impl<S, const MAX: usize> ServiceList<S, MAX> {
     /// # Errors
     ///
     /// [`ServiceListError::Empty`] without any, [`ServiceListError::TooMany`] with more
-    /// than `MAX` (all of them counted).
+    /// than `MAX`.
     pub fn new(services: impl IntoIterator<Item = S>) -> Result<Self, ServiceListError> {
         let mut services = services.into_iter();
         let mut list = ServiceList {
@@ -108,13 +108,11 @@ impl<S, const MAX: usize> ServiceList<S, MAX> {
             *slot = Some(service);
             list.len += 1;
         }
-        match (list.len, services.count()) {
-            (0, 0) => Err(ServiceListError::Empty),
-            (_, 0) => Ok(list),
-            (len, more) => Err(ServiceListError::TooMany {
-                len: len + more,
-                max: MAX,
-            }),
+        // One past the room is enough to refuse (an endless iterator is not read on).
+        match (list.len, services.next()) {
+            (0, None) => Err(ServiceListError::Empty),
+            (_, None) => Ok(list),
+            (_, Some(_)) => Err(ServiceListError::TooMany { max: MAX }),
         }
     }
 
@@ -142,11 +140,9 @@ impl<S, const MAX: usize> ServiceList<S, MAX> {
 pub enum ServiceListError {
     /// It had no service: a chain needs at least one.
     Empty,
-    /// It had `len` services, more than the list holds (`max`).
+    /// It had more services than the list holds.
     TooMany {
-        /// How many it had.
-        len: usize,
-        /// How many a list of this type holds.
+        /// How many a list of this type holds (its `MAX`).
         max: usize,
     },
 }
@@ -155,9 +151,9 @@ impl std::fmt::Display for ServiceListError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             ServiceListError::Empty => f.write_str("a FallbackLayer needs at least one service"),
-            ServiceListError::TooMany { len, max } => write!(
+            ServiceListError::TooMany { max } => write!(
                 f,
-                "{len} services, more than the {max} a ServiceList<S, {max}> holds"
+                "more services than the {max} a ServiceList<S, {max}> holds"
             ),
         }
     }
