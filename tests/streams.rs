@@ -501,15 +501,22 @@ async fn served_names_the_alternative_whose_answer_was_complete() {
     let _ = log();
 }
 
-/// A provider's stream read through `require_end`: `"[DONE]"` is its end marker, and an
-/// end without it is `Error::Cut("no [DONE]")`.
-async fn open_until_done(provider: &Provider) -> Result<RequireEnd<Chunks, IsDone, NoDone>, Error> {
-    let chunks = open(provider).await?;
-    Ok(require_end(
+/// `chunks` read through `require_end`: `"[DONE]"` is its end marker, and an end
+/// without it is `Error::Cut("no [DONE]")`.
+fn until_done<S>(chunks: S) -> RequireEnd<S, IsDone, NoDone>
+where
+    S: Stream<Item = Result<&'static str, Error>>,
+{
+    require_end(
         chunks,
         |chunk| *chunk == "[DONE]",
         || Error::Cut("no [DONE]"),
-    ))
+    )
+}
+
+/// A provider's stream read [`until_done`].
+async fn open_until_done(provider: &Provider) -> Result<RequireEnd<Chunks, IsDone, NoDone>, Error> {
+    Ok(until_done(open(provider).await?))
 }
 
 type IsDone = fn(&&'static str) -> bool;
@@ -573,11 +580,7 @@ async fn require_end_ends_at_the_marker_dropping_the_stream_or_with_one_cut() {
         note(format!("read {chunk:?}"));
         chunk
     });
-    let mut done = Box::pin(require_end(
-        read,
-        |chunk| *chunk == "[DONE]",
-        || Error::Cut("no [DONE]"),
-    ));
+    let mut done = Box::pin(until_done(read));
     assert_eq!(done.next().await, Some(Ok("x")));
     assert_eq!(done.next().await, None);
     assert!(futures::stream::FusedStream::is_terminated(&*done));
@@ -596,40 +599,21 @@ async fn require_end_ends_at_the_marker_dropping_the_stream_or_with_one_cut() {
 
     // A cut: its error, then the end, once and for all; a marker kept is the last item.
     let cut = stream::iter([Ok::<_, Error>("x")]);
-    let mut cut = Box::pin(require_end(
-        cut,
-        |chunk| *chunk == "[DONE]",
-        || Error::Cut("no [DONE]"),
-    ));
+    let mut cut = Box::pin(until_done(cut));
     assert_eq!(cut.size_hint(), (0, Some(2)), "the item, then the cut");
     assert_eq!(cut.next().await, Some(Ok("x")));
     assert_eq!(cut.next().await, Some(Err(Error::Cut("no [DONE]"))));
     assert!(futures::stream::FusedStream::is_terminated(&*cut));
     assert_eq!((cut.size_hint(), cut.next().await), ((0, Some(0)), None));
     let kept = stream::iter(["x", "[DONE]", "after"].map(Ok::<_, Error>));
-    let out: Vec<_> = require_end(kept, |chunk| *chunk == "[DONE]", || Error::Cut("no [DONE]"))
-        .keep_marker()
-        .collect()
-        .await;
+    let out: Vec<_> = until_done(kept).keep_marker().collect().await;
     assert_eq!(out, [Ok("x"), Ok("[DONE]")]);
 
     let failing = stream::iter([Ok("x"), Err(Error::Cut("reset"))]);
-    let out: Vec<_> = require_end(
-        failing,
-        |chunk| *chunk == "[DONE]",
-        || Error::Cut("no [DONE]"),
-    )
-    .collect()
-    .await;
+    let out: Vec<_> = until_done(failing).collect().await;
     assert_eq!(out, [Ok("x"), Err(Error::Cut("reset"))]);
     let recovered = stream::iter([Err(Error::Cut("hiccup")), Ok("x")]);
-    let out: Vec<_> = require_end(
-        recovered,
-        |chunk| *chunk == "[DONE]",
-        || Error::Cut("no [DONE]"),
-    )
-    .collect()
-    .await;
+    let out: Vec<_> = until_done(recovered).collect().await;
     assert_eq!(
         out,
         [
