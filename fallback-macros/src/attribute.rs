@@ -6,7 +6,7 @@ use quote::{quote, ToTokens};
 use syn::{FnArg, Pat, ReturnType};
 
 use crate::errors::Errors;
-use crate::model::{impl_trait_in, Callee, Function, Options, ATTRIBUTE_OPTIONS};
+use crate::model::{self, impl_trait_in, Callee, Function, Options, ATTRIBUTE_OPTIONS};
 use crate::parse::{FnItem, OptionList};
 use crate::{expand, validate};
 
@@ -46,7 +46,17 @@ pub fn expand(args: TokenStream, item: TokenStream) -> TokenStream {
 /// mistake is reported.
 fn stand_in(item: FnItem, options: Option<&Options>, error: syn::Error) -> TokenStream {
     let error = error.to_compile_error();
-    let streams = options.and_then(|options| options.stream.as_ref().map(|_| options.krate()));
+    // A function that returns a stream gets a stand-in stream even without `stream` (an
+    // error then says to add it), not a `Result` the stream's bounds would reject.
+    let returns_a_stream = match &item.sig.output {
+        ReturnType::Type(_, ret) => model::returns_a_stream(ret),
+        ReturnType::Default => false,
+    };
+    let streams = match options {
+        Some(options) if options.stream.is_some() || returns_a_stream => Some(options.krate()),
+        None if returns_a_stream => Some(quote!(::fallbacks)),
+        _ => None,
+    };
     let primary_call = options.and_then(|options| primary_call(&item, options));
     let FnItem {
         attrs,

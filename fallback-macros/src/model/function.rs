@@ -131,6 +131,15 @@ impl Function {
                 result_types: None,
             });
         }
+        if returns_a_stream(&ret) {
+            errors.push(syn::Error::new_spanned(
+                &ret,
+                "this function returns a stream: add `stream` to the attribute \
+                 (`#[fallback(.., stream)]`, or `stream = \"buffered\"` / `\"restart\"`), \
+                 or return `Result<T, E>` for a chain of futures",
+            ));
+            return None;
+        }
         if !matches!(ret, Type::Path(_)) {
             errors.push(syn::Error::new_spanned(
                 &ret,
@@ -270,6 +279,26 @@ fn peeled(ty: &Type) -> &Type {
     }
 }
 
+/// Whether `ty` is a stream, as far as its spelling says: `impl Stream<..>` (or
+/// `TryStream`), `BoxStream<..>`, or a `Pin<Box<dyn Stream<..>>>`.
+pub fn returns_a_stream(ty: &Type) -> bool {
+    let is_stream = |bounds: &syn::punctuated::Punctuated<syn::TypeParamBound, _>| {
+        bounds.iter().any(|bound| {
+            matches!(bound, syn::TypeParamBound::Trait(bound)
+                if bound.path.segments.last().is_some_and(|s| s.ident == "Stream" || s.ident == "TryStream"))
+        })
+    };
+    match peeled(ty) {
+        Type::ImplTrait(ty) => is_stream(&ty.bounds),
+        Type::TraitObject(ty) => is_stream(&ty.bounds),
+        ty if last_segment_is(ty, "BoxStream") || last_segment_is(ty, "LocalBoxStream") => true,
+        ty if last_segment_is(ty, "Pin") || last_segment_is(ty, "Box") => generic_args(ty)
+            .and_then(|args| args.first().copied())
+            .is_some_and(returns_a_stream),
+        _ => false,
+    }
+}
+
 /// The first `impl` in `ty`, which the body cannot name.
 pub fn impl_trait_in(tokens: TokenStream) -> Option<Span> {
     tokens.into_iter().find_map(|tree| match tree {
@@ -338,6 +367,20 @@ mod tests {
         ));
         assert!(matches!(mode("Result<u8, MyError>"), ErrorMode::Last));
         assert!(matches!(mode("io::Result<u8>"), ErrorMode::Last));
+    }
+
+    #[test]
+    fn a_stream_is_told_from_its_spelling() {
+        let stream = |text: &str| returns_a_stream(&syn::parse_str(text).unwrap());
+        assert!(stream("impl Stream<Item = Result<String, E>> + '_"));
+        assert!(stream("impl futures::Stream<Item = Result<String, E>> + Send"));
+        assert!(stream("impl TryStream<Ok = String, Error = E>"));
+        assert!(stream("BoxStream<'static, Result<String, E>>"));
+        assert!(stream("Pin<Box<dyn Stream<Item = Result<String, E>> + Send>>"));
+        assert!(!stream("Result<String, E>"));
+        assert!(!stream("impl Future<Output = Result<String, E>>"));
+        assert!(!stream("Pin<Box<dyn Future<Output = Result<String, E>>>>"));
+        assert!(!stream("io::Result<String>"));
     }
 
     #[test]
