@@ -988,6 +988,39 @@ async fn an_empty_stream_serves_unless_the_chain_declares_it_a_failure() {
     assert_eq!(out, [(Ok("b1"), 1)]);
 }
 
+#[tokio::test(start_paused = true)]
+async fn a_stream_chain_skips_an_alternative_while_it_cools_down_then_probes_it() {
+    start();
+    let health = fallbacks::Health::<2>::new();
+    let mut refusing = provider("a", &[Item(1, "a1")]);
+    refusing.refuse = true;
+    let providers = [refusing, provider("b", &[Item(1, "b1")])];
+    let chat = || {
+        try_each(&providers, open)
+            .cooldown(Duration::from_secs(30), &health)
+            .trip_after(1)
+            .stream()
+    };
+    assert_eq!(unwrapped(collect(Box::pin(chat())).await), ["b1"]);
+    assert!(health.is_cooling(0) && !health.is_cooling(1));
+    assert_eq!(unwrapped(collect(Box::pin(chat())).await), ["b1"]);
+    sleep(Duration::from_secs(30)).await;
+    assert_eq!(unwrapped(collect(Box::pin(chat())).await), ["b1"]);
+    assert_eq!(
+        log(),
+        [
+            ("open a".into(), 0),
+            ("open b".into(), 0),
+            // Skipped while it cools down: only the backup is asked.
+            ("open b".into(), 1),
+            // Probed once the cooldown is over (and tripped again).
+            ("open a".into(), 30_002),
+            ("open b".into(), 30_002),
+        ]
+    );
+    assert!(health.is_cooling(0));
+}
+
 mod inline {
     use fallbacks::fallback_chain;
 
@@ -1070,6 +1103,59 @@ mod inline {
             ]
         );
     }
+
+    #[tokio::test(start_paused = true)]
+    async fn an_inline_stream_chain_with_empty_is_failure_falls_back_from_an_empty_answer() {
+        start();
+        let (empty, whole) = (provider("a", &[]), provider("b", &[Item(1, "b1")]));
+        let served_empty: Vec<_> = Box::pin(fallback_chain!(open(&empty) | open(&whole), stream))
+            .collect()
+            .await;
+        assert_eq!(served_empty, [], "an empty answer serves by default");
+        let chain = fallback_chain!(open(&empty) | open(&whole), stream, empty_is_failure);
+        let items: Vec<_> = Box::pin(chain).collect().await;
+        assert_eq!(items, [Ok("b1")]);
+        assert_eq!(
+            log(),
+            [
+                ("open a".into(), 0),
+                ("open a".into(), 0),
+                ("open b".into(), 0)
+            ]
+        );
+        // Every form of stream chain: all alternatives empty ends with the last's error.
+        let chain = fallback_chain!(open(&empty) | open(&empty), stream, empty_is_failure);
+        let items: Vec<_> = Box::pin(chain).collect().await;
+        assert_eq!(items, [Err(Error::Refused("empty"))]);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn an_inline_stream_chain_names_itself_by_where_it_is() {
+        start();
+        let heard = RefCell::new(Vec::new());
+        let (cut, whole) = (
+            provider("a", &[Fail(1, "cut")]),
+            provider("b", &[Item(1, "b1")]),
+        );
+        let line = line!() + 1;
+        let chain = fallback_chain!(
+            open(&cut) | open(&whole),
+            stream,
+            observe = |event: &fallbacks::Event<'_, Error>| {
+                heard.borrow_mut().push((event.chain, event.index));
+            }
+        );
+        let items: Vec<_> = Box::pin(chain).collect().await;
+        assert_eq!(items, [Ok("b1")]);
+        let here: &'static str = Box::leak(format!("{}:{line}", module_path!()).into_boxed_str());
+        let heard = heard.into_inner();
+        assert!(heard.len() >= 4, "{heard:?}");
+        assert!(
+            heard.iter().all(|(chain, _)| *chain == here),
+            "{heard:?} named {here}"
+        );
+        assert_eq!(heard.last().map(|(_, index)| *index), Some(1));
+    }
 }
 
 mod attribute {
@@ -1104,6 +1190,18 @@ mod attribute {
             primary = "primary": Self::on_primary,
             then = ["backup": Self::on_backup],
             stream,
+            empty_is_failure,
+            observe = heard,
+        )]
+        fn chat_nonempty(
+            &self,
+            prompt: String,
+        ) -> impl Stream<Item = Result<&'static str, Error>> + '_;
+
+        #[fallback(
+            primary = "primary": Self::on_primary,
+            then = ["backup": Self::on_backup],
+            stream,
         )]
         fn chat_all(
             &self,
@@ -1133,6 +1231,86 @@ mod attribute {
             ]
         );
         assert_eq!(items.len(), 2);
+    }
+
+    /// A client whose stream chain keeps its providers' health.
+    struct Tracked {
+        client: Client,
+        health: fallbacks::Health<2>,
+    }
+
+    impl Tracked {
+        async fn on_primary(&self, prompt: String) -> Result<Chunks, Error> {
+            self.client.on_primary(prompt).await
+        }
+
+        async fn on_backup(&self, prompt: String) -> Result<Chunks, Error> {
+            self.client.on_backup(prompt).await
+        }
+
+        #[fallback(
+            primary = Self::on_primary,
+            then = [Self::on_backup],
+            stream,
+            cooldown = "30s",
+            trip_after = 1,
+            health = &self.health,
+        )]
+        fn chat(&self, prompt: String) -> impl Stream<Item = Result<&'static str, Error>> + '_;
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_stream_function_with_health_skips_its_primary_while_it_cools_down() {
+        start();
+        let mut primary = provider("a", &[Item(1, "a1")]);
+        primary.refuse = true;
+        let tracked = Tracked {
+            client: Client {
+                primary,
+                backup: provider("b", &[Item(1, "b1")]),
+            },
+            health: fallbacks::Health::new(),
+        };
+        for _ in 0..2 {
+            let items: Vec<_> = Box::pin(tracked.chat("hi".into())).collect().await;
+            assert_eq!(items, [Ok("b1")]);
+        }
+        assert_eq!(
+            log(),
+            [
+                ("open a".into(), 0),
+                ("open b".into(), 0),
+                ("open b".into(), 1)
+            ]
+        );
+        assert!(tracked.health.is_cooling(0) && !tracked.health.is_cooling(1));
+    }
+
+    thread_local! {
+        static HEARD: RefCell<Vec<(&'static str, &'static str)>> = const { RefCell::new(Vec::new()) };
+    }
+
+    /// The chain and the alternative of each event, kept for the test to read.
+    fn heard(event: &fallbacks::Event<'_, Error>) {
+        HEARD.with(|heard| heard.borrow_mut().push((event.chain, event.alternative)));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_stream_function_with_empty_is_failure_falls_back_from_an_empty_answer_and_names_itself(
+    ) {
+        start();
+        let client = Client {
+            primary: provider("a", &[]),
+            backup: provider("b", &[Item(1, "b1")]),
+        };
+        let items: Vec<_> = Box::pin(client.chat_nonempty("hi".into())).collect().await;
+        assert_eq!(items, [Ok("b1")]);
+        assert_eq!(log(), [("open a".into(), 0), ("open b".into(), 0)]);
+        let heard = HEARD.with(|heard| heard.take());
+        let named = concat!(module_path!(), "::chat_nonempty");
+        assert!(heard.iter().all(|(chain, _)| *chain == named), "{heard:?}");
+        assert_eq!(heard.first(), Some(&(named, "primary")));
+        assert_eq!(heard.last(), Some(&(named, "backup")));
     }
 
     #[tokio::test(start_paused = true)]

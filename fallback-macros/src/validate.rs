@@ -55,7 +55,10 @@ pub fn function(options: &Options, function: &Function) -> syn::Result<()> {
     }
     if let Some((stream, _)) = &options.stream {
         errors.extend(stream_function(stream, options, function));
-    } else if !function.is_async() {
+    } else {
+        errors.extend(stream_options_without_stream(options));
+    }
+    if options.stream.is_none() && !function.is_async() {
         let key = options.clock_key().or_else(|| {
             [
                 options.reject.as_ref().map(|(key, _)| key),
@@ -83,23 +86,11 @@ pub fn function(options: &Options, function: &Function) -> syn::Result<()> {
     errors.extend(previous_with_cooldown(&then, options));
     errors.extend(hedge(&then, options, collects));
     if options.hedge.is_some() {
-        if let Some(position) = function.params.iter().position(|p| {
-            p.passing != crate::model::Passing::Shared && p.passing != crate::model::Passing::Owned
-        }) {
-            let message = "`hedge` runs alternatives at the same time, and a `&mut` cannot be \
-                           lent to two at once: take this parameter by `&` or by value, or \
-                           remove `hedge`";
-            // The whole type (`&mut String`), not its first token.
-            // (Each parameter is its input when every input was read.)
-            let input = (function.params.len() == function.sig.inputs.len())
-                .then(|| function.sig.inputs.iter().nth(position))
-                .flatten();
-            errors.push(match input {
-                Some(syn::FnArg::Typed(typed)) => syn::Error::new_spanned(&typed.ty, message),
-                Some(syn::FnArg::Receiver(receiver)) => syn::Error::new_spanned(receiver, message),
-                None => syn::Error::new(function.params[position].ty_span, message),
-            });
-        }
+        errors.extend(lent_mutably(
+            function,
+            "`hedge` runs alternatives at the same time, and a `&mut` cannot be lent to two \
+             at once: take this parameter by `&` or by value, or remove `hedge`",
+        ));
     }
     if let Some(constness) = &function.sig.constness {
         errors.push(syn::Error::new(
@@ -324,25 +315,52 @@ pub fn previous_with_cooldown(
     ))
 }
 
+/// `message`, at the first parameter the chain would lend mutably (`&mut`, `Pin<&mut _>`,
+/// `Option<&mut _>`): on its whole type (`&mut String`), not its first token.
+fn lent_mutably(function: &Function, message: &str) -> Option<syn::Error> {
+    use crate::model::Passing::{Owned, Shared};
+    let position = function
+        .params
+        .iter()
+        .position(|p| p.passing != Shared && p.passing != Owned)?;
+    // (Each parameter is its input when every input was read.)
+    let input = (function.params.len() == function.sig.inputs.len())
+        .then(|| function.sig.inputs.iter().nth(position))
+        .flatten();
+    Some(match input {
+        Some(syn::FnArg::Typed(typed)) => syn::Error::new_spanned(&typed.ty, message),
+        Some(syn::FnArg::Receiver(receiver)) => syn::Error::new_spanned(receiver, message),
+        None => syn::Error::new(function.params[position].ty_span, message),
+    })
+}
+
+/// The options only a stream chain takes (`first_item_timeout`, `idle_timeout`,
+/// `empty_is_failure`), on a chain without `stream`.
+fn stream_options_without_stream(options: &Options) -> Option<syn::Error> {
+    let mut errors = Errors::default();
+    let keys = [
+        options.first_item_timeout.as_ref().map(|timed| &timed.key),
+        options.idle_timeout.as_ref().map(|timed| &timed.key),
+        options.empty_is_failure.as_ref(),
+    ];
+    for key in keys.into_iter().flatten() {
+        errors.push(syn::Error::new(
+            key.span(),
+            format!(
+                "`{key}` is a stream chain's: add `stream` to say the alternatives open streams"
+            ),
+        ));
+    }
+    errors.finish().err()
+}
+
 /// What a stream chain (`stream`) takes: at most eight operands, and none of the
 /// options that make no sense for streams; `first_item_timeout` and `idle_timeout`
 /// only with it.
 pub fn stream(alternatives: &[&Alternative], options: &Options) -> Option<syn::Error> {
     let mut errors = Errors::default();
     let Some((stream, _)) = &options.stream else {
-        for timed in [&options.first_item_timeout, &options.idle_timeout]
-            .into_iter()
-            .flatten()
-        {
-            errors.push(syn::Error::new(
-                timed.key.span(),
-                format!(
-                    "`{}` is a stream chain's: add `stream` to say the operands open streams",
-                    timed.key
-                ),
-            ));
-        }
-        return errors.finish().err();
+        return stream_options_without_stream(options);
     };
     if alternatives.len() > 8 {
         errors.push(syn::Error::new(
@@ -412,17 +430,12 @@ fn stream_function(
              signature with `;`",
         ));
     }
-    if let Some(param) = function
-        .params
-        .iter()
-        .find(|param| matches!(param.passing, crate::model::Passing::Unique))
-    {
-        errors.push(syn::Error::new(
-            param.ty_span,
-            "a stream chain calls its alternatives when their turn comes, each with its own \
-             copy of the arguments: take this parameter by `&` or by value",
-        ));
-    }
+    errors.extend(lent_mutably(
+        function,
+        "a stream chain calls its alternatives when their turn comes, each with its own copy \
+         of the arguments, so it cannot lend a `&mut` (nor a `Pin<&mut _>` or an \
+         `Option<&mut _>`): take this parameter by `&` or by value",
+    ));
     let alternatives: Vec<&Alternative> = options
         .primary
         .iter()

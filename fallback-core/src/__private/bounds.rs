@@ -262,6 +262,13 @@ pub fn health<const N: usize>(health: &crate::Health<N>) -> &[crate::__private::
     health.breakers()
 }
 
+/// A stream chain's `health = ..`: a `Health` of the chain's count of alternatives,
+/// as [`health`] checks for the other chains.
+#[inline(always)]
+pub fn stream_health<const N: usize>(health: &crate::Health<N>) -> &crate::Health<N> {
+    health
+}
+
 /// A caught panic as the chain's error: the bound is where a missing
 /// `From<fallbacks::Panicked>` is reported, on `catch_panic`.
 #[inline(always)]

@@ -150,6 +150,12 @@ impl<C: ChainName> Attempt<C> {
         }
     }
 
+    /// The name of the chain.
+    #[inline]
+    pub fn chain_name(&self) -> &'static str {
+        self.chain.name()
+    }
+
     /// The same attempt record, for the tries of another alternative of the same chain
     /// (the chain's name stays).
     #[inline]

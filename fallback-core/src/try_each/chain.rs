@@ -10,7 +10,7 @@ use std::time::Duration;
 use super::slot::{Shared, Step};
 use super::{Breakers, Empty, KeptPolicy, Names, TryEach};
 use crate::__private::Breaker;
-use crate::attempt::{admit_one, ChainName, Observer, Policy, TryEachChain};
+use crate::attempt::{admit_one, Observer, Policy};
 use crate::attempt::{Sink, Tally};
 use crate::clock::{delay, remaining, Delay};
 use crate::{Elapsed, Served};
@@ -82,9 +82,13 @@ where
     /// The next item to try, with its position and name: items cooling down are
     /// skipped (reported), but never the last one. An item is taken from the list only
     /// when its turn comes; the one after it only to learn whether a tripped one is the
-    /// last. `peeks` unless the list is never looked ahead of before the chain's end
+    /// last (`chain`: the chain's name, for the event of a skip). `peeks` unless the list is never looked ahead of before the chain's end
     /// (one item at a time, without health): then no look is checked for.
-    pub(super) fn next_item<E>(&mut self, peeks: bool) -> Option<(It::Item, usize, &'static str)>
+    pub(super) fn next_item<E>(
+        &mut self,
+        peeks: bool,
+        chain: &'static str,
+    ) -> Option<(It::Item, usize, &'static str)>
     where
         M: Names<It::Item>,
         B: Breakers,
@@ -102,7 +106,7 @@ where
             if let Some(breaker) = tripped.filter(|_| one_left(items, peeked)) {
                 let shared = &self.shared;
                 let admitted = admit_one(
-                    TryEachChain.name(),
+                    chain,
                     breaker,
                     self.all_cooling,
                     index,

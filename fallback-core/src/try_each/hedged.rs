@@ -9,7 +9,7 @@ use std::time::Duration;
 use super::chain::{Chain, Order};
 use super::slot::{Slot, Step};
 use super::{Breakers, ElapsedInto, Empty, Names, Reuse, TryEach};
-use crate::attempt::{Judge, Observer};
+use crate::attempt::{ChainName, Judge, Observer, TryEachChain};
 use crate::clock::{delay, Delay};
 use crate::Served;
 
@@ -137,7 +137,7 @@ where
                     .is_some_and(|hedge| hedge.poll(cx).is_ready());
             if busy == 0 || (busy == 1 && fill_now) || slow {
                 fill_now = false;
-                match this.chain.next_item::<E>(true) {
+                match this.chain.next_item::<E>(true, TryEachChain.name()) {
                     Some((item, index, name)) => {
                         let free = if this.first.is_busy() {
                             this.second.as_mut()

@@ -8,7 +8,7 @@ use std::task::{Context, Poll};
 use super::chain::{Chain, Order};
 use super::slot::{poll_judged, step, Gather};
 use super::{Breakers, Empty, KeptPolicy, Moved, Names, NoClock, TryEach};
-use crate::attempt::{Attempt, Judge, Observer, Policy, TryEachChain};
+use crate::attempt::{Attempt, ChainName, Judge, Observer, Policy, TryEachChain};
 use crate::trace::Ended;
 use crate::Served;
 
@@ -66,7 +66,9 @@ where
         let mut this = self.project();
         loop {
             let Some(current) = this.current.as_mut().as_pin_mut() else {
-                let Some((item, index, name)) = this.chain.next_item::<E>(B::TRACKS) else {
+                let Some((item, index, name)) =
+                    this.chain.next_item::<E>(B::TRACKS, TryEachChain.name())
+                else {
                     return Poll::Ready(Err(this.chain.exhausted(this.last_error.take())));
                 };
                 let shared = &mut this.chain.shared;

@@ -7,7 +7,7 @@ use std::task::{Context, Poll};
 use super::chain::{Chain, Order};
 use super::slot::Slot;
 use super::{Breakers, ElapsedInto, Empty, Names, Reuse, TryEach};
-use crate::attempt::{Judge, Observer};
+use crate::attempt::{ChainName, Judge, Observer, TryEachChain};
 use crate::clock::Delay;
 use crate::Served;
 
@@ -87,7 +87,7 @@ where
         };
         loop {
             if !this.slot.is_busy() {
-                match this.chain.next_item::<E>(true) {
+                match this.chain.next_item::<E>(true, TryEachChain.name()) {
                     Some((item, index, name)) => {
                         this.slot.as_mut().start::<F, P, O, C, E, R>(
                             item,

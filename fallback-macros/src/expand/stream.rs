@@ -13,12 +13,14 @@
 //! .name(|index: &usize| ["a(&req)", "b(&req)"][*index])
 //! .on(f)
 //! .first_item_timeout(5s)
+//! .empty_is_failure() // with `empty_is_failure`
 //! .when_empty(never_empty)
 //! .stream()
+//! .__named(concat!(module_path!(), ":", line!())) // the chain's name in its events
 //! ```
 
 use proc_macro2::{Ident, Span, TokenStream};
-use quote::{format_ident, quote, ToTokens};
+use quote::{format_ident, quote, quote_spanned, ToTokens};
 
 use super::names::{breakers, local};
 use crate::model::{
@@ -78,7 +80,8 @@ pub fn stream_inline(alternatives: &[Alternative], options: &Options) -> TokenSt
         .error
         .as_ref()
         .is_some_and(|error| matches!(error_mode_of_error(error), ErrorMode::All(_)));
-    chain(operands, names, options, false, collects)
+    let name = quote! { ::core::concat!(::core::module_path!(), ":", ::core::line!()) };
+    chain(operands, names, options, false, collects, name)
 }
 
 /// A `#[fallback(.., stream)]` function: its alternatives called with (copies of) its
@@ -117,7 +120,11 @@ pub fn stream_function(function: &Function, options: &Options) -> TokenStream {
         .collect();
     let collects = stream_error(&function.ret)
         .is_some_and(|error| matches!(error_mode_of_error(error), ErrorMode::All(_)));
-    let body = chain(operands, names, options, true, collects);
+    let name = {
+        let name = function.sig.ident.to_string();
+        quote! { ::core::concat!(::core::module_path!(), "::", #name) }
+    };
+    let body = chain(operands, names, options, true, collects, name);
     let Function {
         attrs, vis, sig, ..
     } = function;
@@ -130,13 +137,15 @@ pub fn stream_function(function: &Function, options: &Options) -> TokenStream {
 }
 
 /// The chain over `operands` (futures opening streams), named `names`; `moves`: the
-/// closure takes what it uses (a function's arguments, for the stream it returns).
+/// closure takes what it uses (a function's arguments, for the stream it returns);
+/// `name`: the chain's, in its events (as the macros' other chains are named).
 fn chain(
     operands: Vec<TokenStream>,
     names: Vec<String>,
     options: &Options,
     moves: bool,
     collects: bool,
+    name: TokenStream,
 ) -> TokenStream {
     let krate = options.krate();
     let policies = Policies::of(options);
@@ -154,9 +163,13 @@ fn chain(
         #krate::__private::try_each(0..#total, #capture |#index: usize| match #index { #(#arms)* })
             .name(|#index: &usize| [#(#names),*][*#index])
     };
-    let mut call = |method: &str, args: TokenStream| {
-        let method = Ident::new(method, Span::call_site());
+    // `.method(args)`, its name spanned at `span` (where a missing bound is reported).
+    let call_at = |chain: &mut TokenStream, method: &str, span: Span, args: TokenStream| {
+        let method = Ident::new(method, span);
         chain.extend(quote! { .#method(#args) });
+    };
+    let call = |chain: &mut TokenStream, method: &str, args: TokenStream| {
+        call_at(chain, method, Span::call_site(), args)
     };
     for (method, value) in [
         ("on", options.on.as_ref().map(ToTokens::to_token_stream)),
@@ -180,12 +193,17 @@ fn chain(
         ("idle_timeout", policies.idle_timeout.clone()),
     ] {
         if let Some(value) = value {
-            call(method, value);
+            call(&mut chain, method, value);
         }
     }
     if let Some(cooldown) = &policies.cooldown {
         let health = match &policies.health {
-            Some(health) => health.to_token_stream(),
+            // Of the chain's count, as for the other chains (checked by its type).
+            Some(health) => {
+                let span = crate::model::first_span(health);
+                let krate = super::respan(&krate, span);
+                quote_spanned! {span=> #krate::__private::stream_health::<#total>(#health) }
+            }
             None => {
                 let shared = breakers();
                 quote! {{
@@ -194,13 +212,22 @@ fn chain(
                 }}
             }
         };
-        call("cooldown", quote! { #cooldown, #health });
+        call(&mut chain, "cooldown", quote! { #cooldown, #health });
         if let Some(trip_after) = &policies.trip_after {
-            call("trip_after", trip_after.clone());
+            call(&mut chain, "trip_after", trip_after.clone());
         }
     }
     if policies.catch_panic.is_some() {
-        call("catch_panic", TokenStream::new());
+        call(&mut chain, "catch_panic", TokenStream::new());
+    }
+    // Spanned at the option, where a missing `From<Rejected>` for the error is reported.
+    if let Some(key) = &options.empty_is_failure {
+        call_at(
+            &mut chain,
+            "empty_is_failure",
+            key.span(),
+            TokenStream::new(),
+        );
     }
     // `AllFailed<E>` as the stream's error: every error, collected.
     let empty = if collects {
@@ -208,12 +235,13 @@ fn chain(
     } else {
         "when_empty"
     };
-    call(empty, quote! { #krate::__private::never_empty });
+    call(&mut chain, empty, quote! { #krate::__private::never_empty });
     let mode = match options.stream.as_ref().and_then(|(_, mode)| mode.as_ref()) {
         Some(mode) if mode.value() == "buffered" => "stream_buffered",
         Some(_) => "stream_restart",
         None => "stream",
     };
-    call(mode, TokenStream::new());
+    call(&mut chain, mode, TokenStream::new());
+    call(&mut chain, "__named", name);
     quote! { #krate::__private::stream_chain! { #chain } }
 }

@@ -373,10 +373,14 @@ mod tests {
     fn a_stream_is_told_from_its_spelling() {
         let stream = |text: &str| returns_a_stream(&syn::parse_str(text).unwrap());
         assert!(stream("impl Stream<Item = Result<String, E>> + '_"));
-        assert!(stream("impl futures::Stream<Item = Result<String, E>> + Send"));
+        assert!(stream(
+            "impl futures::Stream<Item = Result<String, E>> + Send"
+        ));
         assert!(stream("impl TryStream<Ok = String, Error = E>"));
         assert!(stream("BoxStream<'static, Result<String, E>>"));
-        assert!(stream("Pin<Box<dyn Stream<Item = Result<String, E>> + Send>>"));
+        assert!(stream(
+            "Pin<Box<dyn Stream<Item = Result<String, E>> + Send>>"
+        ));
         assert!(!stream("Result<String, E>"));
         assert!(!stream("impl Future<Output = Result<String, E>>"));
         assert!(!stream("Pin<Box<dyn Future<Output = Result<String, E>>>>"));

@@ -46,6 +46,8 @@ pub struct Options {
     pub reject: Option<(Ident, Expr)>,
     /// `catch_panic`.
     pub catch_panic: Option<Ident>,
+    /// `empty_is_failure` (with `stream`).
+    pub empty_is_failure: Option<Ident>,
     /// `stream`, with its mode: `None` committed, `Some("buffered" | "restart")`.
     pub stream: Option<(Ident, Option<syn::LitStr>)>,
     /// `first_item_timeout = ..`, `idle_timeout = ..` (with `stream`).
@@ -193,21 +195,8 @@ impl Options {
                      `stream = \"buffered\"` or `stream = \"restart\"`",
                 )),
             },
-            "catch_panic" => match value {
-                RawValue::Flag(_) => self.catch_panic = Some(key),
-                RawValue::Expr(Expr::Lit(syn::ExprLit {
-                    lit: syn::Lit::Bool(on),
-                    ..
-                })) => {
-                    if on.value {
-                        self.catch_panic = Some(key);
-                    }
-                }
-                other => errors.push(syn::Error::new(
-                    value_span(&other),
-                    "`catch_panic` is a switch: write `catch_panic` (or `catch_panic = true`)",
-                )),
-            },
+            "catch_panic" => self.catch_panic = switch(key, value, errors),
+            "empty_is_failure" => self.empty_is_failure = switch(key, value, errors),
             "reject" => {
                 let example = "`reject = |reply| reply.is_empty()` or `reject = Reply::is_refusal`";
                 let hook =
@@ -287,6 +276,24 @@ impl Options {
     /// `::fallbacks`.
     pub fn krate(&self) -> TokenStream {
         self.krate.clone().unwrap_or_else(|| quote!(::fallbacks))
+    }
+}
+
+/// A switch's key, if it is on: written alone or `= true`; `= false` is off.
+fn switch(key: Ident, value: RawValue, errors: &mut Errors) -> Option<Ident> {
+    match value {
+        RawValue::Flag(_) => Some(key),
+        RawValue::Expr(Expr::Lit(syn::ExprLit {
+            lit: syn::Lit::Bool(on),
+            ..
+        })) => on.value.then_some(key),
+        other => {
+            errors.push(syn::Error::new(
+                value_span(&other),
+                format!("`{key}` is a switch: write `{key}` (or `{key} = true`)"),
+            ));
+            None
+        }
     }
 }
 

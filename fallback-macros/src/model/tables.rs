@@ -37,6 +37,7 @@ pub static ATTRIBUTE_OPTIONS: OptionTable = &[
     STREAM,
     FIRST_ITEM_TIMEOUT,
     IDLE_TIMEOUT,
+    EMPTY_IS_FAILURE,
 ];
 
 const STREAM: (&str, &str) = (
@@ -52,6 +53,12 @@ const FIRST_ITEM_TIMEOUT: (&str, &str) = (
 const IDLE_TIMEOUT: (&str, &str) = (
     "idle_timeout",
     "with `stream`: no next item within it ends the stream: `idle_timeout = \"10s\"`",
+);
+
+const EMPTY_IS_FAILURE: (&str, &str) = (
+    "empty_is_failure",
+    "with `stream`: a stream that ends without any item (an answer with no tokens) is a \
+     failure that falls back, `E::from(fallbacks::Rejected)`: `empty_is_failure`",
 );
 
 const RETRY_ON: (&str, &str) = (
@@ -142,4 +149,5 @@ pub static CHAIN_OPTIONS: OptionTable = &[
     STREAM,
     FIRST_ITEM_TIMEOUT,
     IDLE_TIMEOUT,
+    EMPTY_IS_FAILURE,
 ];

@@ -36,7 +36,7 @@ mod poll;
 use self::poll::{Event, Fast};
 use super::chain::Chain;
 use super::{Breakers, ElapsedInto, Empty, Names, Reuse, ToError, TryEach};
-use crate::attempt::{Attempt, Judge, Judged, Observer, Refusing, TryEachChain};
+use crate::attempt::{Attempt, ChainName, Judge, Judged, Observer, Refusing, TryEachChain};
 use crate::clock::{ClockEnabledFor, Delay, Tokio};
 use crate::{Elapsed, Rejected};
 
@@ -237,7 +237,8 @@ pin_project_lite::pin_project! {
         unwatched: bool,
         first_item: Option<Duration>,
         idle: Option<Duration>,
-        attempt: Attempt<TryEachChain>,
+        // The chain's name is a field: the macros' stream chains name theirs.
+        attempt: Attempt,
         // The item being tried, for a retry.
         item: Option<It::Item>,
         last_error: Option<(Fut::Output, usize, &'static str)>,
@@ -283,7 +284,7 @@ where
             unwatched,
             first_item,
             idle,
-            attempt: Attempt::new(TryEachChain, "item", 0),
+            attempt: Attempt::new(TryEachChain.name(), "item", 0),
             item: None,
             last_error: None,
             buffer: Vec::new(),
@@ -291,6 +292,14 @@ where
             timer: None,
             deadline: None,
         }
+    }
+
+    /// For the macros' stream chains: the chain's name in its events and traces (the
+    /// function's path, or where `fallback_chain!` is), in place of `"try_each"`.
+    #[doc(hidden)]
+    pub fn __named(mut self, chain: &'static str) -> Self {
+        self.attempt = Attempt::new(chain, "item", 0);
+        self
     }
 
     /// The name of the alternative streaming now (the last one started, opening or
@@ -489,6 +498,14 @@ where
     /// ended (see [`served`](Self::served)).
     pub fn streaming(&self) -> Option<&'static str> {
         self.inner.streaming()
+    }
+
+    /// See [`TryEachStream::__named`].
+    #[doc(hidden)]
+    pub fn __named(self, chain: &'static str) -> Self {
+        TryEachRestartStream {
+            inner: self.inner.__named(chain),
+        }
     }
 
     /// Once the stream has ended with a complete answer: the position and the name of

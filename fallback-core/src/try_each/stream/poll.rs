@@ -10,7 +10,7 @@ use std::time::Duration;
 use futures_core::Stream;
 
 use super::{Mode, State, StateProj, TryEachStream};
-use crate::attempt::{Attempt, Judge, Observer, Policy, Tried, TryEachChain, Verdict};
+use crate::attempt::{Attempt, Judge, Observer, Policy, Tried, Verdict};
 use crate::clock::{delay, Delay};
 use crate::trace::{Ended, Trace};
 use crate::try_each::chain::Chain;
@@ -138,18 +138,20 @@ where
                 Some((tried, committed)) => Next::Ended(tried, committed),
                 None => match this.state.as_mut().project() {
                     StateProj::Done { .. } => Next::Yield(Event::End),
-                    StateProj::Idle => match this.chain.next_item::<E>(true) {
-                        Some((item, index, name)) => {
-                            this.attempt.reset(name, index);
-                            *this.item = Some(item);
-                            Next::Launch
+                    StateProj::Idle => {
+                        match this.chain.next_item::<E>(true, this.attempt.chain_name()) {
+                            Some((item, index, name)) => {
+                                this.attempt.reset(name, index);
+                                *this.item = Some(item);
+                                Next::Launch
+                            }
+                            None => {
+                                this.state.set(State::Done { served: false });
+                                let error = this.chain.exhausted(this.last_error.take());
+                                Next::Yield(Event::Failed(error))
+                            }
                         }
-                        None => {
-                            this.state.set(State::Done { served: false });
-                            let error = this.chain.exhausted(this.last_error.take());
-                            Next::Yield(Event::Failed(error))
-                        }
-                    },
+                    }
                     StateProj::Pausing => {
                         if fired(this.timer.as_mut(), cx) {
                             Next::Launch
@@ -313,7 +315,7 @@ enum After<T> {
 #[allow(non_camel_case_types)]
 struct Ended_<'a, It: Iterator, F, Fut: Future, T, P, O, C, R, N, M, B> {
     chain: &'a mut Chain<It, F, P, O, C, R, N, M, B>,
-    attempt: &'a mut Attempt<TryEachChain>,
+    attempt: &'a mut Attempt,
     mode: Mode,
     buffer: &'a mut Vec<T>,
     item: &'a mut Option<It::Item>,
