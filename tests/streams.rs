@@ -1347,6 +1347,79 @@ async fn a_limit_too_long_for_the_clock_is_never() {
     assert!(items.iter().all(Result::is_ok));
 }
 
+/// Restart mode leaves the chain between two alternatives after a discard marker, until
+/// the next poll: a deadline that passes meanwhile is the next alternative's, which it
+/// leaves no time to start, not a second failure of the one discarded.
+#[tokio::test(start_paused = true)]
+async fn a_deadline_after_a_discard_marker_is_the_next_alternatives() {
+    start();
+    let providers = [
+        provider("a", &[Item(1, "a1"), Fail(1, "cut")]),
+        provider("b", &[Item(1, "b1")]),
+    ];
+    let mut chain = Box::pin(
+        try_each(&providers, open)
+            .name(|p| p.name)
+            .deadline(Duration::from_millis(50))
+            .all_failed()
+            .stream_restart(),
+    );
+    assert!(matches!(chain.next().await, Some(Ok(Streamed::Item("a1")))));
+    assert!(matches!(
+        chain.next().await,
+        Some(Ok(Streamed::Discard { index: 0, .. }))
+    ));
+    // The reader takes its time clearing a's text: the deadline passes before b starts.
+    sleep(Duration::from_millis(100)).await;
+    let Some(Err(TryEachError::Failed {
+        error: all,
+        index,
+        name,
+    })) = chain.next().await
+    else {
+        panic!("the deadline ends the stream");
+    };
+    assert_eq!((index, name), (1, "b"));
+    assert_eq!(listed(&all), [("b", 1, Error::Timeout)]);
+    assert_eq!(
+        all.alternatives_failed(),
+        2,
+        "a announced, b past the deadline: {all}"
+    );
+    assert!(chain.next().await.is_none());
+    assert_eq!(log(), [("open a".into(), 0)], "b never opened");
+}
+
+/// Once a stream chain has ended, no timer of it is left to wake its task.
+#[tokio::test(start_paused = true)]
+async fn a_finished_stream_chain_leaves_no_timer_to_wake_its_task() {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::sync::Arc;
+    use std::task::{Context, Poll};
+    struct Count(AtomicUsize);
+    impl futures::task::ArcWake for Count {
+        fn wake_by_ref(this: &Arc<Self>) {
+            this.0.fetch_add(1, Ordering::SeqCst);
+        }
+    }
+    let count = Arc::new(Count(AtomicUsize::new(0)));
+    let waker = futures::task::waker(count.clone());
+    let mut cx = Context::from_waker(&waker);
+    let mut chain = Box::pin(
+        try_each(
+            [1u32],
+            |n| async move { Ok::<_, Error>(stream::iter([Ok(n)])) },
+        )
+        .deadline(Duration::from_secs(1))
+        .idle_timeout(Duration::from_secs(1))
+        .stream(),
+    );
+    assert_eq!(chain.as_mut().poll_next(&mut cx), Poll::Ready(Some(Ok(1))));
+    assert_eq!(chain.as_mut().poll_next(&mut cx), Poll::Ready(None));
+    tokio::time::advance(Duration::from_secs(2)).await;
+    assert_eq!(count.0.load(Ordering::SeqCst), 0, "woken after its end");
+}
+
 #[tokio::test(start_paused = true)]
 async fn the_deadline_ends_the_stream_in_flight_as_a_failed_try_and_spares_a_served_one() {
     // Committed: the deadline passes between a1 and a2; the try is reported failed.

@@ -128,6 +128,16 @@ where
                     State::Reading { seen, .. } | State::Watched { seen, .. } => {
                         (Tried::PastDeadline(error), *seen)
                     }
+                    // Between alternatives (after a restart's discard marker, which ended
+                    // the last one's tries): the deadline is the next one's, which it
+                    // leaves no time to start.
+                    State::Idle => {
+                        let chain = this.attempt.chain_name();
+                        if let Some((_, index, name)) = this.chain.next_item::<E>(true, chain) {
+                            this.attempt.reset(name, index);
+                        }
+                        (Tried::Expired(error), false)
+                    }
                     _ => (Tried::Expired(error), false),
                 });
                 Some(Duration::ZERO)
@@ -146,7 +156,12 @@ where
                                 Next::Launch
                             }
                             None => {
-                                this.state.set(State::Done { served: false });
+                                done(
+                                    this.state.as_mut(),
+                                    this.timer.as_mut(),
+                                    this.deadline.as_mut(),
+                                    false,
+                                );
                                 let error = this.chain.exhausted(this.last_error.take());
                                 Next::Yield(Event::Failed(error))
                             }
@@ -162,7 +177,12 @@ where
                     StateProj::Draining { items } => match items.pop_front() {
                         Some(item) => Next::Yield(Event::Item(item)),
                         None => {
-                            this.state.set(State::Done { served: true });
+                            done(
+                                this.state.as_mut(),
+                                this.timer.as_mut(),
+                                this.deadline.as_mut(),
+                                true,
+                            );
                             Next::Yield(Event::End)
                         }
                     },
@@ -284,8 +304,12 @@ where
                     this.timer.set(None);
                     match next {
                         After::Idle => this.state.set(State::Idle),
-                        After::Done => this.state.set(State::Done { served: false }),
-                        After::Served => this.state.set(State::Done { served: true }),
+                        After::Done | After::Served => done(
+                            this.state.as_mut(),
+                            this.timer.as_mut(),
+                            this.deadline.as_mut(),
+                            matches!(next, After::Served),
+                        ),
                         After::Drain(items) => this.state.set(State::Draining { items }),
                         After::Pause(pause) => {
                             this.timer.set(Some(delay(pause)));
@@ -421,6 +445,19 @@ where
             }
         }
     }
+}
+
+/// The stream's end (`served`: with a complete answer): its timers are stopped, so that
+/// none wakes its task for nothing later.
+fn done<Fut, S, T>(
+    mut state: Pin<&mut State<Fut, S, T>>,
+    mut timer: Pin<&mut Option<Delay>>,
+    mut deadline: Pin<&mut Option<Delay>>,
+    served: bool,
+) {
+    state.set(State::Done { served });
+    timer.set(None);
+    deadline.set(None);
 }
 
 /// Stops `timer` (out of line: it is rarely set, and its drop is not small).
