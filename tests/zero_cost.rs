@@ -538,6 +538,30 @@ mod streams {
         });
         assert_eq!((count, items), (0, (999, 0)));
     }
+
+    /// A stream chain holds one stream (the one being read) and the last error, not room
+    /// for a second stream: a 4 KiB stream state makes a chain of a little over 4 KiB
+    /// (4736 bytes with `tokio`: the rest is its three timers, the opening's, the
+    /// first or next item's, and the deadline's; it was 8832 with room for two).
+    #[test]
+    fn a_stream_chain_holds_one_stream_not_two() {
+        use std::pin::Pin;
+        /// A stream whose state is 4 KiB (a parser's buffer, say): its first byte is its
+        /// only item.
+        struct Big([u8; 4096]);
+        impl futures::Stream for Big {
+            type Item = Result<u8, Error>;
+            fn poll_next(self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<Option<Self::Item>> {
+                Poll::Ready(Some(Ok(self.0[0])))
+            }
+        }
+        let open = |_: u8| std::future::ready(Ok::<_, Error>(Big([0; 4096])));
+        let chain = fallbacks::try_each([0u8, 1], open).stream();
+        let size = std::mem::size_of_val(&chain);
+        assert!((4096..4096 + 1024).contains(&size), "{size} bytes");
+        let restart = fallbacks::try_each([0u8, 1], open).stream_restart();
+        assert_eq!(std::mem::size_of_val(&restart), size);
+    }
 }
 
 /// A call through `FallbackLayer` allocates nothing, over a tuple and over a

@@ -109,6 +109,18 @@ impl ChainName for &'static str {
     }
 }
 
+/// The error type of a `Result` type, named from the type alone: a `try_each` chain
+/// keeps its last error as `<Fut::Output as Fallible>::Error`, without room for a value
+/// (or a stream) it never holds.
+pub trait Fallible {
+    /// `E` of `Result<T, E>`.
+    type Error;
+}
+
+impl<T, E> Fallible for Result<T, E> {
+    type Error = E;
+}
+
 /// The name of every `try_each` chain, `"try_each"`: a constant, not a field.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct TryEachChain;

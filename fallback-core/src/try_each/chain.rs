@@ -15,9 +15,46 @@ use crate::attempt::{Sink, Tally};
 use crate::clock::{delay, remaining, Delay};
 use crate::{Elapsed, Served};
 
-/// The error a chain ends with if no later item's comes: the item's result, its
-/// position and its name.
-pub(super) type LastError<T, E> = (Result<T, E>, usize, &'static str);
+/// The error a chain ends with if no later item's comes: what is kept of the item's
+/// error ([`Kept`]), its position and its name.
+pub(super) type LastError<K> = (K, usize, &'static str);
+
+/// What a chain keeps of its last error: the attempt's whole `Result` (only ever an
+/// `Err`), as the futures do (their layout was measured so), or the error alone, as a
+/// stream chain does (an `Ok` there would be a second stream's room).
+pub(super) trait Kept<E> {
+    fn keep(error: E) -> Self;
+    fn error(self) -> Option<E>;
+}
+
+impl<T, E> Kept<E> for Result<T, E> {
+    #[inline(always)]
+    fn keep(error: E) -> Self {
+        Err(error)
+    }
+
+    #[inline(always)]
+    fn error(self) -> Option<E> {
+        self.err()
+    }
+}
+
+/// The error alone, for [`Kept`].
+#[cfg(feature = "stream")]
+pub(super) struct Only<E>(pub E);
+
+#[cfg(feature = "stream")]
+impl<E> Kept<E> for Only<E> {
+    #[inline(always)]
+    fn keep(error: E) -> Self {
+        Only(error)
+    }
+
+    #[inline(always)]
+    fn error(self) -> Option<E> {
+        Some(self.0)
+    }
+}
 
 /// What judging one try needs: the shared state, the item's breaker, and the errors
 /// the chain collects.
@@ -191,12 +228,12 @@ where
     }
 
     /// The error of a chain whose items ran out: the last one's, or the empty list's.
-    pub(super) fn exhausted<T, E>(&mut self, last_error: Option<LastError<T, E>>) -> N::Error
+    pub(super) fn exhausted<E>(&mut self, last_error: Option<LastError<impl Kept<E>>>) -> N::Error
     where
         N: Empty<E>,
     {
-        match last_error {
-            Some((Err(error), index, name)) => self.fail(error, index, name),
+        match last_error.and_then(|(kept, index, name)| Some((kept.error()?, index, name))) {
+            Some((error, index, name)) => self.fail(error, index, name),
             _ => match self.empty.take() {
                 Some(empty) => empty.empty(),
                 // Used once, at the chain's end: a chain is not polled after it.
@@ -271,7 +308,7 @@ where
         step: Step<T, E>,
         index: usize,
         name: &'static str,
-        last_error: &mut Option<LastError<T, E>>,
+        last_error: &mut Option<LastError<impl Kept<E>>>,
         order: Order,
     ) -> Option<Result<Served<T>, N::Error>>
     where
@@ -288,8 +325,10 @@ where
             }
             Step::Stopped(error) => {
                 // An earlier item's error goes to the errors the chain collects, first.
-                if let Some((Err(earlier), at, named)) = last_error.take() {
-                    self.set_aside(earlier, at, named);
+                if let Some((earlier, at, named)) = last_error.take() {
+                    if let Some(earlier) = earlier.error() {
+                        self.set_aside(earlier, at, named);
+                    }
                 }
                 Some(Err(self.fail(error, index, name)))
             }
@@ -308,10 +347,12 @@ where
                         .as_ref()
                         .is_none_or(|(_, last, _)| index >= *last)
                 {
-                    if let Some((Err(earlier), at, named)) =
-                        last_error.replace((Err(error), index, name))
+                    if let Some((earlier, at, named)) =
+                        last_error.replace((Kept::keep(error), index, name))
                     {
-                        self.set_aside(earlier, at, named);
+                        if let Some(earlier) = earlier.error() {
+                            self.set_aside(earlier, at, named);
+                        }
                     }
                 } else {
                     self.set_aside(error, index, name);

@@ -34,8 +34,9 @@ use futures_core::Stream;
 mod poll;
 
 use self::poll::{Event, Fast};
-use super::chain::Chain;
+use super::chain::{Chain, LastError, Only};
 use super::{Breakers, ElapsedInto, Empty, Names, Reuse, ToError, TryEach};
+use crate::attempt::Fallible;
 use crate::attempt::{Attempt, ChainName, Judge, Judged, Observer, Refusing, TryEachChain};
 use crate::clock::{ClockEnabledFor, Delay, Tokio};
 use crate::{Elapsed, Rejected};
@@ -229,6 +230,7 @@ pin_project_lite::pin_project! {
     where
         It: Iterator,
         Fut: Future,
+        Fut::Output: Fallible,
     {
         chain: Chain<It, F, P, O, C, R, N, M, B>,
         mode: Mode,
@@ -241,7 +243,7 @@ pin_project_lite::pin_project! {
         attempt: Attempt,
         // The item being tried, for a retry.
         item: Option<It::Item>,
-        last_error: Option<(Fut::Output, usize, &'static str)>,
+        last_error: Option<LastError<Only<<Fut::Output as Fallible>::Error>>>,
         buffer: Vec<T>,
         #[pin]
         state: State<Fut, S, T>,
@@ -261,6 +263,7 @@ pin_project_lite::pin_project! {
     where
         It: Iterator,
         Fut: Future,
+        Fut::Output: Fallible,
     {
         #[pin]
         inner: TryEachStream<It, F, Fut, S, T, P, O, C, R, N, M, B>,
@@ -271,6 +274,7 @@ impl<It, F, Fut, S, T, P, O, C, R, N, M, B> TryEachStream<It, F, Fut, S, T, P, O
 where
     It: Iterator,
     Fut: Future,
+    Fut::Output: Fallible,
 {
     fn new(chain: TryEach<It, F, P, O, C, R, N, M, B>, mode: Mode) -> Self
     where
@@ -491,6 +495,7 @@ impl<It, F, Fut, S, T, P, O, C, R, N, M, B>
 where
     It: Iterator,
     Fut: Future,
+    Fut::Output: Fallible,
 {
     /// The name of the alternative streaming now (the last one started, opening or
     /// read), if any: `None` before the first starts, between two alternatives (after

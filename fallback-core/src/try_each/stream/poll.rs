@@ -13,7 +13,7 @@ use super::{Mode, State, StateProj, TryEachStream};
 use crate::attempt::{Attempt, Judge, Observer, Policy, Tried, Verdict};
 use crate::clock::{delay, Delay};
 use crate::trace::{Ended, Trace};
-use crate::try_each::chain::Chain;
+use crate::try_each::chain::{Chain, LastError, Only};
 use crate::try_each::slot::Gather;
 use crate::try_each::{Breakers, ElapsedInto, Empty, Names, Reuse};
 use crate::{Elapsed, EventKind};
@@ -290,7 +290,7 @@ where
                     });
                 }
                 Next::Ended(tried, committed) => {
-                    let ended: Ended_<'_, _, _, Fut, _, _, _, _, _, _, _, _> = Ended_ {
+                    let ended: Ended_<'_, _, _, E, _, _, _, _, _, _, _, _> = Ended_ {
                         chain: this.chain,
                         attempt: this.attempt,
                         mode: *this.mode,
@@ -337,19 +337,18 @@ enum After<T> {
 
 /// The pieces of a stream chain that settling a try touches.
 #[allow(non_camel_case_types)]
-struct Ended_<'a, It: Iterator, F, Fut: Future, T, P, O, C, R, N, M, B> {
+struct Ended_<'a, It: Iterator, F, E, T, P, O, C, R, N, M, B> {
     chain: &'a mut Chain<It, F, P, O, C, R, N, M, B>,
     attempt: &'a mut Attempt,
     mode: Mode,
     buffer: &'a mut Vec<T>,
     item: &'a mut Option<It::Item>,
-    last_error: &'a mut Option<(Fut::Output, usize, &'static str)>,
+    last_error: &'a mut Option<LastError<Only<E>>>,
 }
 
-impl<It, F, Fut, S, T, E, P, O, C, R, N, M, B> Ended_<'_, It, F, Fut, T, P, O, C, R, N, M, B>
+impl<It, F, T, E, P, O, C, R, N, M, B> Ended_<'_, It, F, E, T, P, O, C, R, N, M, B>
 where
     It: Iterator,
-    Fut: Future<Output = Result<S, E>>,
     P: Judge<(), E>,
     O: Observer<E>,
     N: Empty<E>,
@@ -359,7 +358,7 @@ where
     /// The chain's error, from the error that ends it (an earlier item's kept error goes
     /// to the errors the chain collects, before it).
     fn end(&mut self, error: E, index: usize, name: &'static str) -> N::Error {
-        if let Some((Err(earlier), at, named)) = self.last_error.take() {
+        if let Some((Only(earlier), at, named)) = self.last_error.take() {
             self.chain.set_aside(earlier, at, named);
         }
         self.chain.fail(error, index, name)
@@ -436,8 +435,8 @@ where
                     };
                     return (Some(discard), After::Idle);
                 }
-                if let Some((Err(earlier), at, named)) =
-                    self.last_error.replace((Err(error), index, name))
+                if let Some((Only(earlier), at, named)) =
+                    self.last_error.replace((Only(error), index, name))
                 {
                     self.chain.set_aside(earlier, at, named);
                 }
