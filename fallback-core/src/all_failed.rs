@@ -6,7 +6,8 @@ use std::fmt;
 /// One failed attempt: which alternative failed, and the error it returned.
 ///
 /// ```
-/// use fallback_core::Failure;
+/// # extern crate fallback_core as fallbacks;
+/// use fallbacks::Failure;
 ///
 /// let failure = Failure::new("openai", 0, "rate limited");
 /// assert_eq!(failure.alternative(), "openai");
@@ -68,7 +69,8 @@ impl<E: fmt::Display> fmt::Display for Failure<E> {
 /// log line:
 ///
 /// ```
-/// use fallback_core::{AllFailed, Failure};
+/// # extern crate fallback_core as fallbacks;
+/// use fallbacks::{AllFailed, Failure};
 ///
 /// let mut errors = AllFailed::new(Failure::new("openai", 0, "429 rate limited"), 2);
 /// errors.push(Failure::new("anthropic", 1, "503 overloaded"));
@@ -89,7 +91,8 @@ impl<E: fmt::Display> fmt::Display for Failure<E> {
 /// including the one that stopped it, and says so:
 ///
 /// ```
-/// use fallback_core::{AllFailed, Failure};
+/// # extern crate fallback_core as fallbacks;
+/// use fallbacks::{AllFailed, Failure};
 ///
 /// let errors = AllFailed::new(Failure::new("openai", 0, "401 invalid key"), 3);
 /// assert!(errors.stopped_early());
@@ -104,7 +107,8 @@ impl<E: fmt::Display> fmt::Display for Failure<E> {
 /// alternatives are counted once:
 ///
 /// ```
-/// use fallback_core::{AllFailed, Failure};
+/// # extern crate fallback_core as fallbacks;
+/// use fallbacks::{AllFailed, Failure};
 ///
 /// let mut errors = AllFailed::new(Failure::new("openai", 0, "503"), 2);
 /// errors.push(Failure::new("openai", 0, "503"));

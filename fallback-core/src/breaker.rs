@@ -123,7 +123,8 @@ impl Breaker {
 /// two atomics per alternative.
 ///
 /// ```
-/// let health: fallback_core::Health<2> = fallback_core::Health::new();
+/// # extern crate fallback_core as fallbacks;
+/// let health: fallbacks::Health<2> = fallbacks::Health::new();
 /// assert!(!health.is_cooling(0));
 /// assert_eq!(health.failures(1), 0);
 /// ```
@@ -203,9 +204,10 @@ impl<const N: usize> Health<N> {
 /// when the list is reloaded in another order or length, make a new one with it.
 ///
 /// ```
+/// # extern crate fallback_core as fallbacks;
 /// # #[cfg(feature = "tokio")] {
 /// use std::time::Duration;
-/// use fallback_core::{try_each, ListHealth};
+/// use fallbacks::{try_each, ListHealth};
 ///
 /// let providers: Vec<String> = "openai anthropic local".split(' ').map(String::from).collect();
 /// let health = ListHealth::new(providers.len());

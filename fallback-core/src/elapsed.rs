@@ -12,7 +12,8 @@ use std::time::Duration;
 /// `From<fallbacks::Elapsed>`:
 ///
 /// ```
-/// use fallback_core::Elapsed;
+/// # extern crate fallback_core as fallbacks;
+/// use fallbacks::Elapsed;
 ///
 /// #[derive(Debug)]
 /// enum LlmError {

@@ -11,7 +11,8 @@ use crate::attempt::{ChainName, TryEachChain};
 /// error type that is `Display`, the event is too: a line for a log (see below).
 ///
 /// ```
-/// use fallback_core::{Event, EventKind};
+/// # extern crate fallback_core as fallbacks;
+/// use fallbacks::{Event, EventKind};
 ///
 /// fn log(event: &Event<'_, String>) {
 ///     match event.kind {
@@ -73,8 +74,9 @@ impl<E> Event<'_, E> {
 /// what happened and after how long, and a failure's error.
 ///
 /// ```
+/// # extern crate fallback_core as fallbacks;
 /// use std::time::Duration;
-/// use fallback_core::{Event, EventKind};
+/// use fallbacks::{Event, EventKind};
 ///
 /// let error = "rate limited".to_string();
 /// let failed = Event::new("openai", 0, 2, Duration::from_millis(300), EventKind::Failed(&error))

@@ -1,7 +1,8 @@
 //! The small runtime behind the [`fallbacks`](https://docs.rs/fallbacks) crate.
 //!
 //! ```
-//! use fallback_core::{AllFailed, Failure};
+//! # extern crate fallback_core as fallbacks;
+//! use fallbacks::{AllFailed, Failure};
 //!
 //! let errors = AllFailed::new(Failure::new("openai", 0, "rate limited"), 2);
 //! assert_eq!(errors.last().alternative(), "openai");

@@ -13,7 +13,8 @@ use std::task::{Context, Poll};
 /// panic's message kept.
 ///
 /// ```
-/// use fallback_core::Panicked;
+/// # extern crate fallback_core as fallbacks;
+/// use fallbacks::Panicked;
 ///
 /// let panicked = Panicked::new("index out of bounds");
 /// assert_eq!(panicked.message(), "index out of bounds");
@@ -62,7 +63,8 @@ impl std::error::Error for Panicked {}
 /// truncated answer): a failure like an error, filtered, retried and reported as one.
 ///
 /// ```
-/// use fallback_core::Rejected;
+/// # extern crate fallback_core as fallbacks;
+/// use fallbacks::Rejected;
 ///
 /// assert_eq!(Rejected.to_string(), "the answer was rejected");
 /// ```

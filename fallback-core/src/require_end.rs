@@ -33,7 +33,8 @@ use futures_core::Stream;
 /// stream.
 ///
 /// ```
-/// use fallback_core::require_end;
+/// # extern crate fallback_core as fallbacks;
+/// use fallbacks::require_end;
 /// use futures::{executor::block_on, stream, StreamExt};
 ///
 /// #[derive(Debug, PartialEq)]
@@ -99,7 +100,8 @@ impl<S, P, C> RequireEnd<S, P, C> {
     /// caller reads (a `done_reason` of `"length"` is an answer cut short by its limit).
     ///
     /// ```
-    /// use fallback_core::require_end;
+    /// # extern crate fallback_core as fallbacks;
+    /// use fallbacks::require_end;
     /// use futures::{executor::block_on, stream, StreamExt};
     ///
     /// // (done, text or done_reason) per line.

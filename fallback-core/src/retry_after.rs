@@ -18,8 +18,9 @@ use std::time::{Duration, SystemTime};
 /// `retry_after = ..`:
 ///
 /// ```
+/// # extern crate fallback_core as fallbacks;
 /// use std::time::{Duration, SystemTime};
-/// use fallback_core::parse_retry_after;
+/// use fallbacks::parse_retry_after;
 ///
 /// // Sun, 06 Nov 1994 08:49:37 GMT
 /// let now = SystemTime::UNIX_EPOCH + Duration::from_secs(784_111_777);

@@ -5,7 +5,8 @@
 /// returns.
 ///
 /// ```
-/// use fallback_core::Served;
+/// # extern crate fallback_core as fallbacks;
+/// use fallbacks::Served;
 ///
 /// let served = Served::new("reply", "anthropic", 1, 1);
 /// assert_eq!(served.alternative(), "anthropic");

@@ -3,10 +3,11 @@
 //! configuration, tried in order, with the options of every chain.
 //!
 //! ```
+//! # extern crate fallback_core as fallbacks;
 //! use std::convert::Infallible;
 //! use std::time::Duration;
 //!
-//! use fallback_core::tower::FallbackLayer;
+//! use fallbacks::tower::FallbackLayer;
 //! use tower::{service_fn, ServiceBuilder, ServiceExt};
 //!
 //! #[derive(Debug, PartialEq)]
@@ -15,8 +16,8 @@
 //!     Timeout,
 //! }
 //!
-//! impl From<fallback_core::Elapsed> for Upstream {
-//!     fn from(_: fallback_core::Elapsed) -> Self {
+//! impl From<fallbacks::Elapsed> for Upstream {
+//!     fn from(_: fallbacks::Elapsed) -> Self {
 //!         Upstream::Timeout
 //!     }
 //! }

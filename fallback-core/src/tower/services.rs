@@ -63,7 +63,8 @@ impl<Req, S: Service<Req> + Clone, const N: usize> Services<Req> for [S; N] {
 /// allocate on every call, a `ServiceList` never does.
 ///
 /// ```
-/// use fallback_core::tower::{FallbackLayer, ServiceList, ServiceListError};
+/// # extern crate fallback_core as fallbacks;
+/// use fallbacks::tower::{FallbackLayer, ServiceList, ServiceListError};
 /// use tower::{service_fn, Layer, ServiceExt};
 ///
 /// # #[tokio::main(flavor = "current_thread")]

@@ -102,7 +102,8 @@ impl<It, F, P, O, C, R, N, M, B> TryEach<It, F, P, O, C, R, N, M, B> {
     /// (Not with [`when_empty`](TryEach::when_empty), whose error is `E`.)
     ///
     /// ```
-    /// # use fallback_core::{try_each, TryEachError};
+    /// # extern crate fallback_core as fallbacks;
+    /// # use fallbacks::{try_each, TryEachError};
     /// # futures::executor::block_on(async {
     /// let providers = ["openai", "anthropic"];
     /// let error = try_each(&providers, |name| async move { Err::<String, _>(format!("{name} down")) })

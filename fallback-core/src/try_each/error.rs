@@ -8,7 +8,8 @@ use std::fmt;
 /// error is not read as one of the stream's items.
 ///
 /// ```
-/// # use fallback_core::{try_each, TryEachError};
+/// # extern crate fallback_core as fallbacks;
+/// # use fallbacks::{try_each, TryEachError};
 /// # futures::executor::block_on(async {
 /// let providers = ["openai", "anthropic"];
 /// let down = |name| async move { Err::<String, _>(format!("{name} down")) };

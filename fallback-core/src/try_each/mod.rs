@@ -43,7 +43,8 @@ pub use timed::TryEachTimedFuture;
 /// futures are not boxed, and the result says which item served.
 ///
 /// ```
-/// use fallback_core::try_each;
+/// # extern crate fallback_core as fallbacks;
+/// use fallbacks::try_each;
 ///
 /// struct Provider { name: &'static str, up: bool }
 ///
@@ -113,7 +114,8 @@ where
 /// than once:
 ///
 /// ```
-/// # use fallback_core::try_each;
+/// # extern crate fallback_core as fallbacks;
+/// # use fallbacks::try_each;
 /// # futures::executor::block_on(async {
 /// let providers = ["openai", "anthropic"];
 /// let chain = try_each(&providers, |name| async move { Ok::<_, String>(*name) });
@@ -382,7 +384,8 @@ impl<It, F, P, O, C, R, M, B> TryEach<It, F, P, O, C, R, NoItems, M, B> {
     /// list's (after it, `when_empty` would drop the errors it collects).
     ///
     /// ```
-    /// # use fallback_core::try_each;
+    /// # extern crate fallback_core as fallbacks;
+    /// # use fallbacks::try_each;
     /// #[derive(Debug, PartialEq)]
     /// enum LlmError { NoProviders, Down }
     ///
