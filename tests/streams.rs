@@ -1390,6 +1390,29 @@ async fn a_deadline_after_a_discard_marker_is_the_next_alternatives() {
     assert_eq!(log(), [("open a".into(), 0)], "b never opened");
 }
 
+/// A stream chain is a `FusedStream`: terminated once its last item (or its error) is
+/// yielded, whichever way it ended; polled again, it yields nothing.
+#[tokio::test(start_paused = true)]
+async fn a_stream_chain_says_it_is_terminated_once_it_has_ended() {
+    use futures::stream::FusedStream;
+    start();
+    let providers = [provider("a", &[Item(1, "a1")]), provider("b", &[Item(1, "b1")])];
+    let mut chain = Box::pin(try_each(&providers, open).stream());
+    assert!(!chain.is_terminated());
+    assert_eq!(chain.next().await, Some(Ok("a1")));
+    assert!(!chain.is_terminated(), "its end is not yet read");
+    assert_eq!(chain.next().await, None);
+    assert!(chain.is_terminated());
+    assert_eq!(chain.next().await, None);
+    let cut = [provider("a", &[Item(1, "a1"), Fail(1, "cut")])];
+    let mut chain = Box::pin(try_each(&cut, open).stream_restart());
+    assert_eq!(chain.next().await, Some(Ok(Streamed::Item("a1"))));
+    assert!(!chain.is_terminated());
+    assert!(matches!(chain.next().await, Some(Err(_))), "the only one, cut");
+    assert!(chain.is_terminated());
+    assert!(chain.next().await.is_none());
+}
+
 /// Once a stream chain has ended, no timer of it is left to wake its task.
 #[tokio::test(start_paused = true)]
 async fn a_finished_stream_chain_leaves_no_timer_to_wake_its_task() {

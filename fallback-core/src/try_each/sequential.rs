@@ -14,6 +14,10 @@ use crate::Served;
 
 pin_project_lite::pin_project! {
     /// The future of a [`try_each`](crate::try_each()) chain without a time option.
+    ///
+    /// Like most futures, it is not to be polled once it has completed: polled again,
+    /// it may start another item, or panic. (A check on every poll would cost the
+    /// chain's fastest path; `FutureExt::fuse` makes a future that may be polled again.)
     pub struct TryEachFuture<It, F, Fut, P, O, N, M, B>
     where
         It: Iterator,

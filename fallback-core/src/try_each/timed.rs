@@ -14,6 +14,10 @@ use crate::Served;
 pin_project_lite::pin_project! {
     /// The future of a [`try_each`](crate::try_each()) chain with a time option
     /// (`timeout`, `deadline`, `retries`).
+    ///
+    /// Like most futures, it is not to be polled once it has completed: polled again,
+    /// it may start another item, or panic. (A check on every poll would cost the
+    /// chain's fastest path; `FutureExt::fuse` makes a future that may be polled again.)
     pub struct TryEachTimedFuture<It, F, Fut, P, O, C, R, N, M, B>
     where
         It: Iterator,

@@ -1,0 +1,187 @@
+//! Restart mode (`.stream_restart()`): a failure after the first item falls back too,
+//! after a [`Streamed::Discard`] marker that tells the reader to drop what it showed.
+
+use std::future::Future;
+use std::pin::Pin;
+use std::task::{Context, Poll};
+
+use futures_core::stream::FusedStream;
+use futures_core::Stream;
+
+use super::poll::{Event, Fast};
+use super::{Slow, TryEachStream};
+use crate::attempt::{Fallible, Judge, Observer};
+use crate::try_each::{Breakers, ElapsedInto, Empty, Names, Reuse};
+
+/// What a restart-mode stream chain yields: an item, or the word that the items of
+/// the alternative at `index` so far are to be discarded, because it failed with
+/// `error` after its first item; the next alternative's items follow, from their start.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(docsrs, doc(cfg(feature = "stream")))]
+pub enum Streamed<T, X> {
+    /// An item of the alternative streaming now.
+    Item(T),
+    /// Discard the items received since the last `Discard` (or the start).
+    Discard {
+        /// The alternative that failed.
+        alternative: &'static str,
+        /// Its position.
+        index: usize,
+        /// Why.
+        error: X,
+    },
+}
+
+pin_project_lite::pin_project! {
+    /// A restart-mode stream chain: a `Stream` of `Result<Streamed<T, X>, X>`. See the
+    /// module.
+    #[must_use = "a stream chain does nothing until it is polled"]
+    pub struct TryEachRestartStream<It, F, Fut, S, T, P, O, C, R, N, M, B>
+    where
+        It: Iterator,
+        Fut: Future,
+        Fut::Output: Fallible,
+    {
+        #[pin]
+        pub(super) inner: TryEachStream<It, F, Fut, S, T, P, O, C, R, N, M, B>,
+    }
+}
+
+impl<It, F, Fut, S, T, E, P, O, C, R, N, M, B> TryEachStream<It, F, Fut, S, T, P, O, C, R, N, M, B>
+where
+    It: Iterator,
+    F: FnMut(It::Item) -> Fut,
+    Fut: Future<Output = Result<S, E>>,
+    S: Stream<Item = Result<T, E>>,
+    P: Judge<(), E>,
+    O: Observer<E>,
+    C: ElapsedInto<E>,
+    R: Reuse<It::Item>,
+    N: Empty<E>,
+    M: Names<It::Item>,
+    B: Breakers,
+{
+    /// [`next_slow`](Self::next_slow) for a restarting chain: its items and discard
+    /// markers as [`Streamed`] items.
+    #[inline(never)]
+    fn restart_slow(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        polled: Option<Poll<Option<Result<T, E>>>>,
+    ) -> Slow<Streamed<T, N::Error>, N::Error> {
+        let mut slow = Slow {
+            item: None,
+            error: None,
+            pending: false,
+        };
+        match self.poll_slow(cx, polled) {
+            Poll::Pending => slow.pending = true,
+            Poll::Ready(Event::Item(item)) => slow.item = Some(Streamed::Item(item)),
+            Poll::Ready(Event::Discard {
+                alternative,
+                index,
+                error,
+            }) => {
+                slow.item = Some(Streamed::Discard {
+                    alternative,
+                    index,
+                    error,
+                })
+            }
+            Poll::Ready(Event::Failed(error)) => slow.error = Some(error),
+            Poll::Ready(Event::End) => {}
+        }
+        slow
+    }
+}
+
+impl<It, F, Fut, S, T, E, P, O, C, R, N, M, B> Stream
+    for TryEachRestartStream<It, F, Fut, S, T, P, O, C, R, N, M, B>
+where
+    It: Iterator,
+    F: FnMut(It::Item) -> Fut,
+    Fut: Future<Output = Result<S, E>>,
+    S: Stream<Item = Result<T, E>>,
+    P: Judge<(), E>,
+    O: Observer<E>,
+    C: ElapsedInto<E>,
+    R: Reuse<It::Item>,
+    N: Empty<E>,
+    M: Names<It::Item>,
+    B: Breakers,
+{
+    type Item = Result<Streamed<T, N::Error>, N::Error>;
+
+    fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
+        let mut inner = self.project().inner;
+        let slow = match inner.as_mut().poll_fast(cx) {
+            Fast::Item(item) => return Poll::Ready(Some(Ok(Streamed::Item(item)))),
+            Fast::Pending => return Poll::Pending,
+            Fast::Polled(polled) => inner.restart_slow(cx, Some(polled)),
+            Fast::Slow => inner.restart_slow(cx, None),
+        };
+        if let Some(item) = slow.item {
+            return Poll::Ready(Some(Ok(item)));
+        }
+        if let Some(error) = slow.error {
+            return Poll::Ready(Some(Err(error)));
+        }
+        if slow.pending {
+            Poll::Pending
+        } else {
+            Poll::Ready(None)
+        }
+    }
+}
+
+impl<It, F, Fut, S, T, P, O, C, R, N, M, B>
+    TryEachRestartStream<It, F, Fut, S, T, P, O, C, R, N, M, B>
+where
+    It: Iterator,
+    Fut: Future,
+    Fut::Output: Fallible,
+{
+    /// The name of the alternative streaming now (the last one started, opening or
+    /// read), if any: `None` before the first starts, between two alternatives (after
+    /// a failure, until the next poll starts the next one), and once the stream has
+    /// ended (see [`served`](Self::served)).
+    pub fn streaming(&self) -> Option<&'static str> {
+        self.inner.streaming()
+    }
+
+    /// See [`TryEachStream::__named`].
+    #[doc(hidden)]
+    pub fn __named(self, chain: &'static str) -> Self {
+        TryEachRestartStream {
+            inner: self.inner.__named(chain),
+        }
+    }
+
+    /// Once the stream has ended with a complete answer: the position and the name of
+    /// the alternative that gave it (the one whose items came after the last discard
+    /// marker). `None` before the end, and after an end with an error.
+    pub fn served(&self) -> Option<(usize, &'static str)> {
+        self.inner.served()
+    }
+}
+
+/// See [`TryEachStream`]'s.
+impl<It, F, Fut, S, T, E, P, O, C, R, N, M, B> FusedStream
+    for TryEachRestartStream<It, F, Fut, S, T, P, O, C, R, N, M, B>
+where
+    It: Iterator,
+    F: FnMut(It::Item) -> Fut,
+    Fut: Future<Output = Result<S, E>>,
+    S: Stream<Item = Result<T, E>>,
+    P: Judge<(), E>,
+    O: Observer<E>,
+    C: ElapsedInto<E>,
+    R: Reuse<It::Item>,
+    N: Empty<E>,
+    M: Names<It::Item>,
+    B: Breakers,
+{
+    fn is_terminated(&self) -> bool {
+        self.inner.is_terminated()
+    }
+}
