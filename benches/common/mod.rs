@@ -370,7 +370,15 @@ pub mod streams {
     use super::{block_on, Error};
 
     /// The names `consume` takes.
-    pub const KINDS: [&str; 5] = ["raw", "chain", "chain_e", "macro", "restart"];
+    pub const KINDS: [&str; 7] = [
+        "raw",
+        "chain",
+        "chain_e",
+        "macro",
+        "restart",
+        "raw_opaque",
+        "opaque",
+    ];
 
     /// How a reader uses each item.
     #[derive(Clone, Copy, Debug)]
@@ -395,6 +403,37 @@ pub mod streams {
     /// An opaque stream of `count` items, as an SSE decoder's would be.
     fn items(count: u64) -> impl Stream<Item = Result<u64, Error>> {
         stream::iter(0..black_box(count)).map(|n| Ok(black_box(n)))
+    }
+
+    /// A stream of `count` items whose `poll_next` is out of line, as a real provider's
+    /// is (an SSE decoder over an HTTP body is far too big to inline into its reader):
+    /// read raw or through a chain, each item is then a call.
+    struct Opaque {
+        next: u64,
+        end: u64,
+    }
+
+    impl Stream for Opaque {
+        type Item = Result<u64, Error>;
+
+        #[inline(never)]
+        fn poll_next(
+            mut self: std::pin::Pin<&mut Self>,
+            _: &mut std::task::Context<'_>,
+        ) -> std::task::Poll<Option<Self::Item>> {
+            let next = self.next;
+            std::task::Poll::Ready((next < self.end).then(|| {
+                self.next += 1;
+                Ok(black_box(next))
+            }))
+        }
+    }
+
+    fn opaque(count: u64) -> Opaque {
+        Opaque {
+            next: 0,
+            end: black_box(count),
+        }
     }
 
     const DOWN: Error = Error {
@@ -446,6 +485,8 @@ pub mod streams {
             "chain_e" => chain_e::<WHOLE>(count),
             "macro" => chain_macro::<WHOLE>(count),
             "restart" => restart::<WHOLE>(count),
+            "raw_opaque" => raw_opaque::<WHOLE>(count),
+            "opaque" => chain_opaque::<WHOLE>(count),
             _ => panic!("unknown stream kind {kind}: one of {KINDS:?}"),
         }
     }
@@ -456,6 +497,31 @@ pub mod streams {
     #[inline(never)]
     fn raw<const WHOLE: bool>(count: u64) -> u64 {
         block_on(read::<WHOLE, _>(items(count)))
+    }
+
+    #[inline(never)]
+    fn raw_opaque<const WHOLE: bool>(count: u64) -> u64 {
+        block_on(read::<WHOLE, _>(opaque(count)))
+    }
+
+    /// `chain_e` over the opaque stream.
+    #[inline(never)]
+    fn chain_opaque<const WHOLE: bool>(count: u64) -> u64 {
+        let alternatives = [true, false];
+        let open = |fails: &bool| {
+            let fails = *fails;
+            async move {
+                if fails {
+                    Err(DOWN)
+                } else {
+                    Ok(opaque(count))
+                }
+            }
+        };
+        let chain = fallbacks::try_each(&alternatives, open)
+            .when_empty(|| DOWN)
+            .stream();
+        block_on(read::<WHOLE, _>(chain))
     }
 
     #[inline(never)]

@@ -258,7 +258,9 @@ impl<P, Q, H, O, W, C> FallbackLayer<P, Q, H, O, W, C> {
     }
 
     /// The services' names, in order, for events, traces and [`Served`] (default
-    /// `"service 0"`, `"service 1"`...).
+    /// `"service 0"`, `"service 1"`...). Given before the layer knows its services: a
+    /// service past the names' end is `"service N"` (`"service"` past the eighth), a
+    /// name past the services' end is unused.
     pub fn names(mut self, names: &'static [&'static str]) -> Self {
         self.options.names = names;
         self
