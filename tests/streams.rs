@@ -1396,7 +1396,10 @@ async fn a_deadline_after_a_discard_marker_is_the_next_alternatives() {
 async fn a_stream_chain_says_it_is_terminated_once_it_has_ended() {
     use futures::stream::FusedStream;
     start();
-    let providers = [provider("a", &[Item(1, "a1")]), provider("b", &[Item(1, "b1")])];
+    let providers = [
+        provider("a", &[Item(1, "a1")]),
+        provider("b", &[Item(1, "b1")]),
+    ];
     let mut chain = Box::pin(try_each(&providers, open).stream());
     assert!(!chain.is_terminated());
     assert_eq!(chain.next().await, Some(Ok("a1")));
@@ -1408,7 +1411,10 @@ async fn a_stream_chain_says_it_is_terminated_once_it_has_ended() {
     let mut chain = Box::pin(try_each(&cut, open).stream_restart());
     assert_eq!(chain.next().await, Some(Ok(Streamed::Item("a1"))));
     assert!(!chain.is_terminated());
-    assert!(matches!(chain.next().await, Some(Err(_))), "the only one, cut");
+    assert!(
+        matches!(chain.next().await, Some(Err(_))),
+        "the only one, cut"
+    );
     assert!(chain.is_terminated());
     assert!(chain.next().await.is_none());
 }
