@@ -114,11 +114,11 @@ pub use fallback_core::clock::jitter;
 #[cfg_attr(docsrs, doc(cfg(feature = "tower")))]
 pub use fallback_core::tower;
 pub use fallback_core::{
-    parse_retry_after, try_each, Accept, AllFailed, AnyError, Breakers, Catching, Cloned, Collect,
-    Displaying, Elapsed, ElapsedInto, Empty, Event, EventKind, Failure, Filter, Health, Judge,
-    Judged, Limit, ListHealth, Moved, Names, NoClock, NoHealth, NoHint, NoItems, Observer,
-    Panicked, Panics, Propagate, Quiet, Refuse, Refusing, Rejected, RetryAfter, Reuse, Served,
-    Shows, Silent, ToError, TryEach, TryEachError, TryEachFuture, TryEachHedged,
+    parse_retry_after, retry_after_in, try_each, Accept, AllFailed, AnyError, Breakers, Catching,
+    Cloned, Collect, Displaying, Elapsed, ElapsedInto, Empty, Event, EventKind, Failure, Filter,
+    Health, Judge, Judged, Limit, ListHealth, Moved, Names, NoClock, NoHealth, NoHint, NoItems,
+    Observer, Panicked, Panics, Propagate, Quiet, Refuse, Refusing, Rejected, RetryAfter, Reuse,
+    Served, Shows, Silent, ToError, TryEach, TryEachError, TryEachFuture, TryEachHedged,
     TryEachHedgedFuture, TryEachTimedFuture, Unnamed, WhenEmpty, MAX_RETRY_AFTER,
 };
 #[cfg(feature = "stream")]

@@ -47,7 +47,7 @@ pub use outcomes::{Panicked, Rejected};
 #[cfg(feature = "stream")]
 #[cfg_attr(docsrs, doc(cfg(feature = "stream")))]
 pub use require_end::{require_end, RequireEnd};
-pub use retry_after::parse_retry_after;
+pub use retry_after::{parse_retry_after, retry_after_in};
 pub use served::Served;
 pub use try_each::{
     try_each, Breakers, Cloned, Collect, ElapsedInto, Empty, Moved, Names, NoClock, NoHealth,

@@ -1,4 +1,5 @@
-//! [`parse_retry_after`]: the wait a `Retry-After` header asks for.
+//! [`parse_retry_after`]: the wait a `Retry-After` header asks for; [`retry_after_in`]:
+//! the wait a response's headers ask for, `retry-after-ms` included.
 
 use std::time::{Duration, SystemTime};
 
@@ -34,15 +35,55 @@ use std::time::{Duration, SystemTime};
 /// ```
 pub fn parse_retry_after(value: &str, now: SystemTime) -> Option<Duration> {
     let value = value.trim();
-    let (whole, fraction) = value.split_once('.').unwrap_or((value, "0"));
-    let digits = |part: &str| !part.is_empty() && part.bytes().all(|b| b.is_ascii_digit());
-    if digits(whole) && digits(fraction) {
-        // Digits always read as a number; too many of them, as the longest wait.
-        let seconds: f64 = value.parse().ok()?;
-        return Some(Duration::try_from_secs_f64(seconds).unwrap_or(Duration::MAX));
+    if let Some(seconds) = number(value) {
+        return Some(seconds_as_duration(seconds));
     }
     let date = httpdate::parse_http_date(value).ok()?;
     date.duration_since(now).ok()
+}
+
+/// The wait a response's headers ask for: `retry-after-ms` (in milliseconds, as OpenAI
+/// and Azure OpenAI send it) if it is a number, else `Retry-After` as
+/// [`parse_retry_after`] reads it. `header(name)` gives a header's value by its
+/// lowercase name, whatever the HTTP client: with `reqwest` or `http`,
+/// `|name| response.headers().get(name)?.to_str().ok()`.
+///
+/// ```
+/// # extern crate fallback_core as fallbacks;
+/// use std::time::{Duration, SystemTime};
+/// use fallbacks::retry_after_in;
+///
+/// let headers = [("retry-after-ms", "250"), ("retry-after", "1")];
+/// let header = |name: &str| headers.iter().find(|(n, _)| *n == name).map(|(_, v)| *v);
+/// assert_eq!(retry_after_in(header, SystemTime::now()), Some(Duration::from_millis(250)));
+///
+/// let header = |name: &str| (name == "retry-after").then_some("2");
+/// assert_eq!(retry_after_in(header, SystemTime::now()), Some(Duration::from_secs(2)));
+/// assert_eq!(retry_after_in(|_| None, SystemTime::now()), None);
+/// ```
+pub fn retry_after_in<'a>(
+    header: impl Fn(&'static str) -> Option<&'a str>,
+    now: SystemTime,
+) -> Option<Duration> {
+    if let Some(millis) = header("retry-after-ms").and_then(|value| number(value.trim())) {
+        return Some(seconds_as_duration(millis / 1000.0));
+    }
+    parse_retry_after(header("retry-after")?, now)
+}
+
+/// A number in digits, with an optional fraction (`"2"`, `"1.5"`): nothing else (no
+/// sign, exponent, `inf` or `NaN`, which `f64`'s parser would take).
+fn number(value: &str) -> Option<f64> {
+    let (whole, fraction) = value.split_once('.').unwrap_or((value, "0"));
+    let digits = |part: &str| !part.is_empty() && part.bytes().all(|b| b.is_ascii_digit());
+    (digits(whole) && digits(fraction))
+        .then(|| value.parse().ok())
+        .flatten()
+}
+
+/// Seconds as a wait; too many of them (too many digits), the longest one.
+fn seconds_as_duration(seconds: f64) -> Duration {
+    Duration::try_from_secs_f64(seconds).unwrap_or(Duration::MAX)
 }
 
 #[cfg(test)]
@@ -89,5 +130,46 @@ mod tests {
         let too_long = "9".repeat(400);
         assert_eq!(wait(&too_long), Some(Duration::MAX));
         assert_eq!(wait("18446744073709551616"), Some(Duration::MAX));
+    }
+
+    #[test]
+    fn retry_after_ms_comes_first_and_reads_only_digits() {
+        let wait = |headers: &[(&str, &str)]| {
+            let header = |name: &str| headers.iter().find(|(n, _)| *n == name).map(|(_, v)| *v);
+            retry_after_in(header, now())
+        };
+        let ms = |millis| Some(Duration::from_millis(millis));
+        assert_eq!(
+            wait(&[("retry-after-ms", "250"), ("retry-after", "9")]),
+            ms(250)
+        );
+        assert_eq!(
+            wait(&[("retry-after-ms", " 1.5 ")]),
+            Some(Duration::from_micros(1500))
+        );
+        assert_eq!(wait(&[("retry-after", "2")]), Some(Duration::from_secs(2)));
+        let three = Some(Duration::from_secs(3));
+        assert_eq!(
+            wait(&[("retry-after", "Sun, 06 Nov 1994 08:49:40 GMT")]),
+            three
+        );
+        // A `retry-after-ms` that is not a number is not there: `Retry-After` is read.
+        for unreadable in ["-1", "1e3", "inf", "NaN", "soon", ""] {
+            assert_eq!(
+                wait(&[("retry-after-ms", unreadable), ("retry-after", "2")]),
+                Some(Duration::from_secs(2)),
+                "{unreadable:?}"
+            );
+            assert_eq!(
+                wait(&[("retry-after-ms", unreadable)]),
+                None,
+                "{unreadable:?}"
+            );
+        }
+        assert_eq!(
+            wait(&[("retry-after-ms", &"9".repeat(400))]),
+            Some(Duration::MAX)
+        );
+        assert_eq!(wait(&[]), None);
     }
 }

@@ -91,29 +91,13 @@ fn unfinished(finish_reason: Option<&str>) -> Option<&str> {
 }
 
 /// The wait a provider asked for: `retry-after-ms` (OpenAI's, in milliseconds), else
-/// `Retry-After` in seconds or as an HTTP date (RFC 9110). A value that is none of
-/// these, negative, or a date in the past is no wait asked for.
+/// `Retry-After` in seconds or as an HTTP date (RFC 9110), as the library reads them. A
+/// value that is none of these, negative, or a date in the past is no wait asked for.
 pub fn retry_after(
     headers: &reqwest::header::HeaderMap,
     now: std::time::SystemTime,
 ) -> Option<Duration> {
-    let header = |name: &str| {
-        headers
-            .get(name)
-            .and_then(|value| value.to_str().ok())
-            .map(str::trim)
-    };
-    // A wait too long for a `Duration` is the longest one: over the chain's cap, so
-    // the chain moves on rather than retrying soon.
-    let millis = header("retry-after-ms")
-        .and_then(|text| text.parse::<f64>().ok())
-        .filter(|millis| *millis >= 0.0)
-        .map(|millis| Duration::try_from_secs_f64(millis / 1000.0).unwrap_or(Duration::MAX));
-    if millis.is_some() {
-        return millis;
-    }
-    // Seconds, or an HTTP date: the library reads it.
-    fallbacks::parse_retry_after(header("retry-after")?, now)
+    fallbacks::retry_after_in(|name| headers.get(name)?.to_str().ok(), now)
 }
 
 /// An OpenAI-compatible provider: a base URL (`https://api.openai.com/v1`) and a model.
@@ -459,7 +443,13 @@ mod tests {
         // Too long to wait: the longest wait, which the chain will not make.
         let too_long = "18446744073709551616"; // 2^64 seconds
         assert_eq!(wait(&[("retry-after", too_long)]), Some(Duration::MAX));
-        assert_eq!(wait(&[("retry-after-ms", "1e30")]), Some(Duration::MAX));
+        let too_many_ms = "9999999999999999999999999999999999999999";
+        assert_eq!(
+            wait(&[("retry-after-ms", too_many_ms)]),
+            Some(Duration::MAX)
+        );
+        // Digits only, as for `Retry-After`: an exponent is not a number of milliseconds.
+        assert_eq!(wait(&[("retry-after-ms", "1e30")]), None);
         // A date in the past.
         assert_eq!(
             wait(&[("retry-after", "Sun, 06 Nov 1994 08:49:00 GMT")]),
