@@ -430,6 +430,16 @@ fn stream_function(
              signature with `;`",
         ));
     }
+    if let Some((ok, _)) = crate::model::stream_item(&function.ret)
+        .filter(|(ok, _)| crate::model::last_segment_is(ok, "Served"))
+    {
+        errors.push(syn::Error::new_spanned(
+            ok,
+            "a stream chain's items are its alternatives' items, not `Served`: which \
+             alternative answers is in its events (`observe = ..`), or use \
+             `try_each(..).stream()`, whose `served()` says it",
+        ));
+    }
     errors.extend(lent_mutably(
         function,
         "a stream chain calls its alternatives when their turn comes, each with its own copy \

@@ -24,41 +24,8 @@ use quote::{format_ident, quote, quote_spanned, ToTokens};
 
 use super::names::{breakers, local};
 use crate::model::{
-    error_mode_of_error, Alternative, Callee, ErrorMode, Function, Options, Policies,
+    error_mode_of_error, stream_item, Alternative, Callee, ErrorMode, Function, Options, Policies,
 };
-
-/// The error type of a stream's items, from `impl Stream<Item = Result<T, E>> + ..`.
-fn stream_error(ret: &syn::Type) -> Option<&syn::Type> {
-    let syn::Type::ImplTrait(bounds) = ret else {
-        return None;
-    };
-    bounds.bounds.iter().find_map(|bound| {
-        let syn::TypeParamBound::Trait(bound) = bound else {
-            return None;
-        };
-        let syn::PathArguments::AngleBracketed(args) = &bound.path.segments.last()?.arguments
-        else {
-            return None;
-        };
-        args.args.iter().find_map(|arg| match arg {
-            syn::GenericArgument::AssocType(item) if item.ident == "Item" => {
-                let syn::Type::Path(result) = &item.ty else {
-                    return None;
-                };
-                let syn::PathArguments::AngleBracketed(args) =
-                    &result.path.segments.last()?.arguments
-                else {
-                    return None;
-                };
-                match args.args.iter().nth(1)? {
-                    syn::GenericArgument::Type(error) => Some(error),
-                    _ => None,
-                }
-            }
-            _ => None,
-        })
-    })
-}
 
 /// The variants of `OpenN` and `EitherN`, in order.
 const VARIANTS: [&str; 8] = ["A", "B", "C", "D", "F", "G", "H", "I"];
@@ -118,7 +85,8 @@ pub fn stream_function(function: &Function, options: &Options) -> TokenStream {
         .iter()
         .map(|alternative| alternative.name.clone())
         .collect();
-    let collects = stream_error(&function.ret)
+    let collects = stream_item(&function.ret)
+        .map(|(_, error)| error)
         .is_some_and(|error| matches!(error_mode_of_error(error), ErrorMode::All(_)));
     let name = {
         let name = function.sig.ident.to_string();

@@ -299,6 +299,31 @@ pub fn returns_a_stream(ty: &Type) -> bool {
     }
 }
 
+/// The value and error types of a stream's items, from `impl Stream<Item = Result<T, E>>
+/// + ..`: `(T, E)`.
+pub fn stream_item(ret: &Type) -> Option<(&Type, &Type)> {
+    let Type::ImplTrait(bounds) = peeled(ret) else {
+        return None;
+    };
+    bounds.bounds.iter().find_map(|bound| {
+        let syn::TypeParamBound::Trait(bound) = bound else {
+            return None;
+        };
+        let PathArguments::AngleBracketed(args) = &bound.path.segments.last()?.arguments else {
+            return None;
+        };
+        args.args.iter().find_map(|arg| match arg {
+            GenericArgument::AssocType(item) if item.ident == "Item" => {
+                match generic_args(&item.ty).as_deref() {
+                    Some([ok, error]) => Some((*ok, *error)),
+                    _ => None,
+                }
+            }
+            _ => None,
+        })
+    })
+}
+
 /// The first `impl` in `ty`, which the body cannot name.
 pub fn impl_trait_in(tokens: TokenStream) -> Option<Span> {
     tokens.into_iter().find_map(|tree| match tree {
@@ -327,7 +352,7 @@ pub fn error_mode_of_error(error: &Type) -> ErrorMode {
     }
 }
 
-fn last_segment_is(ty: &Type, name: &str) -> bool {
+pub fn last_segment_is(ty: &Type, name: &str) -> bool {
     matches!(peeled(ty), Type::Path(path) if path.path.segments.last().is_some_and(|s| s.ident == name))
 }
 
