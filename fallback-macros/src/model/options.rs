@@ -5,7 +5,7 @@ use proc_macro2::{Span, TokenStream};
 use quote::{quote, ToTokens};
 use syn::{Expr, Ident, Type};
 
-use super::tables::OptionTable;
+use super::tables::{closest, unknown_option, OptionTable};
 use super::value::{count, duration};
 use super::{expr_span, first_span, source_text, Alternative, Value};
 use crate::errors::Errors;
@@ -297,61 +297,6 @@ fn switch(key: Ident, value: RawValue, errors: &mut Errors) -> Option<Ident> {
     }
 }
 
-fn unknown_option(key: &Ident, table: OptionTable) -> syn::Error {
-    let valid: Vec<String> = table.iter().map(|(name, _)| format!("`{name}`")).collect();
-    let mut message = format!("unknown option `{key}`");
-    // Asked of an inline chain, which has no declared type to say it. (Each table is a
-    // `static`, so the address of the slice it holds tells the two apart.)
-    if key == "served" && std::ptr::eq(table, super::CHAIN_OPTIONS) {
-        message.push_str(
-            ": `fallback_chain!` answers with the value alone; to learn which alternative \
-             served, use `observe = |event| ..` (its `EventKind::Succeeded`), or a \
-             `#[fallback]` function declared `-> Result<fallbacks::Served<T>, E>`, or \
-             `fallbacks::try_each`, which answers with a `Served`",
-        );
-        return syn::Error::new(key.span(), message);
-    }
-    // A near miss: the option meant, alone, rather than every option's meaning.
-    if let Some((near, meaning)) = closest(&key.to_string(), table)
-        .and_then(|near| table.iter().find(|(name, _)| *name == near))
-    {
-        message.push_str(&format!("; did you mean `{near}`?\n  {near}: {meaning}"));
-        return syn::Error::new(key.span(), message);
-    }
-    message.push_str(&format!("\nvalid options: {}", valid.join(", ")));
-    for (name, meaning) in table {
-        message.push_str(&format!("\n  {name}: {meaning}"));
-    }
-    syn::Error::new(key.span(), message)
-}
-
-/// The valid option closest to a misspelt one, if any is close.
-fn closest(key: &str, table: OptionTable) -> Option<&'static str> {
-    table
-        .iter()
-        .map(|(name, _)| (edit_distance(key, name), *name))
-        .filter(|(distance, name)| *distance <= name.len() / 3 + 1)
-        .min()
-        .map(|(_, name)| name)
-}
-
-fn edit_distance(a: &str, b: &str) -> usize {
-    let b: Vec<char> = b.chars().collect();
-    let mut row: Vec<usize> = (0..=b.len()).collect();
-    for (i, ca) in a.chars().enumerate() {
-        let mut diagonal = row[0];
-        row[0] = i + 1;
-        for (j, cb) in b.iter().enumerate() {
-            let above = row[j + 1];
-            row[j + 1] = (above + 1)
-                .min(row[j] + 1)
-                .min(diagonal + usize::from(ca != *cb));
-            diagonal = above;
-        }
-    }
-    row[b.len()]
-}
-
 fn value_span(value: &RawValue) -> Span {
     match value {
         RawValue::List(bracket, _) => bracket.span.join(),
@@ -489,19 +434,5 @@ fn crate_path(value: Expr) -> syn::Result<TokenStream> {
             other,
             "`crate` takes the path of the `fallbacks` crate: `crate = my_reexport::fallbacks`",
         )),
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn a_misspelt_option_finds_its_neighbour() {
-        let closest = |key| closest(key, crate::model::ATTRIBUTE_OPTIONS);
-        assert_eq!(closest("them"), Some("then"));
-        assert_eq!(closest("primay"), Some("primary"));
-        assert_eq!(closest("onn"), Some("on"));
-        assert_eq!(closest("timeout_everything"), None);
     }
 }

@@ -1,5 +1,7 @@
 //! The option tables of both macros: every valid key with what it takes, as an unknown
-//! option's error lists them.
+//! option's error lists them, and that error.
+
+use proc_macro2::Ident;
 
 /// An option a front end accepts, with what it takes: the list an unknown-option error
 /// shows.
@@ -151,3 +153,75 @@ pub static CHAIN_OPTIONS: OptionTable = &[
     IDLE_TIMEOUT,
     EMPTY_IS_FAILURE,
 ];
+
+/// The error of an option `table` does not have: the near miss meant, or every valid
+/// option with what it takes.
+pub(super) fn unknown_option(key: &Ident, table: OptionTable) -> syn::Error {
+    let valid: Vec<String> = table.iter().map(|(name, _)| format!("`{name}`")).collect();
+    let mut message = format!("unknown option `{key}`");
+    // Asked of an inline chain, which has no declared type to say it. (Each table is a
+    // `static`, so the address of the slice it holds tells the two apart.)
+    if key == "served" && std::ptr::eq(table, CHAIN_OPTIONS) {
+        message.push_str(
+            ": `fallback_chain!` answers with the value alone; to learn which alternative \
+             served, use `observe = |event| ..` (its `EventKind::Succeeded`), or a \
+             `#[fallback]` function declared `-> Result<fallbacks::Served<T>, E>`, or \
+             `fallbacks::try_each`, which answers with a `Served`",
+        );
+        return syn::Error::new(key.span(), message);
+    }
+    // A near miss: the option meant, alone, rather than every option's meaning.
+    if let Some((near, meaning)) = closest(&key.to_string(), table)
+        .and_then(|near| table.iter().find(|(name, _)| *name == near))
+    {
+        message.push_str(&format!("; did you mean `{near}`?\n  {near}: {meaning}"));
+        return syn::Error::new(key.span(), message);
+    }
+    message.push_str(&format!("\nvalid options: {}", valid.join(", ")));
+    for (name, meaning) in table {
+        message.push_str(&format!("\n  {name}: {meaning}"));
+    }
+    syn::Error::new(key.span(), message)
+}
+
+/// The valid option closest to a misspelt one, if any is close.
+pub(super) fn closest(key: &str, table: OptionTable) -> Option<&'static str> {
+    table
+        .iter()
+        .map(|(name, _)| (edit_distance(key, name), *name))
+        .filter(|(distance, name)| *distance <= name.len() / 3 + 1)
+        .min()
+        .map(|(_, name)| name)
+}
+
+/// Levenshtein's distance between `a` and `b`.
+fn edit_distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut row: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut diagonal = row[0];
+        row[0] = i + 1;
+        for (j, cb) in b.iter().enumerate() {
+            let above = row[j + 1];
+            row[j + 1] = (above + 1)
+                .min(row[j] + 1)
+                .min(diagonal + usize::from(ca != *cb));
+            diagonal = above;
+        }
+    }
+    row[b.len()]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_misspelt_option_finds_its_neighbour() {
+        let closest = |key| closest(key, ATTRIBUTE_OPTIONS);
+        assert_eq!(closest("them"), Some("then"));
+        assert_eq!(closest("primay"), Some("primary"));
+        assert_eq!(closest("onn"), Some("on"));
+        assert_eq!(closest("timeout_everything"), None);
+    }
+}

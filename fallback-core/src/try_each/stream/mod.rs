@@ -333,6 +333,8 @@ where
             Fast::Polled(polled) => this.next_slow(cx, Some(polled)),
             Fast::Slow => this.next_slow(cx, None),
         };
+        // Written out in each `poll_next`: the same in a helper, even `#[inline(always)]`,
+        // measured 35 and 38 instructions per whole item instead of 26 and 28 (1 unit).
         if let Some(item) = slow.item {
             return Poll::Ready(Some(Ok(item)));
         }
