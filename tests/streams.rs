@@ -1255,8 +1255,20 @@ mod attribute {
             cooldown = "30s",
             trip_after = 1,
             health = &self.health,
+            observe = skipped,
         )]
         fn chat(&self, prompt: String) -> impl Stream<Item = Result<&'static str, Error>> + '_;
+    }
+
+    thread_local! {
+        static SKIPPED: RefCell<Vec<(&'static str, usize)>> = const { RefCell::new(Vec::new()) };
+    }
+
+    /// The chain and the position of each skip.
+    fn skipped(event: &fallbacks::Event<'_, Error>) {
+        if matches!(event.kind, fallbacks::EventKind::Skipped) {
+            SKIPPED.with(|skipped| skipped.borrow_mut().push((event.chain, event.index)));
+        }
     }
 
     #[tokio::test(start_paused = true)]
@@ -1284,6 +1296,9 @@ mod attribute {
             ]
         );
         assert!(tracked.health.is_cooling(0) && !tracked.health.is_cooling(1));
+        // The skip is told under the chain's own name.
+        let named = concat!(module_path!(), "::chat");
+        assert_eq!(SKIPPED.with(|skipped| skipped.take()), [(named, 0)]);
     }
 
     thread_local! {
@@ -1390,8 +1405,20 @@ async fn a_deadline_after_a_discard_marker_is_the_next_alternatives() {
     assert_eq!(log(), [("open a".into(), 0)], "b never opened");
 }
 
-/// A stream chain is a `FusedStream`: terminated once its last item (or its error) is
-/// yielded, whichever way it ended; polled again, it yields nothing.
+/// An empty list fails with its own error, even past a zero deadline (as the futures
+/// do), in every mode: not with a timeout of an item that does not exist.
+#[tokio::test(start_paused = true)]
+async fn an_empty_list_of_streams_fails_as_empty_even_past_a_zero_deadline() {
+    let providers: [Provider; 0] = [];
+    let chain = || try_each(&providers, open).deadline(Duration::ZERO);
+    let committed: Vec<_> = Box::pin(chain().stream()).collect().await;
+    assert_eq!(committed, [Err(TryEachError::NoItems)]);
+    let restart: Vec<_> = Box::pin(chain().stream_restart()).collect().await;
+    assert_eq!(restart, [Err(TryEachError::NoItems)]);
+}
+
+/// A stream chain is a `FusedStream`: terminated once it has yielded its error or its
+/// end, whichever way it ended; polled again, it yields nothing.
 #[tokio::test(start_paused = true)]
 async fn a_stream_chain_says_it_is_terminated_once_it_has_ended() {
     use futures::stream::FusedStream;
@@ -1417,6 +1444,12 @@ async fn a_stream_chain_says_it_is_terminated_once_it_has_ended() {
     );
     assert!(chain.is_terminated());
     assert!(chain.next().await.is_none());
+    // Buffered: not while the answer read whole is handed over, only at its end.
+    let mut chain = Box::pin(try_each(&providers, open).stream_buffered());
+    assert_eq!(chain.next().await, Some(Ok("a1")));
+    assert!(!chain.is_terminated());
+    assert_eq!(chain.next().await, None);
+    assert!(chain.is_terminated());
 }
 
 /// Once a stream chain has ended, no timer of it is left to wake its task.

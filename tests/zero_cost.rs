@@ -546,8 +546,8 @@ mod streams {
     #[test]
     fn a_stream_chain_holds_one_stream_not_two() {
         use std::pin::Pin;
-        /// A stream whose state is 4 KiB (a parser's buffer, say): its first byte is its
-        /// only item.
+        /// A stream whose state is 4 KiB (a parser's buffer, say), yielding its first
+        /// byte (it is only measured here, never polled).
         struct Big([u8; 4096]);
         impl futures::Stream for Big {
             type Item = Result<u8, Error>;

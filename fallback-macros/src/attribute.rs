@@ -26,7 +26,13 @@ pub fn expand(args: TokenStream, item: TokenStream) -> TokenStream {
     let streams = options
         .as_ref()
         .is_some_and(|options| options.stream.is_some());
-    let function = Function::from_item(fn_item.clone(), streams, &mut errors);
+    // Whether the return type may be any (a stream's): with `stream`, or when it was
+    // written and refused (a bad value, a misspelling), or when the options could not
+    // be read, whose error is then the one to report.
+    let any_return = options
+        .as_ref()
+        .is_none_or(|options| options.stream.is_some() || options.written("stream"));
+    let function = Function::from_item(fn_item.clone(), any_return, &mut errors);
     // The rules across options only make sense once each option could be read.
     if let (Some(options), Some(function)) = (&options, &function) {
         errors.take(validate::function(options, function));
@@ -46,10 +52,13 @@ pub fn expand(args: TokenStream, item: TokenStream) -> TokenStream {
 /// mistake is reported.
 fn stand_in(item: FnItem, options: Option<&Options>, error: syn::Error) -> TokenStream {
     let error = error.to_compile_error();
-    // A function that returns a stream gets a stand-in stream even without `stream` (an
-    // error then says to add it), not a `Result` the stream's bounds would reject.
+    // A function that returns an `impl Stream` gets a stand-in stream even without
+    // `stream` (an error then says to add it), not a `Result` the stream's bounds would
+    // reject. (A concrete stream type, `BoxStream<..>`, takes `unimplemented!()`.)
     let returns_a_stream = match &item.sig.output {
-        ReturnType::Type(_, ret) => model::returns_a_stream(ret),
+        ReturnType::Type(_, ret) => {
+            model::returns_a_stream(ret) && impl_trait_in(ret.to_token_stream()).is_some()
+        }
         ReturnType::Default => false,
     };
     let streams = match options {
@@ -66,10 +75,11 @@ fn stand_in(item: FnItem, options: Option<&Options>, error: syn::Error) -> Token
     } = item;
     let body = match (body, primary_call) {
         (Some(body), _) => quote! { #body },
-        // A stream chain's `impl Stream`: a stand-in stream.
+        // A stream chain's `impl Stream`: a stand-in stream (without the `stream`
+        // feature, an error that says to enable it).
         (None, _) if streams.is_some() => {
             let krate = streams.unwrap_or_default();
-            quote! {{ #krate::__private::StandInStream::new() }}
+            quote! {{ #krate::__private::stand_in_stream!() }}
         }
         // An `impl Trait` in the return type needs a value to infer it from.
         (None, Some(call)) => quote! {{ ::core::result::Result::Ok(#call?) }},

@@ -80,7 +80,7 @@ use proc_macro::TokenStream;
 /// | `reject = pred` | an `impl Fn(&T) -> bool`: an `Ok` it accepts is a failure, `E::from(fallbacks::Rejected)` |
 /// | `catch_panic` | a panic in an alternative is a failure that moves on, `E::from(fallbacks::Panicked)` |
 /// | `observe = hook` | an `impl Fn(&fallbacks::Event<'_, E>)` called at each attempt's start and end (success, failure, or cancelled when hedged) |
-/// | `stream` | on a function (not `async`) returning `impl Stream<Item = Result<T, E>> + '_`, with `primary = ..` and alternatives that open streams: the function returns a stream chain, committed after its first item; `stream = "buffered"`, `stream = "restart"`, `first_item_timeout = ..`, `idle_timeout = ..` as in `fallback_chain!`. Parameters by `&` or by value. Needs the `stream` feature |
+/// | `stream` | on a function (not `async`) returning `impl Stream<Item = Result<T, E>> + '_`, with `primary = ..` and alternatives that open streams: the function returns a stream chain, committed after its first item; `stream = "buffered"`, `stream = "restart"` (items `Result<Streamed<T, E>, E>`), `first_item_timeout = ..`, `idle_timeout = ..`, `empty_is_failure` as in `fallback_chain!`. Parameters by `&` or by value. Needs the `stream` feature |
 ///
 /// Every duration and count is a literal, checked when the program is compiled, or any
 /// expression of type `Duration` (counts: `u32`) evaluated once when the chain starts:
@@ -399,7 +399,7 @@ pub fn fallback(args: TokenStream, item: TokenStream) -> TokenStream {
 /// | `error = E` | the chain's error type: each operand's error is converted into it with `From`. Omitted: the operands' error types must be the same, and nothing is converted |
 /// | `error = AllFailed<E>` | fail with every error, in order, each tagged with its operand's source text (`AllFailed<_>`: the operands' own error type, unconverted) |
 /// | `crate = path` | where the `fallbacks` crate is, for crates that re-export it |
-/// | `stream` | the operands open streams (futures of `Result<S, E>`, `S` a stream of `Result<T, E>`): the chain is a `Stream`, committed after its first item; `stream = "buffered"`, `stream = "restart"` for the other modes; with `first_item_timeout = ..` and `idle_timeout = ..`. Needs the `stream` feature |
+/// | `stream` | the operands open streams (futures of `Result<S, E>`, `S` a stream of `Result<T, E>`): the chain is a `Stream`, committed after its first item; `stream = "buffered"`, `stream = "restart"` for the other modes; with `first_item_timeout = ..` (no first item in time falls back), `idle_timeout = ..` (no next item in time ends the stream) and `empty_is_failure` (an answer with no items falls back, `E::from(fallbacks::Rejected)`). Needs the `stream` feature |
 ///
 /// # The previous error
 ///

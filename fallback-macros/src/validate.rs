@@ -355,8 +355,8 @@ fn stream_options_without_stream(options: &Options) -> Option<syn::Error> {
 }
 
 /// What a stream chain (`stream`) takes: at most eight operands, and none of the
-/// options that make no sense for streams; `first_item_timeout` and `idle_timeout`
-/// only with it.
+/// options that make no sense for streams; `first_item_timeout`, `idle_timeout` and
+/// `empty_is_failure` only with it.
 pub fn stream(alternatives: &[&Alternative], options: &Options) -> Option<syn::Error> {
     let mut errors = Errors::default();
     let Some((stream, _)) = &options.stream else {

@@ -41,6 +41,33 @@ macro_rules! __fallbacks_stream_chain {
 
 pub use crate::__fallbacks_stream_chain as stream_chain;
 
+/// The body of a stream function with a mistake (`#[fallback]`'s stand-in, so that its
+/// callers type-check): a stand-in stream, or without the `stream` feature one error
+/// that says to enable it.
+#[cfg(feature = "stream")]
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __fallbacks_stand_in_stream {
+    () => {
+        $crate::__private::StandInStream::new()
+    };
+}
+
+/// See the `stream` feature's.
+#[cfg(not(feature = "stream"))]
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __fallbacks_stand_in_stream {
+    () => {
+        ::core::compile_error!(
+            "stream chains need the `stream` feature of `fallbacks`: \
+             `fallbacks = { version = \"0.1\", features = [\"stream\"] }`"
+        )
+    };
+}
+
+pub use crate::__fallbacks_stand_in_stream as stand_in_stream;
+
 /// `try_each`, for the code `fallback_chain!(.., stream)` writes.
 pub use crate::try_each::try_each;
 

@@ -188,6 +188,23 @@ where
         self.one_left()
     }
 
+    /// The position and name of the next item of a list already begun, if any: looked
+    /// at, not started (no cooldown is asked), for an error that is its turn's. (Before
+    /// the first item, the chain has no position yet.)
+    #[cfg(feature = "stream")]
+    pub(super) fn next_position(&mut self) -> Option<(usize, &'static str)>
+    where
+        M: Names<It::Item>,
+    {
+        if self.taken == 0 || !self.one_left() {
+            return None;
+        }
+        let Some(Some(item)) = &self.peeked else {
+            return None;
+        };
+        Some((self.taken, self.namer.name(item)))
+    }
+
     /// What a slot needs to judge the item at `index`: the shared state, the item's
     /// breaker if it is tracked, and where the errors go (the errors the chain collects).
     pub(super) fn judging_into(&mut self, index: usize) -> Judging<'_, F, P, O, C, N, K>

@@ -148,10 +148,7 @@ pub fn function(function: &Function, options: &Options) -> TokenStream {
         policies,
         served: function.served.as_ref().map(ToTokens::to_token_stream),
         conversions_at_declared_type: function.result_types.is_none(),
-        name: {
-            let name = function.sig.ident.to_string();
-            quote! { ::core::concat!(::core::module_path!(), "::", #name) }
-        },
+        name: super::names::function_chain(&function.sig.ident),
     });
     let Function {
         attrs, vis, sig, ..

@@ -79,7 +79,7 @@ pub fn inline(alternatives: &[Alternative], options: &Options) -> TokenStream {
         policies: Policies::of(options),
         served: None,
         conversions_at_declared_type: false,
-        name: quote! { ::core::concat!(::core::module_path!(), ":", ::core::line!()) },
+        name: super::names::inline_chain(),
     });
     quote! {
         async {

@@ -2,8 +2,19 @@
 //! `Span::mixed_site()`, so it can neither capture nor shadow a name of the user's;
 //! `local_at` keeps that hygiene but reports errors at the user's token it stands for.
 
-use proc_macro2::{Ident, Span};
-use quote::format_ident;
+use proc_macro2::{Ident, Span, TokenStream};
+use quote::{format_ident, quote};
+
+/// A `#[fallback]` chain's name in its events and traces: the function's path.
+pub fn function_chain(function: &Ident) -> TokenStream {
+    let name = function.to_string();
+    quote! { ::core::concat!(::core::module_path!(), "::", #name) }
+}
+
+/// A `fallback_chain!`'s name in its events and traces: where it is.
+pub fn inline_chain() -> TokenStream {
+    quote! { ::core::concat!(::core::module_path!(), ":", ::core::line!()) }
+}
 
 /// `__fallback_{name}`.
 pub fn local(name: &str) -> Ident {

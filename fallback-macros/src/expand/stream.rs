@@ -22,7 +22,7 @@
 use proc_macro2::{Ident, Span, TokenStream};
 use quote::{format_ident, quote, quote_spanned, ToTokens};
 
-use super::names::{breakers, local};
+use super::names::{breakers, function_chain, inline_chain, local};
 use crate::model::{
     error_mode_of_error, stream_item, Alternative, Callee, ErrorMode, Function, Options, Policies,
 };
@@ -47,8 +47,7 @@ pub fn stream_inline(alternatives: &[Alternative], options: &Options) -> TokenSt
         .error
         .as_ref()
         .is_some_and(|error| matches!(error_mode_of_error(error), ErrorMode::All(_)));
-    let name = quote! { ::core::concat!(::core::module_path!(), ":", ::core::line!()) };
-    chain(operands, names, options, false, collects, name)
+    chain(operands, names, options, false, collects, inline_chain())
 }
 
 /// A `#[fallback(.., stream)]` function: its alternatives called with (copies of) its
@@ -88,10 +87,7 @@ pub fn stream_function(function: &Function, options: &Options) -> TokenStream {
     let collects = stream_item(&function.ret)
         .map(|(_, error)| error)
         .is_some_and(|error| matches!(error_mode_of_error(error), ErrorMode::All(_)));
-    let name = {
-        let name = function.sig.ident.to_string();
-        quote! { ::core::concat!(::core::module_path!(), "::", #name) }
-    };
+    let name = function_chain(&function.sig.ident);
     let body = chain(operands, names, options, true, collects, name);
     let Function {
         attrs, vis, sig, ..

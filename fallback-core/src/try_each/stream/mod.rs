@@ -390,8 +390,8 @@ where
     }
 }
 
-/// Once it has ended (its last item, an error or its end, yielded), a stream chain says
-/// so, for `select!` and the like; polled again it yields `None`.
+/// Once it has yielded its error or its end (`None`), a stream chain says so, for
+/// `select!` and the like; polled again it yields `None`.
 impl<It, F, Fut, S, T, E, P, O, C, R, N, M, B> FusedStream
     for TryEachStream<It, F, Fut, S, T, P, O, C, R, N, M, B>
 where

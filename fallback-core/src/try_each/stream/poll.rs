@@ -128,12 +128,19 @@ where
                     State::Reading { seen, .. } | State::Watched { seen, .. } => {
                         (Tried::PastDeadline(error), *seen)
                     }
-                    // Between alternatives (after a restart's discard marker, which ended
-                    // the last one's tries): the deadline is the next one's, which it
-                    // leaves no time to start.
+                    // An empty list fails with its own error, even past a deadline (as
+                    // the futures do).
+                    State::Idle if this.chain.is_empty_list() => {
+                        done(this.state, this.timer, this.deadline, false);
+                        return Poll::Ready(Event::Failed(
+                            this.chain.exhausted(this.last_error.take()),
+                        ));
+                    }
+                    // Between alternatives after a restart's discard marker, which ended
+                    // the last one's tries: the deadline is the next one's, which it
+                    // leaves no time to start (looked at, not taken: no skip, no probe).
                     State::Idle => {
-                        let chain = this.attempt.chain_name();
-                        if let Some((_, index, name)) = this.chain.next_item::<E>(true, chain) {
+                        if let Some((index, name)) = this.chain.next_position() {
                             this.attempt.reset(name, index);
                         }
                         (Tried::Expired(error), false)
