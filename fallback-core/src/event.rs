@@ -27,8 +27,10 @@ use crate::attempt::{ChainName, TryEachChain};
 #[derive(Debug)]
 #[non_exhaustive]
 pub struct Event<'a, E> {
-    /// The chain's name: the `#[fallback]` function's path (`my_app::llm::complete`),
-    /// where a `fallback_chain!` is (`my_app::llm:42`), or `"try_each"`.
+    /// The chain's name: the `#[fallback]` function's module and name
+    /// (`my_app::llm::complete`; for a method, the attribute does not see its type:
+    /// `my_app::llm::chat`), where a `fallback_chain!` is (`my_app::llm:42`), or
+    /// `"try_each"`.
     pub chain: &'static str,
     /// The alternative's name: its short name, or its source text, e.g. `"anthropic"`.
     pub alternative: &'static str,

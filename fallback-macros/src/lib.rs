@@ -399,6 +399,8 @@ pub fn fallback(args: TokenStream, item: TokenStream) -> TokenStream {
 /// | `error = E` | the chain's error type: each operand's error is converted into it with `From`. Omitted: the operands' error types must be the same, and nothing is converted |
 /// | `error = AllFailed<E>` | fail with every error, in order, each tagged with its operand's source text (`AllFailed<_>`: the operands' own error type, unconverted) |
 /// | `crate = path` | where the `fallbacks` crate is, for crates that re-export it |
+/// | `timeout`, `deadline`, `retries`, `backoff`, `retry_on`, `retry_after`, `hedge`, `cooldown`, `trip_after`, `health`, `reject`, `catch_panic`, `observe` | as for [`fallback`](macro@fallback) (`health = ..` a `fallbacks::Health` of the chain's count of operands) |
+/// | `"name": operand` | the operand's short name in events, errors and traces (default: its source text) |
 /// | `stream` | the operands open streams (futures of `Result<S, E>`, `S` a stream of `Result<T, E>`): the chain is a `Stream`, committed after its first item; `stream = "buffered"`, `stream = "restart"` for the other modes; with `first_item_timeout = ..` (no first item in time falls back), `idle_timeout = ..` (no next item in time ends the stream) and `empty_is_failure` (an answer with no items falls back, `E::from(fallbacks::Rejected)`). Needs the `stream` feature |
 ///
 /// # The previous error

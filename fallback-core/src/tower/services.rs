@@ -86,11 +86,14 @@ impl<Req, S: Service<Req> + Clone, const N: usize> Services<Req> for [S; N] {
 /// # }
 /// ```
 #[derive(Clone, Debug)]
-pub struct ServiceList<S, const MAX: usize = { super::TRACKED_SERVICES }> {
+pub struct ServiceList<S, const MAX: usize = 8> {
     /// The first `len` are the services, in order; the rest are `None`.
     services: [Option<S>; MAX],
     len: usize,
 }
+
+// The default room is the count a health tracks (a type error if they part).
+const _: fn(ServiceList<()>) -> ServiceList<(), { super::TRACKED_SERVICES }> = |list| list;
 
 impl<S, const MAX: usize> ServiceList<S, MAX> {
     /// The services of `services`, in order.

@@ -126,7 +126,9 @@ impl<It, F, P, O, C, R, N, M, B> TryEach<It, F, P, O, C, R, N, M, B> {
         self.with_clock()
     }
 
-    /// The chain as a stream, committed after the first item: see the module.
+    /// The chain as a stream, committed after the first item: before it a failure falls
+    /// back, after it items pass through and a failure (an `Err` item, a stall past
+    /// `idle_timeout`) is the last item, an `Err` (see [`TryEachStream`]).
     pub fn stream<Fut, S, T, E>(self) -> TryEachStream<It, F, Fut, S, T, P, O, C, R, N, M, B>
     where
         It: Iterator,
@@ -138,7 +140,9 @@ impl<It, F, P, O, C, R, N, M, B> TryEach<It, F, P, O, C, R, N, M, B> {
         TryEachStream::new(self, Mode::Committed)
     }
 
-    /// The chain as a stream, all or nothing: see the module.
+    /// The chain as a stream, all or nothing: each alternative is read to its end before
+    /// anything is yielded, so a failure at any point falls back and the reader gets one
+    /// alternative's complete output (held in a buffer; see [`TryEachStream`]).
     pub fn stream_buffered<Fut, S, T, E>(
         self,
     ) -> TryEachStream<It, F, Fut, S, T, P, O, C, R, N, M, B>
@@ -153,7 +157,9 @@ impl<It, F, P, O, C, R, N, M, B> TryEach<It, F, P, O, C, R, N, M, B> {
     }
 
     /// The chain as a stream that restarts on the next alternative after a cut,
-    /// announcing it with [`Streamed::Discard`]: see the module.
+    /// announcing it with [`Streamed::Discard`] ("discard what you showed of it"): items
+    /// are yielded live, and a failure after the first one falls back too (see
+    /// [`TryEachRestartStream`]).
     pub fn stream_restart<Fut, S, T, E>(
         self,
     ) -> TryEachRestartStream<It, F, Fut, S, T, P, O, C, R, N, M, B>
@@ -208,8 +214,25 @@ pin_project_lite::pin_project! {
 }
 
 pin_project_lite::pin_project! {
-    /// A stream chain over a run-time list: a `Stream` of `Result<T, X>`, `X` the
-    /// chain's error (`TryEachError<E>`, or `E` with `when_empty`). See the module.
+    /// A stream chain: a `Stream` of `Result<T, X>`, `X` the chain's error
+    /// (`TryEachError<E>`, `E` with `when_empty`, `TryEachError<AllFailed<E>>` with
+    /// `all_failed`). Made by [`TryEach::stream`] or [`TryEach::stream_buffered`] over a
+    /// run-time list, and what `fallback_chain!(.., stream)` is.
+    ///
+    /// - Before the first item, a failure falls back: an error while opening, an `Err`
+    ///   first item, no first item within `first_item_timeout` (from the attempt's
+    ///   start), an opening slower than `timeout`, an empty stream with
+    ///   `empty_is_failure`. Filters, retries, `retry_after`, cooldown, `deadline` and
+    ///   `observe` apply as for futures.
+    /// - Committed (`stream()`): after the first item, items pass through untouched; a
+    ///   failure (an `Err` item, or no next item within `idle_timeout`) is yielded as an
+    ///   `Err` and ends the stream. A cut answer is never presented as complete, and two
+    ///   alternatives' output is never spliced.
+    /// - Buffered (`stream_buffered()`): only a complete answer is yielded.
+    ///
+    /// Dropping it drops the alternative's stream at once, and starts nothing else.
+    /// Nothing is allocated per item (buffered mode's buffer aside). Which alternative
+    /// answers: [`streaming`](Self::streaming), then [`served`](Self::served).
     #[must_use = "a stream chain does nothing until it is polled"]
     pub struct TryEachStream<It, F, Fut, S, T, P, O, C, R, N, M, B>
     where

@@ -11,6 +11,8 @@ use futures_core::Stream;
 use super::poll::{Event, Fast};
 use super::{Slow, TryEachStream};
 use crate::attempt::{Fallible, Judge, Observer};
+#[cfg(doc)]
+use crate::try_each::TryEach;
 use crate::try_each::{Breakers, ElapsedInto, Empty, Names, Reuse};
 
 /// What a restart-mode stream chain yields: an item, or the word that the items of
@@ -33,8 +35,12 @@ pub enum Streamed<T, X> {
 }
 
 pin_project_lite::pin_project! {
-    /// A restart-mode stream chain: a `Stream` of `Result<Streamed<T, X>, X>`. See the
-    /// module.
+    /// A restart-mode stream chain ([`TryEach::stream_restart`], or
+    /// `fallback_chain!(.., stream = "restart")`): a `Stream` of `Result<Streamed<T, X>,
+    /// X>`. Items are yielded live as [`Streamed::Item`]; a failure after the first
+    /// item yields [`Streamed::Discard`] (the reader drops what it showed of that
+    /// alternative) and the next alternative's stream from its start. Before the first
+    /// item, and for the last alternative, as [`TryEachStream`].
     #[must_use = "a stream chain does nothing until it is polled"]
     pub struct TryEachRestartStream<It, F, Fut, S, T, P, O, C, R, N, M, B>
     where
