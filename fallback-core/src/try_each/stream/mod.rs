@@ -34,6 +34,7 @@ use futures_core::Stream;
 
 mod poll;
 mod restart;
+mod settle;
 
 pub use self::restart::{Streamed, TryEachRestartStream};
 
