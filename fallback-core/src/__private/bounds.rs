@@ -255,18 +255,38 @@ impl<T: Clone> CloneArg for T {
     }
 }
 
-/// The breakers of `health = ..`: a `Health` of the chain's count of alternatives. The
-/// parameter's type is where one of another count is reported.
+/// A `Health` for a chain of `N` alternatives: only `Health<N>` is one. The bound is
+/// where a health of another count is reported, with the count to write.
+#[diagnostic::on_unimplemented(
+    message = "`health = ..` is a `{Self}`, and the chain has {N} alternatives: give it a `fallbacks::Health<{N}>`",
+    label = "a `Health<{N}>` is needed here"
+)]
+pub trait HealthOf<const N: usize> {
+    /// The health.
+    fn of(&self) -> &crate::Health<N>;
+}
+
+impl<const N: usize> HealthOf<N> for crate::Health<N> {
+    #[inline(always)]
+    fn of(&self) -> &crate::Health<N> {
+        self
+    }
+}
+
+/// The breakers of `health = ..`: a `Health` of the chain's count of alternatives
+/// ([`HealthOf`] reports one of another count).
 #[inline(always)]
-pub fn health<const N: usize>(health: &crate::Health<N>) -> &[crate::__private::Breaker; N] {
-    health.breakers()
+pub fn health<const N: usize, H: HealthOf<N> + ?Sized>(
+    health: &H,
+) -> &[crate::__private::Breaker; N] {
+    health.of().breakers()
 }
 
 /// A stream chain's `health = ..`: a `Health` of the chain's count of alternatives,
 /// as [`health`] checks for the other chains.
 #[inline(always)]
-pub fn stream_health<const N: usize>(health: &crate::Health<N>) -> &crate::Health<N> {
-    health
+pub fn stream_health<const N: usize, H: HealthOf<N> + ?Sized>(health: &H) -> &crate::Health<N> {
+    health.of()
 }
 
 /// A caught panic as the chain's error: the bound is where a missing

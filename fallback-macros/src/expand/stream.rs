@@ -166,7 +166,7 @@ fn chain(
             Some(health) => {
                 let span = crate::model::first_span(health);
                 let krate = super::respan(&krate, span);
-                quote_spanned! {span=> #krate::__private::stream_health::<#total>(#health) }
+                quote_spanned! {span=> #krate::__private::stream_health::<#total, _>(#health) }
             }
             None => {
                 let shared = breakers();

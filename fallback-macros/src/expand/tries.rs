@@ -250,7 +250,7 @@ pub fn health(chain: &Chain) -> TokenStream {
         Some(health) => {
             let span = crate::model::first_span(health);
             let krate = respan(krate, span);
-            quote_spanned! {span=> #krate::__private::health::<#total>(#health) }
+            quote_spanned! {span=> #krate::__private::health::<#total, _>(#health) }
         }
         // The alternatives' health, shared by every call of this chain.
         None => {
