@@ -136,6 +136,7 @@ impl<It, F, P, O, C, R, N, M, B> TryEach<It, F, P, O, C, R, N, M, B> {
         F: FnMut(It::Item) -> Fut,
         Fut: Future<Output = Result<S, E>>,
         S: Stream<Item = Result<T, E>>,
+        N: Empty<E>,
         B: Breakers,
     {
         TryEachStream::new(self, Mode::Committed)
@@ -152,6 +153,7 @@ impl<It, F, P, O, C, R, N, M, B> TryEach<It, F, P, O, C, R, N, M, B> {
         F: FnMut(It::Item) -> Fut,
         Fut: Future<Output = Result<S, E>>,
         S: Stream<Item = Result<T, E>>,
+        N: Empty<E>,
         B: Breakers,
     {
         TryEachStream::new(self, Mode::Buffered)
@@ -169,10 +171,12 @@ impl<It, F, P, O, C, R, N, M, B> TryEach<It, F, P, O, C, R, N, M, B> {
         F: FnMut(It::Item) -> Fut,
         Fut: Future<Output = Result<S, E>>,
         S: Stream<Item = Result<T, E>>,
+        N: Empty<E>,
         B: Breakers,
     {
         TryEachRestartStream {
             inner: TryEachStream::new(self, Mode::Restart),
+            out: Poll::Pending,
         }
     }
 }
@@ -240,8 +244,12 @@ pin_project_lite::pin_project! {
         It: Iterator,
         Fut: Future,
         Fut::Output: Fallible,
+        N: Empty<<Fut::Output as Fallible>::Error>,
     {
         chain: Chain<It, F, P, O, C, R, N, M, B>,
+        // What the slow path came to, for `poll_next` to return: through a field, not
+        // a return value (see `poll_next`). `Pending` but in between.
+        out: Out<T, ChainError<Fut, N>>,
         mode: Mode,
         // Committed or restarting, with no idle timeout nor deadline: streams are read
         // by the fast path (`State::Reading`), unless panics are caught.
@@ -269,6 +277,7 @@ where
     It: Iterator,
     Fut: Future,
     Fut::Output: Fallible,
+    N: Empty<<Fut::Output as Fallible>::Error>,
 {
     fn new(chain: TryEach<It, F, P, O, C, R, N, M, B>, mode: Mode) -> Self
     where
@@ -278,6 +287,7 @@ where
         let unwatched = mode != Mode::Buffered && idle.is_none() && chain.deadline.is_none();
         TryEachStream {
             chain: Chain::new(chain),
+            out: Poll::Pending,
             mode,
             unwatched,
             first_item,
@@ -319,18 +329,6 @@ where
     }
 }
 
-/// What the slow path came to: an item, the chain's error, its end (neither), or not
-/// yet (`pending`). Each in a field of its own, not an enum's shared bytes: returned
-/// through memory, an item enum is merged with the fast path's item in the caller as
-/// one block of bytes, copied on every item and read across the fast path's store of
-/// its value, a stall the processor cannot forward (the README's Performance section
-/// has the numbers). From typed fields, `poll_next` builds each item where it returns.
-pub(super) struct Slow<T, X> {
-    item: Option<T>,
-    error: Option<X>,
-    pending: bool,
-}
-
 impl<It, F, Fut, S, T, E, P, O, C, R, N, M, B> Stream
     for TryEachStream<It, F, Fut, S, T, P, O, C, R, N, M, B>
 where
@@ -348,28 +346,29 @@ where
 {
     type Item = Result<T, N::Error>;
 
+    /// The fast path, then (past it) one call of the slow path, which leaves what it
+    /// came to in `out`. Two measured reasons for this shape (the README's Performance
+    /// section has the numbers):
+    ///
+    /// - Small, `poll_next` is inlined into a reader in another codegen unit (where
+    ///   `futures`' `next()` is, in the default 16-unit build, if its cost is under
+    ///   LLVM's inlining threshold). Built here from the slow path's parts, it was over:
+    ///   45 instructions per item in 16 units, against 24 this way (and 22 in one).
+    /// - Returned from the call, the slow path's result would share its memory with
+    ///   the fast path's item, which the reader then copies as one block of bytes,
+    ///   across the fast path's store of its value: a stall the processor cannot
+    ///   forward, 12 µs per 1000 items. Taken from a field, the item stays in registers.
     #[inline]
     fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
         let mut this = self;
-        let slow = match this.as_mut().poll_fast(cx) {
+        let polled = match this.as_mut().poll_fast(cx) {
             Fast::Item(item) => return Poll::Ready(Some(Ok(item))),
             Fast::Pending => return Poll::Pending,
-            Fast::Polled(polled) => this.next_slow(cx, Some(polled)),
-            Fast::Slow => this.next_slow(cx, None),
+            Fast::Polled(polled) => Some(polled),
+            Fast::Slow => None,
         };
-        // Written out in each `poll_next`: the same in a helper, even `#[inline(always)]`,
-        // measured 35 and 38 instructions per whole item instead of 26 and 28 (1 unit).
-        if let Some(item) = slow.item {
-            return Poll::Ready(Some(Ok(item)));
-        }
-        if let Some(error) = slow.error {
-            return Poll::Ready(Some(Err(error)));
-        }
-        if slow.pending {
-            Poll::Pending
-        } else {
-            Poll::Ready(None)
-        }
+        this.as_mut().next_slow(cx, polled);
+        taken(this.project().out)
     }
 }
 
@@ -388,30 +387,37 @@ where
     B: Breakers,
 {
     /// `poll_next` past the fast path, kept out of line so that the fast path stays
-    /// small: what it came to, in [`Slow`]'s fields.
+    /// small: its result left in `out`.
     #[inline(never)]
-    fn next_slow(
-        mut self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        mut polled: Option<Poll<Option<Result<T, E>>>>,
-    ) -> Slow<T, N::Error> {
-        let mut slow = Slow {
-            item: None,
-            error: None,
-            pending: false,
-        };
-        loop {
-            match self.as_mut().poll_slow(cx, polled.take()) {
-                Poll::Pending => slow.pending = true,
-                Poll::Ready(Event::Item(item)) => slow.item = Some(item),
-                Poll::Ready(Event::Failed(error)) => slow.error = Some(error),
-                Poll::Ready(Event::End) => {}
-                // Only a restart-mode chain announces discards.
+    fn next_slow(mut self: Pin<&mut Self>, cx: &mut Context<'_>, mut polled: Option<Polled<T, E>>) {
+        let out = loop {
+            break match self.as_mut().poll_slow(cx, polled.take()) {
+                Poll::Pending => Poll::Pending,
+                Poll::Ready(Event::Item(item)) => Poll::Ready(Some(Ok(item))),
+                Poll::Ready(Event::Failed(error)) => Poll::Ready(Some(Err(error))),
+                Poll::Ready(Event::End) => Poll::Ready(None),
+                // Only a restart-mode chain announces discards (`restart_slow` reads them).
                 Poll::Ready(Event::Discard { .. }) => continue,
-            }
-            return slow;
-        }
+            };
+        };
+        *self.project().out = out;
     }
+}
+
+/// What a stream chain yields, `Result<T, X>`, as its slow path leaves it for
+/// `poll_next` (`Pending` once taken).
+type Out<T, X> = Poll<Option<Result<T, X>>>;
+
+/// The error type of a stream chain whose alternatives open with `Fut`.
+type ChainError<Fut, N> = <N as Empty<<<Fut as Future>::Output as Fallible>::Error>>::Error;
+
+/// What a poll of an alternative's stream gave.
+type Polled<T, E> = Poll<Option<Result<T, E>>>;
+
+/// The slow path's result, taken from `out` where it left it.
+#[inline]
+fn taken<T, X>(out: &mut Out<T, X>) -> Out<T, X> {
+    std::mem::replace(out, Poll::Pending)
 }
 
 /// Once it has yielded its error or its end (`None`), a stream chain says so, for

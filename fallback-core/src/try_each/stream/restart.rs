@@ -9,7 +9,7 @@ use futures_core::stream::FusedStream;
 use futures_core::Stream;
 
 use super::poll::{Event, Fast};
-use super::{Slow, TryEachStream};
+use super::{taken, ChainError, Out, Polled, TryEachStream};
 use crate::attempt::{Fallible, Judge, Observer};
 #[cfg(doc)]
 use crate::try_each::TryEach;
@@ -47,57 +47,12 @@ pin_project_lite::pin_project! {
         It: Iterator,
         Fut: Future,
         Fut::Output: Fallible,
+        N: Empty<<Fut::Output as Fallible>::Error>,
     {
         #[pin]
         pub(super) inner: TryEachStream<It, F, Fut, S, T, P, O, C, R, N, M, B>,
-    }
-}
-
-impl<It, F, Fut, S, T, E, P, O, C, R, N, M, B> TryEachStream<It, F, Fut, S, T, P, O, C, R, N, M, B>
-where
-    It: Iterator,
-    F: FnMut(It::Item) -> Fut,
-    Fut: Future<Output = Result<S, E>>,
-    S: Stream<Item = Result<T, E>>,
-    P: Judge<(), E>,
-    O: Observer<E>,
-    C: ElapsedInto<E>,
-    R: Reuse<It::Item>,
-    N: Empty<E>,
-    M: Names<It::Item>,
-    B: Breakers,
-{
-    /// [`next_slow`](Self::next_slow) for a restarting chain: its items and discard
-    /// markers as [`Streamed`] items.
-    #[inline(never)]
-    fn restart_slow(
-        self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        polled: Option<Poll<Option<Result<T, E>>>>,
-    ) -> Slow<Streamed<T, N::Error>, N::Error> {
-        let mut slow = Slow {
-            item: None,
-            error: None,
-            pending: false,
-        };
-        match self.poll_slow(cx, polled) {
-            Poll::Pending => slow.pending = true,
-            Poll::Ready(Event::Item(item)) => slow.item = Some(Streamed::Item(item)),
-            Poll::Ready(Event::Discard {
-                alternative,
-                index,
-                error,
-            }) => {
-                slow.item = Some(Streamed::Discard {
-                    alternative,
-                    index,
-                    error,
-                })
-            }
-            Poll::Ready(Event::Failed(error)) => slow.error = Some(error),
-            Poll::Ready(Event::End) => {}
-        }
-        slow
+        // What the slow path came to (see `TryEachStream`'s).
+        pub(super) out: Out<Streamed<T, ChainError<Fut, N>>, ChainError<Fut, N>>,
     }
 }
 
@@ -118,27 +73,57 @@ where
 {
     type Item = Result<Streamed<T, N::Error>, N::Error>;
 
+    #[inline]
     fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
-        let mut inner = self.project().inner;
-        let slow = match inner.as_mut().poll_fast(cx) {
+        let mut this = self;
+        // As `TryEachStream`'s: the fast path, then one call of the slow path, whose
+        // result comes back in `out`.
+        let polled = match this.as_mut().project().inner.poll_fast(cx) {
             Fast::Item(item) => return Poll::Ready(Some(Ok(Streamed::Item(item)))),
             Fast::Pending => return Poll::Pending,
-            Fast::Polled(polled) => inner.restart_slow(cx, Some(polled)),
-            Fast::Slow => inner.restart_slow(cx, None),
+            Fast::Polled(polled) => Some(polled),
+            Fast::Slow => None,
         };
-        // Written out in each `poll_next`: the same in a helper, even `#[inline(always)]`,
-        // measured 35 and 38 instructions per whole item instead of 26 and 28 (1 unit).
-        if let Some(item) = slow.item {
-            return Poll::Ready(Some(Ok(item)));
-        }
-        if let Some(error) = slow.error {
-            return Poll::Ready(Some(Err(error)));
-        }
-        if slow.pending {
-            Poll::Pending
-        } else {
-            Poll::Ready(None)
-        }
+        this.as_mut().restart_slow(cx, polled);
+        taken(this.project().out)
+    }
+}
+
+impl<It, F, Fut, S, T, E, P, O, C, R, N, M, B>
+    TryEachRestartStream<It, F, Fut, S, T, P, O, C, R, N, M, B>
+where
+    It: Iterator,
+    F: FnMut(It::Item) -> Fut,
+    Fut: Future<Output = Result<S, E>>,
+    S: Stream<Item = Result<T, E>>,
+    P: Judge<(), E>,
+    O: Observer<E>,
+    C: ElapsedInto<E>,
+    R: Reuse<It::Item>,
+    N: Empty<E>,
+    M: Names<It::Item>,
+    B: Breakers,
+{
+    /// [`next_slow`](TryEachStream::next_slow) for a restarting chain: its items and
+    /// discard markers as [`Streamed`] items, left in `out`.
+    #[inline(never)]
+    fn restart_slow(self: Pin<&mut Self>, cx: &mut Context<'_>, polled: Option<Polled<T, E>>) {
+        let this = self.project();
+        let event = this.inner.poll_slow(cx, polled);
+        *this.out = event.map(|event| match event {
+            Event::Item(item) => Some(Ok(Streamed::Item(item))),
+            Event::Discard {
+                alternative,
+                index,
+                error,
+            } => Some(Ok(Streamed::Discard {
+                alternative,
+                index,
+                error,
+            })),
+            Event::Failed(error) => Some(Err(error)),
+            Event::End => None,
+        });
     }
 }
 
@@ -148,6 +133,7 @@ where
     It: Iterator,
     Fut: Future,
     Fut::Output: Fallible,
+    N: Empty<<Fut::Output as Fallible>::Error>,
 {
     /// The name of the alternative streaming now (the last one started, opening or
     /// read), if any: `None` before the first starts, between two alternatives (after
@@ -162,6 +148,7 @@ where
     pub fn __named(self, chain: &'static str) -> Self {
         TryEachRestartStream {
             inner: self.inner.__named(chain),
+            out: Poll::Pending,
         }
     }
 
