@@ -70,12 +70,11 @@ if [[ ",${FEATURES:-}," == *,tokio,* ]]; then
   echo " twin: the same chain by hand with tokio::time::timeout)"
 fi
 if [[ ",${FEATURES:-}," == *,stream,* ]]; then
-  # Twice: as built by default (16 codegen units), and in one unit. `futures`' `next()`
-  # goes through `poll_next_unpin` and `Next::poll`, which are not `#[inline]`: in 16
-  # units, `poll_next_unpin::<Chain>` sits in the chain type's unit, and reaches the
-  # reader's only if rustc puts both in one unit or ThinLTO imports it, which it does
-  # for a function under 100 instructions (`-import-instr-limit`); the chain's is over.
-  # In one unit it is always inlined, and the count is the chain's own code.
+  # Twice: as built by default (16 codegen units), and in one unit. In 16 units
+  # `futures`' `next()` (`Next::poll`, not `#[inline]`) is compiled in another unit than
+  # the reader, and inlined into it only if ThinLTO imports it (under 100 instructions,
+  # `-import-instr-limit`) and its cost is under LLVM's inlining threshold: a chain's
+  # `poll_next` is kept small enough for both. In one unit it is always inlined.
   default_binary=$binary
   for units in "${CARGO_PROFILE_BENCH_CODEGEN_UNITS:-16}" 1; do
     if [[ $units == 1 ]]; then binary=$(build CARGO_PROFILE_BENCH_CODEGEN_UNITS=1); else binary=$default_binary; fi

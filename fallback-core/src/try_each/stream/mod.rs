@@ -353,7 +353,7 @@ where
     /// - Small, `poll_next` is inlined into a reader in another codegen unit (where
     ///   `futures`' `next()` is, in the default 16-unit build, if its cost is under
     ///   LLVM's inlining threshold). Built here from the slow path's parts, it was over:
-    ///   45 instructions per item in 16 units, against 24 this way (and 22 in one).
+    ///   45 instructions per whole item in 16 units (22 in one), 24 this way in both.
     /// - Returned from the call, the slow path's result would share its memory with
     ///   the fast path's item, which the reader then copies as one block of bytes,
     ///   across the fast path's store of its value: a stall the processor cannot
