@@ -21,8 +21,9 @@ use crate::try_each::{Breakers, ElapsedInto, Empty, Names, Reuse};
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[cfg_attr(docsrs, doc(cfg(feature = "stream")))]
 pub enum Streamed<T, X> {
-    /// An item of the alternative streaming now.
-    Item(T),
+    // `Discard` first: with `Item` second, a reader's test for an item's value is
+    // threaded through the chain's fast path (16 instructions per item, against 24 with
+    // `Item` first; the README's Performance section).
     /// Discard the items received since the last `Discard` (or the start).
     Discard {
         /// The alternative that failed.
@@ -32,6 +33,8 @@ pub enum Streamed<T, X> {
         /// Why.
         error: X,
     },
+    /// An item of the alternative streaming now.
+    Item(T),
 }
 
 pin_project_lite::pin_project! {
