@@ -25,24 +25,22 @@
 
 use std::collections::VecDeque;
 use std::future::Future;
-use std::pin::Pin;
-use std::task::{Context, Poll};
 use std::time::Duration;
 
-use futures_core::stream::FusedStream;
 use futures_core::Stream;
 
+mod committed;
 mod poll;
 mod restart;
 mod settle;
 
+pub use self::committed::TryEachStream;
 pub use self::restart::{Streamed, TryEachRestartStream};
 
-use self::poll::{Event, Fast};
 use super::chain::{Chain, LastError, Only};
-use super::{Breakers, ElapsedInto, Empty, Names, Reuse, ToError, TryEach};
+use super::{Breakers, Empty, ToError, TryEach};
 use crate::attempt::Fallible;
-use crate::attempt::{Attempt, ChainName, Judge, Judged, Observer, Refusing, TryEachChain};
+use crate::attempt::{Attempt, ChainName, Judged, Refusing, TryEachChain};
 use crate::clock::{ClockEnabledFor, Delay, Tokio};
 use crate::{Elapsed, Rejected};
 
@@ -139,7 +137,7 @@ impl<It, F, P, O, C, R, N, M, B> TryEach<It, F, P, O, C, R, N, M, B> {
         N: Empty<E>,
         B: Breakers,
     {
-        TryEachStream::new(self, Mode::Committed)
+        TryEachStream::new(Engine::new(self, Mode::Committed))
     }
 
     /// The chain as a stream, all or nothing: each alternative is read to its end before
@@ -156,7 +154,7 @@ impl<It, F, P, O, C, R, N, M, B> TryEach<It, F, P, O, C, R, N, M, B> {
         N: Empty<E>,
         B: Breakers,
     {
-        TryEachStream::new(self, Mode::Buffered)
+        TryEachStream::new(Engine::new(self, Mode::Buffered))
     }
 
     /// The chain as a stream that restarts on the next alternative after a cut,
@@ -174,10 +172,7 @@ impl<It, F, P, O, C, R, N, M, B> TryEach<It, F, P, O, C, R, N, M, B> {
         N: Empty<E>,
         B: Breakers,
     {
-        TryEachRestartStream {
-            inner: TryEachStream::new(self, Mode::Restart),
-            out: Poll::Pending,
-        }
+        TryEachRestartStream::new(Engine::new(self, Mode::Restart))
     }
 }
 
@@ -219,37 +214,16 @@ pin_project_lite::pin_project! {
 }
 
 pin_project_lite::pin_project! {
-    /// A stream chain: a `Stream` of `Result<T, X>`, `X` the chain's error
-    /// (`TryEachError<E>`, `E` with `when_empty`, `TryEachError<AllFailed<E>>` with
-    /// `all_failed`). Made by [`TryEach::stream`] or [`TryEach::stream_buffered`] over a
-    /// run-time list, and what `fallback_chain!(.., stream)` is.
-    ///
-    /// - Before the first item, a failure falls back: an error while opening, an `Err`
-    ///   first item, no first item within `first_item_timeout` (from the attempt's
-    ///   start), an opening slower than `timeout`, an empty stream with
-    ///   `empty_is_failure`. Filters, retries, `retry_after`, cooldown, `deadline` and
-    ///   `observe` apply as for futures.
-    /// - Committed (`stream()`): after the first item, items pass through untouched; a
-    ///   failure (an `Err` item, or no next item within `idle_timeout`) is yielded as an
-    ///   `Err` and ends the stream. A cut answer is never presented as complete, and two
-    ///   alternatives' output is never spliced.
-    /// - Buffered (`stream_buffered()`): only a complete answer is yielded.
-    ///
-    /// Dropping it drops the alternative's stream at once, and starts nothing else.
-    /// Nothing is allocated per item (buffered mode's buffer aside). Which alternative
-    /// answers: [`streaming`](Self::streaming), then [`served`](Self::served).
-    #[must_use = "a stream chain does nothing until it is polled"]
-    pub struct TryEachStream<It, F, Fut, S, T, P, O, C, R, N, M, B>
+    /// A stream chain's engine, what both stream types hold: the chain, the stream it
+    /// reads and its timers (each type adds room for what a poll returns, its own
+    /// kind of item).
+    pub(super) struct Engine<It, F, Fut, S, T, P, O, C, R, N, M, B>
     where
         It: Iterator,
         Fut: Future,
         Fut::Output: Fallible,
-        N: Empty<<Fut::Output as Fallible>::Error>,
     {
         chain: Chain<It, F, P, O, C, R, N, M, B>,
-        // What the slow path came to, for `poll_next` to return: through a field, not
-        // a return value (see `poll_next`). `Pending` but in between.
-        out: Out<T, ChainError<Fut, N>>,
         mode: Mode,
         // Committed or restarting, with no idle timeout nor deadline: streams are read
         // by the fast path (`State::Reading`), unless panics are caught.
@@ -272,12 +246,11 @@ pin_project_lite::pin_project! {
     }
 }
 
-impl<It, F, Fut, S, T, P, O, C, R, N, M, B> TryEachStream<It, F, Fut, S, T, P, O, C, R, N, M, B>
+impl<It, F, Fut, S, T, P, O, C, R, N, M, B> Engine<It, F, Fut, S, T, P, O, C, R, N, M, B>
 where
     It: Iterator,
     Fut: Future,
     Fut::Output: Fallible,
-    N: Empty<<Fut::Output as Fallible>::Error>,
 {
     fn new(chain: TryEach<It, F, P, O, C, R, N, M, B>, mode: Mode) -> Self
     where
@@ -285,9 +258,8 @@ where
     {
         let (first_item, idle) = (chain.stream.first_item, chain.stream.idle);
         let unwatched = mode != Mode::Buffered && idle.is_none() && chain.deadline.is_none();
-        TryEachStream {
+        Engine {
             chain: Chain::new(chain),
-            out: Poll::Pending,
             mode,
             unwatched,
             first_item,
@@ -302,142 +274,26 @@ where
         }
     }
 
-    /// For the macros' stream chains: the chain's name in its events and traces (the
-    /// function's path, or where `fallback_chain!` is), in place of `"try_each"`.
-    #[doc(hidden)]
-    pub fn __named(mut self, chain: &'static str) -> Self {
+    /// The chain named `chain` in its events and traces.
+    pub(super) fn named(mut self, chain: &'static str) -> Self {
         self.attempt = Attempt::new(chain, "item", 0);
         self
     }
 
-    /// The name of the alternative streaming now (the last one started, opening or
-    /// read), if any: `None` before the first starts, between two alternatives (after
-    /// a failure, until the next poll starts the next one), and once the stream has
-    /// ended (see [`served`](Self::served)).
-    pub fn streaming(&self) -> Option<&'static str> {
+    /// See [`TryEachStream::streaming`].
+    pub(super) fn streaming(&self) -> Option<&'static str> {
         (!matches!(self.state, State::Idle | State::Done { .. }))
             .then(|| self.attempt.alternative())
     }
 
-    /// Once the stream has ended with a complete answer: the position in the list of the
-    /// alternative that gave it, and its name (`"item"` unless [`name`](TryEach::name)
-    /// names the items), as [`Served`](crate::Served) says for a future. `None` before
-    /// the end, and after an end with an error (a cut, or every alternative failed).
-    pub fn served(&self) -> Option<(usize, &'static str)> {
+    /// See [`TryEachStream::served`].
+    pub(super) fn served(&self) -> Option<(usize, &'static str)> {
         matches!(self.state, State::Done { served: true })
             .then(|| (self.attempt.index(), self.attempt.alternative()))
     }
-}
 
-impl<It, F, Fut, S, T, E, P, O, C, R, N, M, B> Stream
-    for TryEachStream<It, F, Fut, S, T, P, O, C, R, N, M, B>
-where
-    It: Iterator,
-    F: FnMut(It::Item) -> Fut,
-    Fut: Future<Output = Result<S, E>>,
-    S: Stream<Item = Result<T, E>>,
-    P: Judge<(), E>,
-    O: Observer<E>,
-    C: ElapsedInto<E>,
-    R: Reuse<It::Item>,
-    N: Empty<E>,
-    M: Names<It::Item>,
-    B: Breakers,
-{
-    type Item = Result<T, N::Error>;
-
-    /// The fast path, then (past it) one call of the slow path, which leaves what it
-    /// came to in `out`. Two measured reasons for this shape (the README's Performance
-    /// section has the numbers):
-    ///
-    /// - Small, `poll_next` is inlined into a reader in another codegen unit (where
-    ///   `futures`' `next()` is, in the default 16-unit build, if its cost is under
-    ///   LLVM's inlining threshold). Built here from the slow path's parts, it was over:
-    ///   45 instructions per whole item in 16 units (22 in one), 24 this way in both.
-    /// - Returned from the call, the slow path's result would share its memory with
-    ///   the fast path's item, which the reader then copies as one block of bytes,
-    ///   across the fast path's store of its value: a stall the processor cannot
-    ///   forward, 12 µs per 1000 items. Taken from a field, the item stays in registers.
-    #[inline]
-    fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
-        let mut this = self;
-        let polled = match this.as_mut().poll_fast(cx) {
-            Fast::Item(item) => return Poll::Ready(Some(Ok(item))),
-            Fast::Pending => return Poll::Pending,
-            Fast::Polled(polled) => Some(polled),
-            Fast::Slow => None,
-        };
-        this.as_mut().next_slow(cx, polled);
-        taken(this.project().out)
-    }
-}
-
-impl<It, F, Fut, S, T, E, P, O, C, R, N, M, B> TryEachStream<It, F, Fut, S, T, P, O, C, R, N, M, B>
-where
-    It: Iterator,
-    F: FnMut(It::Item) -> Fut,
-    Fut: Future<Output = Result<S, E>>,
-    S: Stream<Item = Result<T, E>>,
-    P: Judge<(), E>,
-    O: Observer<E>,
-    C: ElapsedInto<E>,
-    R: Reuse<It::Item>,
-    N: Empty<E>,
-    M: Names<It::Item>,
-    B: Breakers,
-{
-    /// `poll_next` past the fast path, kept out of line so that the fast path stays
-    /// small: its result left in `out`.
-    #[inline(never)]
-    fn next_slow(mut self: Pin<&mut Self>, cx: &mut Context<'_>, mut polled: Option<Polled<T, E>>) {
-        let out = loop {
-            break match self.as_mut().poll_slow(cx, polled.take()) {
-                Poll::Pending => Poll::Pending,
-                Poll::Ready(Event::Item(item)) => Poll::Ready(Some(Ok(item))),
-                Poll::Ready(Event::Failed(error)) => Poll::Ready(Some(Err(error))),
-                Poll::Ready(Event::End) => Poll::Ready(None),
-                // Only a restart-mode chain announces discards (`restart_slow` reads them).
-                Poll::Ready(Event::Discard { .. }) => continue,
-            };
-        };
-        *self.project().out = out;
-    }
-}
-
-/// What a stream chain yields, `Result<T, X>`, as its slow path leaves it for
-/// `poll_next` (`Pending` once taken).
-type Out<T, X> = Poll<Option<Result<T, X>>>;
-
-/// The error type of a stream chain whose alternatives open with `Fut`.
-type ChainError<Fut, N> = <N as Empty<<<Fut as Future>::Output as Fallible>::Error>>::Error;
-
-/// What a poll of an alternative's stream gave.
-type Polled<T, E> = Poll<Option<Result<T, E>>>;
-
-/// The slow path's result, taken from `out` where it left it.
-#[inline]
-fn taken<T, X>(out: &mut Out<T, X>) -> Out<T, X> {
-    std::mem::replace(out, Poll::Pending)
-}
-
-/// Once it has yielded its error or its end (`None`), a stream chain says so, for
-/// `select!` and the like; polled again it yields `None`.
-impl<It, F, Fut, S, T, E, P, O, C, R, N, M, B> FusedStream
-    for TryEachStream<It, F, Fut, S, T, P, O, C, R, N, M, B>
-where
-    It: Iterator,
-    F: FnMut(It::Item) -> Fut,
-    Fut: Future<Output = Result<S, E>>,
-    S: Stream<Item = Result<T, E>>,
-    P: Judge<(), E>,
-    O: Observer<E>,
-    C: ElapsedInto<E>,
-    R: Reuse<It::Item>,
-    N: Empty<E>,
-    M: Names<It::Item>,
-    B: Breakers,
-{
-    fn is_terminated(&self) -> bool {
+    /// Whether the stream has yielded its error or its end.
+    pub(super) fn is_done(&self) -> bool {
         matches!(self.state, State::Done { .. })
     }
 }

@@ -9,7 +9,7 @@ use std::time::Duration;
 use futures_core::Stream;
 
 use super::settle::{After, Ended_};
-use super::{Mode, State, StateProj, TryEachStream};
+use super::{Engine, Mode, State, StateProj};
 use crate::attempt::{Judge, Observer, Tried};
 use crate::clock::{delay, Delay};
 use crate::trace::Trace;
@@ -46,7 +46,7 @@ enum Next<T, E, X> {
     Yield(Event<T, X>),
 }
 
-impl<It, F, Fut, S, T, E, P, O, C, R, N, M, B> TryEachStream<It, F, Fut, S, T, P, O, C, R, N, M, B>
+impl<It, F, Fut, S, T, E, P, O, C, R, N, M, B> Engine<It, F, Fut, S, T, P, O, C, R, N, M, B>
 where
     It: Iterator,
     F: FnMut(It::Item) -> Fut,

@@ -8,8 +8,11 @@ use std::task::{Context, Poll};
 use futures_core::stream::FusedStream;
 use futures_core::Stream;
 
+use super::committed::{taken, ChainError, Out, Polled};
 use super::poll::{Event, Fast};
-use super::{taken, ChainError, Out, Polled, TryEachStream};
+use super::Engine;
+#[cfg(doc)]
+use super::TryEachStream;
 use crate::attempt::{Fallible, Judge, Observer};
 #[cfg(doc)]
 use crate::try_each::TryEach;
@@ -53,9 +56,9 @@ pin_project_lite::pin_project! {
         N: Empty<<Fut::Output as Fallible>::Error>,
     {
         #[pin]
-        pub(super) inner: TryEachStream<It, F, Fut, S, T, P, O, C, R, N, M, B>,
-        // What the slow path came to (see `TryEachStream`'s).
-        pub(super) out: Out<Streamed<T, ChainError<Fut, N>>, ChainError<Fut, N>>,
+        engine: Engine<It, F, Fut, S, T, P, O, C, R, N, M, B>,
+        // What the slow path came to, as `TryEachStream`'s `out`.
+        out: Out<Streamed<T, ChainError<Fut, N>>, ChainError<Fut, N>>,
     }
 }
 
@@ -81,7 +84,7 @@ where
         let mut this = self;
         // As `TryEachStream`'s: the fast path, then one call of the slow path, whose
         // result comes back in `out`.
-        let polled = match this.as_mut().project().inner.poll_fast(cx) {
+        let polled = match this.as_mut().project().engine.poll_fast(cx) {
             Fast::Item(item) => return Poll::Ready(Some(Ok(Streamed::Item(item)))),
             Fast::Pending => return Poll::Pending,
             Fast::Polled(polled) => Some(polled),
@@ -107,12 +110,12 @@ where
     M: Names<It::Item>,
     B: Breakers,
 {
-    /// [`next_slow`](TryEachStream::next_slow) for a restarting chain: its items and
-    /// discard markers as [`Streamed`] items, left in `out`.
+    /// `TryEachStream`'s `next_slow` for a restarting chain: its items and discard
+    /// markers as [`Streamed`] items, left in `out`.
     #[inline(never)]
     fn restart_slow(self: Pin<&mut Self>, cx: &mut Context<'_>, polled: Option<Polled<T, E>>) {
         let this = self.project();
-        let event = this.inner.poll_slow(cx, polled);
+        let event = this.engine.poll_slow(cx, polled);
         *this.out = event.map(|event| match event {
             Event::Item(item) => Some(Ok(Streamed::Item(item))),
             Event::Discard {
@@ -138,28 +141,32 @@ where
     Fut::Output: Fallible,
     N: Empty<<Fut::Output as Fallible>::Error>,
 {
+    pub(super) fn new(engine: Engine<It, F, Fut, S, T, P, O, C, R, N, M, B>) -> Self {
+        TryEachRestartStream {
+            engine,
+            out: Poll::Pending,
+        }
+    }
+
     /// The name of the alternative streaming now (the last one started, opening or
     /// read), if any: `None` before the first starts, between two alternatives (after
     /// a failure, until the next poll starts the next one), and once the stream has
     /// ended (see [`served`](Self::served)).
     pub fn streaming(&self) -> Option<&'static str> {
-        self.inner.streaming()
+        self.engine.streaming()
     }
 
     /// See [`TryEachStream::__named`].
     #[doc(hidden)]
     pub fn __named(self, chain: &'static str) -> Self {
-        TryEachRestartStream {
-            inner: self.inner.__named(chain),
-            out: Poll::Pending,
-        }
+        TryEachRestartStream::new(self.engine.named(chain))
     }
 
     /// Once the stream has ended with a complete answer: the position and the name of
     /// the alternative that gave it (the one whose items came after the last discard
     /// marker). `None` before the end, and after an end with an error.
     pub fn served(&self) -> Option<(usize, &'static str)> {
-        self.inner.served()
+        self.engine.served()
     }
 }
 
@@ -180,6 +187,6 @@ where
     B: Breakers,
 {
     fn is_terminated(&self) -> bool {
-        self.inner.is_terminated()
+        self.engine.is_done()
     }
 }
