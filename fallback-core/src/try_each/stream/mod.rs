@@ -25,6 +25,7 @@
 
 use std::collections::VecDeque;
 use std::future::Future;
+use std::task::Poll;
 use std::time::Duration;
 
 use futures_core::Stream;
@@ -43,6 +44,9 @@ use crate::attempt::Fallible;
 use crate::attempt::{Attempt, ChainName, Judged, Refusing, TryEachChain};
 use crate::clock::{ClockEnabledFor, Delay, Tokio};
 use crate::{Elapsed, Rejected};
+
+/// What a poll of an alternative's stream gave.
+type Polled<T, E> = Poll<Option<Result<T, E>>>;
 
 /// How a stream chain treats a failure after the first item.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -224,6 +228,9 @@ pin_project_lite::pin_project! {
         Fut::Output: Fallible,
     {
         chain: Chain<It, F, P, O, C, R, N, M, B>,
+        // What the fast path's poll of the stream gave and left for the slow path to
+        // settle: `None` except between `poll_fast` leaving it and `poll_slow` taking it.
+        polled: Option<Polled<T, <Fut::Output as Fallible>::Error>>,
         mode: Mode,
         // Committed or restarting, with no idle timeout nor deadline: streams are read
         // by the fast path (`State::Reading`), unless panics are caught.
@@ -260,6 +267,7 @@ where
         let unwatched = mode != Mode::Buffered && idle.is_none() && chain.deadline.is_none();
         Engine {
             chain: Chain::new(chain),
+            polled: None,
             mode,
             unwatched,
             first_item,

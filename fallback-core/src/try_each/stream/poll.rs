@@ -29,13 +29,12 @@ pub(super) enum Event<T, X> {
 }
 
 /// What the fast path came to.
-pub(super) enum Fast<T, E> {
+pub(super) enum Fast<T> {
     Item(T),
     Pending,
-    /// What the stream's poll gave that the slow path settles: its end, a failure,
-    /// and (when something watches for it) the first item, or no first item yet.
-    Polled(Poll<Option<Result<T, E>>>),
-    /// No stream the fast path reads.
+    /// The slow path's turn: no stream the fast path reads, or what the stream's poll
+    /// gave is left for it (in `polled`): its end, a failure, and (when something
+    /// watches for it) the first item, or no first item yet.
     Slow,
 }
 
@@ -68,7 +67,7 @@ where
     /// The common case, in a small function: the next item of a stream the chain
     /// watches nothing of per item, read as the raw stream is.
     #[inline]
-    pub(super) fn poll_fast(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Fast<T, E> {
+    pub(super) fn poll_fast(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Fast<T> {
         let this = self.project();
         // One check, the state's; a chain that is told of the first item checks
         // `seen` as well.
@@ -89,20 +88,23 @@ where
                 }
                 Fast::Pending
             }
-            polled => Fast::Polled(polled),
+            polled => {
+                *this.polled = Some(polled);
+                Fast::Slow
+            }
         }
     }
 
     /// Everything but the common case: starting, opening, the first item, timers,
-    /// retries, and settling a try; `polled`, what the fast path's poll of the stream
-    /// gave (in place of polling it again).
+    /// retries, and settling a try; what the fast path's poll of the stream gave, if it
+    /// left it in `polled`, in place of polling it again.
     #[inline(never)]
     pub(super) fn poll_slow(
         self: Pin<&mut Self>,
         cx: &mut Context<'_>,
-        mut polled: Option<Poll<Option<Result<T, E>>>>,
     ) -> Poll<Event<T, N::Error>> {
         let mut this = self.project();
+        let mut polled = this.polled.take();
         if matches!(*this.state, State::Done { .. }) {
             return Poll::Ready(Event::End);
         }

@@ -8,7 +8,7 @@ use std::task::{Context, Poll};
 use futures_core::stream::FusedStream;
 use futures_core::Stream;
 
-use super::committed::{taken, ChainError, Out, Polled};
+use super::committed::{taken, ChainError, Out};
 use super::poll::{Event, Fast};
 use super::Engine;
 #[cfg(doc)]
@@ -84,13 +84,12 @@ where
         let mut this = self;
         // As `TryEachStream`'s: the fast path, then one call of the slow path, whose
         // result comes back in `out`.
-        let polled = match this.as_mut().project().engine.poll_fast(cx) {
+        match this.as_mut().project().engine.poll_fast(cx) {
             Fast::Item(item) => return Poll::Ready(Some(Ok(Streamed::Item(item)))),
             Fast::Pending => return Poll::Pending,
-            Fast::Polled(polled) => Some(polled),
-            Fast::Slow => None,
+            Fast::Slow => {}
         };
-        this.as_mut().restart_slow(cx, polled);
+        this.as_mut().restart_slow(cx);
         taken(this.project().out)
     }
 }
@@ -113,9 +112,9 @@ where
     /// `TryEachStream`'s `next_slow` for a restarting chain: its items and discard
     /// markers as [`Streamed`] items, left in `out`.
     #[inline(never)]
-    fn restart_slow(self: Pin<&mut Self>, cx: &mut Context<'_>, polled: Option<Polled<T, E>>) {
+    fn restart_slow(self: Pin<&mut Self>, cx: &mut Context<'_>) {
         let this = self.project();
-        let event = this.engine.poll_slow(cx, polled);
+        let event = this.engine.poll_slow(cx);
         *this.out = event.map(|event| match event {
             Event::Item(item) => Some(Ok(Streamed::Item(item))),
             Event::Discard {
