@@ -960,3 +960,147 @@ mod try_each_cooldown {
         assert_eq!((served.index(), served.failed_before()), (1, 1));
     }
 }
+
+/// The untimed `try_each` future keeps only its last error, and takes its position and
+/// name from the last item tried (a collecting chain keeps the position of an earlier
+/// one, to set it aside): the error says the right item, skipped items or not.
+mod try_each_last_error {
+    use fallbacks::{AllFailed, Health, TryEachError};
+
+    use super::*;
+
+    fn three_down() -> [Provider; 3] {
+        [
+            Provider::new("a", &[(0, Err(LlmError::RateLimited(Some(1))))]),
+            Provider::new("b", &[(0, Err(LlmError::Unavailable))]),
+            Provider::new("c", &[(0, Err(LlmError::ContextLength))]),
+        ]
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn every_item_failed_names_the_last_one() {
+        let calls = Calls::new();
+        let providers = three_down();
+        let failed = try_each(&providers, |p| p.complete(&calls))
+            .name(|p| p.name)
+            .await
+            .unwrap_err();
+        assert_eq!(
+            failed,
+            TryEachError::Failed {
+                error: LlmError::ContextLength,
+                index: 2,
+                name: "c",
+            }
+        );
+        let unnamed = try_each(&providers, |p| p.complete(&calls))
+            .await
+            .unwrap_err();
+        assert!(matches!(
+            unnamed,
+            TryEachError::Failed {
+                index: 2,
+                name: "item",
+                ..
+            }
+        ));
+        assert_eq!(calls.all().len(), 6);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_collecting_chain_lists_each_error_with_its_own_item() {
+        let calls = Calls::new();
+        let providers = three_down();
+        let failed = try_each(&providers, |p| p.complete(&calls))
+            .name(|p| p.name)
+            .all_failed()
+            .await
+            .unwrap_err();
+        let TryEachError::Failed {
+            error: all,
+            index,
+            name,
+        } = failed
+        else {
+            panic!("every item failed: {failed:?}");
+        };
+        assert_eq!((index, name), (2, "c"));
+        let listed: Vec<_> = all
+            .iter()
+            .map(|failure| {
+                (
+                    failure.index(),
+                    failure.alternative(),
+                    failure.error().clone(),
+                )
+            })
+            .collect();
+        assert_eq!(
+            listed,
+            [
+                (0, "a", LlmError::RateLimited(Some(1))),
+                (1, "b", LlmError::Unavailable),
+                (2, "c", LlmError::ContextLength),
+            ]
+        );
+        let _: &AllFailed<LlmError> = &all;
+        assert_eq!(calls.all(), [("a", 0), ("b", 0), ("c", 0)]);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn an_error_that_stops_the_chain_comes_after_the_earlier_ones() {
+        let calls = Calls::new();
+        let providers = [
+            Provider::new("a", &[(0, Err(LlmError::Unavailable))]),
+            Provider::new("b", &[(0, Err(LlmError::ContentPolicy))]),
+            Provider::new("c", &[(0, Ok("never asked"))]),
+        ];
+        let failed = try_each(&providers, |p| p.complete(&calls))
+            .name(|p| p.name)
+            .on(moves_on)
+            .all_failed()
+            .await
+            .unwrap_err();
+        let TryEachError::Failed {
+            error: all,
+            index,
+            name,
+        } = failed
+        else {
+            panic!("stopped: {failed:?}");
+        };
+        assert_eq!((index, name), (1, "b"));
+        let listed: Vec<_> = all.iter().map(|f| (f.index(), f.alternative())).collect();
+        assert_eq!(listed, [(0, "a"), (1, "b")]);
+        assert!(all.stopped_early());
+        assert_eq!(calls.all(), [("a", 0), ("b", 0)]);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn with_a_cooling_item_skipped_the_error_is_the_last_tried_ones() {
+        let calls = Calls::new();
+        let health: Health<3> = Health::new();
+        let providers = three_down();
+        // b cooling down (tripped by hand, as a shared store would report it).
+        health.trip_for(1, Duration::from_secs(30));
+        let failed = try_each(&providers, |p| p.complete(&calls))
+            .name(|p| p.name)
+            .cooldown(Duration::from_secs(30), &health)
+            .trip_after(5)
+            .all_failed()
+            .await
+            .unwrap_err();
+        let TryEachError::Failed {
+            error: all,
+            index,
+            name,
+        } = failed
+        else {
+            panic!("every item tried failed: {failed:?}");
+        };
+        assert_eq!((index, name), (2, "c"));
+        let listed: Vec<_> = all.iter().map(|f| (f.index(), f.alternative())).collect();
+        assert_eq!(listed, [(0, "a"), (2, "c")]);
+        assert_eq!(calls.all(), [("a", 0), ("c", 0)]);
+    }
+}

@@ -20,8 +20,9 @@ use crate::{Elapsed, Served};
 pub(super) type LastError<K> = (K, usize, &'static str);
 
 /// What a chain keeps of its last error: the attempt's whole `Result` (only ever an
-/// `Err`), as the futures do (their layout was measured so), or the error alone, as a
-/// stream chain does (an `Ok` there would be a second stream's room).
+/// `Err`), as the timed and hedged futures do (their layout was measured so), or the
+/// error alone, as the plain future and a stream chain do (an `Ok` there would be a
+/// second stream's room).
 pub(super) trait Kept<E> {
     fn keep(error: E) -> Self;
     fn error(self) -> Option<E>;
@@ -40,10 +41,8 @@ impl<T, E> Kept<E> for Result<T, E> {
 }
 
 /// The error alone, for [`Kept`].
-#[cfg(feature = "stream")]
 pub(super) struct Only<E>(pub E);
 
-#[cfg(feature = "stream")]
 impl<E> Kept<E> for Only<E> {
     #[inline(always)]
     fn keep(error: E) -> Self {
@@ -305,6 +304,27 @@ where
             // Only the chain's end takes it.
             None => unreachable!("a stream chain announced a discard after it ended"),
         }
+    }
+
+    /// Where the chain's last error came from, for a chain that collects every error
+    /// (which sets it aside, with its position, when a later item's comes).
+    #[inline(always)]
+    pub(super) fn keep_at<E>(&mut self, index: usize, name: &'static str)
+    where
+        N: Empty<E>,
+    {
+        if let Some(empty) = self.empty.as_mut() {
+            empty.keep_at(index, name);
+        }
+    }
+
+    /// Where the last error kept by [`keep_at`](Self::keep_at) came from.
+    #[inline(always)]
+    pub(super) fn kept_at<E>(&self) -> (usize, &'static str)
+    where
+        N: Empty<E>,
+    {
+        self.empty.as_ref().map_or((0, "item"), Empty::kept_at)
     }
 
     /// An error the chain does not end with: to the errors it collects, if it does.

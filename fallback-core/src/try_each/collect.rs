@@ -15,6 +15,8 @@ pub struct Collect<E, I> {
     failures: Vec<crate::Failure<E>>,
     /// Items whose errors a restarting stream's discard markers announced (not listed).
     announced: usize,
+    /// Where the chain's last error came from, when the chain keeps only the error.
+    kept_at: (usize, &'static str),
     inner: I,
 }
 
@@ -23,6 +25,7 @@ impl<E, I> Collect<E, I> {
         Collect {
             failures: Vec::new(),
             announced: 0,
+            kept_at: (0, "item"),
             inner,
         }
     }
@@ -61,6 +64,14 @@ impl<E, I: Empty<crate::AllFailed<E>>> Empty<E> for Collect<E, I> {
         self.announced += 1;
         let all = crate::AllFailed::from_parts(failures, alternatives.max(index + 1)).restarting();
         I::failed(all, index, alternative)
+    }
+
+    fn keep_at(&mut self, index: usize, alternative: &'static str) {
+        self.kept_at = (index, alternative);
+    }
+
+    fn kept_at(&self) -> (usize, &'static str) {
+        self.kept_at
     }
 
     fn set_aside(&mut self, alternative: &'static str, index: usize, error: E) {

@@ -100,6 +100,23 @@ pub trait Empty<E> {
         let _ = (alternative, index, error);
     }
 
+    /// Where the chain's last error came from (the item at `index`, named
+    /// `alternative`), for a chain that keeps only the error itself: a collecting
+    /// chain needs it to set that error aside when a later item's comes. Nothing
+    /// unless collecting.
+    #[doc(hidden)]
+    #[inline(always)]
+    fn keep_at(&mut self, index: usize, alternative: &'static str) {
+        let _ = (index, alternative);
+    }
+
+    /// What [`keep_at`](Empty::keep_at) kept.
+    #[doc(hidden)]
+    #[inline(always)]
+    fn kept_at(&self) -> (usize, &'static str) {
+        (0, "item")
+    }
+
     /// The chain's error, from the one it ends with (of the item at `index`, named
     /// `alternative`, in a chain of at least `alternatives` items): [`Empty::failed`],
     /// unless the chain collects every error.
