@@ -969,11 +969,13 @@ mod try_each_last_error {
 
     use super::*;
 
+    /// Three items that fail, each after 5 ms: every try is pending once, so the last
+    /// error (and a collecting chain's position of it) is kept across polls.
     fn three_down() -> [Provider; 3] {
         [
-            Provider::new("a", &[(0, Err(LlmError::RateLimited(Some(1))))]),
-            Provider::new("b", &[(0, Err(LlmError::Unavailable))]),
-            Provider::new("c", &[(0, Err(LlmError::ContextLength))]),
+            Provider::new("a", &[(5, Err(LlmError::RateLimited(Some(1))))]),
+            Provider::new("b", &[(5, Err(LlmError::Unavailable))]),
+            Provider::new("c", &[(5, Err(LlmError::ContextLength))]),
         ]
     }
 
@@ -1044,7 +1046,7 @@ mod try_each_last_error {
             ]
         );
         let _: &AllFailed<LlmError> = &all;
-        assert_eq!(calls.all(), [("a", 0), ("b", 0), ("c", 0)]);
+        assert_eq!(calls.all(), [("a", 0), ("b", 5), ("c", 10)]);
     }
 
     #[tokio::test(start_paused = true)]
@@ -1101,6 +1103,58 @@ mod try_each_last_error {
         assert_eq!((index, name), (2, "c"));
         let listed: Vec<_> = all.iter().map(|f| (f.index(), f.alternative())).collect();
         assert_eq!(listed, [(0, "a"), (2, "c")]);
-        assert_eq!(calls.all(), [("a", 0), ("c", 0)]);
+        assert_eq!(calls.all(), [("a", 0), ("c", 5)]);
+    }
+
+    /// Dropped where it counts: a finished try's future goes when the next one starts
+    /// (before the next is polled), the last one with the chain.
+    #[tokio::test(start_paused = true)]
+    async fn a_finished_trys_future_is_dropped_when_the_next_starts() {
+        use std::cell::Cell;
+        use std::future::{Future, IntoFuture};
+        use std::task::{Context, Poll};
+
+        /// A try that fails at once and holds `dropped`'s count until it is dropped;
+        /// it notes how many tries' futures were gone when it was first polled.
+        struct Holding<'a> {
+            index: u32,
+            dropped: &'a Cell<u32>,
+            seen: &'a RefCell<Vec<u32>>,
+        }
+        impl Future for Holding<'_> {
+            type Output = Result<u32, u32>;
+            fn poll(self: std::pin::Pin<&mut Self>, _: &mut Context<'_>) -> Poll<Self::Output> {
+                self.seen.borrow_mut().push(self.dropped.get());
+                Poll::Ready(Err(self.index))
+            }
+        }
+        impl Drop for Holding<'_> {
+            fn drop(&mut self) {
+                self.dropped.set(self.dropped.get() + 1);
+            }
+        }
+
+        let (dropped, seen) = (Cell::new(0), RefCell::new(Vec::new()));
+        let chain = try_each(0..3u32, |index| Holding {
+            index,
+            dropped: &dropped,
+            seen: &seen,
+        });
+        {
+            let mut future = std::pin::pin!(chain.into_future());
+            let failed = future.as_mut().await.unwrap_err();
+            assert!(matches!(
+                failed,
+                TryEachError::Failed {
+                    error: 2,
+                    index: 2,
+                    ..
+                }
+            ));
+            assert_eq!(*seen.borrow(), [0, 1, 2]);
+            assert_eq!(dropped.get(), 2);
+        }
+        // The last try's future goes with the chain.
+        assert_eq!(dropped.get(), 3);
     }
 }

@@ -16,9 +16,11 @@ pin_project_lite::pin_project! {
     /// The future of a [`try_each`](crate::try_each()) chain without a time option.
     ///
     /// Like most futures, it is not to be polled once it has completed: polled again,
-    /// it polls its last try's future again, which may panic. (A check on every poll
-    /// would cost the chain's fastest path; `FutureExt::fuse` makes a future that may
-    /// be polled again.)
+    /// it polls its last try's future again (after an empty list, it asks the list
+    /// again), which may panic, or report that try a second time. (A check on every
+    /// poll would cost the chain's fastest path; `FutureExt::fuse` makes a future that
+    /// may be polled again.) A finished try's future is dropped when the next one
+    /// starts, or with the chain.
     pub struct TryEachFuture<It, F, Fut, P, O, N, M, B>
     where
         It: Iterator,
