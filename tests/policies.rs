@@ -979,6 +979,16 @@ mod try_each_last_error {
         ]
     }
 
+    /// A collecting chain's error: the item it ended with, and every error.
+    fn every_error(
+        failed: TryEachError<AllFailed<LlmError>>,
+    ) -> ((usize, &'static str), AllFailed<LlmError>) {
+        match failed {
+            TryEachError::Failed { error, index, name } => ((index, name), error),
+            other => panic!("every item tried failed: {other:?}"),
+        }
+    }
+
     #[tokio::test(start_paused = true)]
     async fn every_item_failed_names_the_last_one() {
         let calls = Calls::new();
@@ -1018,15 +1028,8 @@ mod try_each_last_error {
             .all_failed()
             .await
             .unwrap_err();
-        let TryEachError::Failed {
-            error: all,
-            index,
-            name,
-        } = failed
-        else {
-            panic!("every item failed: {failed:?}");
-        };
-        assert_eq!((index, name), (2, "c"));
+        let (ended, all) = every_error(failed);
+        assert_eq!(ended, (2, "c"));
         let listed: Vec<_> = all
             .iter()
             .map(|failure| {
@@ -1045,7 +1048,6 @@ mod try_each_last_error {
                 (2, "c", LlmError::ContextLength),
             ]
         );
-        let _: &AllFailed<LlmError> = &all;
         assert_eq!(calls.all(), [("a", 0), ("b", 5), ("c", 10)]);
     }
 
@@ -1063,15 +1065,8 @@ mod try_each_last_error {
             .all_failed()
             .await
             .unwrap_err();
-        let TryEachError::Failed {
-            error: all,
-            index,
-            name,
-        } = failed
-        else {
-            panic!("stopped: {failed:?}");
-        };
-        assert_eq!((index, name), (1, "b"));
+        let (ended, all) = every_error(failed);
+        assert_eq!(ended, (1, "b"));
         let listed: Vec<_> = all.iter().map(|f| (f.index(), f.alternative())).collect();
         assert_eq!(listed, [(0, "a"), (1, "b")]);
         assert!(all.stopped_early());
@@ -1092,15 +1087,8 @@ mod try_each_last_error {
             .all_failed()
             .await
             .unwrap_err();
-        let TryEachError::Failed {
-            error: all,
-            index,
-            name,
-        } = failed
-        else {
-            panic!("every item tried failed: {failed:?}");
-        };
-        assert_eq!((index, name), (2, "c"));
+        let (ended, all) = every_error(failed);
+        assert_eq!(ended, (2, "c"));
         let listed: Vec<_> = all.iter().map(|f| (f.index(), f.alternative())).collect();
         assert_eq!(listed, [(0, "a"), (2, "c")]);
         assert_eq!(calls.all(), [("a", 0), ("c", 5)]);
