@@ -357,9 +357,11 @@ pub fn expected(script: &Script) -> Result<u32, Error> {
 /// feature), each one stream of N items: `raw`; `chain`, `try_each(..).stream()` (its
 /// items' error `TryEachError<Error>`); `chain_e`, the same with `when_empty` (items of
 /// the raw stream's own type, as the macros' stream chains yield); `macro`,
-/// `fallback_chain!(.., stream)` over two operands. Each chain's first alternative fails
-/// to open. Two readers: one that hands each whole item on (`Whole`), and one that
-/// matches it and uses the value (`Values`), as most code does.
+/// `fallback_chain!(.., stream)` over two operands; `restart`, `stream_restart()`. Each
+/// chain's first alternative fails to open. Each over a stream that never fails as far
+/// as the compiler can tell, and (`_fallible`) over one that may, as every real stream
+/// may. Two readers: one that hands each whole item on (`Whole`), and one that matches
+/// it and uses the value (`Values`), as most code does.
 #[cfg(feature = "stream")]
 pub mod streams {
     use std::hint::black_box;
@@ -370,12 +372,17 @@ pub mod streams {
     use super::{block_on, Error};
 
     /// The names `consume` takes.
-    pub const KINDS: [&str; 7] = [
+    pub const KINDS: [&str; 12] = [
         "raw",
         "chain",
         "chain_e",
         "macro",
         "restart",
+        "raw_fallible",
+        "chain_fallible",
+        "chain_e_fallible",
+        "macro_fallible",
+        "restart_fallible",
         "raw_opaque",
         "opaque",
     ];
@@ -400,9 +407,23 @@ pub mod streams {
         }
     }
 
-    /// An opaque stream of `count` items, as an SSE decoder's would be.
+    /// An inline stream of `count` items, which the compiler can see never fails: its
+    /// reader has no `Err` to handle, where a reader of a chain has the chain's own.
     fn items(count: u64) -> impl Stream<Item = Result<u64, Error>> {
         stream::iter(0..black_box(count)).map(|n| Ok(black_box(n)))
+    }
+
+    /// An inline stream of `count` items that may fail as far as the compiler knows, as
+    /// every real stream may. None does: its cut is past its end.
+    fn fallible(count: u64) -> impl Stream<Item = Result<u64, Error>> {
+        let cut = black_box(u64::MAX);
+        stream::iter(0..black_box(count)).map(move |n| {
+            if n == cut {
+                Err(DOWN)
+            } else {
+                Ok(black_box(n))
+            }
+        })
     }
 
     /// A stream of `count` items whose `poll_next` is out of line, as a real provider's
@@ -441,15 +462,12 @@ pub mod streams {
         code: 503,
     };
 
-    /// Opens `items(count)`, or fails to if `fails`.
-    async fn open(
-        fails: bool,
-        count: u64,
-    ) -> Result<impl Stream<Item = Result<u64, Error>>, Error> {
+    /// Opens `stream(count)`, or fails to if `fails`.
+    async fn open<S>(fails: bool, count: u64, stream: impl FnOnce(u64) -> S) -> Result<S, Error> {
         if fails {
             Err(DOWN)
         } else {
-            Ok(items(count))
+            Ok(stream(count))
         }
     }
 
@@ -480,61 +498,50 @@ pub mod streams {
 
     fn consume_as<const WHOLE: bool>(kind: &str, count: u64) -> u64 {
         match kind {
-            "raw" => raw::<WHOLE>(count),
-            "chain" => chain::<WHOLE>(count),
-            "chain_e" => chain_e::<WHOLE>(count),
-            "macro" => chain_macro::<WHOLE>(count),
-            "restart" => restart::<WHOLE>(count),
-            "raw_opaque" => raw_opaque::<WHOLE>(count),
-            "opaque" => chain_opaque::<WHOLE>(count),
+            "raw" => raw::<WHOLE, _>(count, items),
+            "chain" => chain::<WHOLE, _>(count, items),
+            "chain_e" => chain_e::<WHOLE, _>(count, items),
+            "macro" => chain_macro::<WHOLE, _>(count, items),
+            "restart" => restart::<WHOLE, _>(count, items),
+            "raw_fallible" => raw::<WHOLE, _>(count, fallible),
+            "chain_fallible" => chain::<WHOLE, _>(count, fallible),
+            "chain_e_fallible" => chain_e::<WHOLE, _>(count, fallible),
+            "macro_fallible" => chain_macro::<WHOLE, _>(count, fallible),
+            "restart_fallible" => restart::<WHOLE, _>(count, fallible),
+            "raw_opaque" => raw::<WHOLE, _>(count, opaque),
+            "opaque" => chain_e::<WHOLE, _>(count, opaque),
             _ => panic!("unknown stream kind {kind}: one of {KINDS:?}"),
         }
     }
 
     // Each kind has a function of its own, out of line, so that how one is optimised
-    // does not sway another's.
+    // does not sway another's. `stream` makes the stream of `count` items read.
 
     #[inline(never)]
-    fn raw<const WHOLE: bool>(count: u64) -> u64 {
-        block_on(read::<WHOLE, _>(items(count)))
+    fn raw<const WHOLE: bool, S>(count: u64, stream: impl Fn(u64) -> S + Copy) -> u64
+    where
+        S: Stream<Item = Result<u64, Error>>,
+    {
+        block_on(read::<WHOLE, _>(stream(count)))
     }
 
     #[inline(never)]
-    fn raw_opaque<const WHOLE: bool>(count: u64) -> u64 {
-        block_on(read::<WHOLE, _>(opaque(count)))
-    }
-
-    /// `chain_e` over the opaque stream.
-    #[inline(never)]
-    fn chain_opaque<const WHOLE: bool>(count: u64) -> u64 {
+    fn chain<const WHOLE: bool, S>(count: u64, stream: impl Fn(u64) -> S + Copy) -> u64
+    where
+        S: Stream<Item = Result<u64, Error>>,
+    {
         let alternatives = [true, false];
-        let open = |fails: &bool| {
-            let fails = *fails;
-            async move {
-                if fails {
-                    Err(DOWN)
-                } else {
-                    Ok(opaque(count))
-                }
-            }
-        };
-        let chain = fallbacks::try_each(&alternatives, open)
-            .when_empty(|| DOWN)
-            .stream();
-        block_on(read::<WHOLE, _>(chain))
-    }
-
-    #[inline(never)]
-    fn chain<const WHOLE: bool>(count: u64) -> u64 {
-        let alternatives = [true, false];
-        let chain = fallbacks::try_each(&alternatives, |fails| open(*fails, count));
+        let chain = fallbacks::try_each(&alternatives, move |fails| open(*fails, count, stream));
         block_on(read::<WHOLE, _>(chain.stream()))
     }
 
     #[inline(never)]
-    fn chain_e<const WHOLE: bool>(count: u64) -> u64 {
+    fn chain_e<const WHOLE: bool, S>(count: u64, stream: impl Fn(u64) -> S + Copy) -> u64
+    where
+        S: Stream<Item = Result<u64, Error>>,
+    {
         let alternatives = [true, false];
-        let chain = fallbacks::try_each(&alternatives, |fails| open(*fails, count))
+        let chain = fallbacks::try_each(&alternatives, move |fails| open(*fails, count, stream))
             .when_empty(|| DOWN)
             .stream();
         block_on(read::<WHOLE, _>(chain))
@@ -543,9 +550,12 @@ pub mod streams {
     /// A restarting chain (`when_empty`): its items are `Result<Streamed<u64, Error>,
     /// Error>`, read whole or matched for an item's value.
     #[inline(never)]
-    fn restart<const WHOLE: bool>(count: u64) -> u64 {
+    fn restart<const WHOLE: bool, S>(count: u64, stream: impl Fn(u64) -> S + Copy) -> u64
+    where
+        S: Stream<Item = Result<u64, Error>>,
+    {
         let alternatives = [true, false];
-        let chain = fallbacks::try_each(&alternatives, |fails| open(*fails, count))
+        let chain = fallbacks::try_each(&alternatives, move |fails| open(*fails, count, stream))
             .when_empty(|| DOWN)
             .stream_restart();
         block_on(async {
@@ -564,10 +574,13 @@ pub mod streams {
     }
 
     #[inline(never)]
-    fn chain_macro<const WHOLE: bool>(count: u64) -> u64 {
+    fn chain_macro<const WHOLE: bool, S>(count: u64, stream: impl Fn(u64) -> S + Copy) -> u64
+    where
+        S: Stream<Item = Result<u64, Error>>,
+    {
         let fails = black_box(true);
         block_on(read::<WHOLE, _>(fallbacks::fallback_chain!(
-            open(fails, count) | open(false, count),
+            open(fails, count, stream) | open(false, count, stream),
             stream
         )))
     }
