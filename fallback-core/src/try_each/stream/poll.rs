@@ -33,7 +33,7 @@ pub(super) enum Fast<T> {
     Item(T),
     Pending,
     /// The slow path's turn: no stream the fast path reads, or what the stream's poll
-    /// gave is left for it (in `polled`): its end, a failure, and (when something
+    /// gave is left for it (in `polled`, or `ended`): its end, a failure, and (when something
     /// watches for it) the first item, or no first item yet.
     Slow,
 }
@@ -88,6 +88,11 @@ where
                 }
                 Fast::Pending
             }
+            // Left apart from the rest (see `Engine::ended`).
+            Poll::Ready(None) => {
+                *this.ended = true;
+                Fast::Slow
+            }
             polled => {
                 *this.polled = Some(polled);
                 Fast::Slow
@@ -104,7 +109,12 @@ where
         cx: &mut Context<'_>,
     ) -> Poll<Event<T, N::Error>> {
         let mut this = self.project();
-        let mut polled = this.polled.take();
+        // What the fast path left: the stream's end, or what `polled` holds.
+        let mut polled = if std::mem::take(this.ended) {
+            Some(Poll::Ready(None))
+        } else {
+            this.polled.take()
+        };
         if matches!(*this.state, State::Done { .. }) {
             return Poll::Ready(Event::End);
         }
