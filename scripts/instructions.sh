@@ -76,17 +76,24 @@ if [[ ",${FEATURES:-}," == *,stream,* ]]; then
   # `-import-instr-limit`) and its cost is under LLVM's inlining threshold: a chain's
   # `poll_next` is kept small enough for both. In one unit it is always inlined.
   default_binary=$binary
+  # One row: a chain's whole / value counts, and their difference with the raw stream's.
+  row() {
+    python3 -c "import sys; k, cw, rw, cv, rv = sys.argv[1], *map(float, sys.argv[2:]); print(f'{k:<36} {cw:>9.2f} {cw - rw:>+8.2f} {cv:>9.2f} {cv - rv:>+8.2f}')" "$@"
+  }
   for units in "${CARGO_PROFILE_BENCH_CODEGEN_UNITS:-16}" 1; do
     if [[ $units == 1 ]]; then binary=$(build CARGO_PROFILE_BENCH_CODEGEN_UNITS=1); else binary=$default_binary; fi
     printf '\n%-36s %9s %8s %9s %8s\n' "per item ($units codegen units)" 'whole' '' 'values' ''
-    rw=$(per_call stream_raw items)
-    rv=$(per_call stream_raw values)
-    printf '%-36s %9.2f %8s %9.2f\n' 'raw stream' "$rw" '' "$rv"
-    for kind in chain chain_e macro restart; do
-      cw=$(per_call "stream_$kind" items)
-      cv=$(per_call "stream_$kind" values)
-      python3 -c "import sys; k, cw, rw, cv, rv = sys.argv[1], *map(float, sys.argv[2:]); print(f'{k:<36} {cw:>9.2f} {cw - rw:>+8.2f} {cv:>9.2f} {cv - rv:>+8.2f}')" \
-        "stream chain ($kind)" "$cw" "$rw" "$cv" "$rv"
+    # Each form over the stream the compiler sees never fails, then over one that may
+    # (`_fallible`), each against that stream read raw.
+    for stream in "" _fallible; do
+      rw=$(per_call "stream_raw$stream" items)
+      rv=$(per_call "stream_raw$stream" values)
+      printf '%-36s %9.2f %8s %9.2f\n' "raw stream${stream:+ (fallible)}" "$rw" '' "$rv"
+      for kind in chain chain_e macro restart; do
+        cw=$(per_call "stream_$kind$stream" items)
+        cv=$(per_call "stream_$kind$stream" values)
+        row "stream chain ($kind$stream)" "$cw" "$rw" "$cv" "$rv"
+      done
     done
     # A stream whose poll is out of line, as a real provider's is: raw, and `chain_e`.
     ow=$(per_call stream_raw_opaque items)
@@ -94,14 +101,14 @@ if [[ ",${FEATURES:-}," == *,stream,* ]]; then
     printf '%-36s %9.2f %8s %9.2f\n' 'opaque stream (poll out of line)' "$ow" '' "$ov"
     cw=$(per_call stream_opaque items)
     cv=$(per_call stream_opaque values)
-    python3 -c "import sys; k, cw, rw, cv, rv = sys.argv[1], *map(float, sys.argv[2:]); print(f'{k:<36} {cw:>9.2f} {cw - rw:>+8.2f} {cv:>9.2f} {cv - rv:>+8.2f}')" \
-      "stream chain (chain_e, opaque)" "$cw" "$ow" "$cv" "$ov"
+    row "stream chain (chain_e, opaque)" "$cw" "$ow" "$cv" "$ov"
   done
   binary=$default_binary
   echo "(one stream of N items, read raw or through a chain after a failed open: chain ="
   echo " try_each(..).stream(), items Result<T, TryEachError<E>>; chain_e = with when_empty,"
   echo " items Result<T, E> as raw; macro = fallback_chain!(a | b, stream); restart ="
-  echo " .when_empty(..).stream_restart(), items Result<Streamed<T, E>, E>; opaque = a stream"
+  echo " .when_empty(..).stream_restart(), items Result<Streamed<T, E>, E>; _fallible = over"
+  echo " an inline stream that may fail as far as the compiler knows; opaque = a stream"
   echo " whose poll_next is out of line, as a provider's decoder is, raw and through chain_e;"
   echo " whole = a reader that hands each whole item on, values = one that matches it and"
   echo " uses its value)"
