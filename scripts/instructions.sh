@@ -106,9 +106,10 @@ if [[ ",${FEATURES:-}," == *,stream,* ]]; then
   binary=$default_binary
   echo "(one stream of N items, read raw or through a chain after a failed open: chain ="
   echo " try_each(..).stream(), items Result<T, TryEachError<E>>; chain_e = with when_empty,"
-  echo " items Result<T, E> as raw; macro = fallback_chain!(a | b, stream); restart ="
-  echo " .when_empty(..).stream_restart(), items Result<Streamed<T, E>, E>; _fallible = over"
-  echo " an inline stream that may fail as far as the compiler knows; opaque = a stream"
+  echo " items Result<T, E> as raw; macro = fallback_chain!(a | b, stream), its operands'"
+  echo " streams of two types; restart = .when_empty(..).stream_restart(), items"
+  echo " Result<Streamed<T, E>, E>; _fallible = over an inline stream that may fail as far"
+  echo " as the compiler knows; opaque = a stream"
   echo " whose poll_next is out of line, as a provider's decoder is, raw and through chain_e;"
   echo " whole = a reader that hands each whole item on, values = one that matches it and"
   echo " uses its value)"

@@ -988,6 +988,43 @@ async fn an_empty_stream_serves_unless_the_chain_declares_it_a_failure() {
     assert_eq!(out, [(Ok("b1"), 1)]);
 }
 
+/// An end that comes after a wait (the fast path's poll sees it, and leaves it for the
+/// slow path in a flag of its own) is settled as one that is ready at once: before the
+/// first item, an empty answer (a failure with `empty_is_failure`); after it, the end
+/// of a complete answer.
+#[tokio::test(start_paused = true)]
+async fn a_late_end_is_settled_as_an_end_ready_at_once() {
+    const HOUR: u64 = 3_600_000;
+    start();
+    let empty = [provider("a", &[Stall]), provider("b", &[Item(1, "b1")])];
+    let mut chain = Box::pin(try_each(&empty, open).stream());
+    let out = collect(chain.as_mut()).await;
+    assert!(out.is_empty(), "an empty answer, served by a");
+    assert_eq!(chain.served(), Some((0, "item")));
+    assert_eq!(log(), [("open a".to_string(), 0)]);
+
+    start();
+    let mut chain = Box::pin(try_each(&empty, open).empty_is_failure().stream());
+    let out = collect(chain.as_mut()).await;
+    assert_eq!(out, [(Ok("b1"), HOUR + 1)], "a's late empty end falls back");
+    assert_eq!(chain.served(), Some((1, "item")));
+    assert_eq!(
+        log(),
+        [("open a".to_string(), 0), ("open b".to_string(), HOUR)]
+    );
+
+    start();
+    let answered = [
+        provider("a", &[Item(1, "a1"), Stall]),
+        provider("b", &[Item(1, "b1")]),
+    ];
+    let mut chain = Box::pin(try_each(&answered, open).empty_is_failure().stream());
+    let out = collect(chain.as_mut()).await;
+    assert_eq!(out, [(Ok("a1"), 1)], "a complete answer, ended late");
+    assert_eq!(chain.served(), Some((0, "item")));
+    assert_eq!(log(), [("open a".to_string(), 0)]);
+}
+
 #[tokio::test(start_paused = true)]
 async fn a_stream_chain_skips_an_alternative_while_it_cools_down_then_probes_it() {
     start();

@@ -357,11 +357,13 @@ pub fn expected(script: &Script) -> Result<u32, Error> {
 /// feature), each one stream of N items: `raw`; `chain`, `try_each(..).stream()` (its
 /// items' error `TryEachError<Error>`); `chain_e`, the same with `when_empty` (items of
 /// the raw stream's own type, as the macros' stream chains yield); `macro`,
-/// `fallback_chain!(.., stream)` over two operands; `restart`, `stream_restart()`. Each
-/// chain's first alternative fails to open. Each over a stream that never fails as far
-/// as the compiler can tell, and (`_fallible`) over one that may, as every real stream
-/// may. Two readers: one that hands each whole item on (`Whole`), and one that matches
-/// it and uses the value (`Values`), as most code does.
+/// `fallback_chain!(.., stream)` over two operands whose streams are of two types;
+/// `restart`, `stream_restart()`. Each chain's first alternative fails to open. Each
+/// over a stream that never fails as far as the compiler can tell, and (`_fallible`)
+/// over one that may, as every real stream may; `raw_opaque` and `opaque`, a stream
+/// whose `poll_next` is out of line, raw and through `chain_e`. Two readers: one that
+/// hands each whole item on (`Whole`), and one that matches it and uses the value
+/// (`Values`), as most code does.
 #[cfg(feature = "stream")]
 pub mod streams {
     use std::hint::black_box;
@@ -414,7 +416,7 @@ pub mod streams {
     }
 
     /// An inline stream of `count` items that may fail as far as the compiler knows, as
-    /// every real stream may. None does: its cut is past its end.
+    /// every real stream may. No item does: its cut is past its end.
     fn fallible(count: u64) -> impl Stream<Item = Result<u64, Error>> {
         let cut = black_box(u64::MAX);
         stream::iter(0..black_box(count)).map(move |n| {
@@ -462,12 +464,12 @@ pub mod streams {
         code: 503,
     };
 
-    /// Opens `stream(count)`, or fails to if `fails`.
-    async fn open<S>(fails: bool, count: u64, stream: impl FnOnce(u64) -> S) -> Result<S, Error> {
+    /// Opens `make(count)`, or fails to if `fails`.
+    async fn open<S>(fails: bool, count: u64, make: impl FnOnce(u64) -> S) -> Result<S, Error> {
         if fails {
             Err(DOWN)
         } else {
-            Ok(stream(count))
+            Ok(make(count))
         }
     }
 
@@ -515,33 +517,33 @@ pub mod streams {
     }
 
     // Each kind has a function of its own, out of line, so that how one is optimised
-    // does not sway another's. `stream` makes the stream of `count` items read.
+    // does not sway another's. `make` makes the stream of `count` items read.
 
     #[inline(never)]
-    fn raw<const WHOLE: bool, S>(count: u64, stream: impl Fn(u64) -> S + Copy) -> u64
+    fn raw<const WHOLE: bool, S>(count: u64, make: impl Fn(u64) -> S + Copy) -> u64
     where
         S: Stream<Item = Result<u64, Error>>,
     {
-        block_on(read::<WHOLE, _>(stream(count)))
+        block_on(read::<WHOLE, _>(make(count)))
     }
 
     #[inline(never)]
-    fn chain<const WHOLE: bool, S>(count: u64, stream: impl Fn(u64) -> S + Copy) -> u64
+    fn chain<const WHOLE: bool, S>(count: u64, make: impl Fn(u64) -> S + Copy) -> u64
     where
         S: Stream<Item = Result<u64, Error>>,
     {
         let alternatives = [true, false];
-        let chain = fallbacks::try_each(&alternatives, move |fails| open(*fails, count, stream));
+        let chain = fallbacks::try_each(&alternatives, move |fails| open(*fails, count, make));
         block_on(read::<WHOLE, _>(chain.stream()))
     }
 
     #[inline(never)]
-    fn chain_e<const WHOLE: bool, S>(count: u64, stream: impl Fn(u64) -> S + Copy) -> u64
+    fn chain_e<const WHOLE: bool, S>(count: u64, make: impl Fn(u64) -> S + Copy) -> u64
     where
         S: Stream<Item = Result<u64, Error>>,
     {
         let alternatives = [true, false];
-        let chain = fallbacks::try_each(&alternatives, move |fails| open(*fails, count, stream))
+        let chain = fallbacks::try_each(&alternatives, move |fails| open(*fails, count, make))
             .when_empty(|| DOWN)
             .stream();
         block_on(read::<WHOLE, _>(chain))
@@ -550,12 +552,12 @@ pub mod streams {
     /// A restarting chain (`when_empty`): its items are `Result<Streamed<u64, Error>,
     /// Error>`, read whole or matched for an item's value.
     #[inline(never)]
-    fn restart<const WHOLE: bool, S>(count: u64, stream: impl Fn(u64) -> S + Copy) -> u64
+    fn restart<const WHOLE: bool, S>(count: u64, make: impl Fn(u64) -> S + Copy) -> u64
     where
         S: Stream<Item = Result<u64, Error>>,
     {
         let alternatives = [true, false];
-        let chain = fallbacks::try_each(&alternatives, move |fails| open(*fails, count, stream))
+        let chain = fallbacks::try_each(&alternatives, move |fails| open(*fails, count, make))
             .when_empty(|| DOWN)
             .stream_restart();
         block_on(async {
@@ -574,13 +576,15 @@ pub mod streams {
     }
 
     #[inline(never)]
-    fn chain_macro<const WHOLE: bool, S>(count: u64, stream: impl Fn(u64) -> S + Copy) -> u64
+    fn chain_macro<const WHOLE: bool, S>(count: u64, make: impl Fn(u64) -> S + Copy) -> u64
     where
         S: Stream<Item = Result<u64, Error>>,
     {
+        // The operands' streams are of two types, as two providers' are: the first,
+        // which fails to open, would be empty.
         let fails = black_box(true);
         block_on(read::<WHOLE, _>(fallbacks::fallback_chain!(
-            open(fails, count, stream) | open(false, count, stream),
+            open(fails, count, |_| stream::empty()) | open(false, count, make),
             stream
         )))
     }

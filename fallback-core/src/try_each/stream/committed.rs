@@ -114,7 +114,7 @@ where
     // - Small enough to be inlined into a reader's `next()` in another codegen unit
     //   (ThinLTO imports it, and its cost is under LLVM's inlining threshold). Built
     //   here from the slow path's parts, it was not: with `when_empty`, 45 instructions
-    //   per whole item in 16 units (22 in one), 24 this way in both.
+    //   per whole item in 16 units (22 in one), 22 this way in both.
     // - Returned from the call, the slow path's result would share its memory with the
     //   fast path's item, which the reader then copies as one block of bytes, across
     //   the fast path's store of its value: a stall the processor cannot forward, 12 µs
@@ -122,8 +122,9 @@ where
     //   not merged with the fast path's item in memory, which stays in registers.
     //
     // What the fast path polled and leaves to the slow path goes the same way, through
-    // fields (`Engine::polled`, and `Engine::ended` for an end): as an argument, or in
-    // one field for both, its tag was set up on every item (2 to 4 instructions).
+    // fields: `Engine::polled`, and `Engine::ended` for an end. As an argument, the
+    // polled value's tag was set up on every item (2 instructions); in one field with
+    // the end, the stored tag was (4 over an out-of-line stream, 2 over an inline one).
     #[inline]
     fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
         let mut this = self;

@@ -229,13 +229,16 @@ pin_project_lite::pin_project! {
     {
         chain: Chain<It, F, P, O, C, R, N, M, B>,
         // What the fast path's poll of the stream gave and left for the slow path to
-        // settle: `None` except between `poll_fast` leaving it and `poll_slow` taking it.
+        // settle (but an end, in `ended`): `None` except between `poll_fast` leaving it
+        // and `poll_slow` taking it.
         polled: Option<Polled<T, <Fut::Output as Fallible>::Error>>,
-        // The fast path saw the stream end, which it leaves for the slow path in this
-        // flag of its own rather than in `polled`: with one store for both ways out,
-        // the compiler set up the stored tag before each of the fast path's tests, on
-        // every item (4 instructions per item over an out-of-line stream, 2 over an
-        // inline one that may fail). `false` except as `polled` is.
+        // Whether the fast path's poll saw the stream end: `false` except between
+        // `poll_fast` setting it and `poll_slow` taking it, and never set with `polled`.
+        // A flag of its own, not `Some(Ready(None))` in `polled`: with one store for the
+        // end and the rest (an error, a first item, no first item yet), the compiler
+        // set up the stored tag before each of the fast path's tests, on every item (4
+        // instructions per item over an out-of-line stream, 2 over an inline one that
+        // may fail).
         ended: bool,
         mode: Mode,
         // Committed or restarting, with no idle timeout nor deadline: streams are read

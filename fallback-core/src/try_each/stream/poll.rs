@@ -33,8 +33,9 @@ pub(super) enum Fast<T> {
     Item(T),
     Pending,
     /// The slow path's turn: no stream the fast path reads, or what the stream's poll
-    /// gave is left for it (in `polled`, or `ended`): its end, a failure, and (when something
-    /// watches for it) the first item, or no first item yet.
+    /// gave is left for it (its end in `ended`, the rest in `polled`): its end, a
+    /// failure, and (when something watches for it) the first item, or no first item
+    /// yet.
     Slow,
 }
 
@@ -102,7 +103,7 @@ where
 
     /// Everything but the common case: starting, opening, the first item, timers,
     /// retries, and settling a try; what the fast path's poll of the stream gave, if it
-    /// left it in `polled`, in place of polling it again.
+    /// left it (an end in `ended`, the rest in `polled`), in place of polling it again.
     #[inline(never)]
     pub(super) fn poll_slow(
         self: Pin<&mut Self>,
